@@ -1,0 +1,108 @@
+"""interleave: make concurrency bugs reproducible.
+
+Run each logical thread of a scenario as a cooperatively scheduled greenlet, make every access
+to shared state a yield point, and explore the interleavings systematically. Every failure comes
+back with a schedule ID that replays it exactly.
+
+Example::
+
+    import interleave
+
+    def lost_update():
+        hits = interleave.Shared("hits", 0)
+        def worker():
+            hits.set(hits.get() + 1)
+        return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
+
+    result = interleave.explore(lost_update)
+    print(result.report())
+"""
+
+import contextlib
+
+from ._api import Scenario as Scenario
+from ._api import explore as explore
+from ._api import replay as replay
+from ._core._findings import Deadlock as Deadlock
+from ._core._findings import Finding as Finding
+from ._core._findings import InvariantViolation as InvariantViolation
+from ._core._findings import LostUpdate as LostUpdate
+from ._core._findings import StepLimit as StepLimit
+from ._core._findings import ThreadCrashed as ThreadCrashed
+from ._core._ops import Operation as Operation
+from ._core._trace import Step as Step
+from ._core._trace import Trace as Trace
+from ._engine._explorer import Statistics as Statistics
+from ._results import ExploreResult as ExploreResult
+from ._results import RunResult as RunResult
+from ._version import __version__ as __version__
+from .errors import FindingsError as FindingsError
+from .errors import InterleaveError as InterleaveError
+from .errors import InvalidArgument as InvalidArgument
+from .errors import InvalidScheduleId as InvalidScheduleId
+from .errors import NondeterministicScenario as NondeterministicScenario
+from .errors import ScenarioError as ScenarioError
+from .errors import ScheduleDivergence as ScheduleDivergence
+from .instrument import BoundedSemaphore as BoundedSemaphore
+from .instrument import Cache as Cache
+from .instrument import Condition as Condition
+from .instrument import Counter as Counter
+from .instrument import Event as Event
+from .instrument import Lock as Lock
+from .instrument import RLock as RLock
+from .instrument import Semaphore as Semaphore
+from .instrument import Shared as Shared
+from .instrument import ThreadHandle as ThreadHandle
+from .instrument import point as point
+from .instrument import spawn as spawn
+
+__all__ = [
+    "BoundedSemaphore",
+    "Cache",
+    "Condition",
+    "Counter",
+    "Deadlock",
+    "Event",
+    "ExploreResult",
+    "Finding",
+    "FindingsError",
+    "InterleaveError",
+    "InvalidArgument",
+    "InvalidScheduleId",
+    "InvariantViolation",
+    "Lock",
+    "LostUpdate",
+    "NondeterministicScenario",
+    "Operation",
+    "RLock",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "ScheduleDivergence",
+    "Semaphore",
+    "Shared",
+    "Statistics",
+    "Step",
+    "StepLimit",
+    "ThreadCrashed",
+    "ThreadHandle",
+    "Trace",
+    "__version__",
+    "explore",
+    "point",
+    "replay",
+    "spawn",
+]
+
+
+def _fixup_module_metadata() -> None:
+    # Public objects report their public module in reprs and tracebacks (as Trio does).
+    for name in __all__:
+        obj = globals()[name]
+        if getattr(obj, "__module__", "").startswith("interleave."):
+            with contextlib.suppress(AttributeError, TypeError):
+                obj.__module__ = "interleave"
+
+
+_fixup_module_metadata()
+del _fixup_module_metadata

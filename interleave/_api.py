@@ -1,0 +1,306 @@
+"""The public entry points: ``Scenario``, ``explore()`` and ``replay()``.
+
+Arguments are validated here, up front, before any execution runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ._core._observer import Observer
+from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
+from ._core._schedule import decode
+from ._engine._explorer import explore_program
+from ._engine._strategies import DfsStrategy, RandomStrategy, Strategy
+from ._results import ExploreResult, RunResult
+from .detectors import DeadlockDetector, LostUpdateDetector
+from .errors import InvalidArgument, ScenarioError
+from .instrument._patches import enabled_patches
+
+__all__ = ["STRATEGIES", "Scenario", "explore", "replay"]
+
+#: The strategy names ``explore()`` accepts.
+STRATEGIES = ("dfs", "random")
+
+ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=False)
+class Scenario:
+    """What a scenario factory returns: fresh shared state's threads and how to check it.
+
+    Args:
+        threads: the logical threads, as a sequence of callables (named after the function,
+            ``worker#1``, ``worker#2`` …) or a mapping ``name -> callable``.
+        check: called after every thread finished; returning False (or raising) is an
+            ``invariant`` finding.
+        teardown: called after every execution, also failed ones (close files, drop state).
+        name: shown in reports; defaults to the factory's name.
+
+    Example::
+
+        def lost_update():
+            hits = interleave.Shared("hits", 0)
+            def worker():
+                hits.set(hits.get() + 1)
+            return interleave.Scenario(threads=[worker, worker],
+                                       check=lambda: hits.get() == 2)
+    """
+
+    threads: Sequence[Callable[[], object]] | Mapping[str, Callable[[], object]]
+    check: Callable[[], object] | None = None
+    teardown: Callable[[], object] | None = None
+    name: str | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        _thread_specs(self.threads, "Scenario")
+        for label, fn in (("check", self.check), ("teardown", self.teardown)):
+            if fn is not None and not callable(fn):
+                raise ScenarioError(
+                    f"Scenario {label}= must be a callable taking no arguments, "
+                    f"not {type(fn).__name__}"
+                )
+        if self.name is not None and not isinstance(self.name, str):
+            raise ScenarioError(f"Scenario name={self.name!r} must be a string")
+
+
+def _thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
+    if isinstance(threads, Mapping):
+        specs = []
+        for name, fn in threads.items():
+            if not isinstance(name, str) or not name:
+                raise ScenarioError(f"{where} thread names must be non-empty strings, got {name!r}")
+            if not callable(fn):
+                raise ScenarioError(
+                    f"{where} thread {name!r} must be a callable, not {type(fn).__name__}"
+                )
+            specs.append(ThreadSpec(name, fn))
+        result = tuple(specs)
+    elif isinstance(threads, Sequence) and not isinstance(threads, str | bytes):
+        for i, fn in enumerate(threads):
+            if not callable(fn):
+                raise ScenarioError(
+                    f"{where} thread {i} must be a callable, not {type(fn).__name__} "
+                    f"({fn!r}); pass the function itself, not its result"
+                )
+        result = tuple(ThreadSpec(None, fn) for fn in threads)
+    else:
+        raise ScenarioError(
+            f"{where} threads= must be a list of callables or a mapping name -> callable, "
+            f"not {type(threads).__name__}"
+        )
+    if not result:
+        raise ScenarioError(f"{where} needs at least one thread")
+    return result
+
+
+def _factory_name(factory: object) -> str:
+    return str(getattr(factory, "__qualname__", None) or getattr(factory, "__name__", "scenario"))
+
+
+def _target(factory: object) -> str | None:
+    """``module:qualname`` for the command line, or ``path.py:name`` for scripts."""
+    name = getattr(factory, "__qualname__", None)
+    module = getattr(factory, "__module__", None)
+    if not isinstance(name, str) or "<" in name or "." in name:
+        return None
+    if module in (None, "__main__") or not isinstance(module, str):
+        import inspect
+        import os
+
+        try:
+            path = inspect.getsourcefile(factory)  # type: ignore[arg-type]
+        except TypeError:
+            return None
+        if not path:
+            return None
+        rel = os.path.relpath(path)
+        return f"{path if rel.startswith('..') else rel}:{name}"
+    return f"{module}:{name}"
+
+
+def _check_factory(factory: object) -> None:
+    if isinstance(factory, Scenario):
+        raise ScenarioError(
+            "explore() needs the scenario *factory* (a function that builds fresh state and "
+            "returns a Scenario), not a Scenario: each execution must start from fresh state. "
+            "Pass the function itself, e.g. explore(lost_update), not explore(lost_update())"
+        )
+    if not callable(factory):
+        raise ScenarioError(
+            f"the scenario must be a callable factory returning interleave.Scenario, "
+            f"not {type(factory).__name__}"
+        )
+
+
+def _builder(factory: Callable[[], object]) -> Callable[[], Program]:
+    default_name = _factory_name(factory)
+
+    def build() -> Program:
+        produced = factory()
+        if isinstance(produced, Scenario):
+            return Program(
+                threads=_thread_specs(produced.threads, "Scenario"),
+                check=produced.check,
+                teardown=produced.teardown,
+                name=produced.name or default_name,
+            )
+        if isinstance(produced, Sequence | Mapping) and not isinstance(produced, str | bytes):
+            return Program(threads=_thread_specs(produced, "scenario"), name=default_name)
+        raise ScenarioError(
+            f"scenario factory {default_name}() returned {type(produced).__name__} "
+            f"({produced!r:.60}); it must return interleave.Scenario(threads=[...]) or a "
+            "list of callables"
+        )
+
+    return build
+
+
+def _detectors() -> Sequence[Observer]:
+    return (LostUpdateDetector(), DeadlockDetector())
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"{name}={value!r} must be an int (got {type(value).__name__})")
+    if value < 1:
+        raise InvalidArgument(f"{name}={value!r} must be at least 1")
+    return value
+
+
+def _validate(
+    *,
+    max_schedules: object,
+    strategy: object,
+    seed: object,
+    max_steps: object,
+    timeout: object,
+    stop_on_first: object,
+) -> None:
+    _positive_int("max_schedules", max_schedules)
+    _positive_int("max_steps", max_steps)
+    if strategy not in STRATEGIES:
+        choices = ", ".join(repr(s) for s in STRATEGIES)
+        raise InvalidArgument(f"strategy={strategy!r} is not one of {choices}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidArgument(f"seed={seed!r} must be an int or None")
+    if seed is not None and strategy == "dfs":
+        raise InvalidArgument(
+            "seed= only applies to strategy='random' (dfs is deterministic without a seed)"
+        )
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise InvalidArgument(f"timeout={timeout!r} must be a number of seconds or None")
+        if not timeout > 0 or math.isnan(timeout):
+            raise InvalidArgument(f"timeout={timeout!r} must be greater than 0 seconds")
+    if not isinstance(stop_on_first, bool):
+        raise InvalidArgument(f"stop_on_first={stop_on_first!r} must be True or False")
+
+
+def _make_strategy(strategy: str, seed: int | None) -> Strategy:
+    if strategy == "random":
+        return RandomStrategy(0 if seed is None else seed)
+    return DfsStrategy()
+
+
+def explore(
+    scenario: Callable[[], object],
+    *,
+    max_schedules: int = 10_000,
+    strategy: str = "dfs",
+    seed: int | None = None,
+    max_steps: int = 10_000,
+    timeout: float | None = None,
+    stop_on_first: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> ExploreResult:
+    """Run ``scenario`` under many interleavings and report what went wrong.
+
+    Args:
+        scenario: a factory called once per execution; it builds fresh shared state and
+            returns a :class:`Scenario` (or a list of thread callables).
+        max_schedules: stop after this many executions (the report says so).
+        strategy: ``"dfs"`` (exhaustive, deterministic order) or ``"random"`` (seeded).
+        seed: the seed of ``"random"`` (default 0, so runs repeat exactly).
+        max_steps: steps one thread may take in one execution before it is reported as a
+            ``step-limit`` finding (a spin loop, most likely).
+        timeout: stop after this many seconds (the report says so).
+        stop_on_first: stop at the first execution with a finding.
+        progress: called about twice a second with (schedules run, findings, seconds).
+
+    Returns:
+        An :class:`ExploreResult`: ``ok``, ``findings`` (distinct), ``exhausted`` (every
+        schedule was covered: a proof over the instrumented operations), ``report()``.
+
+    Example::
+
+        result = interleave.explore(lost_update, max_schedules=1000)
+        assert not result.ok
+        print(result.report())
+    """
+    _check_factory(scenario)
+    _validate(
+        max_schedules=max_schedules,
+        strategy=strategy,
+        seed=seed,
+        max_steps=max_steps,
+        timeout=timeout,
+        stop_on_first=stop_on_first,
+    )
+    chosen = _make_strategy(strategy, seed)
+    raw = explore_program(
+        _builder(scenario),
+        chosen,
+        max_schedules=max_schedules,
+        max_steps=max_steps,
+        timeout=timeout,
+        stop_on_first=stop_on_first,
+        detectors=_detectors,
+        progress=progress,
+        contexts=enabled_patches({}),
+    )
+    return ExploreResult(
+        scenario=_factory_name(scenario),
+        strategy=chosen.describe(),
+        max_schedules=max_schedules,
+        raw=raw,
+        target=_target(scenario),
+    )
+
+
+def replay(
+    scenario: Callable[[], object], schedule_id: str, *, max_steps: int = 10_000
+) -> RunResult:
+    """Run ``scenario`` once, exactly as recorded in ``schedule_id``.
+
+    Raises:
+        InvalidScheduleId: the ID is malformed (the message says how).
+        ScheduleDivergence: the run could not follow the schedule: the scenario changed
+            since the ID was recorded, or it is not deterministic.
+
+    Example::
+
+        run = interleave.replay(lost_update, "1-AQIDBA")
+        print(run.report())
+    """
+    _check_factory(scenario)
+    schedule = decode(schedule_id)
+    _positive_int("max_steps", max_steps)
+    chooser = ScheduleChooser(schedule)
+    runtime = Runtime(
+        _builder(scenario),
+        chooser,
+        observers=_detectors(),
+        max_steps=max_steps,
+        contexts=enabled_patches({}),
+    )
+    outcome = runtime.run()
+    chooser.check_complete(runtime)
+    return RunResult(
+        scenario=_factory_name(scenario),
+        schedule_id=schedule_id.strip(),
+        trace=outcome.trace,
+        findings=outcome.findings,
+    )

@@ -1,0 +1,131 @@
+"""Findings: what went wrong in an execution, with what is needed to show and replay it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ._ops import Location, Resource
+from ._trace import Trace
+
+__all__ = [
+    "Deadlock",
+    "Finding",
+    "Hold",
+    "InvariantViolation",
+    "LostUpdate",
+    "StepLimit",
+    "ThreadCrashed",
+    "WaitInfo",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """A problem found in one execution.
+
+    Attributes:
+        kind: ``deadlock``, ``lost-update``, ``invariant``, ``exception`` or ``step-limit``.
+        message: one paragraph that says what happened.
+        threads: names of the threads involved.
+        steps: indices of the steps involved (into ``trace``).
+        schedule_id: the ID that replays the execution (``interleave.replay``).
+        trace: the execution in which it was found.
+        signature: what makes two findings "the same bug" (used to deduplicate).
+    """
+
+    kind: ClassVar[str] = "finding"
+    message: str
+    threads: tuple[str, ...] = ()
+    steps: tuple[int, ...] = ()
+    schedule_id: str = ""
+    trace: Trace | None = field(default=None, repr=False, compare=False)
+    signature: tuple[object, ...] = field(default=(), repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hold:
+    """A thread holding a resource, with the step and line where it took it."""
+
+    thread: str
+    resource: str
+    step: int | None
+    location: Location | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitInfo:
+    """What one blocked thread waits for, and who holds it."""
+
+    thread: str
+    waits_for: str
+    resource: Resource
+    holders: tuple[Hold, ...]
+    step: int | None
+    location: Location | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deadlock(Finding):
+    """No thread could run while some had not finished.
+
+    Attributes:
+        cycle: the lock-wait cycle as ``(thread, resource, thread, resource, ...)`` names,
+            empty when the run is stuck without a cycle (an Event nobody sets, say).
+        waits: every blocked thread, what it waits for and who holds that.
+        graph: the lock-wait graph (``networkx.DiGraph``): thread -> resource it waits for
+            -> thread holding it.
+    """
+
+    kind: ClassVar[str] = "deadlock"
+    cycle: tuple[str, ...] = ()
+    waits: tuple[WaitInfo, ...] = ()
+    graph: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LostUpdate(Finding):
+    """A thread wrote a resource based on a read that another thread's write made stale.
+
+    Attributes:
+        resource: the resource key.
+        read_step: the step where the losing thread read it.
+        other_write_step: the step where another thread wrote it after that read.
+        write_step: the step where the losing thread wrote it, overwriting that write.
+    """
+
+    kind: ClassVar[str] = "lost-update"
+    resource: Resource = ()
+    read_step: int = -1
+    other_write_step: int = -1
+    write_step: int = -1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvariantViolation(Finding):
+    """The scenario's ``check()`` returned False or raised."""
+
+    kind: ClassVar[str] = "invariant"
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadCrashed(Finding):
+    """A thread raised an exception (its traceback is kept)."""
+
+    kind: ClassVar[str] = "exception"
+    thread: str = ""
+    exception: str = ""
+    traceback: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepLimit(Finding):
+    """A thread took more than ``max_steps`` steps: most likely a spin loop."""
+
+    kind: ClassVar[str] = "step-limit"
+    thread: str = ""
+    max_steps: int = 0

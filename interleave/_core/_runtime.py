@@ -1,0 +1,522 @@
+"""The runtime of ONE execution: a cooperative scheduler over greenlets.
+
+Every simulated thread is a greenlet whose parent is the scheduler (the greenlet that called
+:meth:`Runtime.run`). A thread announces its next operation and switches to the scheduler
+*before* performing it, so at every step the scheduler knows each thread's pending operation:
+
+    scheduler ──switch──► thread A ... access(op) ──switch──► scheduler
+        ▲  chooses among enabled threads, records the step, tells observers  │
+        └────────────────────────────────────────────────────────────────────┘
+
+The sequence of choices is the schedule; it is all that is needed to replay the execution.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack, suppress
+from dataclasses import dataclass, field
+from types import CodeType, FrameType
+from typing import Any, Protocol
+
+import greenlet
+
+from ..errors import InternalError, ScenarioError, ScheduleDivergence
+from . import _context
+from ._findings import Finding, InvariantViolation, StepLimit, ThreadCrashed
+from ._observer import Observer
+from ._ops import Location, Operation
+from ._schedule import Schedule, encode
+from ._threads import DONE, NEW, READY, SimThread, Wait
+from ._trace import Trace
+
+__all__ = ["Chooser", "Program", "RunOutcome", "Runtime", "ThreadSpec"]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSpec:
+    """A thread to start: an explicit name (or None to derive one), the function, its args."""
+
+    name: str | None
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A built scenario, normalised: what one execution runs."""
+
+    threads: tuple[ThreadSpec, ...]
+    check: Callable[[], object] | None = None
+    teardown: Callable[[], object] | None = None
+    name: str = "scenario"
+
+
+class Chooser(Protocol):
+    """Picks the thread to run at each step (strategies provide these)."""
+
+    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What one execution produced."""
+
+    trace: Trace
+    findings: tuple[Finding, ...]
+    stuck: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _Unwind(BaseException):
+    """Thrown into unfinished threads at the end of an execution so ``finally`` blocks run.
+
+    A ``BaseException`` so that user code's ``except Exception`` cannot swallow it.
+    """
+
+
+class _StopExecution(BaseException):
+    """Ends the execution early (a step limit); private control flow."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_internal_code: dict[CodeType, bool] = {}
+
+
+def _is_internal(code: CodeType) -> bool:
+    flag = _internal_code.get(code)
+    if flag is None:
+        filename = code.co_filename
+        flag = filename.startswith(_PACKAGE_DIR) and not filename.startswith(
+            _PACKAGE_DIR + "_pytest_plugin"
+        )
+        _internal_code[code] = flag
+    return flag
+
+
+def user_location(frame: FrameType | None) -> Location | None:
+    """The first frame outside interleave, as a :class:`Location`."""
+    while frame is not None:
+        code = frame.f_code
+        if not _is_internal(code):
+            return Location(code.co_filename, frame.f_lineno, code.co_name)
+        frame = frame.f_back
+    return None
+
+
+class Runtime:
+    """Runs one execution of a program under a chooser.
+
+    Primitives talk to the runtime through :meth:`access` (a plain yield point) and
+    :meth:`block` (a yield point that may wait). Both return at once when called outside a
+    simulated thread or while the execution is being unwound.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], Program],
+        chooser: Chooser,
+        *,
+        observers: Sequence[Observer] = (),
+        max_steps: int = 10_000,
+        capture_locations: bool = True,
+        contexts: Sequence[Callable[[Runtime], AbstractContextManager[object]]] = (),
+    ) -> None:
+        self._build = build
+        self._contexts = tuple(contexts)
+        self.chooser = chooser
+        self.observers = tuple(observers)
+        self.max_steps = max_steps
+        self.capture_locations = capture_locations
+        self.threads: list[SimThread] = []
+        self.current: SimThread | None = None
+        self.last: SimThread | None = None
+        self.unwinding = False
+        self.program: Program | None = None
+        # The trace, as parallel lists (cheap to append on the hot path).
+        self.choices: list[int] = []
+        self.ops: list[Operation] = []
+        self.locations: list[Location | None] = []
+        self._last_preference = 0  # length of the schedule prefix that must be recorded
+        self._names: dict[str, int] = {}
+        self._counters: dict[str, int] = {}
+        self._findings: list[Finding] = []
+        self._blocked: set[int] = set()
+        self._on_step = [o.on_step for o in self.observers if o.overrides("on_step")]
+        self._hub: greenlet.greenlet | None = None
+        #: Free for primitives and patches to keep per-execution state (keyed by owner).
+        self.scratch: dict[object, Any] = {}
+
+    # ------------------------------------------------------------------ naming
+    def next_name(self, kind: str) -> str:
+        """A stable name for an unnamed primitive: ``lock#1``, ``lock#2`` … per execution."""
+        n = self._counters.get(kind, 0) + 1
+        self._counters[kind] = n
+        return f"{kind}#{n}"
+
+    def _thread_name(self, explicit: str | None, fn: Callable[..., Any]) -> str:
+        if explicit is not None:
+            base = explicit
+            if base not in self._names:
+                self._names[base] = 0
+                return base
+        else:
+            base = getattr(fn, "__name__", None) or "thread"
+            if base == "<lambda>":
+                base = "thread"
+        n = self._names.get(base, 0) + 1
+        self._names[base] = n
+        name = f"{base}#{n}"
+        while name in self._names:  # an explicit name already took it
+            n += 1
+            self._names[base] = n
+            name = f"{base}#{n}"
+        return name
+
+    def new_thread(
+        self, fn: Callable[..., Any], args: tuple[Any, ...] = (), name: str | None = None
+    ) -> SimThread:
+        """Create a simulated thread; it starts at the next scheduling step."""
+        thread = SimThread(len(self.threads), self._thread_name(name, fn), fn, args)
+        self.threads.append(thread)
+        return thread
+
+    # ------------------------------------------------------------------ yield points
+    def access(self, op: Operation) -> None:
+        """Announce ``op`` and yield to the scheduler; returns when this thread is chosen."""
+        thread = self.current
+        if thread is None or self.unwinding:
+            return
+        thread.pending = op
+        thread.wait = None
+        if self.capture_locations:
+            thread.location = user_location(sys._getframe(1))
+        self._hub.switch()  # type: ignore[union-attr]
+
+    def block(self, op: Operation, wait: Wait) -> bool:
+        """Announce a blocking ``op``; returns True when ``wait`` is ready, False on timeout.
+
+        The thread is enabled when ``wait.is_ready()`` (or always, when ``wait.timeout`` is set:
+        timing out is then a scheduling choice).
+        """
+        thread = self.current
+        if thread is None or self.unwinding:
+            if self.unwinding:
+                # A ``finally`` that blocks while the execution is unwound cannot wait.
+                raise _Unwind
+            return wait.is_ready()
+        thread.pending = op
+        thread.wait = wait
+        if self.capture_locations:
+            thread.location = user_location(sys._getframe(1))
+        self._hub.switch()  # type: ignore[union-attr]
+        ready = wait.is_ready()
+        thread.wait = None
+        return ready
+
+    @property
+    def step_index(self) -> int:
+        """Index of the step being performed (or about to be chosen)."""
+        return len(self.choices) - 1
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> RunOutcome:
+        """Build the program, run it to the end under the chooser, and return the outcome."""
+        with ExitStack() as stack:
+            # Per-execution patches (sqlite3.connect, threading …) wrap the whole execution,
+            # factory and teardown included, and are undone even when the scenario raises.
+            for make in self._contexts:
+                stack.enter_context(make(self))
+            return self._run()
+
+    def _run(self) -> RunOutcome:
+        _context.set_building(self)
+        try:
+            self.program = program = self._build()
+            for spec in program.threads:
+                self.new_thread(spec.fn, spec.args, spec.name)
+            if not self.threads:
+                raise ScenarioError(
+                    f"scenario {program.name!r} has no threads: return at least one callable"
+                )
+            self._hub = greenlet.getcurrent()
+            stuck = False
+            _context.set_active(self)
+            try:
+                stuck = self._loop()
+            finally:
+                self._unwind()
+                _context.set_active(None)
+                self.current = None
+            self._finish(stuck)
+            trace = self._trace(stuck)
+            sid = encode(trace.schedule)
+            findings = tuple(
+                f.__class__(**{**_fields(f), "schedule_id": sid, "trace": trace})
+                for f in self._findings
+            )
+            return RunOutcome(trace=trace, findings=findings, stuck=stuck)
+        finally:
+            _context.set_building(None)
+
+    def _loop(self) -> bool:
+        threads = self.threads
+        choices = self.choices
+        ops = self.ops
+        locations = self.locations
+        on_step = self._on_step
+        chooser = self.chooser
+        max_steps = self.max_steps
+        for thread in list(threads):
+            self._start(thread)
+        while True:
+            enabled = [
+                t
+                for t in threads
+                if t.state == READY and (t.wait is None or t.wait.timeout or t.wait.is_ready())
+            ]
+            if not enabled:
+                if any(t.state != DONE for t in threads):
+                    self._stuck([t for t in threads if t.state != DONE])
+                    return True
+                return False
+            thread = chooser.choose(self, enabled)
+            index = len(choices)
+            last = self.last
+            if thread is not (last if last is not None and last in enabled else enabled[0]):
+                # Not what the default policy (keep the current thread, else the lowest
+                # runnable one) would pick: the schedule ID must record this choice.
+                self._last_preference = index + 1
+            op = thread.pending
+            assert op is not None
+            choices.append(thread.tid)
+            ops.append(op)
+            locations.append(thread.location)
+            for hook in on_step:
+                hook(self, index, thread, op)
+            thread.steps += 1
+            if thread.steps > max_steps:
+                self._findings.append(
+                    StepLimit(
+                        message=(
+                            f"thread {thread.name!r} took more than max_steps={max_steps} "
+                            f"steps; it is most likely a spin loop (waiting on a shared value "
+                            f"that only changes when another thread runs, with no blocking "
+                            f"call). Wait on an Event, Condition or Lock instead, or raise "
+                            f"max_steps if the thread really needs that many steps."
+                        ),
+                        threads=(thread.name,),
+                        steps=(index,),
+                        thread=thread.name,
+                        max_steps=max_steps,
+                        signature=("step-limit", thread.name),
+                    )
+                )
+                return False
+            self.last = thread
+            self._resume(thread)
+            if len(threads) != thread.tid + 1 and threads[-1].state == NEW:
+                for new in threads:
+                    if new.state == NEW:
+                        self._start(new)
+
+    def _start(self, thread: SimThread) -> None:
+        # Run a new thread up to its first yield point. Code before that point touches no
+        # instrumented state, so the order in which threads are started does not matter.
+        thread.glet = greenlet.greenlet(self._body(thread), parent=self._hub)
+        thread.state = READY
+        self._resume(thread)
+
+    def _resume(self, thread: SimThread) -> None:
+        self.current = thread
+        glet = thread.glet
+        assert glet is not None
+        glet.switch()
+        self.current = None
+        if glet.dead:
+            thread.state = DONE
+            thread.pending = None
+            thread.wait = None
+
+    def _body(self, thread: SimThread) -> Callable[[], None]:
+        def body() -> None:
+            try:
+                thread.result = thread.fn(*thread.args)
+            except _Unwind:
+                pass
+            except Exception as exc:
+                thread.error = exc
+                if self.unwinding:
+                    return  # an error while unwinding a stuck run is noise, not a finding
+                tb = "".join(traceback.format_exception(exc))
+                where = _exception_location(exc)
+                self._findings.append(
+                    ThreadCrashed(
+                        message=f"thread {thread.name!r} raised {type(exc).__name__}: {exc}",
+                        threads=(thread.name,),
+                        steps=(len(self.choices) - 1,) if self.choices else (),
+                        thread=thread.name,
+                        exception=f"{type(exc).__name__}: {exc}",
+                        traceback=tb,
+                        signature=("exception", type(exc).__name__, where),
+                    )
+                )
+
+        return body
+
+    def _stuck(self, blocked: list[SimThread]) -> None:
+        self._blocked = {t.tid for t in blocked if t.wait is not None}
+        findings: list[Finding] = []
+        for observer in self.observers:
+            findings.extend(observer.on_stuck(self, blocked))
+        self._findings.extend(findings)
+
+    def _unwind(self) -> None:
+        # Unfinished threads get _Unwind thrown in, in creation order, so ``finally`` blocks
+        # and context managers run in a fixed order. Primitives do not yield meanwhile.
+        self.unwinding = True
+        for thread in self.threads:
+            glet = thread.glet
+            if glet is not None and not glet.dead:
+                self.current = thread
+                with suppress(_Unwind):
+                    glet.throw(_Unwind)
+                self.current = None
+            thread.wait = None
+            if thread.state == READY:
+                thread.state = DONE if glet is None or glet.dead else thread.state
+
+    def _finish(self, stuck: bool) -> None:
+        for observer in self.observers:
+            if observer.overrides("on_finish"):
+                self._findings.extend(observer.on_finish(self))
+        program = self.program
+        assert program is not None
+        completed = not stuck and not any(f.kind == "step-limit" for f in self._findings)
+        try:
+            if completed and program.check is not None:
+                self._run_check(program.check)
+        finally:
+            if program.teardown is not None:
+                program.teardown()
+
+    def _run_check(self, check: Callable[[], object]) -> None:
+        try:
+            ok = check()
+        except Exception as exc:
+            tb = "".join(traceback.format_exception(exc))
+            self._findings.append(
+                InvariantViolation(
+                    message=f"check() raised {type(exc).__name__}: {exc}",
+                    detail=tb,
+                    signature=("invariant", type(exc).__name__, _exception_location(exc)),
+                )
+            )
+            return
+        if ok is False or ok is None or not ok:
+            name = getattr(check, "__qualname__", "check")
+            self._findings.append(
+                InvariantViolation(
+                    message=f"check() returned {ok!r} after all threads finished",
+                    detail=f"{name} returned {ok!r}",
+                    signature=("invariant", "returned", repr(ok)),
+                )
+            )
+
+    def _trace(self, stuck: bool) -> Trace:
+        outcomes = []
+        for t in self.threads:
+            if t.error is not None:
+                outcomes.append("crashed")
+            elif t.tid in self._blocked:
+                outcomes.append("blocked")
+            elif t.glet is not None and t.glet.dead and not stuck and t.steps <= self.max_steps:
+                outcomes.append("finished")
+            else:
+                outcomes.append("unfinished")
+        choices = tuple(self.choices)
+        return Trace(
+            thread_names=tuple(t.name for t in self.threads),
+            choices=choices,
+            ops=tuple(self.ops),
+            locations=tuple(self.locations),
+            outcomes=tuple(outcomes),
+            schedule=Schedule(choices=choices[: self._last_preference], steps=len(choices)),
+        )
+
+    # ------------------------------------------------------------------ choosing helpers
+    def default_choice(self, enabled: list[SimThread]) -> SimThread:
+        """The default policy: keep running the last thread, else the lowest runnable one."""
+        last = self.last
+        if last is not None and last in enabled:
+            return last
+        return enabled[0]
+
+
+def _fields(finding: Finding) -> dict[str, Any]:
+    from dataclasses import fields
+
+    return {f.name: getattr(finding, f.name) for f in fields(finding)}
+
+
+def _exception_location(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    where = ""
+    while tb is not None:
+        if not _is_internal(tb.tb_frame.f_code):
+            code = tb.tb_frame.f_code
+            where = f"{os.path.basename(code.co_filename)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+class ScheduleChooser:
+    """Follows a recorded schedule prefix, then the default policy (used by replay)."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+
+    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
+        index = len(runtime.choices)
+        choices = self.schedule.choices
+        if index >= self.schedule.steps:
+            raise ScheduleDivergence(
+                f"the recorded execution ended after {self.schedule.steps} steps, but here "
+                f"threads {_names(enabled)} can still run at step {index}: the scenario "
+                "changed since the ID was recorded, or it is not deterministic"
+            )
+        if index < len(choices):
+            tid = choices[index]
+            for thread in enabled:
+                if thread.tid == tid:
+                    return thread
+            expected = runtime.threads[tid].name if tid < len(runtime.threads) else f"thread #{tid}"
+            raise ScheduleDivergence(
+                f"replay diverged at step {index}: the schedule says {expected!r} runs next, "
+                f"but only {_names(enabled)} can run. The scenario changed since the ID was "
+                "recorded, or it is not deterministic (time, randomness, hash order or state "
+                "kept between executions)"
+            )
+        return runtime.default_choice(enabled)
+
+    def check_complete(self, runtime: Runtime) -> None:
+        if len(runtime.choices) != self.schedule.steps:
+            raise ScheduleDivergence(
+                f"the recorded execution had {self.schedule.steps} steps but the replay ended "
+                f"after {len(runtime.choices)}: the scenario changed since the ID was "
+                "recorded, or it is not deterministic"
+            )
+
+
+def _names(threads: list[SimThread]) -> str:
+    return ", ".join(repr(t.name) for t in threads) or "none"
+
+
+def internal_error(exc: BaseException) -> InternalError:
+    """Wrap an unexpected exception from interleave's own code."""
+    err = InternalError("internal error in interleave, please report it")
+    err.__cause__ = exc
+    return err

@@ -1,0 +1,91 @@
+"""Simulated threads and what a blocked one waits for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._ops import Location, Operation, Resource
+
+if TYPE_CHECKING:
+    import greenlet
+
+    from ._findings import Hold
+
+__all__ = ["DONE", "NEW", "READY", "SimThread", "Wait"]
+
+# Thread states. A READY thread has a pending operation; a NEW one has not run yet.
+NEW = 0
+READY = 1
+DONE = 2
+
+
+class Wait:
+    """What a blocked operation waits for. Primitives subclass it.
+
+    The scheduler treats a thread whose pending operation carries a ``Wait`` as enabled when
+    :meth:`is_ready` is true, or when ``timeout`` is set (it may then time out: a scheduling
+    choice like any other).
+    """
+
+    __slots__ = ("resource", "timeout")
+
+    def __init__(self, resource: Resource, *, timeout: bool = False) -> None:
+        self.resource = resource
+        self.timeout = timeout
+
+    def is_ready(self) -> bool:
+        """Could the operation complete now?"""
+        raise NotImplementedError
+
+    def holders(self) -> list[Hold]:
+        """Threads that hold what this waits for (edges of the lock-wait graph)."""
+        return []
+
+    def describe(self) -> str:
+        """A short text such as ``lock 'fork-1'``."""
+        from ._ops import describe_resource
+
+        return describe_resource(self.resource)
+
+
+class SimThread:
+    """One logical thread of a scenario, run as a greenlet by the runtime."""
+
+    __slots__ = (
+        "args",
+        "error",
+        "fn",
+        "glet",
+        "handle",
+        "location",
+        "name",
+        "pending",
+        "result",
+        "state",
+        "steps",
+        "tid",
+        "wait",
+    )
+
+    def __init__(self, tid: int, name: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.tid = tid
+        self.name = name
+        self.fn = fn
+        self.args = args
+        self.glet: greenlet.greenlet | None = None
+        self.state = NEW
+        self.pending: Operation | None = None
+        self.location: Location | None = None
+        self.wait: Wait | None = None
+        self.steps = 0
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.handle: Any = None
+
+    def __repr__(self) -> str:
+        return f"<SimThread {self.tid} {self.name!r}>"
+
+    @property
+    def is_done(self) -> bool:
+        return self.state == DONE

@@ -1,0 +1,96 @@
+"""The record of one execution: its steps and how each thread ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._ops import Location, Operation
+from ._schedule import Schedule, encode
+
+__all__ = ["Step", "Trace"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One scheduling step: ``thread`` ran ``op`` (issued at ``location``).
+
+    Attributes:
+        index: position in the execution, from 0.
+        thread: index of the thread (creation order).
+        thread_name: its stable name, such as ``worker#1``.
+        op: the operation it performed.
+        location: the user-code line that issued it, if known.
+    """
+
+    index: int
+    thread: int
+    thread_name: str
+    op: Operation
+    location: Location | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trace:
+    """Everything needed to show or compare an execution.
+
+    Attributes:
+        thread_names: names by thread index.
+        choices: the thread index of each step.
+        ops: the operation of each step.
+        locations: the issuing line of each step.
+        outcomes: per thread: ``finished``, ``crashed``, ``blocked`` or ``unfinished``.
+        schedule: the schedule that reproduces this execution.
+    """
+
+    thread_names: tuple[str, ...]
+    choices: tuple[int, ...]
+    ops: tuple[Operation, ...]
+    locations: tuple[Location | None, ...]
+    outcomes: tuple[str, ...]
+    schedule: Schedule
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The steps, built on demand (traces are recorded as parallel tuples for speed)."""
+        names = self.thread_names
+        return tuple(
+            Step(index=i, thread=t, thread_name=names[t], op=op, location=loc)
+            for i, (t, op, loc) in enumerate(
+                zip(self.choices, self.ops, self.locations, strict=True)
+            )
+        )
+
+    @property
+    def schedule_id(self) -> str:
+        """The replayable ID of this execution."""
+        return encode(self.schedule)
+
+    def __len__(self) -> int:
+        return len(self.choices)
+
+    def step(self, index: int) -> Step:
+        """The step at ``index``."""
+        return Step(
+            index=index,
+            thread=self.choices[index],
+            thread_name=self.thread_names[self.choices[index]],
+            op=self.ops[index],
+            location=self.locations[index],
+        )
+
+    def preemptions(self) -> int:
+        """How many times a thread was switched away from while it could still run.
+
+        Computed from the choices: a switch counts as a preemption when the previous thread
+        ran again later (it was not finished) and the switch was not forced by blocking. The
+        trace does not keep enabled sets, so this is the classic upper estimate.
+        """
+        count = 0
+        last_index: dict[int, int] = {}
+        for i, t in enumerate(self.choices):
+            last_index[t] = i
+        for i in range(1, len(self.choices)):
+            prev = self.choices[i - 1]
+            if self.choices[i] != prev and last_index[prev] > i - 1:
+                count += 1
+        return count

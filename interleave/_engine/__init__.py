@@ -1,0 +1,1 @@
+"""The exploration engine (layer 4): strategies, the exploration tree, the explorer."""

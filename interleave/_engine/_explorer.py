@@ -1,0 +1,126 @@
+"""The explorer: runs executions under a strategy until exhausted, out of budget or stopped."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from .._core._findings import Finding
+from .._core._observer import Observer
+from .._core._runtime import Program, RunOutcome, Runtime
+from ._strategies import Strategy
+
+__all__ = ["Exploration", "Statistics", "explore_program"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Statistics:
+    """Counts and times of an exploration.
+
+    Attributes:
+        executions: executions run (including any that only replayed a prefix).
+        steps: scheduling steps taken over all executions.
+        max_depth: the most steps in one execution.
+        pruned: executions avoided by reduction (0 for plain DFS).
+        phases: seconds per phase, e.g. ``{"explore": 1.2}``.
+    """
+
+    executions: int = 0
+    steps: int = 0
+    max_depth: int = 0
+    pruned: int = 0
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exploration:
+    """The raw result of an exploration (the public ``ExploreResult`` wraps it)."""
+
+    findings: tuple[Finding, ...]
+    occurrences: tuple[int, ...]
+    schedules_run: int
+    exhausted: bool
+    stopped_because: str
+    elapsed: float
+    statistics: Statistics
+
+
+Progress = Callable[[int, int, float], None]
+ExecutionContext = Callable[[Runtime], AbstractContextManager[object]]
+
+
+def explore_program(
+    build: Callable[[], Program],
+    strategy: Strategy,
+    *,
+    max_schedules: int,
+    max_steps: int,
+    timeout: float | None,
+    stop_on_first: bool,
+    detectors: Callable[[], Sequence[Observer]],
+    progress: Progress | None = None,
+    contexts: Sequence[ExecutionContext] = (),
+) -> Exploration:
+    """Run executions of ``build`` as ``strategy`` directs; collect distinct findings."""
+    start = time.perf_counter()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    found: dict[tuple[object, ...], int] = {}
+    findings: list[Finding] = []
+    counts: list[int] = []
+    runs = steps = max_depth = 0
+    stopped = "exhausted"
+    exhausted = False
+    next_progress = 1.0
+    while True:
+        chooser = strategy.next_chooser()
+        if chooser is None:
+            exhausted = True
+            break
+        if runs >= max_schedules:
+            stopped = "max_schedules"
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            stopped = "timeout"
+            break
+        runtime = Runtime(
+            build, chooser, observers=detectors(), max_steps=max_steps, contexts=contexts
+        )
+        outcome: RunOutcome = runtime.run()
+        strategy.record(runtime, outcome)
+        runs += 1
+        depth = len(outcome.trace)
+        steps += depth
+        max_depth = max(max_depth, depth)
+        for finding in outcome.findings:
+            key = (finding.kind, *finding.signature)
+            index = found.get(key)
+            if index is None:
+                found[key] = len(findings)
+                findings.append(finding)
+                counts.append(1)
+            else:
+                counts[index] += 1
+        if stop_on_first and findings:
+            stopped = "first-finding"
+            break
+        if progress is not None:
+            elapsed = time.perf_counter() - start
+            if elapsed >= next_progress:
+                progress(runs, len(findings), elapsed)
+                next_progress = elapsed + 0.5
+    if not exhausted and stopped == "exhausted":  # pragma: no cover - defensive
+        stopped = "max_schedules"
+    elapsed = time.perf_counter() - start
+    return Exploration(
+        findings=tuple(findings),
+        occurrences=tuple(counts),
+        schedules_run=runs,
+        exhausted=exhausted,
+        stopped_because=stopped,
+        elapsed=elapsed,
+        statistics=Statistics(
+            executions=runs, steps=steps, max_depth=max_depth, phases={"explore": elapsed}
+        ),
+    )

@@ -1,0 +1,254 @@
+"""All text rendering (tabulate lives here only).
+
+A report has a summary table, then per finding: what happened, the interleaving diagram (one
+column per thread, the resource and user-code line of each step), the lock-wait cycle for
+deadlocks, and copy-paste replay lines.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as _Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ._core._findings import Deadlock, Finding, InvariantViolation, LostUpdate, ThreadCrashed
+from ._core._ops import describe_resource
+from ._core._trace import Trace
+
+if TYPE_CHECKING:
+    from ._results import ExploreResult, RunResult
+
+__all__ = ["render_explore", "render_finding", "render_run", "render_trace"]
+
+#: Traces longer than this are shown around the steps that matter.
+MAX_ROWS = 60
+_CONTEXT = 3
+
+
+def _table(rows: Sequence[Sequence[object]], headers: Sequence[str] = ()) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=list(headers), tablefmt="simple", disable_numparse=True)
+
+
+def _kinds(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "none"
+    counts = _Counter(f.kind for f in findings)
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+def _rate(runs: int, seconds: float) -> str:
+    if seconds <= 0:
+        return f"{seconds:.3f} s"
+    return f"{seconds:.3f} s ({runs / seconds:,.0f} schedules/s)"
+
+
+def render_explore(result: ExploreResult) -> str:
+    """The report of an exploration."""
+    coverage = (
+        f"exhausted: {result.stopped_text}"
+        if result.exhausted
+        else f"NOT exhausted: {result.stopped_text}"
+    )
+    summary = [
+        ("scenario", result.scenario),
+        ("strategy", result.strategy),
+        ("schedules run", f"{result.schedules_run:,}"),
+        ("coverage", coverage),
+        ("findings", _kinds(result.findings)),
+        ("elapsed", _rate(result.schedules_run, result.elapsed)),
+    ]
+    verdict = (
+        "no findings" + ("" if result.exhausted else " (but the search was not exhaustive)")
+        if result.ok
+        else f"{len(result.findings)} distinct finding(s)"
+    )
+    out = [f"interleave: {result.scenario}: {verdict}", _table(summary)]
+    if not result.exhausted and result.ok:
+        out.append(
+            "This is not a proof: raise max_schedules (or the timeout) until the run says "
+            "'exhausted'."
+        )
+    total = len(result.findings)
+    shown: dict[str, int] = {}
+    for number, (finding, seen) in enumerate(
+        zip(result.findings, result.occurrences, strict=True), 1
+    ):
+        out.append("")
+        header = (
+            f"Finding {number} of {total}: {finding.kind} "
+            f"(in {seen:,} of {result.schedules_run:,} schedules)"
+        )
+        out.append(header)
+        out.append("=" * len(header))
+        first = shown.setdefault(finding.schedule_id, number)
+        if first != number:
+            # The same execution as an earlier finding: do not draw the diagram twice.
+            out.append(_wrap(finding.message))
+            out.append(f"(same execution as finding {first}: schedule ID {finding.schedule_id})")
+            continue
+        out.append(render_finding(finding, target=result.target))
+    return "\n".join(out)
+
+
+def render_run(run: RunResult) -> str:
+    """The report of one replayed execution."""
+    head = (
+        f"interleave: replay of {run.scenario} with {run.schedule_id}: "
+        f"{len(run.trace)} steps, findings: {_kinds(run.findings)}"
+    )
+    out = [head]
+    if not run.findings:
+        out.append(render_trace(run.trace))
+    for finding in run.findings:
+        out.append("")
+        out.append(f"{finding.kind}")
+        out.append("-" * len(finding.kind))
+        out.append(render_finding(finding, target=None, replay_lines=False))
+    return "\n".join(out)
+
+
+def render_finding(
+    finding: Finding, *, target: str | None = None, replay_lines: bool = True
+) -> str:
+    """One finding: message, diagram, cycle, traceback and replay lines."""
+    out = [_wrap(finding.message)]
+    marks: dict[int, str] = {}
+    if isinstance(finding, LostUpdate):
+        marks = {
+            finding.read_step: "<- read",
+            finding.other_write_step: "<- writes after that read",
+            finding.write_step: "<- LOST UPDATE: overwrites it",
+        }
+    elif finding.steps:
+        marks = {finding.steps[-1]: f"<- {finding.kind}"}
+    if isinstance(finding, Deadlock):
+        out.append("")
+        out.append(render_wait_cycle(finding))
+    if finding.trace is not None and len(finding.trace):
+        out.append("")
+        out.append(render_trace(finding.trace, marks=marks))
+        blocked = [
+            (name, outcome)
+            for name, outcome in zip(
+                finding.trace.thread_names, finding.trace.outcomes, strict=True
+            )
+            if outcome != "finished"
+        ]
+        if blocked:
+            out.append("at the end: " + ", ".join(f"{name} {outcome}" for name, outcome in blocked))
+    if isinstance(finding, ThreadCrashed) and finding.traceback:
+        out.append("")
+        out.append("traceback:")
+        out.append(_indent(finding.traceback.rstrip()))
+    if isinstance(finding, InvariantViolation) and finding.detail and "\n" in finding.detail:
+        out.append("")
+        out.append("check() traceback:")
+        out.append(_indent(finding.detail.rstrip()))
+    if replay_lines and finding.schedule_id:
+        out.append("")
+        out.append(render_replay_lines(finding.schedule_id, target))
+    return "\n".join(out)
+
+
+def render_replay_lines(schedule_id: str, target: str | None) -> str:
+    """Copy-paste lines that replay ``schedule_id``."""
+    factory = target.rpartition(":")[2] if target else "scenario"
+    lines = [
+        f"schedule ID: {schedule_id}",
+        "replay it:",
+        f"  python:  interleave.replay({factory}, {schedule_id!r})",
+        f"  pytest:  pytest NODEID --interleave-replay={schedule_id}",
+    ]
+    if target:
+        lines.append(f"  shell:   interleave replay {target} {schedule_id}")
+    return "\n".join(lines)
+
+
+def render_wait_cycle(finding: Deadlock) -> str:
+    """The lock-wait cycle (or every blocked thread) of a deadlock."""
+    if finding.cycle:
+        names = list(finding.cycle)
+        parts = []
+        for i, name in enumerate(names):
+            parts.append(name)
+            parts.append("--waits for-->" if i % 2 == 0 else "--held by-->")
+        parts.append(names[0])
+        lines = ["lock-wait cycle:", "  " + " ".join(parts)]
+    else:
+        lines = ["blocked threads (no cycle):"]
+    rows = []
+    for info in finding.waits:
+        held = ", ".join(sorted({h.thread for h in info.holders})) or "-"
+        rows.append(
+            (info.thread, info.waits_for, held, str(info.location) if info.location else "-")
+        )
+    lines.append(_indent(_table(rows, ("thread", "waits for", "held by", "where"))))
+    holds = [
+        (
+            h.thread,
+            h.resource,
+            "-" if h.step is None else str(h.step),
+            str(h.location) if h.location else "-",
+        )
+        for info in finding.waits
+        for h in info.holders
+        if h.step is not None
+    ]
+    if holds:
+        lines.append(_indent(_table(holds, ("thread", "holds", "taken at step", "where"))))
+    return "\n".join(lines)
+
+
+def _visible_rows(n: int, marks: dict[int, str]) -> list[int | None]:
+    if n <= MAX_ROWS:
+        return list(range(n))
+    keep = set(range(5)) | set(range(max(0, n - 10), n))
+    for step in marks:
+        keep.update(range(max(0, step - _CONTEXT), min(n, step + _CONTEXT + 1)))
+    rows: list[int | None] = []
+    prev = -1
+    for i in sorted(keep):
+        if i != prev + 1:
+            rows.append(None)
+        rows.append(i)
+        prev = i
+    return rows
+
+
+def render_trace(trace: Trace, *, marks: dict[int, str] | None = None) -> str:
+    """The interleaving diagram: one row per step, one column per thread."""
+    marks = marks or {}
+    names = trace.thread_names
+    used = sorted(set(trace.choices))
+    headers = ["step", *(names[t] for t in used), "resource", "where", ""]
+    column = {tid: k for k, tid in enumerate(used)}
+    rows: list[list[str]] = []
+    for i in _visible_rows(len(trace), marks):
+        if i is None:
+            rows.append(["...", *([""] * len(used)), "", "", ""])
+            continue
+        tid, op, loc = trace.choices[i], trace.ops[i], trace.locations[i]
+        cells = [""] * len(used)
+        cells[column[tid]] = op.label or op.kind
+        rows.append(
+            [
+                str(i),
+                *cells,
+                describe_resource(op.resource),
+                str(loc) if loc else "",
+                marks.get(i, ""),
+            ]
+        )
+    return _table(rows, headers)
+
+
+def _indent(text: str, by: str = "  ") -> str:
+    return "\n".join(by + line if line else line for line in text.splitlines())
+
+
+def _wrap(text: str, width: int = 100) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text

@@ -1,0 +1,146 @@
+"""Public result types: ``ExploreResult`` (of ``explore``) and ``RunResult`` (of ``replay``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._core._findings import Finding
+from ._core._trace import Trace
+from ._engine._explorer import Exploration, Statistics
+from .errors import FindingsError
+
+__all__ = ["ExploreResult", "RunResult"]
+
+_STOP_TEXT = {
+    "exhausted": "every schedule was explored",
+    "max_schedules": "stopped at max_schedules before covering every schedule",
+    "timeout": "stopped at the timeout before covering every schedule",
+    "first-finding": "stopped at the first finding (stop_on_first=True)",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExploreResult:
+    """The outcome of :func:`interleave.explore`.
+
+    Attributes:
+        scenario: the scenario's name.
+        target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
+        strategy: the strategy that ran (with its seed, if any).
+        max_schedules: the budget it had.
+        ok: no findings.
+        findings: distinct findings, in the order first found; each has a ``schedule_id``.
+        occurrences: for each finding, how many executions showed it.
+        schedules_run: executions run.
+        exhausted: every schedule was covered (a proof over the instrumented operations).
+        stopped_because: ``"exhausted"``, ``"max_schedules"``, ``"timeout"`` or
+            ``"first-finding"``.
+        elapsed: seconds.
+        statistics: counts and times (:class:`Statistics`).
+    """
+
+    scenario: str
+    strategy: str
+    max_schedules: int
+    raw: Exploration
+    target: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no execution produced a finding (check ``exhausted`` for a proof)."""
+        return not self.raw.findings
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Distinct findings, first found first."""
+        return self.raw.findings
+
+    @property
+    def occurrences(self) -> tuple[int, ...]:
+        """How many executions showed each finding."""
+        return self.raw.occurrences
+
+    @property
+    def schedules_run(self) -> int:
+        """How many executions ran."""
+        return self.raw.schedules_run
+
+    @property
+    def exhausted(self) -> bool:
+        """Was every schedule covered? Only then is a clean result a proof."""
+        return self.raw.exhausted
+
+    @property
+    def stopped_because(self) -> str:
+        """Why the exploration ended (see the class docs)."""
+        return self.raw.stopped_because
+
+    @property
+    def stopped_text(self) -> str:
+        """``stopped_because`` as a sentence."""
+        return _STOP_TEXT.get(self.stopped_because, self.stopped_because)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds spent."""
+        return self.raw.elapsed
+
+    @property
+    def statistics(self) -> Statistics:
+        """Counts and times of the exploration."""
+        return self.raw.statistics
+
+    def report(self, *, color: bool = False) -> str:
+        """The full text report: summary, then each finding with its interleaving diagram."""
+        from ._report import render_explore
+
+        return render_explore(self)
+
+    def raise_on_failure(self) -> ExploreResult:
+        """Raise :class:`~interleave.errors.FindingsError` (an AssertionError) with the
+        report when there are findings; return ``self`` otherwise."""
+        if self.findings:
+            raise FindingsError(self.report())
+        return self
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(f.kind for f in self.findings) or "none"
+        return (
+            f"<ExploreResult {self.scenario!r} ok={self.ok} findings=[{kinds}] "
+            f"schedules_run={self.schedules_run} exhausted={self.exhausted}>"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    """The outcome of :func:`interleave.replay`: one execution.
+
+    Attributes:
+        scenario: the scenario's name.
+        schedule_id: the ID that was replayed.
+        trace: the execution, step by step.
+        findings: what went wrong in it.
+    """
+
+    scenario: str
+    schedule_id: str
+    trace: Trace
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the execution produced no finding."""
+        return not self.findings
+
+    def report(self) -> str:
+        """The text report of this execution."""
+        from ._report import render_run
+
+        return render_run(self)
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(f.kind for f in self.findings) or "none"
+        return (
+            f"<RunResult {self.scenario!r} {self.schedule_id} findings=[{kinds}] "
+            f"steps={len(self.trace)}>"
+        )

@@ -1,0 +1,7 @@
+"""Detectors: they watch executions and report findings; they never steer the scheduler."""
+
+from ._deadlock import DeadlockDetector as DeadlockDetector
+from ._deadlock import build_wait_graph as build_wait_graph
+from ._lost_update import LostUpdateDetector as LostUpdateDetector
+
+__all__ = ["DeadlockDetector", "LostUpdateDetector", "build_wait_graph"]

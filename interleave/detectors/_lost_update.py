@@ -1,0 +1,105 @@
+"""Lost-update detection: read, another thread's write, then a write based on the stale read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._core._findings import Finding, LostUpdate
+from .._core._observer import Observer
+from .._core._ops import Operation, Resource, describe_resource
+
+if TYPE_CHECKING:
+    from .._core._runtime import Runtime
+    from .._core._threads import SimThread
+
+__all__ = ["LostUpdateDetector"]
+
+
+class LostUpdateDetector(Observer):
+    """Thread T read R, another thread wrote R after that read, then T wrote R (no re-read).
+
+    Atomic ``update`` operations count as writes by others but never as T's stale write, so
+    atomic counters and correctly locked read-modify-writes are never reported. A write to a
+    resource prefix (``cache.clear()`` writes ``("cache", name)``) counts as a write of every
+    key under it.
+    """
+
+    __slots__ = ("_findings", "_last_write", "_reads", "_seen")
+
+    def __init__(self) -> None:
+        self._reads: dict[tuple[int, Resource], int] = {}
+        self._last_write: dict[Resource, tuple[int, int]] = {}
+        self._findings: list[Finding] = []
+        self._seen: set[tuple[object, ...]] = set()
+
+    def on_step(self, runtime: Runtime, index: int, thread: SimThread, op: Operation) -> None:
+        kind = op.kind
+        if kind == "read":
+            self._reads[(thread.tid, op.resource)] = index
+        elif kind == "write":
+            resource = op.resource
+            read = self._reads.pop((thread.tid, resource), None)
+            if read is not None:
+                other = self._other_write_after(resource, read, thread.tid)
+                if other is not None:
+                    self._report(runtime, resource, read, other, index)
+            self._last_write[resource] = (index, thread.tid)
+        elif kind == "update":
+            self._reads.pop((thread.tid, op.resource), None)
+            self._last_write[op.resource] = (index, thread.tid)
+
+    def _other_write_after(self, resource: Resource, read: int, tid: int) -> int | None:
+        best: int | None = None
+        last = self._last_write
+        for k in range(len(resource), 1, -1):
+            entry = last.get(resource if k == len(resource) else resource[:k])
+            if (
+                entry is not None
+                and entry[0] > read
+                and entry[1] != tid
+                and (best is None or entry[0] > best)
+            ):
+                best = entry[0]
+        return best
+
+    def _report(
+        self, runtime: Runtime, resource: Resource, read: int, other: int, write: int
+    ) -> None:
+        names = [t.name for t in runtime.threads]
+        choices, locs = runtime.choices, runtime.locations
+        loser, winner = names[choices[read]], names[choices[other]]
+
+        def at(step: int) -> str:
+            loc = locs[step]
+            return f"step {step}" + (f" ({loc})" if loc is not None else "")
+
+        what = describe_resource(resource)
+        signature = (
+            "lost-update",
+            resource,
+            str(locs[read]),
+            str(locs[other]),
+            str(locs[write]),
+        )
+        if signature in self._seen:
+            return
+        self._seen.add(signature)
+        self._findings.append(
+            LostUpdate(
+                message=(
+                    f"{loser} read {what} at {at(read)}, {winner} wrote it at {at(other)}, "
+                    f"then {loser} wrote it at {at(write)} without reading it again: "
+                    f"{winner}'s update is lost"
+                ),
+                threads=(loser, winner),
+                steps=(read, other, write),
+                resource=resource,
+                read_step=read,
+                other_write_step=other,
+                write_step=write,
+                signature=signature,
+            )
+        )
+
+    def on_finish(self, runtime: Runtime) -> list[Finding]:
+        return self._findings

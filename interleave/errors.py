@@ -1,0 +1,64 @@
+"""Every public exception and warning of interleave.
+
+All of them derive from :class:`InterleaveError` (warnings from :class:`InterleaveWarning`), so
+``except interleave.errors.InterleaveError`` catches everything the library raises on purpose.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FindingsError",
+    "InterleaveError",
+    "InterleaveWarning",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidScheduleId",
+    "NondeterministicScenario",
+    "ScenarioError",
+    "ScheduleDivergence",
+]
+
+
+class InterleaveError(Exception):
+    """Root of every exception interleave raises on purpose."""
+
+
+class InvalidArgument(InterleaveError, ValueError, TypeError):
+    """A bad argument: the message names the value and the fix.
+
+    Raised before any work starts, for example ``max_schedules=0 must be at least 1``.
+    It is also a :class:`ValueError` and a :class:`TypeError`, so existing ``except`` clauses
+    written for the built-in errors keep working.
+    """
+
+
+class InvalidScheduleId(InvalidArgument):
+    """A schedule ID that cannot be decoded (wrong format, damaged, or from a newer format)."""
+
+
+class ScenarioError(InvalidArgument):
+    """A scenario factory returned something interleave cannot run, or misused the API."""
+
+
+class ScheduleDivergence(InterleaveError):
+    """A replay could not follow its schedule.
+
+    The scenario changed since the ID was recorded, or it is not deterministic (it depends on
+    wall-clock time, randomness, hash order or state left over from an earlier execution).
+    """
+
+
+class NondeterministicScenario(ScheduleDivergence):
+    """The same schedule prefix produced different behaviour in two executions of a scenario."""
+
+
+class FindingsError(InterleaveError, AssertionError):
+    """Raised by ``ExploreResult.raise_on_failure()``; its message is the full report."""
+
+
+class InternalError(InterleaveError):
+    """A bug in interleave itself ("internal error in interleave, please report it")."""
+
+
+class InterleaveWarning(UserWarning):
+    """Root of interleave's warnings."""

@@ -1,0 +1,562 @@
+"""Locks, semaphores, conditions and events with the ``threading`` API.
+
+Inside an exploration every operation is a yield point and blocking is a scheduling decision
+(a thread waiting for a held lock is simply not runnable). Outside an exploration each object
+delegates to the real ``threading`` primitive, so it can live in production code.
+
+Timeouts: a blocking call with a timeout may time out whenever it would otherwise wait; the
+explorer tries both outcomes.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any
+
+from .._core._findings import Hold
+from .._core._ops import Location, Operation
+from .._core._runtime import Runtime
+from .._core._threads import SimThread, Wait
+from ._base import auto_name, sim
+
+__all__ = ["BoundedSemaphore", "Condition", "Event", "Lock", "RLock", "Semaphore"]
+
+
+def _validate_acquire(blocking: bool, timeout: float | None) -> bool:
+    """Return whether the call may time out; mirror threading's argument errors."""
+    if timeout is None:
+        timeout = -1
+    if not blocking and timeout != -1:
+        raise ValueError("can't specify a timeout for a non-blocking call")
+    if timeout < 0 and timeout != -1:
+        raise ValueError("timeout value must be a non-negative number")
+    return timeout >= 0
+
+
+class _Owned:
+    """Owner bookkeeping shared by Lock and RLock (per runtime, so stale state never leaks)."""
+
+    __slots__ = ("_count", "_owner", "_rt", "_step", "_where")
+
+    def _init_owner(self) -> None:
+        self._owner: SimThread | None = None
+        self._rt: Runtime | None = None
+        self._count = 0
+        self._step: int | None = None
+        self._where: Location | None = None
+
+    def _holder(self, rt: Runtime) -> SimThread | None:
+        return self._owner if self._rt is rt else None
+
+    def _take(self, rt: Runtime, thread: SimThread) -> None:
+        if self._rt is not rt:
+            self._count = 0
+        self._owner, self._rt = thread, rt
+        self._count += 1
+        if self._count == 1:
+            self._step, self._where = rt.step_index, thread.location
+
+    def _drop(self) -> None:
+        self._count -= 1
+        if self._count <= 0:
+            self._owner = None
+            self._count = 0
+
+
+class _LockWait(Wait):
+    __slots__ = ("lock", "rt", "thread")
+
+    def __init__(self, lock: Lock | RLock, rt: Runtime, thread: SimThread, timeout: bool):
+        super().__init__(lock._resource, timeout=timeout)
+        self.lock, self.rt, self.thread = lock, rt, thread
+
+    def is_ready(self) -> bool:
+        owner = self.lock._holder(self.rt)
+        return owner is None or (self.lock._reentrant and owner is self.thread)
+
+    def holders(self) -> list[Hold]:
+        owner = self.lock._holder(self.rt)
+        if owner is None:
+            return []
+        return [
+            Hold(
+                thread=owner.name,
+                resource=self.describe(),
+                step=self.lock._step,
+                location=self.lock._where,
+            )
+        ]
+
+
+class Lock(_Owned):
+    """A mutual-exclusion lock with the ``threading.Lock`` API.
+
+    Example::
+
+        lock = interleave.Lock(name="accounts")
+        with lock:
+            balance.set(balance.get() - amount)
+    """
+
+    __slots__ = ("_acquire_op", "_real", "_release_op", "_resource", "_try_op", "name")
+    _reentrant = False
+    _kind = "lock"
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self.name = auto_name(self._kind, name)
+        self._resource = ("lock", self.name)
+        self._acquire_op = Operation("acquire", self._resource, "acquire")
+        self._try_op = Operation("acquire", self._resource, "try-acquire")
+        self._release_op = Operation("release", self._resource, "release")
+        self._real: Any = self._make_real()
+        self._init_owner()
+
+    def _make_real(self) -> Any:
+        return threading.Lock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Acquire the lock; with ``blocking=False`` or a timeout it may return False."""
+        may_time_out = _validate_acquire(blocking, timeout)
+        rt = sim()
+        if rt is None:
+            return bool(self._real.acquire(blocking, timeout))
+        me = rt.current
+        assert me is not None
+        if not blocking:
+            rt.access(self._try_op)
+            if _LockWait(self, rt, me, False).is_ready():
+                self._take(rt, me)
+                return True
+            return False
+        if rt.block(self._acquire_op, _LockWait(self, rt, me, may_time_out)):
+            self._take(rt, me)
+            return True
+        return False
+
+    def release(self) -> None:
+        """Release the lock (a yield point: another thread may run just before it)."""
+        rt = sim()
+        if rt is None:
+            self._real.release()
+            return
+        owner = self._holder(rt)
+        if owner is None or (self._reentrant and owner is not rt.current):
+            raise RuntimeError(
+                "cannot release un-acquired lock" if self._reentrant else "release unlocked lock"
+            )
+        rt.access(self._release_op)
+        self._drop()
+
+    def locked(self) -> bool:
+        """Is the lock held? (A read of the lock.)"""
+        rt = sim()
+        if rt is None:
+            return bool(self._real.locked())
+        rt.access(Operation("read", self._resource, "locked"))
+        return self._holder(rt) is not None
+
+    __enter__ = acquire
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # Used by Condition: release fully and restore later (RLock keeps its depth).
+    def _release_save(self, rt: Runtime) -> int:
+        count = self._count
+        self._owner, self._count = None, 0
+        return count
+
+    def _acquire_restore(self, rt: Runtime, me: SimThread, count: int) -> None:
+        rt.block(self._acquire_op, _LockWait(self, rt, me, False))
+        self._take(rt, me)
+        self._count = count
+
+    def _is_owned(self, rt: Runtime) -> bool:
+        return self._holder(rt) is rt.current
+
+
+class RLock(Lock):
+    """A re-entrant lock with the ``threading.RLock`` API: its owner may acquire it again."""
+
+    __slots__ = ()
+    _reentrant = True
+    _kind = "rlock"
+
+    def _make_real(self) -> Any:
+        return threading.RLock()
+
+    def locked(self) -> bool:
+        """Is the lock held by any thread? (A read of the lock.)"""
+        rt = sim()
+        if rt is None:
+            # threading.RLock has no locked() before Python 3.14: probe it.
+            if self._real.acquire(blocking=False):
+                self._real.release()
+                return False
+            return True
+        rt.access(Operation("read", self._resource, "locked"))
+        return self._holder(rt) is not None
+
+
+class _SemWait(Wait):
+    __slots__ = ("rt", "sem")
+
+    def __init__(self, sem: Semaphore, rt: Runtime, timeout: bool) -> None:
+        super().__init__(sem._resource, timeout=timeout)
+        self.sem, self.rt = sem, rt
+
+    def is_ready(self) -> bool:
+        return self.sem._sim_value(self.rt) > 0
+
+    def holders(self) -> list[Hold]:
+        sem = self.sem
+        if sem._rt is not self.rt:
+            return []
+        return [
+            Hold(thread=t.name, resource=self.describe(), step=step, location=where)
+            for t, step, where in sem._holders
+        ]
+
+
+class Semaphore:
+    """A counting semaphore with the ``threading.Semaphore`` API."""
+
+    __slots__ = (
+        "_acquire_op",
+        "_holders",
+        "_initial",
+        "_real",
+        "_release_op",
+        "_resource",
+        "_rt",
+        "_try_op",
+        "_value",
+        "name",
+    )
+    _kind = "semaphore"
+
+    def __init__(self, value: int = 1, *, name: str | None = None) -> None:
+        if value < 0:
+            raise ValueError("semaphore initial value must be >= 0")
+        self.name = auto_name(self._kind, name)
+        self._resource = ("semaphore", self.name)
+        self._initial = value
+        self._value = value
+        self._rt: Runtime | None = None
+        self._holders: list[tuple[SimThread, int | None, Location | None]] = []
+        self._acquire_op = Operation("acquire", self._resource, "acquire")
+        self._try_op = Operation("acquire", self._resource, "try-acquire")
+        self._release_op = Operation("release", self._resource, "release")
+        self._real: Any = self._make_real(value)
+
+    def _make_real(self, value: int) -> Any:
+        return threading.Semaphore(value)
+
+    def _sim_value(self, rt: Runtime) -> int:
+        if self._rt is not rt:  # first use in this execution: start from the initial value
+            self._rt, self._value, self._holders = rt, self._initial, []
+        return self._value
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        """Take a permit, waiting for one if needed (unless ``blocking=False``/timeout)."""
+        may_time_out = _validate_acquire(blocking, timeout)
+        rt = sim()
+        if rt is None:
+            return bool(self._real.acquire(blocking, timeout))
+        me = rt.current
+        assert me is not None
+        if not blocking:
+            rt.access(self._try_op)
+            ok = self._sim_value(rt) > 0
+        else:
+            ok = rt.block(self._acquire_op, _SemWait(self, rt, may_time_out))
+        if ok:
+            self._sim_value(rt)
+            self._value -= 1
+            self._holders.append((me, rt.step_index, me.location))
+        return ok
+
+    def release(self, n: int = 1) -> None:
+        """Return ``n`` permits."""
+        if n < 1:
+            raise ValueError("n must be one or more")
+        rt = sim()
+        if rt is None:
+            self._real.release(n)
+            return
+        me = rt.current
+        rt.access(self._release_op)
+        value = self._sim_value(rt) + n
+        self._check_bound(value)
+        self._value = value
+        for _ in range(n):
+            for k, (t, _step, _where) in enumerate(self._holders):
+                if t is me:
+                    del self._holders[k]
+                    break
+            else:
+                if self._holders:
+                    del self._holders[0]
+
+    def _check_bound(self, value: int) -> None:
+        pass
+
+    __enter__ = acquire
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class BoundedSemaphore(Semaphore):
+    """A semaphore that raises ``ValueError`` when released more often than acquired."""
+
+    __slots__ = ()
+    _kind = "bounded-semaphore"
+
+    def _make_real(self, value: int) -> Any:
+        return threading.BoundedSemaphore(value)
+
+    def _check_bound(self, value: int) -> None:
+        if value > self._initial:
+            raise ValueError("Semaphore released too many times")
+
+
+class _Waiter:
+    __slots__ = ("notified", "thread")
+
+    def __init__(self, thread: SimThread) -> None:
+        self.thread = thread
+        self.notified = False
+
+
+class _NotifyWait(Wait):
+    __slots__ = ("waiter",)
+
+    def __init__(self, resource: tuple[object, ...], waiter: _Waiter, timeout: bool) -> None:
+        super().__init__(resource, timeout=timeout)
+        self.waiter = waiter
+
+    def is_ready(self) -> bool:
+        return self.waiter.notified
+
+    def describe(self) -> str:
+        return f"a notify on condition {self.resource[1]!r}"
+
+
+class Condition:
+    """A condition variable with the ``threading.Condition`` API.
+
+    ``wait()`` is three steps: release the lock and start waiting; wake up (on a notify, or
+    on a timeout when one was given); re-acquire the lock.
+    """
+
+    __slots__ = (
+        "_lock",
+        "_notify_op",
+        "_real",
+        "_resource",
+        "_rt",
+        "_wait_op",
+        "_waiters",
+        "_wake_op",
+        "name",
+    )
+
+    def __init__(self, lock: Lock | RLock | None = None, *, name: str | None = None) -> None:
+        if lock is None:
+            lock = RLock(name=None)
+        if not isinstance(lock, Lock):
+            raise TypeError(
+                "interleave.Condition needs an interleave.Lock or interleave.RLock, "
+                f"not {type(lock).__name__}"
+            )
+        self.name = auto_name("condition", name)
+        self._lock = lock
+        self._resource = ("condition", self.name)
+        self._wait_op = Operation("wait", self._resource, "wait")
+        self._wake_op = Operation("wake", self._resource, "wake")
+        self._notify_op = Operation("notify", self._resource, "notify")
+        self._waiters: list[_Waiter] = []
+        self._rt: Runtime | None = None
+        self._real = threading.Condition(lock._real)
+
+    def _sim_waiters(self, rt: Runtime) -> list[_Waiter]:
+        if self._rt is not rt:
+            self._rt, self._waiters = rt, []
+        return self._waiters
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Acquire the underlying lock."""
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        """Release the underlying lock."""
+        self._lock.release()
+
+    __enter__ = acquire
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Release the lock, wait for a notify (or the timeout), re-acquire; True if notified."""
+        rt = sim()
+        if rt is None:
+            return bool(self._real.wait(timeout))
+        me = rt.current
+        assert me is not None
+        if not self._lock._is_owned(rt):
+            raise RuntimeError("cannot wait on un-acquired lock")
+        waiters = self._sim_waiters(rt)
+        waiter = _Waiter(me)
+        rt.access(self._wait_op)
+        waiters.append(waiter)
+        saved = self._lock._release_save(rt)
+        try:
+            notified = rt.block(
+                self._wake_op, _NotifyWait(self._resource, waiter, timeout is not None)
+            )
+            if not notified and waiter in waiters:
+                waiters.remove(waiter)
+        finally:
+            self._lock._acquire_restore(rt, me, saved)
+        return notified
+
+    def wait_for(self, predicate: Any, timeout: float | None = None) -> Any:
+        """Wait until ``predicate()`` is true (or the timeout); return its last value."""
+        result = predicate()
+        while not result:
+            if not self.wait(timeout) and timeout is not None:
+                return predicate()
+            result = predicate()
+        return result
+
+    def notify(self, n: int = 1) -> None:
+        """Wake up to ``n`` waiting threads (the longest-waiting first)."""
+        rt = sim()
+        if rt is None:
+            self._real.notify(n)
+            return
+        if not self._lock._is_owned(rt):
+            raise RuntimeError("cannot notify on un-acquired lock")
+        rt.access(self._notify_op)
+        waiters = self._sim_waiters(rt)
+        for waiter in waiters[:n]:
+            waiter.notified = True
+        del waiters[:n]
+
+    def notify_all(self) -> None:
+        """Wake up every waiting thread."""
+        rt = sim()
+        if rt is None:
+            self._real.notify_all()
+            return
+        self.notify(len(self._sim_waiters(rt)) or 1)
+
+    def __repr__(self) -> str:
+        return f"<Condition {self.name!r}>"
+
+
+class _EventWait(Wait):
+    __slots__ = ("event", "rt")
+
+    def __init__(self, event: Event, rt: Runtime, timeout: bool) -> None:
+        super().__init__(event._resource, timeout=timeout)
+        self.event, self.rt = event, rt
+
+    def is_ready(self) -> bool:
+        return self.event._sim_flag(self.rt)
+
+
+class Event:
+    """An event flag with the ``threading.Event`` API."""
+
+    __slots__ = (
+        "_clear_op",
+        "_flag",
+        "_initial",
+        "_read_op",
+        "_real",
+        "_resource",
+        "_rt",
+        "_set_op",
+        "_wait_op",
+        "name",
+    )
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self.name = auto_name("event", name)
+        self._resource = ("event", self.name)
+        self._set_op = Operation("write", self._resource, "set")
+        self._clear_op = Operation("write", self._resource, "clear")
+        self._read_op = Operation("read", self._resource, "is_set")
+        self._wait_op = Operation("wait", self._resource, "wait")
+        self._flag = False
+        self._rt: Runtime | None = None
+        self._real = threading.Event()
+
+    def _sim_flag(self, rt: Runtime) -> bool:
+        if self._rt is not rt:  # first use in this execution: start from the real flag
+            self._rt, self._flag = rt, self._real.is_set()
+        return self._flag
+
+    def is_set(self) -> bool:
+        """Is the flag set? (A read.)"""
+        rt = sim()
+        if rt is None:
+            return self._real.is_set()
+        rt.access(self._read_op)
+        return self._sim_flag(rt)
+
+    def set(self) -> None:
+        """Set the flag, waking every waiter."""
+        rt = sim()
+        if rt is None:
+            self._real.set()
+            return
+        rt.access(self._set_op)
+        self._sim_flag(rt)
+        self._flag = True
+
+    def clear(self) -> None:
+        """Clear the flag."""
+        rt = sim()
+        if rt is None:
+            self._real.clear()
+            return
+        rt.access(self._clear_op)
+        self._sim_flag(rt)
+        self._flag = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the flag is set (or the timeout); return the flag."""
+        rt = sim()
+        if rt is None:
+            return self._real.wait(timeout)
+        ok = rt.block(self._wait_op, _EventWait(self, rt, timeout is not None))
+        return ok
+
+    def __repr__(self) -> str:
+        return f"<Event {self.name!r}>"
