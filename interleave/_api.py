@@ -178,6 +178,7 @@ def _validate(
     max_steps: object,
     timeout: object,
     stop_on_first: object,
+    **flags: object,
 ) -> None:
     _positive_int("max_schedules", max_schedules)
     _positive_int("max_steps", max_steps)
@@ -195,8 +196,9 @@ def _validate(
             raise InvalidArgument(f"timeout={timeout!r} must be a number of seconds or None")
         if not timeout > 0 or math.isnan(timeout):
             raise InvalidArgument(f"timeout={timeout!r} must be greater than 0 seconds")
-    if not isinstance(stop_on_first, bool):
-        raise InvalidArgument(f"stop_on_first={stop_on_first!r} must be True or False")
+    for name, value in {"stop_on_first": stop_on_first, **flags}.items():
+        if not isinstance(value, bool):
+            raise InvalidArgument(f"{name}={value!r} must be True or False")
 
 
 def _make_strategy(strategy: str, seed: int | None) -> Strategy:
@@ -214,6 +216,8 @@ def explore(
     max_steps: int = 10_000,
     timeout: float | None = None,
     stop_on_first: bool = False,
+    patch_threading: bool = True,
+    trace_attributes: bool = False,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> ExploreResult:
     """Run ``scenario`` under many interleavings and report what went wrong.
@@ -228,6 +232,9 @@ def explore(
             ``step-limit`` finding (a spin loop, most likely).
         timeout: stop after this many seconds (the report says so).
         stop_on_first: stop at the first execution with a finding.
+        patch_threading: run unmodified ``threading``/``queue``/``time.sleep`` code under the
+            scheduler (see the threading guide).
+        trace_attributes: make reads and writes of watched objects' attributes yield points.
         progress: called about twice a second with (schedules run, findings, seconds).
 
     Returns:
@@ -248,6 +255,8 @@ def explore(
         max_steps=max_steps,
         timeout=timeout,
         stop_on_first=stop_on_first,
+        patch_threading=patch_threading,
+        trace_attributes=trace_attributes,
     )
     chosen = _make_strategy(strategy, seed)
     raw = explore_program(
@@ -259,7 +268,9 @@ def explore(
         stop_on_first=stop_on_first,
         detectors=_detectors,
         progress=progress,
-        contexts=enabled_patches({}),
+        contexts=enabled_patches(
+            {"patch_threading": patch_threading, "trace_attributes": trace_attributes}
+        ),
     )
     return ExploreResult(
         scenario=_factory_name(scenario),
@@ -271,7 +282,12 @@ def explore(
 
 
 def replay(
-    scenario: Callable[[], object], schedule_id: str, *, max_steps: int = 10_000
+    scenario: Callable[[], object],
+    schedule_id: str,
+    *,
+    max_steps: int = 10_000,
+    patch_threading: bool = True,
+    trace_attributes: bool = False,
 ) -> RunResult:
     """Run ``scenario`` once, exactly as recorded in ``schedule_id``.
 
@@ -294,7 +310,9 @@ def replay(
         chooser,
         observers=_detectors(),
         max_steps=max_steps,
-        contexts=enabled_patches({}),
+        contexts=enabled_patches(
+            {"patch_threading": patch_threading, "trace_attributes": trace_attributes}
+        ),
     )
     outcome = runtime.run()
     chooser.check_complete(runtime)
