@@ -92,6 +92,10 @@ def decode(schedule_id: str) -> Schedule:
             f"a schedule ID is text such as '1-AQIDBA', not {type(schedule_id).__name__}"
         )
     text = schedule_id.strip()
+    if not text:
+        raise InvalidScheduleId(
+            "the schedule ID is empty: pass the whole ID from the report, such as '1-AQIDBA'"
+        )
     head, sep, payload_text = text.partition("-")
     if not sep or not head.isdigit():
         raise InvalidScheduleId(
