@@ -198,7 +198,10 @@ class RLock(Lock):
         """Is the lock held by any thread? (A read of the lock.)"""
         rt = sim()
         if rt is None:
-            # threading.RLock has no locked() before Python 3.14: probe it.
+            # threading.RLock has no locked() before Python 3.14: probe it. The owner's own
+            # probe would succeed (re-entry), so ask about ownership first.
+            if self._real._is_owned():
+                return True
             if self._real.acquire(blocking=False):
                 self._real.release()
                 return False
