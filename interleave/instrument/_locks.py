@@ -34,6 +34,14 @@ def _validate_acquire(blocking: bool, timeout: float | None) -> bool:
     return timeout >= 0
 
 
+def _validate_sem_acquire(blocking: bool, timeout: float | None) -> bool:
+    """Like :func:`_validate_acquire`, with ``threading.Semaphore``'s rules: ``None`` means no
+    timeout, and a negative timeout is allowed (it times out at once when no permit is free)."""
+    if not blocking and timeout is not None:
+        raise ValueError("can't specify timeout for non-blocking acquire")
+    return timeout is not None
+
+
 class _Owned:
     """Owner bookkeeping shared by Lock and RLock (per runtime, so stale state never leaks)."""
 
@@ -271,7 +279,7 @@ class Semaphore:
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         """Take a permit, waiting for one if needed (unless ``blocking=False``/timeout)."""
-        may_time_out = _validate_acquire(blocking, timeout)
+        may_time_out = _validate_sem_acquire(blocking, timeout)
         rt = sim()
         if rt is None:
             return bool(self._real.acquire(blocking, timeout))

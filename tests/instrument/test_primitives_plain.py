@@ -209,6 +209,13 @@ def test_semaphore_argument_errors_mirror_threading() -> None:
         interleave.Semaphore().release(0)
 
 
+def test_semaphore_negative_timeout_times_out_like_threading() -> None:
+    real = threading.Semaphore(0)
+    ours = interleave.Semaphore(0)
+    assert real.acquire(timeout=-0.5) is False
+    assert ours.acquire(timeout=-0.5) is False
+
+
 def test_semaphore_release_wakes_a_real_thread() -> None:
     sem = interleave.Semaphore(0)
     got: list[bool] = []
