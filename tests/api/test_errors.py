@@ -1,0 +1,419 @@
+"""Errors and failure kinds of the public API, with the messages users read."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import networkx as nx
+import pytest
+
+import interleave
+from interleave.errors import (
+    InterleaveError,
+    InvalidArgument,
+    InvalidScheduleId,
+    ScenarioError,
+)
+
+
+def clean() -> interleave.Scenario:
+    def worker() -> None:
+        interleave.point("only")
+
+    return interleave.Scenario(threads=[worker])
+
+
+def wide() -> interleave.Scenario:
+    # 3 threads x 6 points: 17,153,136 schedules, far more than any test runs.
+    def worker() -> None:
+        for _ in range(6):
+            interleave.point()
+
+    return interleave.Scenario(threads=[worker, worker, worker])
+
+
+# ---------------------------------------------------------------------------- schedule IDs
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "empty"),
+        ("AQIDBA", "expected '<format>-<payload>'"),
+        ("2-AAA", "newer ID format 2"),
+        ("1-A$A", "base64url"),
+    ],
+)
+def test_replay_rejects_invalid_ids_with_the_reason(text: str, expected: str) -> None:
+    with pytest.raises(InvalidScheduleId) as info:
+        interleave.replay(clean, text)
+
+    assert expected in str(info.value)
+    assert isinstance(info.value, InterleaveError)
+
+
+# ---------------------------------------------------------------------------- factories
+
+
+def returns_int() -> int:
+    return 42
+
+
+def returns_none() -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("factory", "shown"),
+    [(returns_int, "returned int (42)"), (returns_none, "returned NoneType (None)")],
+)
+def test_factory_returning_something_else_is_a_scenario_error_naming_it(
+    factory: Callable[[], object], shown: str
+) -> None:
+    with pytest.raises(ScenarioError) as info:
+        interleave.explore(factory)
+
+    message = str(info.value)
+    assert f"{factory.__name__}()" in message
+    assert shown in message
+    assert "interleave.Scenario(threads=[...])" in message
+
+
+def test_replay_also_names_a_bad_factory() -> None:
+    with pytest.raises(ScenarioError, match=r"returns_int\(\) returned int"):
+        interleave.replay(returns_int, "1-AAA")
+
+
+def test_passing_a_scenario_instead_of_its_factory_says_how_to_fix_it() -> None:
+    with pytest.raises(ScenarioError) as info:
+        interleave.explore(clean())  # type: ignore[arg-type]
+
+    message = str(info.value)
+    assert "needs the scenario *factory*" in message
+    assert "not explore(lost_update())" in message
+
+
+def test_passing_a_non_callable_is_a_scenario_error() -> None:
+    with pytest.raises(ScenarioError, match=r"callable factory .* not list"):
+        interleave.explore([clean])  # type: ignore[arg-type]
+
+
+def test_thread_that_is_not_callable_is_reported_with_its_position() -> None:
+    with pytest.raises(ScenarioError, match="thread 1 must be a callable, not int"):
+        interleave.Scenario(threads=[clean, 3])  # type: ignore[list-item]
+
+
+def test_scenario_without_threads_is_an_error() -> None:
+    with pytest.raises(ScenarioError, match="at least one thread"):
+        interleave.explore(lambda: interleave.Scenario(threads=[]))
+
+
+def test_scenario_error_is_also_a_value_and_type_error() -> None:
+    with pytest.raises(TypeError):
+        interleave.explore(returns_int)
+    with pytest.raises(ValueError):
+        interleave.explore(returns_int)
+
+
+# ---------------------------------------------------------------------------- keyword values
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"max_schedules": 0}, "max_schedules=0 must be at least 1"),
+        ({"max_schedules": -5}, "max_schedules=-5 must be at least 1"),
+        ({"max_schedules": "10"}, "max_schedules='10' must be an int (got str)"),
+        ({"max_schedules": 2.5}, "max_schedules=2.5 must be an int (got float)"),
+        ({"max_schedules": True}, "max_schedules=True must be an int (got bool)"),
+        ({"strategy": "nope"}, "strategy='nope' is not one of 'dfs', 'random'"),
+        ({"timeout": 0}, "timeout=0 must be greater than 0 seconds"),
+        ({"timeout": -1.0}, "timeout=-1.0 must be greater than 0 seconds"),
+        ({"timeout": math.nan}, "timeout=nan must be greater than 0 seconds"),
+        ({"timeout": "1"}, "timeout='1' must be a number of seconds or None"),
+        ({"seed": 1}, "seed= only applies to strategy='random'"),
+        ({"seed": "x", "strategy": "random"}, "seed='x' must be an int or None"),
+        ({"max_steps": -1}, "max_steps=-1 must be at least 1"),
+        ({"max_steps": 0}, "max_steps=0 must be at least 1"),
+        ({"stop_on_first": 1}, "stop_on_first=1 must be True or False"),
+    ],
+    ids=lambda value: str(value) if isinstance(value, dict) else "",
+)
+def test_bad_keyword_values_are_rejected_up_front(kwargs: dict[str, object], expected: str) -> None:
+    built: list[int] = []
+
+    def counting() -> interleave.Scenario:
+        built.append(1)
+        return clean()
+
+    with pytest.raises(InvalidArgument) as info:
+        interleave.explore(counting, **kwargs)  # type: ignore[arg-type]
+
+    assert expected in str(info.value)
+    assert built == []  # validated before any execution ran
+
+
+def test_options_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        interleave.explore(clean, 10)  # type: ignore[misc]
+
+
+def test_replay_rejects_a_bad_max_steps() -> None:
+    # "1-AAE" is a valid ID: one step, no recorded choices (the default policy).
+    assert interleave.replay(clean, "1-AAE").ok
+    with pytest.raises(InvalidArgument, match="max_steps=0 must be at least 1"):
+        interleave.replay(clean, "1-AAE", max_steps=0)
+
+
+# ---------------------------------------------------------------------------- finding kinds
+
+
+def spinner() -> interleave.Scenario:
+    flag = interleave.Shared("flag", False)
+
+    def waiter() -> None:
+        while not flag.get():
+            pass
+
+    return interleave.Scenario(threads={"spinner": waiter})
+
+
+def test_spin_loop_ends_as_a_step_limit_finding_naming_the_thread() -> None:
+    result = interleave.explore(spinner, max_steps=200)
+
+    (finding,) = result.findings
+    assert finding.kind == "step-limit"
+    assert isinstance(finding, interleave.StepLimit)
+    assert finding.thread == "spinner"
+    assert finding.threads == ("spinner",)
+    assert finding.max_steps == 200
+    assert "'spinner' took more than max_steps=200 steps" in finding.message
+    assert "spin loop" in finding.message
+    assert finding.trace is not None
+    assert len(finding.trace) == 201
+
+
+def test_spin_loop_against_a_setter_is_reported_and_replays() -> None:
+    def scenario() -> interleave.Scenario:
+        flag = interleave.Shared("flag", False)
+
+        def waiter() -> None:
+            while not flag.get():
+                pass
+
+        def setter() -> None:
+            interleave.point("before set")
+            flag.set(True)
+
+        return interleave.Scenario(threads={"spinner": waiter, "setter": setter})
+
+    result = interleave.explore(scenario, max_steps=50, stop_on_first=True)
+
+    (finding,) = result.findings
+    assert finding.kind == "step-limit"
+    assert finding.threads == ("spinner",)
+    run = interleave.replay(scenario, finding.schedule_id, max_steps=50)
+    assert [f.kind for f in run.findings] == ["step-limit"]
+
+
+def crasher() -> interleave.Scenario:
+    def boom() -> None:
+        interleave.point("before")
+        raise KeyError("missing-key")
+
+    return interleave.Scenario(threads=[boom])
+
+
+def test_thread_that_raises_is_an_exception_finding_with_traceback() -> None:
+    result = interleave.explore(crasher)
+
+    (finding,) = result.findings
+    assert finding.kind == "exception"
+    assert isinstance(finding, interleave.ThreadCrashed)
+    assert finding.thread == "boom#1"
+    assert finding.exception == "KeyError: 'missing-key'"
+    assert "thread 'boom#1' raised KeyError" in finding.message
+    assert "Traceback (most recent call last)" in finding.traceback
+    assert 'raise KeyError("missing-key")' in finding.traceback
+    assert finding.trace is not None
+    assert finding.trace.outcomes == ("crashed",)
+    assert "traceback:" in result.report()
+
+
+def test_check_raising_is_an_invariant_finding() -> None:
+    def scenario() -> interleave.Scenario:
+        def worker() -> None:
+            interleave.point()
+
+        def check() -> bool:
+            raise ZeroDivisionError("bad ratio")
+
+        return interleave.Scenario(threads=[worker], check=check)
+
+    (finding,) = interleave.explore(scenario).findings
+
+    assert finding.kind == "invariant"
+    assert isinstance(finding, interleave.InvariantViolation)
+    assert finding.message == "check() raised ZeroDivisionError: bad ratio"
+    assert "ZeroDivisionError: bad ratio" in finding.detail
+
+
+@pytest.mark.parametrize("returned", [False, None, 0])
+def test_check_returning_falsy_is_an_invariant_finding(returned: object) -> None:
+    def scenario() -> interleave.Scenario:
+        return interleave.Scenario(threads=[lambda: None], check=lambda: returned)
+
+    (finding,) = interleave.explore(scenario).findings
+
+    assert finding.kind == "invariant"
+    assert f"check() returned {returned!r}" in finding.message
+
+
+# ---------------------------------------------------------------------------- stop rules
+
+
+def lost_update() -> interleave.Scenario:
+    hits = interleave.Shared("hits", 0)
+
+    def worker() -> None:
+        hits.set(hits.get() + 1)
+
+    return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
+
+
+def test_stop_on_first_stops_at_the_first_finding() -> None:
+    full = interleave.explore(lost_update)
+    first = interleave.explore(lost_update, stop_on_first=True)
+
+    assert first.stopped_because == "first-finding"
+    assert not first.exhausted
+    assert first.schedules_run < full.schedules_run
+    assert first.findings
+    assert "stopped at the first finding" in first.report()
+
+
+def test_max_schedules_budget_is_not_exhausted_and_the_report_says_so() -> None:
+    result = interleave.explore(wide, max_schedules=5)
+
+    assert result.schedules_run == 5
+    assert not result.exhausted
+    assert result.stopped_because == "max_schedules"
+    assert result.ok
+    report = result.report()
+    assert "NOT exhausted" in report
+    assert "This is not a proof" in report
+
+
+def test_exhausted_report_says_exhausted() -> None:
+    report = interleave.explore(clean).report()
+
+    assert "exhausted: every schedule was explored" in report
+    assert "NOT exhausted" not in report
+
+
+def test_tiny_timeout_on_a_big_space_stops_because_of_timeout() -> None:
+    result = interleave.explore(wide, timeout=1e-9)
+
+    assert result.stopped_because == "timeout"
+    assert not result.exhausted
+    assert "NOT exhausted" in result.report()
+
+
+# ---------------------------------------------------------------------------- deadlocks
+
+
+def _only_deadlock(factory: Callable[[], object]) -> interleave.Deadlock:
+    result = interleave.explore(factory)
+    assert [f.kind for f in result.findings] == ["deadlock"], result.report()
+    finding = result.findings[0]
+    assert isinstance(finding, interleave.Deadlock)
+    return finding
+
+
+def test_event_nobody_sets_is_a_deadlock_without_cycle_listing_the_thread() -> None:
+    def scenario() -> interleave.Scenario:
+        ready = interleave.Event(name="ready")
+
+        def waiter() -> None:
+            ready.wait()
+
+        return interleave.Scenario(threads={"waiter": waiter})
+
+    finding = _only_deadlock(scenario)
+
+    assert finding.cycle == ()
+    assert finding.threads == ("waiter",)
+    assert [w.thread for w in finding.waits] == ["waiter"]
+    assert finding.waits[0].resource == ("event", "ready")
+    assert "stuck without a lock cycle" in finding.message
+    assert "waiter waits for event 'ready'" in finding.message
+    assert "which no thread will provide" in finding.message
+
+
+def test_join_on_a_blocked_thread_is_a_deadlock() -> None:
+    def scenario() -> interleave.Scenario:
+        never = interleave.Event(name="never")
+
+        def child() -> None:
+            never.wait()
+
+        def parent() -> None:
+            interleave.spawn(child).join()
+
+        return interleave.Scenario(threads={"parent": parent})
+
+    finding = _only_deadlock(scenario)
+
+    assert finding.cycle == ()
+    assert set(finding.threads) == {"parent", "child#1"}
+    assert "parent waits for thread 'child#1' to finish" in finding.message
+    assert "held by child#1" in finding.message
+    assert finding.trace is not None
+    assert finding.trace.outcomes == ("blocked", "blocked")
+
+
+def test_semaphore_without_permits_is_a_deadlock() -> None:
+    def scenario() -> interleave.Scenario:
+        permits = interleave.Semaphore(0, name="permits")
+
+        def worker() -> None:
+            permits.acquire()
+
+        return interleave.Scenario(threads={"worker": worker})
+
+    finding = _only_deadlock(scenario)
+
+    assert finding.threads == ("worker",)
+    assert "waits for semaphore 'permits'" in finding.message
+
+
+def dining_philosophers() -> interleave.Scenario:
+    forks = [interleave.Lock(name=f"fork-{i}") for i in range(3)]
+
+    def philosopher(i: int) -> Callable[[], None]:
+        def eat() -> None:
+            with forks[i], forks[(i + 1) % 3]:
+                pass
+
+        return eat
+
+    return interleave.Scenario(threads={f"phil-{i}": philosopher(i) for i in range(3)})
+
+
+def test_dining_philosophers_deadlock_has_a_cycle_naming_every_thread() -> None:
+    finding = _only_deadlock(dining_philosophers)
+
+    assert finding.cycle[::2] == ("phil-0", "phil-1", "phil-2")
+    assert set(finding.cycle[1::2]) == {"lock 'fork-0'", "lock 'fork-1'", "lock 'fork-2'"}
+    assert set(finding.threads) == {"phil-0", "phil-1", "phil-2"}
+    assert finding.message.startswith("lock-order deadlock:")
+    graph = finding.graph
+    assert isinstance(graph, nx.DiGraph)
+    cycle_nodes = {node for edge in nx.find_cycle(graph) for node in edge}
+    assert {("thread", f"phil-{i}") for i in range(3)} <= cycle_nodes
+    assert {("resource", f"lock 'fork-{i}'") for i in range(3)} <= cycle_nodes
+    for i in range(3):
+        fork = ("resource", f"lock 'fork-{(i + 1) % 3}'")
+        assert graph.has_edge(("thread", f"phil-{i}"), fork)
+    assert "lock-wait cycle:" in interleave.explore(dining_philosophers).report()
