@@ -1,0 +1,102 @@
+"""The benchmark scripts work: every ``benchmarks/bench_*.py`` runs in quick mode.
+
+No timing is asserted (the machine is shared and noisy); these tests check the convention of
+``benchmarks/run_all.py``, the deterministic counts and that the tables are printed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _load(name: str) -> ModuleType:
+    module_name = f"_bench_smoke_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, BENCH_DIR / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def run_all() -> ModuleType:
+    return _load("run_all")
+
+
+def test_discover_finds_every_bench_module(run_all: ModuleType) -> None:
+    found = [p.name for p in run_all.discover()]
+    on_disk = sorted(p.name for p in BENCH_DIR.glob("bench_*.py"))
+    assert found == on_disk
+    assert "bench_core.py" in found
+
+
+@pytest.mark.parametrize("path", sorted(BENCH_DIR.glob("bench_*.py")), ids=lambda p: p.stem)
+def test_each_module_follows_the_convention_and_runs_quick(
+    run_all: ModuleType, path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failed = run_all.run([path], quick=True)
+    out = capsys.readouterr().out
+    assert failed == [], out
+    assert f"=== {path.name} (quick)" in out
+    assert f"=== {path.name} done" in out
+
+
+def test_bench_core_counts_are_exact() -> None:
+    bench = _load("bench_core")
+    switch, rows = bench.measure(quick=True)
+    assert switch > 0
+    counts = {(r.workload, r.explorer): (r.schedules, r.steps) for r in rows}
+    assert counts == {
+        ("2 x 5", "bare greenlet dfs"): (252, 2_520),
+        ("2 x 5", "interleave dfs"): (252, 2_520),
+        ("3 x 3", "bare greenlet dfs"): (1_680, 15_120),
+        ("3 x 3", "interleave dfs"): (1_680, 15_120),
+        ("2 x 2 locked", "interleave dfs"): (6, 96),
+    }
+    text = bench.render(switch, rows, quick=True)
+    for header in ("schedules", "steps", "us/step", "step / switch pair", "time / bare"):
+        assert header in text
+    # Counts come before clocks in the table.
+    assert text.index("steps") < text.index("ms/exploration")
+
+
+def test_main_selects_by_short_name(
+    run_all: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_all.main(["--quick", "core"]) == 0
+    out = capsys.readouterr().out
+    assert "=== bench_core.py (quick)" in out
+    assert "raw greenlet switch pair" in out
+
+
+def test_unknown_name_is_refused_with_the_known_ones(run_all: ModuleType) -> None:
+    with pytest.raises(SystemExit, match=r"no benchmark named 'nope' \(known: .*core"):
+        run_all.main(["--quick", "nope"])
+
+
+def test_module_without_main_fails_loudly_and_others_still_run(
+    run_all: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bench_a_broken.py").write_text("X = 1\n")
+    (tmp_path / "bench_b_old.py").write_text("def main():\n    print('old')\n")
+    (tmp_path / "bench_c_ok.py").write_text(
+        "def main(quick: bool = False) -> None:\n    print('ok', quick)\n"
+    )
+    paths = run_all.discover(tmp_path)
+    assert [p.name for p in paths] == ["bench_a_broken.py", "bench_b_old.py", "bench_c_ok.py"]
+    failed = run_all.run(paths, quick=True)
+    captured = capsys.readouterr()
+    assert failed == ["bench_a_broken.py", "bench_b_old.py"]
+    assert "defines no main()" in captured.err
+    assert "takes no `quick` argument" in captured.err
+    assert "ok True" in captured.out
