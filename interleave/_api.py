@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ._core._observer import Observer
 from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
 from ._core._schedule import decode
+from ._engine._dpor import DporStrategy
 from ._engine._explorer import explore_program
 from ._engine._strategies import DfsStrategy, RandomStrategy, Strategy
 from ._results import ExploreResult, RunResult
@@ -22,7 +23,7 @@ from .instrument._patches import enabled_patches
 __all__ = ["STRATEGIES", "Scenario", "explore", "replay"]
 
 #: The strategy names ``explore()`` accepts.
-STRATEGIES = ("dfs", "random")
+STRATEGIES = ("dfs", "dpor", "random")
 
 ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
 
@@ -187,9 +188,9 @@ def _validate(
         raise InvalidArgument(f"strategy={strategy!r} is not one of {choices}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise InvalidArgument(f"seed={seed!r} must be an int or None")
-    if seed is not None and strategy == "dfs":
+    if seed is not None and strategy in ("dfs", "dpor"):
         raise InvalidArgument(
-            "seed= only applies to strategy='random' (dfs is deterministic without a seed)"
+            f"seed= only applies to strategy='random' ({strategy} is deterministic without a seed)"
         )
     if timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float):
@@ -204,6 +205,8 @@ def _validate(
 def _make_strategy(strategy: str, seed: int | None) -> Strategy:
     if strategy == "random":
         return RandomStrategy(0 if seed is None else seed)
+    if strategy == "dpor":
+        return DporStrategy()
     return DfsStrategy()
 
 

@@ -20,10 +20,11 @@ class Statistics:
     """Counts and times of an exploration.
 
     Attributes:
-        executions: executions run (including any that only replayed a prefix).
+        executions: executions run, including redundant ones.
         steps: scheduling steps taken over all executions.
         max_depth: the most steps in one execution.
-        pruned: executions avoided by reduction (0 for plain DFS).
+        pruned: executions that turned out redundant (sleep-set blocked under DPOR: they
+            were equivalent to an explored one); 0 for plain DFS.
         phases: seconds per phase, e.g. ``{"explore": 1.2}``.
     """
 
@@ -69,7 +70,7 @@ def explore_program(
     found: dict[tuple[object, ...], int] = {}
     findings: list[Finding] = []
     counts: list[int] = []
-    runs = steps = max_depth = 0
+    runs = steps = max_depth = executions = pruned = 0
     stopped = "exhausted"
     exhausted = False
     next_progress = 1.0
@@ -78,7 +79,7 @@ def explore_program(
         if chooser is None:
             exhausted = True
             break
-        if runs >= max_schedules:
+        if executions >= max_schedules:
             stopped = "max_schedules"
             break
         if deadline is not None and time.monotonic() >= deadline:
@@ -89,7 +90,11 @@ def explore_program(
         )
         outcome: RunOutcome = runtime.run()
         strategy.record(runtime, outcome)
-        runs += 1
+        executions += 1
+        if strategy.is_redundant():
+            pruned += 1
+        else:
+            runs += 1
         depth = len(outcome.trace)
         steps += depth
         max_depth = max(max_depth, depth)
@@ -121,6 +126,10 @@ def explore_program(
         stopped_because=stopped,
         elapsed=elapsed,
         statistics=Statistics(
-            executions=runs, steps=steps, max_depth=max_depth, phases={"explore": elapsed}
+            executions=executions,
+            steps=steps,
+            max_depth=max_depth,
+            pruned=pruned,
+            phases={"explore": elapsed},
         ),
     )

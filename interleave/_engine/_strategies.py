@@ -32,6 +32,10 @@ class Strategy:
     def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
         """Learn from a finished execution (backtracking, DPOR bookkeeping …)."""
 
+    def is_redundant(self) -> bool:
+        """Was the last execution equivalent to an earlier one (pruned by reduction)?"""
+        return False
+
     def describe(self) -> str:
         return self.name
 
