@@ -152,7 +152,7 @@ class DporStrategy(Strategy):
             prev = last_of[t]
             clock = list(clocks[prev]) if prev >= 0 else list(start_clock.get(t, zero))
             if op.kind == "join" and len(op.resource) > 1:
-                target = names.get(op.resource[1])  # type: ignore[arg-type]
+                target = names.get(str(op.resource[1]))
                 if target is not None and last_of[target] >= 0:
                     _join(clock, clocks[last_of[target]])
             resource = op.resource
