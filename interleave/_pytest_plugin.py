@@ -1,0 +1,529 @@
+"""The pytest plugin: the ``interleavings`` fixture, the ``interleave`` marker and options.
+
+A thin adapter over the public API (``interleave.explore`` / ``interleave.replay``): it merges
+settings (keyword > marker > command line > ini > library default), fails a test with the full
+report when an exploration has findings, keeps failing schedule IDs in pytest's cache and
+replays them first on the next run, and adds an ``interleave`` section to the test report.
+
+pytest loads this module in every session (entry point ``pytest11``), so it imports nothing
+heavy at import time and does nothing for tests that do not use the fixture.
+
+Example::
+
+    import interleave
+
+    def lost_update():
+        hits = interleave.Shared("hits", 0)
+        def worker():
+            hits.set(hits.get() + 1)
+        return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
+
+    @pytest.mark.interleave(max_schedules=500)
+    def test_hits(interleavings):
+        interleavings.explore(lost_update)  # fails with the report and a replay line
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from interleave import ExploreResult, RunResult
+
+__all__ = ["Interleavings"]
+
+#: Keywords ``@pytest.mark.interleave`` accepts (those of ``interleave.explore`` that make sense
+#: per test).
+MARKER_KEYWORDS = (
+    "max_schedules",
+    "max_steps",
+    "patch_threading",
+    "seed",
+    "stop_on_first",
+    "strategy",
+    "timeout",
+    "trace_attributes",
+)
+#: Settings that also shape one execution, so replays must use them too.
+_REPLAY_KEYWORDS = ("max_steps", "patch_threading", "trace_attributes")
+#: pytest cache key: ``{nodeid: {scenario: [schedule IDs]}}``.
+CACHE_KEY = "interleave/failures"
+
+_MARKER_LINE = (
+    "interleave(max_schedules=..., strategy=..., seed=..., max_steps=..., timeout=..., "
+    "stop_on_first=...): defaults for this test's interleavings.explore() calls "
+    "(see the interleave pytest guide)"
+)
+_STOP_WORDS = {
+    "max_schedules": "stopped at max_schedules",
+    "timeout": "stopped at the timeout",
+    "first-finding": "stopped at the first finding",
+}
+
+
+# --- session state ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Setting:
+    value: Any
+    origin: str
+
+
+@dataclass
+class _SessionState:
+    """What the fixture needs from the session, and what the terminal summary reports."""
+
+    session_settings: dict[str, _Setting] = field(default_factory=dict)
+    replay_id: str | None = None
+    explorations: int = 0
+    not_exhausted: list[str] = field(default_factory=list)
+    replays: int = 0
+    cached_replays: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+_STATE = pytest.StashKey[_SessionState]()
+_SECTION = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("interleave", "interleave: explore thread interleavings")
+    group.addoption(
+        "--interleave-max-schedules",
+        dest="interleave_max_schedules",
+        metavar="N",
+        default=None,
+        help="default max_schedules of interleavings.explore() (ini: interleave_max_schedules)",
+    )
+    group.addoption(
+        "--interleave-strategy",
+        dest="interleave_strategy",
+        metavar="S",
+        default=None,
+        help="default strategy: dfs or random (ini: interleave_strategy)",
+    )
+    group.addoption(
+        "--interleave-seed",
+        dest="interleave_seed",
+        metavar="N",
+        default=None,
+        help="default seed of strategy=random; ignored by dfs (ini: interleave_seed)",
+    )
+    group.addoption(
+        "--interleave-replay",
+        dest="interleave_replay",
+        metavar="ID",
+        default=None,
+        help="replay this schedule ID instead of exploring (select one test by its node id)",
+    )
+    parser.addini("interleave_max_schedules", "default max_schedules of explore()", default="")
+    parser.addini("interleave_strategy", "default strategy of explore(): dfs or random", default="")
+    parser.addini("interleave_seed", "default seed of strategy=random", default="")
+
+
+def _parse_int(name: str, raw: object, origin: str) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise pytest.UsageError(
+            f"interleave: {origin}={raw!r} must be a whole number, e.g. {name}=1000"
+        ) from None
+    return value
+
+
+def _session_settings(config: pytest.Config) -> dict[str, _Setting]:
+    settings: dict[str, _Setting] = {}
+    for name, is_int in (("max_schedules", True), ("strategy", False), ("seed", True)):
+        option = "--interleave-" + name.replace("_", "-")
+        raw: object = config.getoption("interleave_" + name)
+        origin = option
+        if raw is None:
+            raw = config.getini("interleave_" + name)
+            origin = f"ini interleave_{name}"
+            if raw in ("", None):
+                continue
+        value: object = _parse_int(name, raw, origin) if is_int else str(raw).strip()
+        settings[name] = _Setting(value, origin)
+    return settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER_LINE)
+    replay_id = config.getoption("interleave_replay", None)
+    if replay_id is not None and not str(replay_id).strip():
+        raise pytest.UsageError(
+            "interleave: --interleave-replay needs a schedule ID, e.g. "
+            "--interleave-replay=1-AAQAAQEB (copy it from a failure report)"
+        )
+    config.stash[_STATE] = _SessionState(
+        session_settings=_session_settings(config),
+        replay_id=str(replay_id).strip() if replay_id is not None else None,
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    state = config.stash.get(_STATE, None)
+    if state is not None and state.replay_id is not None:
+        return (
+            f"interleave: interleavings.explore() replays {state.replay_id} instead of "
+            "exploring (--interleave-replay)"
+        )
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    lines = item.stash.get(_SECTION, None)
+    if lines and report.when == "call":
+        report.sections.append(("interleave", "\n".join(lines)))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    state = terminalreporter.config.stash.get(_STATE, None)
+    if state is None or not (state.explorations or state.replays or state.notes):
+        return
+    terminalreporter.section("interleave", sep="-")
+    parts = []
+    if state.explorations or not state.replays:
+        parts.append(f"{state.explorations} exploration(s) ran")
+        parts.append(f"{len(state.not_exhausted)} NOT exhausted")
+    if state.replays:
+        parts.append(f"{state.replays} replay(s) of --interleave-replay={state.replay_id}")
+    if state.cached_replays:
+        parts.append(f"{state.cached_replays} cached failing schedule(s) replayed first")
+    terminalreporter.write_line("interleave: " + ", ".join(parts))
+    for line in state.not_exhausted:
+        terminalreporter.write_line(f"  NOT exhausted: {line}")
+    for note in state.notes:
+        terminalreporter.write_line(f"  {note}")
+
+
+# --- the fixture ------------------------------------------------------------------------------
+
+
+class Interleavings:
+    """The ``interleavings`` fixture: explore or replay scenarios from a test.
+
+    Settings come, by precedence, from the keywords of the call, the test's
+    ``@pytest.mark.interleave(...)`` marker, the command line (``--interleave-max-schedules``,
+    ``--interleave-strategy``, ``--interleave-seed``), the ini file (``interleave_max_schedules``,
+    ``interleave_strategy``, ``interleave_seed``), then the library defaults.
+
+    Example::
+
+        def test_counter(interleavings):
+            result = interleavings.explore(counter_scenario)
+            assert result.exhausted
+    """
+
+    def __init__(self, request: pytest.FixtureRequest, state: _SessionState) -> None:
+        self._node = request.node
+        self._config = request.config
+        self._state = state
+        self._marker = _marker_settings(request.node)
+
+    def __repr__(self) -> str:
+        return f"<interleavings fixture of {self.nodeid}>"
+
+    @property
+    def nodeid(self) -> str:
+        """The node id of the test (as used in the replay line)."""
+        return str(self._node.nodeid)
+
+    def explore(
+        self, scenario: Callable[[], object], **overrides: Any
+    ) -> ExploreResult | RunResult:
+        """Explore ``scenario``; fail the test with the report if anything is found.
+
+        Before exploring, the failing schedule IDs cached for this test (from an earlier run)
+        are replayed; one that still fails fails the test at once. With
+        ``--interleave-replay=ID`` nothing is explored: the ID is replayed, the test fails with
+        its report if it has findings, and the :class:`~interleave.RunResult` is returned.
+
+        Args:
+            scenario: the scenario factory, as for :func:`interleave.explore`.
+            **overrides: keywords of :func:`interleave.explore`; they win over the marker,
+                the command line and the ini file.
+
+        Returns:
+            The :class:`~interleave.ExploreResult` when nothing was found (check
+            ``exhausted``: a passing test whose exploration stopped at its budget is not a
+            proof, and the report section says so), or the ``RunResult`` in replay mode.
+
+        Example::
+
+            def test_transfer(interleavings):
+                result = interleavings.explore(transfer, max_schedules=200)
+                assert result.ok
+        """
+        __tracebackhide__ = True
+        import interleave
+
+        settings = self._settings(overrides)
+        kwargs = {name: s.value for name, s in settings.items()}
+        replay_kwargs = {k: v for k, v in kwargs.items() if k in _REPLAY_KEYWORDS}
+        if self._state.replay_id is not None:
+            return self._replay_requested(scenario, self._state.replay_id, replay_kwargs)
+        self._replay_cached(scenario, replay_kwargs)
+        problem = None
+        try:
+            result = interleave.explore(scenario, **kwargs)
+        except interleave.errors.ScenarioError:
+            raise
+        except interleave.errors.InvalidArgument as exc:
+            if all(s.origin == "the explore() call" for s in settings.values()):
+                raise
+            problem = str(exc)
+        if problem is not None:
+            # A bad value from the marker, command line or ini: say where each setting came
+            # from (failing outside the except block keeps the traceback out of the output).
+            origins = ", ".join(f"{k}={s.value!r} from {s.origin}" for k, s in settings.items())
+            pytest.fail(
+                f"interleave: invalid setting: {problem}\nsettings of this test: {origins}",
+                pytrace=False,
+            )
+        self._state.explorations += 1
+        coverage = _coverage(result)
+        self._section(
+            f"explore {result.scenario}: {result.schedules_run:,} schedules run, {coverage}, "
+            f"findings: {_kinds(result.findings)} ({result.strategy})"
+        )
+        self._node.user_properties.append(
+            (
+                "interleave",
+                f"{result.scenario}: {result.schedules_run} schedules, {coverage}, "
+                f"findings: {_kinds(result.findings)}",
+            )
+        )
+        if not result.exhausted and result.ok:
+            self._state.not_exhausted.append(
+                f"{self.nodeid} ({result.scenario}: {result.schedules_run:,} schedules, "
+                f"{_STOP_WORDS.get(result.stopped_because, result.stopped_because)})"
+            )
+        if result.findings:
+            ids = list(dict.fromkeys(f.schedule_id for f in result.findings if f.schedule_id))
+            self._store(scenario, ids)
+            first = result.findings[0]
+            report = result.report().replace("pytest NODEID ", f"pytest {self._quoted()} ")
+            pytest.fail(
+                f"{report}\n\nreplay the first finding ({first.kind}):\n"
+                f"  {self._replay_line(first.schedule_id)}"
+            )
+        return result
+
+    def replay(self, scenario: Callable[[], object], schedule_id: str) -> RunResult:
+        """Replay ``schedule_id`` once and return the :class:`~interleave.RunResult`.
+
+        It does not fail the test when the run has findings: assert on the result. A
+        malformed ID raises :class:`~interleave.errors.InvalidScheduleId`, a run that cannot
+        follow the schedule :class:`~interleave.errors.ScheduleDivergence`. ``max_steps``,
+        ``patch_threading`` and ``trace_attributes`` come from the marker, as for explore().
+
+        Example::
+
+            def test_known_bad_order(interleavings):
+                run = interleavings.replay(lost_update, "1-AAQAAQEB")
+                assert [f.kind for f in run.findings] == ["lost-update", "invariant"]
+        """
+        __tracebackhide__ = True
+        import interleave
+
+        settings = self._settings({})
+        kwargs = {k: s.value for k, s in settings.items() if k in _REPLAY_KEYWORDS}
+        run = interleave.replay(scenario, schedule_id, **kwargs)
+        self._section(
+            f"replay {run.scenario} {run.schedule_id}: {len(run.trace)} steps, "
+            f"findings: {_kinds(run.findings)}"
+        )
+        return run
+
+    # --- helpers ---
+
+    def _settings(self, overrides: Mapping[str, object]) -> dict[str, _Setting]:
+        merged = dict(self._state.session_settings)
+        merged.update(self._marker)
+        merged.update({k: _Setting(v, "the explore() call") for k, v in overrides.items()})
+        # A seed of the whole session (command line, ini) applies to random explorations only,
+        # so `--interleave-seed` does not break dfs tests; a seed the marker or the call gives
+        # is passed on, so a mismatch there is reported, not ignored.
+        strategy = merged["strategy"].value if "strategy" in merged else "dfs"
+        session_seed = self._state.session_settings.get("seed")
+        if strategy != "random" and session_seed is not None and merged["seed"] is session_seed:
+            del merged["seed"]
+        return merged
+
+    def _section(self, line: str) -> None:
+        self._node.stash.setdefault(_SECTION, []).append(line)
+
+    def _quoted(self) -> str:
+        return shlex.quote(self.nodeid)
+
+    def _replay_line(self, schedule_id: str) -> str:
+        return f"pytest {self._quoted()} --interleave-replay={schedule_id}"
+
+    def _replay_requested(
+        self, scenario: Callable[[], object], schedule_id: str, kwargs: dict[str, Any]
+    ) -> RunResult:
+        __tracebackhide__ = True
+        import interleave
+        from interleave.errors import InvalidScheduleId, ScheduleDivergence
+
+        self._state.replays += 1
+        problem = None
+        try:
+            run = interleave.replay(scenario, schedule_id, **kwargs)
+        except InvalidScheduleId as exc:
+            problem = (
+                f"interleave: --interleave-replay got an invalid schedule ID: {exc}\n"
+                "Copy the ID from the 'schedule ID:' line of a failure report."
+            )
+        except ScheduleDivergence as exc:
+            problem = (
+                f"interleave: --interleave-replay={schedule_id} does not fit the scenario of "
+                f"{self.nodeid}: {exc}\nSelect only the test that printed the ID: "
+                f"pytest PATH::TEST --interleave-replay={schedule_id}"
+            )
+        if problem is not None:
+            # Failing outside the except block keeps the internal exception out of the output.
+            self._section(f"replay (--interleave-replay) {schedule_id}: could not run")
+            pytest.fail(problem, pytrace=False)
+        self._section(
+            f"replay (--interleave-replay) {run.scenario} {run.schedule_id}: "
+            f"{len(run.trace)} steps, findings: {_kinds(run.findings)}; nothing was explored"
+        )
+        if run.findings:
+            pytest.fail(
+                f"interleave: replayed {schedule_id} instead of exploring "
+                f"(--interleave-replay): {len(run.findings)} finding(s)\n\n{run.report()}\n\n"
+                f"replay it again:\n  {self._replay_line(schedule_id)}"
+            )
+        return run
+
+    def _replay_cached(self, scenario: Callable[[], object], kwargs: dict[str, Any]) -> None:
+        __tracebackhide__ = True
+        import interleave
+        from interleave.errors import InvalidScheduleId, ScheduleDivergence
+
+        for schedule_id in self._cached(scenario):
+            self._state.cached_replays += 1
+            try:
+                run = interleave.replay(scenario, schedule_id, **kwargs)
+            except (InvalidScheduleId, ScheduleDivergence):
+                self._forget(scenario, schedule_id)
+                self._state.notes.append(
+                    f"dropped cached schedule {schedule_id} of {self.nodeid}: it no longer "
+                    "fits the scenario (it changed)"
+                )
+                continue
+            if run.findings:
+                self._section(
+                    f"replay of cached failing schedule {schedule_id}: still fails "
+                    f"({_kinds(run.findings)}); not explored"
+                )
+                pytest.fail(
+                    f"interleave: cached failing schedule {schedule_id} (from an earlier run, "
+                    "replayed before exploring) still fails\n\n"
+                    f"{run.report()}\n\nreplay it:\n  {self._replay_line(schedule_id)}\n"
+                    "(pytest --cache-clear forgets cached schedules)"
+                )
+            self._forget(scenario, schedule_id)
+            self._section(f"replay of cached failing schedule {schedule_id}: passes now, dropped")
+            self._state.notes.append(
+                f"cached failing schedule {schedule_id} of {self.nodeid} passes now: dropped"
+            )
+
+    # --- the cache: {nodeid: {scenario: [IDs]}} ---
+
+    def _load(self) -> dict[str, dict[str, list[str]]]:
+        cache = getattr(self._config, "cache", None)
+        if cache is None:
+            return {}
+        data = cache.get(CACHE_KEY, {})
+        return data if isinstance(data, dict) else {}
+
+    def _save(self, data: dict[str, dict[str, list[str]]]) -> None:
+        cache = getattr(self._config, "cache", None)
+        if cache is not None:
+            cache.set(CACHE_KEY, {k: v for k, v in data.items() if v})
+
+    def _cached(self, scenario: Callable[[], object]) -> list[str]:
+        entry = self._load().get(self.nodeid, {})
+        ids = entry.get(_scenario_key(scenario), []) if isinstance(entry, dict) else []
+        return [i for i in ids if isinstance(i, str)]
+
+    def _store(self, scenario: Callable[[], object], ids: list[str]) -> None:
+        data = self._load()
+        entry = data.setdefault(self.nodeid, {})
+        key = _scenario_key(scenario)
+        entry[key] = list(dict.fromkeys([*entry.get(key, []), *ids]))
+        self._save(data)
+
+    def _forget(self, scenario: Callable[[], object], schedule_id: str) -> None:
+        data = self._load()
+        entry = data.get(self.nodeid, {})
+        key = _scenario_key(scenario)
+        remaining = [i for i in entry.get(key, []) if i != schedule_id]
+        if remaining:
+            entry[key] = remaining
+        else:
+            entry.pop(key, None)
+        self._save(data)
+
+
+@pytest.fixture
+def interleavings(request: pytest.FixtureRequest) -> Interleavings:
+    """Explore scenarios from a test: ``interleavings.explore(scenario)`` fails the test with
+    the full report when an interleaving goes wrong (see :class:`Interleavings`)."""
+    __tracebackhide__ = True
+    return Interleavings(request, request.config.stash[_STATE])
+
+
+# --- small pure helpers ------------------------------------------------------------------------
+
+
+def _marker_settings(node: pytest.Item) -> dict[str, _Setting]:
+    """The merged keywords of the ``interleave`` markers, closest first."""
+    __tracebackhide__ = True
+    merged: dict[str, _Setting] = {}
+    allowed = ", ".join(MARKER_KEYWORDS)
+    for marker in node.iter_markers("interleave"):
+        if marker.args:
+            pytest.fail(
+                f"@pytest.mark.interleave takes keywords only, got positional {marker.args!r}; "
+                f"write e.g. @pytest.mark.interleave(max_schedules=100). Allowed: {allowed}",
+                pytrace=False,
+            )
+        for name, value in marker.kwargs.items():
+            if name not in MARKER_KEYWORDS:
+                pytest.fail(
+                    f"@pytest.mark.interleave got an unknown keyword {name!r}; allowed: {allowed}",
+                    pytrace=False,
+                )
+            merged.setdefault(name, _Setting(value, "@pytest.mark.interleave"))
+    return merged
+
+
+def _scenario_key(scenario: object) -> str:
+    module = getattr(scenario, "__module__", None) or ""
+    name = getattr(scenario, "__qualname__", None) or type(scenario).__qualname__
+    return f"{module}:{name}"
+
+
+def _kinds(findings: tuple[Any, ...]) -> str:
+    return ", ".join(f.kind for f in findings) or "none"
+
+
+def _coverage(result: ExploreResult) -> str:
+    if result.exhausted:
+        return "exhausted"
+    return f"NOT exhausted ({_STOP_WORDS.get(result.stopped_because, result.stopped_because)})"
