@@ -48,7 +48,15 @@ def _cycle(graph: Any) -> tuple[str, ...]:
             edges = nx.find_cycle(graph, source=node)
         except nx.NetworkXNoCycle:
             continue
-        return tuple(graph.nodes[u]["label"] for u, _v in edges)
+        # A search that enters the cycle from outside (a thread waiting for a lock that is
+        # part of it) may start it at a resource node; the cycle alternates thread, resource,
+        # so rotate it to start at its earliest thread (callers read threads at even places).
+        nodes = [u for u, _v in edges]
+        order = {n: k for k, n in enumerate(graph.nodes)}
+        start = min(
+            (k for k, n in enumerate(nodes) if n[0] == "thread"), key=lambda k: order[nodes[k]]
+        )
+        return tuple(graph.nodes[u]["label"] for u in nodes[start:] + nodes[:start])
     return ()
 
 
