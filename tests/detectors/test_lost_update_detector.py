@@ -173,9 +173,7 @@ def test_no_finding_for_two_threads_on_different_shared_names() -> None:
     def scenario() -> interleave.Scenario:
         a = interleave.Shared("a", 0)
         b = interleave.Shared("b", 0)
-        return interleave.Scenario(
-            threads=[lambda: a.set(a.get() + 1), lambda: b.set(b.get() + 1)]
-        )
+        return interleave.Scenario(threads=[lambda: a.set(a.get() + 1), lambda: b.set(b.get() + 1)])
 
     _clean(scenario)
 
