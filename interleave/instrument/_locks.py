@@ -273,8 +273,11 @@ class Semaphore:
         return threading.Semaphore(value)
 
     def _sim_value(self, rt: Runtime) -> int:
-        if self._rt is not rt:  # first use in this execution: start from the initial value
-            self._rt, self._value, self._holders = rt, self._initial, []
+        if self._rt is not rt:
+            # First use in this execution: start from the real semaphore's count, which the
+            # scenario factory (run outside the scheduler) may have changed, as Event does.
+            value = getattr(self._real, "_value", self._initial)
+            self._rt, self._value, self._holders = rt, value, []
         return self._value
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:

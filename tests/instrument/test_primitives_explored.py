@@ -708,3 +708,19 @@ def test_joining_the_current_thread_raises() -> None:
 
     finding = _only(_explore(scenario), "exception")
     assert "RuntimeError: cannot join current thread" in finding.message
+
+
+def test_semaphore_permits_released_while_the_scenario_is_built_are_kept() -> None:
+    # The factory runs outside the scheduler, so it works on the real semaphore; the
+    # exploration must start from that state, as Event does with its flag.
+    def scenario() -> interleave.Scenario:
+        items = interleave.Semaphore(0, name="items")
+        items.release(2)
+
+        def consumer() -> None:
+            assert items.acquire(blocking=False)
+
+        return interleave.Scenario(threads=[consumer, consumer])
+
+    result = _explore(scenario)
+    assert result.ok, result.report()
