@@ -22,6 +22,15 @@ from ._base import auto_name, sim
 
 __all__ = ["BoundedSemaphore", "Condition", "Event", "Lock", "RLock", "Semaphore"]
 
+# The real primitives, bound at import: while threading is patched for an execution,
+# ``threading.Lock`` & co. are interleave's shims, which must still build on the real ones.
+_RealLock = threading.Lock
+_RealRLock = threading.RLock
+_RealSemaphore = threading.Semaphore
+_RealBoundedSemaphore = threading.BoundedSemaphore
+_RealCondition = threading.Condition
+_RealEvent = threading.Event
+
 
 def _validate_acquire(blocking: bool, timeout: float | None) -> bool:
     """Return whether the call may time out; mirror threading's argument errors."""
@@ -121,7 +130,7 @@ class Lock(_Owned):
         self._init_owner()
 
     def _make_real(self) -> Any:
-        return threading.Lock()
+        return _RealLock()
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire the lock; with ``blocking=False`` or a timeout it may return False."""
@@ -200,7 +209,7 @@ class RLock(Lock):
     _kind = "rlock"
 
     def _make_real(self) -> Any:
-        return threading.RLock()
+        return _RealRLock()
 
     def locked(self) -> bool:
         """Is the lock held by any thread? (A read of the lock.)"""
@@ -270,7 +279,7 @@ class Semaphore:
         self._real: Any = self._make_real(value)
 
     def _make_real(self, value: int) -> Any:
-        return threading.Semaphore(value)
+        return _RealSemaphore(value)
 
     def _sim_value(self, rt: Runtime) -> int:
         if self._rt is not rt:
@@ -345,7 +354,7 @@ class BoundedSemaphore(Semaphore):
     _kind = "bounded-semaphore"
 
     def _make_real(self, value: int) -> Any:
-        return threading.BoundedSemaphore(value)
+        return _RealBoundedSemaphore(value)
 
     def _check_bound(self, value: int) -> None:
         if value > self._initial:
@@ -409,7 +418,7 @@ class Condition:
         self._notify_op = Operation("notify", self._resource, "notify")
         self._waiters: list[_Waiter] = []
         self._rt: Runtime | None = None
-        self._real = threading.Condition(lock._real)
+        self._real = _RealCondition(lock._real)
 
     def _sim_waiters(self, rt: Runtime) -> list[_Waiter]:
         if self._rt is not rt:
@@ -529,7 +538,7 @@ class Event:
         self._wait_op = Operation("wait", self._resource, "wait")
         self._flag = False
         self._rt: Runtime | None = None
-        self._real = threading.Event()
+        self._real = _RealEvent()
 
     def _sim_flag(self, rt: Runtime) -> bool:
         if self._rt is not rt:  # first use in this execution: start from the real flag

@@ -14,6 +14,9 @@ from ._base import sim
 
 __all__ = ["ThreadHandle", "spawn"]
 
+# Bound at import: while threading is patched for an execution, threading.Thread is a shim.
+_RealThread = threading.Thread
+
 
 class _JoinWait(Wait):
     __slots__ = ("target",)
@@ -107,7 +110,7 @@ def spawn(fn: Callable[..., Any], *args: Any, name: str | None = None) -> Thread
         raise InvalidArgument(f"spawn() needs a callable, not {type(fn).__name__}")
     rt = sim()
     if rt is None:
-        real = threading.Thread(target=fn, args=args, name=name, daemon=True)
+        real = _RealThread(target=fn, args=args, name=name, daemon=True)
         real.start()
         return ThreadHandle(real.name, real=real)
     me = rt.current

@@ -6,6 +6,7 @@ event that is set); nothing asserts on elapsed time.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -328,3 +329,43 @@ def test_spawn_outside_an_exploration_starts_a_real_thread() -> None:
 def test_spawn_needs_a_callable() -> None:
     with pytest.raises(InvalidArgument, match="spawn\\(\\) needs a callable, not int"):
         interleave.spawn(3)  # type: ignore[arg-type]
+
+
+def test_primitives_keep_the_real_threading_classes_when_threading_is_patched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # patch_threading swaps threading.Lock & co. for interleave's shims during an execution;
+    # the shims must still build on the real primitives (not on themselves).
+    def check_caller(name: str) -> None:
+        caller = sys._getframe(2).f_globals.get("__name__", "")
+        if caller.startswith("interleave"):
+            raise AssertionError(f"interleave used the patched threading.{name}")
+
+    def patch(name: str) -> None:
+        original = getattr(threading, name)
+        if isinstance(original, type):
+            # A subclass, so threading's own ``Semaphore.__init__(self, …)`` calls still work.
+            def new(cls: type, *args: object, **kwargs: object) -> object:
+                check_caller(name)
+                return object.__new__(cls)
+
+            patched: object = type(name, (original,), {"__new__": new})
+        else:
+
+            def patched_function(*args: object, **kwargs: object) -> object:
+                check_caller(name)
+                return original(*args, **kwargs)
+
+            patched = patched_function
+        monkeypatch.setattr(threading, name, patched)
+
+    for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition", "Event", "Thread"):
+        patch(name)
+    lock, rlock = interleave.Lock(), interleave.RLock()
+    with lock, rlock, interleave.Condition(lock=interleave.Lock()):
+        pass
+    with interleave.Semaphore(), interleave.BoundedSemaphore():
+        pass
+    event = interleave.Event()
+    interleave.spawn(event.set).join()
+    assert event.is_set()
