@@ -51,6 +51,10 @@ def _validate_sem_acquire(blocking: bool, timeout: float | None) -> bool:
     return timeout is not None
 
 
+#: Stands for the scenario factory as the holder of a lock it left acquired.
+_SETUP = SimThread(-1, "scenario setup", lambda: None, ())
+
+
 class _Owned:
     """Owner bookkeeping shared by Lock and RLock (per runtime, so stale state never leaks)."""
 
@@ -63,13 +67,27 @@ class _Owned:
         self._step: int | None = None
         self._where: Location | None = None
 
+    def _real_locked(self) -> bool:
+        return False
+
+    def _sync(self, rt: Runtime) -> None:
+        # First use in this execution: start free, or held by the scenario's setup when the
+        # factory (run outside the scheduler) left the real lock acquired.
+        self._rt, self._step, self._where = rt, None, None
+        if self._real_locked():
+            self._owner, self._count = _SETUP, 1
+        else:
+            self._owner, self._count = None, 0
+
     def _holder(self, rt: Runtime) -> SimThread | None:
-        return self._owner if self._rt is rt else None
+        if self._rt is not rt:
+            self._sync(rt)
+        return self._owner
 
     def _take(self, rt: Runtime, thread: SimThread) -> None:
         if self._rt is not rt:
-            self._count = 0
-        self._owner, self._rt = thread, rt
+            self._sync(rt)
+        self._owner = thread
         self._count += 1
         if self._count == 1:
             self._step, self._where = rt.step_index, thread.location
@@ -131,6 +149,9 @@ class Lock(_Owned):
 
     def _make_real(self) -> Any:
         return _RealLock()
+
+    def _real_locked(self) -> bool:
+        return bool(self._real.locked())
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire the lock; with ``blocking=False`` or a timeout it may return False."""
@@ -211,18 +232,21 @@ class RLock(Lock):
     def _make_real(self) -> Any:
         return _RealRLock()
 
+    def _real_locked(self) -> bool:
+        # threading.RLock has no locked() before Python 3.14: probe it. The owner's own
+        # probe would succeed (re-entry), so ask about ownership first.
+        if self._real._is_owned():
+            return True
+        if self._real.acquire(blocking=False):
+            self._real.release()
+            return False
+        return True
+
     def locked(self) -> bool:
         """Is the lock held by any thread? (A read of the lock.)"""
         rt = sim()
         if rt is None:
-            # threading.RLock has no locked() before Python 3.14: probe it. The owner's own
-            # probe would succeed (re-entry), so ask about ownership first.
-            if self._real._is_owned():
-                return True
-            if self._real.acquire(blocking=False):
-                self._real.release()
-                return False
-            return True
+            return self._real_locked()
         rt.access(Operation("read", self._resource, "locked"))
         return self._holder(rt) is not None
 

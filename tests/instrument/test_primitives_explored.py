@@ -724,3 +724,43 @@ def test_semaphore_permits_released_while_the_scenario_is_built_are_kept() -> No
 
     result = _explore(scenario)
     assert result.ok, result.report()
+
+
+def test_a_lock_left_acquired_by_the_factory_is_held_until_a_thread_releases_it() -> None:
+    # Lock used as a gate: the factory closes it, one thread opens it, the other waits.
+    def scenario() -> interleave.Scenario:
+        gate = interleave.Lock(name="gate")
+        gate.acquire()
+        opened = interleave.Shared("opened", False)
+
+        def opener() -> None:
+            opened.set(True)
+            gate.release()
+
+        def passer() -> None:
+            with gate:
+                assert opened.get(), "went through a closed gate"
+
+        return interleave.Scenario(threads=[opener, passer])
+
+    result = _explore(scenario)
+    assert result.ok, result.report()
+
+
+def test_a_lock_left_acquired_by_the_factory_and_never_released_is_stuck() -> None:
+    def scenario() -> interleave.Scenario:
+        gate = interleave.RLock(name="gate")
+        gate.acquire()
+
+        def passer() -> None:
+            with gate:
+                pass
+
+        return interleave.Scenario(threads={"passer": passer})
+
+    deadlock = _only(_explore(scenario), "deadlock")
+    assert isinstance(deadlock, interleave.Deadlock)
+    assert deadlock.cycle == ()
+    [wait] = deadlock.waits
+    assert [h.thread for h in wait.holders] == ["scenario setup"]
+    assert "held by scenario setup" in deadlock.message
