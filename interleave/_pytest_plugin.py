@@ -122,9 +122,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="replay this schedule ID instead of exploring (select one test by its node id)",
     )
-    parser.addini("interleave_max_schedules", "default max_schedules of explore()", default="")
+    number = _int_ini_type()
+    parser.addini(
+        "interleave_max_schedules", "default max_schedules of explore()", number, default=""
+    )
     parser.addini("interleave_strategy", "default strategy of explore(): dfs or random", default="")
-    parser.addini("interleave_seed", "default seed of strategy=random", default="")
+    parser.addini("interleave_seed", "default seed of strategy=random", number, default="")
+
+
+def _int_ini_type() -> Any:
+    # pytest >= 9.2 checks the value types of native TOML tables ([tool.pytest]); a union lets
+    # `interleave_max_schedules = 500` through there, while ini files still give a string that
+    # _parse_int() checks with a clear message. Older versions hand every value over as text.
+    version = tuple(int(part) for part in pytest.__version__.split(".")[:2] if part.isdigit())
+    return int | str if version >= (9, 2) else "string"
 
 
 def _parse_int(name: str, raw: object, origin: str) -> int:
@@ -132,7 +143,7 @@ def _parse_int(name: str, raw: object, origin: str) -> int:
         value = int(str(raw).strip())
     except ValueError:
         raise pytest.UsageError(
-            f"interleave: {origin}={raw!r} must be a whole number, e.g. {name}=1000"
+            f"interleave: {origin}={raw!r} must be a whole number, such as 1000"
         ) from None
     return value
 
@@ -190,7 +201,9 @@ def pytest_runtest_makereport(
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     state = terminalreporter.config.stash.get(_STATE, None)
-    if state is None or not (state.explorations or state.replays or state.notes):
+    if state is None or not (
+        state.explorations or state.replays or state.cached_replays or state.notes
+    ):
         return
     terminalreporter.section("interleave", sep="-")
     parts = []
