@@ -1,0 +1,192 @@
+"""DPOR: exact trace counts (litmus style), soundness against DFS, classic benchmarks."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import interleave
+from interleave._core._ops import Operation
+from interleave._engine._dpor import dependent
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import litmus
+
+
+def run(factory: Callable[[], object], strategy: str = "dpor") -> interleave.ExploreResult:
+    return interleave.explore(factory, strategy=strategy, max_schedules=100_000)
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "traces"), [(2, 1, 4), (2, 2, 34), (3, 1, 36), (2, 3, 328), (3, 2, 7134)]
+)
+def test_unlocked_increments_explore_one_execution_per_trace(n: int, k: int, traces: int) -> None:
+    result = run(litmus.increments(n, k))
+    assert result.exhausted
+    assert result.schedules_run == traces
+    assert result.statistics.pruned == 0
+    assert {f.kind for f in result.findings} == {"lost-update", "invariant"}
+
+
+@pytest.mark.parametrize(("n", "k"), [(2, 1), (2, 2), (3, 1), (2, 3), (3, 2)])
+def test_locked_increments_explore_every_lock_order_and_are_clean(n: int, k: int) -> None:
+    result = run(litmus.increments(n, k, locked=True))
+    assert result.ok and result.exhausted
+    assert result.schedules_run == math.factorial(n * k) // math.factorial(k) ** n
+
+
+def test_independent_threads_need_exactly_one_execution() -> None:
+    def scenario() -> list[Callable[[], None]]:
+        a, b = interleave.Shared("a", 0), interleave.Shared("b", 0)
+
+        def left() -> None:
+            a.set(a.get() + 1)
+            a.set(2)
+
+        def right() -> None:
+            b.set(1)
+            b.get()
+
+        return [left, right]
+
+    result = run(scenario)
+    assert result.exhausted and result.schedules_run == 1
+
+
+def test_reads_of_the_same_value_commute() -> None:
+    result = run(litmus.readers(4))
+    assert result.schedules_run == 2**4
+
+
+@pytest.mark.parametrize(("n", "traces"), [(3, 8), (5, 32)])
+def test_readers(n: int, traces: int) -> None:
+    assert run(litmus.readers(n)).schedules_run == traces
+
+
+@pytest.mark.parametrize(("n", "traces"), [(5, 64), (7, 320)])
+def test_lastzero(n: int, traces: int) -> None:
+    assert (n + 3) * 2**n // 4 == traces
+    result = run(litmus.lastzero(n))
+    assert result.exhausted and result.schedules_run == traces
+
+
+@pytest.mark.parametrize(("n", "traces"), [(12, 8), (13, 64)])
+def test_indexer(n: int, traces: int) -> None:
+    assert 8 ** (n - 11) == traces
+    result = run(litmus.indexer(n))
+    assert result.exhausted and result.schedules_run == traces
+    assert result.statistics.pruned == 0
+
+
+def test_abba_deadlock_is_found_by_dpor() -> None:
+    def abba() -> interleave.Scenario:
+        a, b = interleave.Lock(name="a"), interleave.Lock(name="b")
+
+        def one() -> None:
+            with a, b:
+                pass
+
+        def two() -> None:
+            with b, a:
+                pass
+
+        return interleave.Scenario(threads={"one": one, "two": two})
+
+    result = run(abba)
+    assert [f.kind for f in result.findings] == ["deadlock"]
+    assert result.exhausted
+
+
+def test_dependency_relation() -> None:
+    r, w = Operation("read", ("shared", "x")), Operation("write", ("shared", "x"))
+    assert not dependent(r, r)
+    assert dependent(r, w) and dependent(w, w)
+    assert not dependent(w, Operation("write", ("shared", "y")))
+    clear = Operation("write", ("cache", "c"))
+    assert dependent(clear, Operation("read", ("cache", "c", 1)))
+    assert not dependent(Operation("yield", ()), w)
+    up = Operation("update", ("counter", "n"))
+    assert dependent(up, up)
+
+
+# --- differential test: dpor finds what dfs finds -------------------------------------------
+
+_RESOURCES = ("x", "y", "z")
+_step = st.one_of(
+    st.tuples(st.just("read"), st.sampled_from(_RESOURCES)),
+    st.tuples(st.just("write"), st.sampled_from(_RESOURCES)),
+    st.tuples(st.just("incr"), st.sampled_from(_RESOURCES)),
+    st.tuples(st.just("locked-incr"), st.sampled_from(_RESOURCES)),
+    st.tuples(st.just("lock-pair"), st.sampled_from(("ab", "ba"))),
+)
+_COST = {"read": 1, "write": 1, "incr": 2, "locked-incr": 4, "lock-pair": 5}
+# Keep DFS exhaustible: at most 10 yield points in all (10!/(4!3!3!) = 4,200 schedules).
+_program = st.lists(st.lists(_step, min_size=1, max_size=3), min_size=2, max_size=3).filter(
+    lambda plan: sum(_COST[kind] for steps in plan for kind, _ in steps) <= 10
+)
+
+
+def _threads(
+    plan: list[list[tuple[str, str]]], values: dict[str, interleave.Shared[int]]
+) -> dict[str, Callable[[], None]]:
+    locks = {name: interleave.Lock(name=name) for name in ("a", "b", "m")}
+
+    def thread(steps: list[tuple[str, str]], tid: int) -> Callable[[], None]:
+        def body() -> None:
+            for kind, arg in steps:
+                if kind == "read":
+                    values[arg].get()
+                elif kind == "write":
+                    values[arg].set(tid)
+                elif kind == "incr":
+                    values[arg].set(values[arg].get() + 1)
+                elif kind == "locked-incr":
+                    with locks["m"]:
+                        values[arg].set(values[arg].get() + 1)
+                else:
+                    first, second = locks[arg[0]], locks[arg[1]]
+                    with first, second:
+                        values["x"].get()
+
+        return body
+
+    return {f"t{i}": thread(s, i) for i, s in enumerate(plan)}
+
+
+def _explore(
+    plan: list[list[tuple[str, str]]], strategy: str
+) -> tuple[interleave.ExploreResult, set[tuple[int, ...]]]:
+    """Explore ``plan``; return the result and every final state reached."""
+    finals: set[tuple[int, ...]] = set()
+
+    def scenario() -> interleave.Scenario:
+        values = {name: interleave.Shared(name, 0) for name in _RESOURCES}
+
+        def check() -> bool:
+            finals.add(tuple(values[n]._value for n in _RESOURCES))
+            return True
+
+        return interleave.Scenario(threads=_threads(plan, values), check=check)
+
+    return run(scenario, strategy), finals
+
+
+def _outcomes(result: interleave.ExploreResult) -> set[tuple[object, ...]]:
+    return {(f.kind, *f.signature) for f in result.findings}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_program)
+def test_dpor_matches_dfs_on_random_programs(plan: list[list[tuple[str, str]]]) -> None:
+    dfs, dfs_finals = _explore(plan, "dfs")
+    dpor, dpor_finals = _explore(plan, "dpor")
+    assert dfs.exhausted and dpor.exhausted
+    assert _outcomes(dpor) == _outcomes(dfs)
+    assert dpor_finals == dfs_finals
+    assert dpor.statistics.executions <= dfs.statistics.executions
