@@ -1,0 +1,646 @@
+"""The ``interleave`` command line: ``explore``, ``replay`` and ``demo``.
+
+A thin adapter over the public API (layer 7): it parses options, loads the scenario factory
+named by a TARGET (``FILE.py:factory`` or ``module:factory``), calls :func:`interleave.explore`
+or :func:`interleave.replay` and prints their reports.
+
+Exit status: 0 when there are no findings (and for ``demo`` whenever it ran), 1 when there are
+findings, 2 when the command could not run (a usage error, a bad TARGET, a bad schedule ID, a
+replay that diverges, or a scenario factory that raised). Usage errors are one line on stderr,
+``interleave: error: <what is wrong and how to fix it>``, without a traceback.
+
+Each subcommand is one ``_add_<name>(subparsers)`` function listed in ``_COMMANDS``: adding a
+command means adding one function there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import textwrap
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn, TextIO
+
+from . import _api
+from ._version import __version__
+from .errors import InterleaveError, InternalError, InvalidArgument, ScheduleDivergence
+
+__all__ = ["main"]
+
+PROG = "interleave"
+
+#: Exit status: no findings / findings / the command could not run.
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+#: The files ``interleave demo`` looks for in ``./examples``.
+EXAMPLE_FILES = ("bank_transfer.py", "dining_philosophers.py")
+
+_TARGET_HELP = (
+    "the scenario factory: FILE.py:factory (a path) or module:factory (a dotted module "
+    "importable from the current directory)"
+)
+
+
+def _text(paragraph: str) -> str:
+    """A help paragraph wrapped to 79 columns (RawDescriptionHelpFormatter keeps newlines)."""
+    return textwrap.fill(" ".join(paragraph.split()), 79)
+
+
+def _wrap(paragraph: str) -> str:
+    return textwrap.fill(paragraph, 100, break_on_hyphens=False)
+
+
+def _emit(text: str) -> None:
+    """Print ``text`` to stdout; a closed pipe (``| head``) is not an error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Point stdout at devnull so the flush at interpreter exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+class UsageError(Exception):
+    """A problem with the command line or its TARGET; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the usage and exits on an error; we want one line and a return value.
+    commands: tuple[str, ...] = ()
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# --------------------------------------------------------------------------------------------
+# Loading a TARGET
+
+
+def _is_file_target(module_part: str) -> bool:
+    return module_part.endswith(".py") or "/" in module_part or os.sep in module_part
+
+
+def _split_target(target: str) -> tuple[str, str]:
+    module_part, colon, attr = target.rpartition(":")
+    if not colon or not module_part or not attr:
+        hint = (
+            f"; name the factory after a colon, e.g. {target}:my_scenario"
+            if target.endswith(".py") or (colon and not attr)
+            else ""
+        )
+        raise UsageError(
+            f"TARGET {target!r} must be FILE.py:factory or module:factory, "
+            f"e.g. examples/bank_transfer.py:unlocked{hint}"
+        )
+    return module_part, attr
+
+
+def _module_name_for(path: Path) -> str:
+    # A private name, so a file called random.py or test.py never replaces a real module.
+    stem = "".join(c if c.isalnum() else "_" for c in path.stem)
+    return f"_interleave_target_{stem}"
+
+
+def load_file(path: Path) -> ModuleType:
+    """Import ``path`` as a module (its directory first on ``sys.path``, as ``python FILE``
+    would) and return it.
+
+    Raises:
+        UsageError: the file does not exist or is not a Python file.
+    """
+    if not path.is_file():
+        where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+        raise UsageError(
+            f"file {str(path)!r} does not exist{where}; give the path of the .py file "
+            "that defines the scenario factory"
+        )
+    resolved = path.resolve()
+    folder = str(resolved.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = _module_name_for(resolved)
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import {str(path)!r}: it is not a Python source file (.py)")
+    module = importlib.util.module_from_spec(spec)
+    # Registered so that dataclasses, pickling and typing can find the module by name.
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _import_module(dotted: str) -> ModuleType:
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(dotted)
+    except ModuleNotFoundError as exc:
+        # Only the module named in TARGET (or a parent package) missing is a usage error; a
+        # missing import inside the user's module is their bug and keeps its traceback.
+        if exc.name is not None and (dotted == exc.name or dotted.startswith(exc.name + ".")):
+            raise UsageError(
+                f"no module named {dotted!r} importable from {cwd}; give a path such as "
+                f"{dotted.replace('.', '/')}.py:factory, or run interleave from the directory "
+                "that contains the module"
+            ) from None
+        raise
+
+
+def _factories(module: ModuleType) -> list[str]:
+    return sorted(
+        name
+        for name, value in vars(module).items()
+        if inspect.isfunction(value)
+        and not name.startswith("_")
+        and getattr(value, "__module__", None) == module.__name__
+    )
+
+
+def load_target(target: str) -> Callable[[], object]:
+    """The scenario factory named by ``target`` (``FILE.py:factory`` or ``module:factory``).
+
+    Raises:
+        UsageError: the target is malformed, the file or module or attribute is missing, or
+            the attribute is not callable. Exceptions raised while the user's module is
+            imported propagate unchanged.
+    """
+    module_part, attr = _split_target(target)
+    if _is_file_target(module_part):
+        module = load_file(Path(module_part))
+    else:
+        module = _import_module(module_part)
+    value: Any = module
+    for part in attr.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            known = ", ".join(_factories(module)) or "none"
+            raise UsageError(
+                f"{module_part!r} has no attribute {attr!r}; its functions are: {known}"
+            ) from None
+    if isinstance(value, _api.Scenario):
+        raise UsageError(
+            f"{target!r} is a Scenario, not a scenario factory: TARGET must name the function "
+            "that builds fresh state and returns the Scenario (each execution calls it again)"
+        )
+    if not callable(value):
+        raise UsageError(
+            f"{target!r} is a {type(value).__name__}, not a scenario factory: TARGET must name "
+            "a function that builds fresh state and returns interleave.Scenario"
+        )
+    return value  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------------------------
+# Progress on a terminal
+
+
+class ProgressLine:
+    """Renders explore()'s ``progress`` calls as one line that rewrites itself.
+
+    Example::
+
+        line = ProgressLine(sys.stderr)
+        interleave.explore(scenario, progress=line)
+        line.clear()
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.width = 0
+
+    def __call__(self, schedules: int, findings: int, seconds: float) -> None:
+        plural = "" if findings == 1 else "s"
+        text = f"  explored {schedules:,} schedules, {findings:,} finding{plural}, {seconds:.1f} s"
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = max(self.width, len(text))
+
+    def clear(self) -> None:
+        """Erase the line (if one was drawn) and put the cursor back at its start."""
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[ProgressLine | None]:
+    stream = sys.stderr
+    if not stream.isatty():
+        yield None
+        return
+    line = ProgressLine(stream)
+    try:
+        yield line
+    finally:
+        line.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# explore
+
+
+def _defaults() -> dict[str, object]:
+    return {
+        name: p.default
+        for name, p in inspect.signature(_api.explore).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def _add_explore(sub: Any) -> None:
+    defaults = _defaults()
+    parser = sub.add_parser(
+        "explore",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="explore the interleavings of a scenario and report the findings",
+        description=_text(
+            "Explore the interleavings of a scenario factory and print the report. Each "
+            "finding comes with a schedule ID that 'interleave replay' replays exactly."
+        ),
+        epilog=(
+            "examples:\n"
+            "  interleave explore examples/bank_transfer.py:unlocked\n"
+            "  interleave explore myapp.tests.races:lost_update --max-schedules 100000\n"
+            "  interleave explore races.py:cache_fill --strategy random --seed 7 "
+            "--timeout 30\n\n"
+            "exit status: 0 no findings, 1 findings, 2 usage error"
+        ),
+    )
+    parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
+    parser.add_argument(
+        "--max-schedules",
+        type=int,
+        metavar="N",
+        help=f"stop after N executions (default: {defaults.get('max_schedules')})",
+    )
+    parser.add_argument(
+        "--strategy",
+        metavar="S",
+        help=(f"one of: {', '.join(_api.STRATEGIES)} (default: {defaults.get('strategy')})"),
+    )
+    parser.add_argument(
+        "--seed", type=int, metavar="N", help="the seed of the random strategies (default: 0)"
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        metavar="N",
+        help=(
+            "steps one thread may take in one execution before it is reported as a "
+            f"step-limit finding (default: {defaults.get('max_steps')})"
+        ),
+    )
+    parser.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="stop after SECONDS (default: none)"
+    )
+    parser.add_argument(
+        "--stop-on-first", action="store_true", help="stop at the first execution with a finding"
+    )
+    parser.set_defaults(run=_run_explore)
+
+
+#: explore() keyword -> command-line flag, to point error messages at the flag.
+_FLAGS = {
+    "max_schedules": "--max-schedules",
+    "strategy": "--strategy",
+    "seed": "--seed",
+    "max_steps": "--max-steps",
+    "timeout": "--timeout",
+}
+
+
+def _explore_options(args: argparse.Namespace) -> dict[str, Any]:
+    # Only what was given: explore()'s own defaults apply to the rest.
+    options: dict[str, Any] = {
+        name: getattr(args, name) for name in _FLAGS if getattr(args, name) is not None
+    }
+    if args.stop_on_first:
+        options["stop_on_first"] = True
+    return options
+
+
+def _option_error(exc: InvalidArgument) -> UsageError:
+    message = str(exc)
+    for name, flag in _FLAGS.items():
+        if message.startswith((f"{name}=", f"{name} ")):
+            return UsageError(f"{flag}: {message}")
+    return UsageError(message)
+
+
+def _run_explore(args: argparse.Namespace) -> int:
+    factory = load_target(args.target)
+    options = _explore_options(args)
+    with _progress() as line:
+        try:
+            result = _api.explore(factory, progress=line, **options)
+        except InvalidArgument as exc:
+            raise _option_error(exc) from None
+    # The replay lines should name the target exactly as it was typed here.
+    result = dataclasses.replace(result, target=args.target)
+    _emit(result.report())
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+# --------------------------------------------------------------------------------------------
+# replay
+
+
+def _add_replay(sub: Any) -> None:
+    defaults = _defaults()
+    parser = sub.add_parser(
+        "replay",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="replay one schedule ID exactly and print its step-by-step trace",
+        description=_text(
+            "Run a scenario once, exactly as recorded in a schedule ID printed by 'interleave "
+            "explore' (or by explore() in Python), and print the execution and its findings."
+        ),
+        epilog=(
+            "examples:\n"
+            "  interleave replay examples/bank_transfer.py:unlocked 1-AAgAAwEB\n"
+            "  interleave replay myapp.tests.races:lost_update 1-AAQAAQEB\n\n"
+            "exit status: 0 no findings, 1 findings, 2 usage error, bad ID or a replay that "
+            "diverges"
+        ),
+    )
+    parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
+    parser.add_argument("schedule_id", metavar="ID", help="a schedule ID such as 1-AAgAAwEB")
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        metavar="N",
+        help=(
+            "the --max-steps the ID was recorded with, for step-limit findings "
+            f"(default: {defaults.get('max_steps')})"
+        ),
+    )
+    parser.set_defaults(run=_run_replay)
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    factory = load_target(args.target)
+    options: dict[str, Any] = {}
+    if args.max_steps is not None:
+        options["max_steps"] = args.max_steps
+    try:
+        run = _api.replay(factory, args.schedule_id, **options)
+    except InvalidArgument as exc:
+        raise _option_error(exc) from None
+    except ScheduleDivergence as exc:
+        raise UsageError(f"cannot replay {args.schedule_id}: {exc}") from None
+    _emit(run.report())
+    return EXIT_OK if run.ok else EXIT_FINDINGS
+
+
+# --------------------------------------------------------------------------------------------
+# demo
+
+
+def _add_demo(sub: Any) -> None:
+    parser = sub.add_parser(
+        "demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="explore the bundled examples: a lost update, a deadlock and their fixes",
+        description=_text(
+            "Explore the bundled examples (bank transfers with a lost update, dining "
+            "philosophers with a deadlock) and their fixed variants, and print the reports. "
+            "The examples come from --dir, else ./examples when it holds them, else the copy "
+            "installed with interleave."
+        ),
+        epilog=(
+            "examples:\n"
+            "  interleave demo\n"
+            "  interleave demo --dir path/to/examples\n\n"
+            "exit status: 0 when the demo ran (finding the bugs is the point), 2 when the "
+            "examples cannot be found"
+        ),
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        metavar="DIR",
+        help="run the examples in DIR: every .py file in it with a DEMO list of factories",
+    )
+    parser.set_defaults(run=_run_demo)
+
+
+def _has_examples(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in EXAMPLE_FILES)
+
+
+@contextlib.contextmanager
+def _examples_dir(given: Path | None) -> Iterator[Path]:
+    if given is not None:
+        if not given.is_dir():
+            raise UsageError(
+                f"--dir {str(given)!r} is not a directory; give the folder that holds the "
+                "example .py files"
+            )
+        yield given
+        return
+    local = Path("examples")
+    if _has_examples(local):
+        yield local
+        return
+    import importlib.resources
+
+    bundled = importlib.resources.files("interleave") / "_examples"
+    if bundled.is_dir():
+        with importlib.resources.as_file(bundled) as folder:
+            yield folder
+        return
+    # An editable install (a source checkout) carries the examples beside the package.
+    checkout = Path(__file__).resolve().parent.parent / "examples"
+    if _has_examples(checkout):
+        yield checkout
+        return
+    raise UsageError(
+        "cannot find the examples: no ./examples with "
+        f"{' and '.join(EXAMPLE_FILES)} and no copy installed with interleave; "
+        "pass --dir path/to/examples"
+    )
+
+
+def _display_path(path: Path) -> str:
+    """``path`` relative to the current directory when it is below it (for replay lines)."""
+    resolved = path.resolve()
+    with contextlib.suppress(ValueError):
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    return str(resolved)
+
+
+def _demo_entries(folder: Path) -> list[tuple[Path, list[Callable[[], object]]]]:
+    entries = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        module = load_file(path)
+        demo = getattr(module, "DEMO", None)
+        if demo is None:
+            continue
+        if not isinstance(demo, list | tuple) or not all(callable(f) for f in demo):
+            raise UsageError(
+                f"{_display_path(path)}: DEMO must be a list of scenario factories, "
+                f"not {demo!r:.60}"
+            )
+        entries.append((path, list(demo)))
+    if not entries:
+        raise UsageError(
+            f"no example in {str(folder)!r} has a DEMO list; each example module lists the "
+            "factories to run, e.g. DEMO = [unlocked, locked]"
+        )
+    return entries
+
+
+def _first_line(factory: object) -> str:
+    doc = inspect.getdoc(factory) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    found: list[str] = []
+    clean: list[str] = []
+    with _examples_dir(args.dir) as folder:
+        entries = _demo_entries(folder)
+        files = ", ".join(path.name for path, _ in entries)
+        _emit(
+            f"interleave demo: the examples in {_display_path(folder)} ({files})\n"
+            + _wrap(
+                "Each example has a buggy variant and fixed ones. Finding the bugs is the "
+                "point: the buggy variants report findings, each with a schedule ID that "
+                "replays it; the fixed variants come out clean with every interleaving "
+                "explored (exhausted)."
+            )
+        )
+        for path, factories in entries:
+            for factory in factories:
+                attr = getattr(factory, "__name__", "scenario")
+                name = f"{path.stem}.{attr}"
+                with _progress() as line:
+                    result = _api.explore(factory, progress=line)
+                result = dataclasses.replace(result, target=f"{_display_path(path)}:{attr}")
+                about = _first_line(factory)
+                if result.ok:
+                    coverage = "exhausted" if result.exhausted else "NOT exhausted"
+                    _emit(
+                        f"\n{name}: no findings, {coverage} ({result.schedules_run:,} schedules)"
+                        + (f"\n  {about}" if about else "")
+                    )
+                    clean.append(name)
+                else:
+                    kinds = ", ".join(dict.fromkeys(f.kind for f in result.findings))
+                    title = f"{name}: {kinds}"
+                    _emit(
+                        f"\n{title}\n{'#' * len(title)}"
+                        + (f"\n{about}" if about else "")
+                        + f"\n\n{result.report()}"
+                    )
+                    found.append(name)
+    _emit(
+        "\n"
+        + _wrap(
+            f"demo done: {len(found)} variant(s) with findings ({', '.join(found) or 'none'}), "
+            f"{len(clean)} without ({', '.join(clean) or 'none'}). The findings are the demo "
+            "working, not a failure (exit status 0). Paste a 'shell:' line above to replay "
+            "one step by step."
+        )
+    )
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# main
+
+#: One function per subcommand; each adds its parser and sets ``run``.
+_COMMANDS: tuple[Callable[[Any], None], ...] = (_add_explore, _add_replay, _add_demo)
+
+
+def build_parser() -> _Parser:
+    """The ``interleave`` argument parser with every subcommand of ``_COMMANDS``."""
+    parser = _Parser(
+        prog=PROG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_text(
+            "interleave makes concurrency bugs reproducible: it runs the threads of a "
+            "scenario under a deterministic scheduler, explores their interleavings and "
+            "prints every finding with a schedule ID that replays it exactly."
+        ),
+        epilog=(
+            "examples:\n"
+            "  interleave demo\n"
+            "  interleave explore examples/bank_transfer.py:unlocked\n"
+            "  interleave replay examples/bank_transfer.py:unlocked 1-AAgAAwEB\n\n"
+            "'interleave COMMAND --help' shows the options of a command."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    for add in _COMMANDS:
+        add(sub)
+    parser.commands = tuple(sub.choices)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``interleave`` command line; return the exit status.
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        0 no findings (or the demo ran), 1 findings, 2 the command could not run.
+
+    Example::
+
+        from interleave._cli import main
+        status = main(["explore", "examples/bank_transfer.py:locked"])
+    """
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help and --version
+            return exc.code if isinstance(exc.code, int) else EXIT_OK
+        if args.command is None:
+            commands = ", ".join(parser.commands)
+            raise UsageError(f"name a command: {commands} (see '{PROG} --help')")
+        status: int = args.run(args)
+        return status
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except InternalError:
+        raise
+    except InterleaveError as exc:
+        # Raised on purpose, with a message that says what to do: one line is enough.
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        # An exception from the user's module or factory (not a usage error): show where.
+        traceback.print_exception(exc, file=sys.stderr)
+        print(
+            f"{PROG}: error: {type(exc).__name__}: {exc} (raised while loading or running "
+            "the scenario; traceback above)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
