@@ -235,3 +235,48 @@ def test_cache_clear_by_the_same_thread_is_not_a_lost_update() -> None:
         return interleave.Scenario(threads=[bump_and_reset])
 
     _clean(scenario)
+
+
+def test_counter_get_then_set_is_a_lost_update() -> None:
+    def scenario() -> interleave.Scenario:
+        visits = interleave.Counter("visits")
+
+        def worker() -> None:
+            visits.set(visits.get() + 1)
+
+        return interleave.Scenario(threads=[worker, worker])
+
+    findings = _lost_updates(_explore(scenario))
+    assert [f.resource for f in findings] == [("counter", "visits")]
+
+
+def test_an_atomic_update_by_another_thread_can_be_the_lost_one() -> None:
+    def scenario() -> interleave.Scenario:
+        hits = interleave.Shared("hits", 0)
+
+        def racy() -> None:
+            hits.set(hits.get() + 1)
+
+        def atomic() -> None:
+            hits.update(lambda v: v + 1)
+
+        return interleave.Scenario(threads={"racy": racy, "atomic": atomic})
+
+    findings = _lost_updates(_explore(scenario))
+    assert len(findings) == 1
+    assert findings[0].threads == ("racy", "atomic")
+    trace = findings[0].trace
+    assert trace is not None
+    assert trace.step(findings[0].other_write_step).op.kind == "update"
+
+
+def test_hand_placed_points_with_a_resource_are_tracked() -> None:
+    def scenario() -> interleave.Scenario:
+        def worker() -> None:
+            interleave.point("load", resource="row", access="read")
+            interleave.point("store", resource="row", access="write")
+
+        return interleave.Scenario(threads=[worker, worker])
+
+    findings = _lost_updates(_explore(scenario))
+    assert [f.resource for f in findings] == [("point", "row")]
