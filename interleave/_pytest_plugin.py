@@ -37,20 +37,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Interleavings"]
 
-#: Keywords ``@pytest.mark.interleave`` accepts (those of ``interleave.explore`` that make sense
-#: per test).
-MARKER_KEYWORDS = (
-    "max_schedules",
-    "max_steps",
-    "patch_threading",
-    "seed",
-    "stop_on_first",
-    "strategy",
-    "timeout",
-    "trace_attributes",
-)
-#: Settings that also shape one execution, so replays must use them too.
-_REPLAY_KEYWORDS = ("max_steps", "patch_threading", "trace_attributes")
+#: Keywords of ``interleave.explore`` that ``@pytest.mark.interleave`` does not take.
+_NOT_MARKER_KEYWORDS = ("scenario", "progress")
+#: Strategies that take no seed: a session-wide seed is not passed to them.
+_UNSEEDED = ("dfs", "dpor")
 #: pytest cache key: ``{nodeid: {scenario: [schedule IDs]}}``.
 CACHE_KEY = "interleave/failures"
 
@@ -106,14 +96,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="interleave_strategy",
         metavar="S",
         default=None,
-        help="default strategy: dfs or random (ini: interleave_strategy)",
+        help="default strategy of explore(): dpor, dfs, random, pct (ini: interleave_strategy)",
     )
     group.addoption(
         "--interleave-seed",
         dest="interleave_seed",
         metavar="N",
         default=None,
-        help="default seed of strategy=random; ignored by dfs (ini: interleave_seed)",
+        help="default seed of the seeded strategies (random, pct) (ini: interleave_seed)",
     )
     group.addoption(
         "--interleave-replay",
@@ -126,8 +116,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "interleave_max_schedules", "default max_schedules of explore()", number, default=""
     )
-    parser.addini("interleave_strategy", "default strategy of explore(): dfs or random", default="")
-    parser.addini("interleave_seed", "default seed of strategy=random", number, default="")
+    parser.addini("interleave_strategy", "default strategy of explore()", default="")
+    parser.addini("interleave_seed", "default seed of the seeded strategies", number, default="")
 
 
 def _int_ini_type() -> Any:
@@ -284,7 +274,7 @@ class Interleavings:
 
         settings = self._settings(overrides)
         kwargs = {name: s.value for name, s in settings.items()}
-        replay_kwargs = {k: v for k, v in kwargs.items() if k in _REPLAY_KEYWORDS}
+        replay_kwargs = {k: v for k, v in kwargs.items() if k in _replay_keywords()}
         if self._state.replay_id is not None:
             return self._replay_requested(scenario, self._state.replay_id, replay_kwargs)
         self._replay_cached(scenario, replay_kwargs)
@@ -352,7 +342,7 @@ class Interleavings:
         import interleave
 
         settings = self._settings({})
-        kwargs = {k: s.value for k, s in settings.items() if k in _REPLAY_KEYWORDS}
+        kwargs = {k: s.value for k, s in settings.items() if k in _replay_keywords()}
         run = interleave.replay(scenario, schedule_id, **kwargs)
         self._section(
             f"replay {run.scenario} {run.schedule_id}: {len(run.trace)} steps, "
@@ -366,12 +356,14 @@ class Interleavings:
         merged = dict(self._state.session_settings)
         merged.update(self._marker)
         merged.update({k: _Setting(v, "the explore() call") for k, v in overrides.items()})
-        # A seed of the whole session (command line, ini) applies to random explorations only,
-        # so `--interleave-seed` does not break dfs tests; a seed the marker or the call gives
+        # A seed of the whole session (command line, ini) applies to seeded strategies only,
+        # so `--interleave-seed` does not break dpor/dfs tests; a seed the marker or the call gives
         # is passed on, so a mismatch there is reported, not ignored.
-        strategy = merged["strategy"].value if "strategy" in merged else "dfs"
+        # The library's default strategy is not seeded either.
+        strategy = merged["strategy"].value if "strategy" in merged else None
         session_seed = self._state.session_settings.get("seed")
-        if strategy != "random" and session_seed is not None and merged["seed"] is session_seed:
+        unseeded = strategy is None or strategy in _UNSEEDED
+        if unseeded and session_seed is not None and merged["seed"] is session_seed:
             del merged["seed"]
         return merged
 
@@ -508,7 +500,8 @@ def _marker_settings(node: pytest.Item) -> dict[str, _Setting]:
     """The merged keywords of the ``interleave`` markers, closest first."""
     __tracebackhide__ = True
     merged: dict[str, _Setting] = {}
-    allowed = ", ".join(MARKER_KEYWORDS)
+    keywords = _marker_keywords()
+    allowed = ", ".join(keywords)
     for marker in node.iter_markers("interleave"):
         if marker.args:
             pytest.fail(
@@ -517,13 +510,33 @@ def _marker_settings(node: pytest.Item) -> dict[str, _Setting]:
                 pytrace=False,
             )
         for name, value in marker.kwargs.items():
-            if name not in MARKER_KEYWORDS:
+            if name not in keywords:
                 pytest.fail(
                     f"@pytest.mark.interleave got an unknown keyword {name!r}; allowed: {allowed}",
                     pytrace=False,
                 )
             merged.setdefault(name, _Setting(value, "@pytest.mark.interleave"))
     return merged
+
+
+def _marker_keywords() -> tuple[str, ...]:
+    """The keywords of ``interleave.explore`` (so the marker follows the API)."""
+    import inspect
+
+    import interleave
+
+    names = inspect.signature(interleave.explore).parameters
+    return tuple(sorted(n for n in names if n not in _NOT_MARKER_KEYWORDS))
+
+
+def _replay_keywords() -> tuple[str, ...]:
+    """Settings that also shape one execution (``max_steps`` …), so replays use them too."""
+    import inspect
+
+    import interleave
+
+    names = inspect.signature(interleave.replay).parameters
+    return tuple(n for n in names if n not in ("scenario", "schedule_id"))
 
 
 def _scenario_key(scenario: object) -> str:
