@@ -91,7 +91,7 @@ def test_names_are_the_same_in_every_execution() -> None:
             threads=[parent, late], teardown=lambda: seen.add(tuple(sorted(names)))
         )
 
-    result = interleave.explore(factory)
+    result = interleave.explore(factory, strategy="dfs")
 
     assert result.ok
     assert result.schedules_run > 1
@@ -244,10 +244,10 @@ def test_primitives_built_in_the_factory_get_the_same_auto_names_every_execution
 
         return interleave.Scenario(threads=[a, b])
 
-    result = interleave.explore(factory)
+    result = interleave.explore(factory, strategy="dfs")
 
     assert result.ok
-    assert len(per_execution) == result.schedules_run > 1
+    assert len(per_execution) >= result.schedules_run > 1
     assert set(per_execution) == {per_execution[0]}
     names = per_execution[0]
     assert names[:4] == ("lock#1", "lock#2", "rlock#1", "event#1")

@@ -259,7 +259,8 @@ def test_spawned_thread_names_are_stable_across_executions() -> None:
     result = interleave.explore(scenario, strategy="dfs")
 
     assert result.exhausted
-    assert len(per_execution) == result.schedules_run > 1
+    # Minimising a finding may run a few more executions than the exploration counts.
+    assert len(per_execution) >= result.schedules_run > 1
     assert all(names == ["worker#1", "worker#2"] for names in per_execution)
     (finding,) = result.findings
     assert finding.trace is not None
