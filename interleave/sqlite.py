@@ -1,0 +1,25 @@
+"""SQLite under the scheduler: ``connect``, ``template`` and the types they return.
+
+Inside :func:`interleave.explore` every statement of a scheduled connection is a yield point,
+SQLITE_BUSY becomes waiting for the lock (deadlocks show as lock-wait cycles), and row-level lost
+updates are reported with their SQL. ``sqlite3.connect`` itself is patched while an execution
+runs, so unmodified code is explored too. See ``docs/sqlite.md``.
+
+Example::
+
+    import interleave, interleave.sqlite
+
+    BANK = interleave.sqlite.template(
+        "CREATE TABLE accounts(id INTEGER PRIMARY KEY, balance INT);"
+        "INSERT INTO accounts VALUES (1, 100);",
+        name="bank.db",
+    )
+"""
+
+from .instrument._sqlite import Connection as Connection
+from .instrument._sqlite import Cursor as Cursor
+from .instrument._sqlite import Template as Template
+from .instrument._sqlite import connect as connect
+from .instrument._sqlite import template as template
+
+__all__ = ["Connection", "Cursor", "Template", "connect", "template"]
