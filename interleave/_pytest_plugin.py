@@ -178,15 +178,16 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None
 
 
-@pytest.hookimpl(wrapper=True)
+# An old-style wrapper: it works with every pytest 7 and 8+ (new-style ones need pluggy 1.2).
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
+) -> Generator[None, Any, None]:
+    outcome = yield
     lines = item.stash.get(_SECTION, None)
-    if lines and report.when == "call":
+    if lines and call.when == "call":
+        report: pytest.TestReport = outcome.get_result()
         report.sections.append(("interleave", "\n".join(lines)))
-    return report
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

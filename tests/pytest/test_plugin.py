@@ -147,6 +147,23 @@ def test_marker_budget_passes_but_says_not_exhausted(project: pytest.Pytester) -
     )
 
 
+def test_summary_is_a_junit_property(project: pytest.Pytester) -> None:
+    write(
+        project,
+        """
+        @pytest.mark.interleave(max_schedules=2)
+        def test_locked(interleavings):
+            interleavings.explore(locked3)
+        """,
+    )
+    project.runpytest_inprocess("--junitxml=out.xml").assert_outcomes(passed=1)
+    xml = (project.path / "out.xml").read_text()
+    assert (
+        '<property name="interleave" value="locked3: 2 schedules, NOT exhausted '
+        '(stopped at max_schedules), findings: none" />'
+    ) in xml
+
+
 def test_tests_without_the_fixture_are_untouched(project: pytest.Pytester) -> None:
     write(
         project,
