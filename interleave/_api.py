@@ -14,7 +14,13 @@ from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
 from ._core._schedule import decode
 from ._engine._dpor import DporStrategy
 from ._engine._explorer import explore_program
-from ._engine._strategies import DfsStrategy, RandomStrategy, Strategy
+from ._engine._strategies import (
+    DfsStrategy,
+    IterativeBound,
+    PctStrategy,
+    RandomStrategy,
+    Strategy,
+)
 from ._results import ExploreResult, RunResult
 from .detectors import DeadlockDetector, LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError
@@ -23,7 +29,7 @@ from .instrument._patches import enabled_patches
 __all__ = ["STRATEGIES", "Scenario", "explore", "replay"]
 
 #: The strategy names ``explore()`` accepts.
-STRATEGIES = ("dfs", "dpor", "random")
+STRATEGIES = ("dpor", "dfs", "random", "pct")
 
 ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
 
@@ -202,20 +208,47 @@ def _validate(
             raise InvalidArgument(f"{name}={value!r} must be True or False")
 
 
-def _make_strategy(strategy: str, seed: int | None) -> Strategy:
+def _validate_search(strategy: object, preemption_bound: object, depth: object) -> None:
+    if preemption_bound is not None:
+        if strategy not in ("dfs", "dpor"):
+            raise InvalidArgument(
+                f"preemption_bound= applies to strategy='dfs' or 'dpor', not {strategy!r}"
+            )
+        if preemption_bound != "iterative" and (
+            isinstance(preemption_bound, bool)
+            or not isinstance(preemption_bound, int)
+            or preemption_bound < 0
+        ):
+            raise InvalidArgument(
+                f"preemption_bound={preemption_bound!r} must be an int >= 0, 'iterative' or None"
+            )
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise InvalidArgument(f"depth={depth!r} must be an int of at least 1")
+
+
+def _make_strategy(
+    strategy: str, seed: int | None, preemption_bound: int | str | None, depth: int
+) -> Strategy:
     if strategy == "random":
         return RandomStrategy(0 if seed is None else seed)
-    if strategy == "dpor":
-        return DporStrategy()
-    return DfsStrategy()
+    if strategy == "pct":
+        return PctStrategy(0 if seed is None else seed, depth)
+    make: Callable[[int | None], Strategy] = DporStrategy if strategy == "dpor" else DfsStrategy
+    if preemption_bound == "iterative":
+        return IterativeBound(make)
+    assert preemption_bound is None or isinstance(preemption_bound, int)
+    return make(preemption_bound)
 
 
 def explore(
     scenario: Callable[[], object],
     *,
     max_schedules: int = 10_000,
-    strategy: str = "dfs",
+    strategy: str = "dpor",
     seed: int | None = None,
+    preemption_bound: int | str | None = None,
+    depth: int = 3,
+    minimise: bool = True,
     max_steps: int = 10_000,
     timeout: float | None = None,
     stop_on_first: bool = False,
@@ -229,8 +262,17 @@ def explore(
         scenario: a factory called once per execution; it builds fresh shared state and
             returns a :class:`Scenario` (or a list of thread callables).
         max_schedules: stop after this many executions (the report says so).
-        strategy: ``"dfs"`` (exhaustive, deterministic order) or ``"random"`` (seeded).
-        seed: the seed of ``"random"`` (default 0, so runs repeat exactly).
+        strategy: ``"dpor"`` (exhaustive with partial-order reduction: one execution per
+            class of equivalent interleavings), ``"dfs"`` (every interleaving), ``"random"``
+            or ``"pct"`` (probabilistic concurrency testing); the last two are seeded.
+        seed: the seed of ``"random"`` and ``"pct"`` (default 0, so runs repeat exactly).
+        preemption_bound: for ``"dfs"``/``"dpor"``: explore only schedules with at most this
+            many preemptions (CHESS), or ``"iterative"`` for bounds 0, 1, 2 … until one covers
+            everything. A bound makes the search incomplete; the result says which bound was
+            covered.
+        depth: the bug depth ``"pct"`` targets (d - 1 priority change points).
+        minimise: replace each finding by the simplest schedule that shows it (fewest
+            preemptions, then fewest steps).
         max_steps: steps one thread may take in one execution before it is reported as a
             ``step-limit`` finding (a spin loop, most likely).
         timeout: stop after this many seconds (the report says so).
@@ -251,6 +293,7 @@ def explore(
         print(result.report())
     """
     _check_factory(scenario)
+    _validate_search(strategy, preemption_bound, depth)
     _validate(
         max_schedules=max_schedules,
         strategy=strategy,
@@ -260,8 +303,9 @@ def explore(
         stop_on_first=stop_on_first,
         patch_threading=patch_threading,
         trace_attributes=trace_attributes,
+        minimise=minimise,
     )
-    chosen = _make_strategy(strategy, seed)
+    chosen = _make_strategy(strategy, seed, preemption_bound, depth)
     raw = explore_program(
         _builder(scenario),
         chosen,
@@ -274,6 +318,7 @@ def explore(
         contexts=enabled_patches(
             {"patch_threading": patch_threading, "trace_attributes": trace_attributes}
         ),
+        minimise_budget=min(max_schedules, 2_000) if minimise else 0,
     )
     return ExploreResult(
         scenario=_factory_name(scenario),

@@ -16,6 +16,7 @@ _STOP_TEXT = {
     "max_schedules": "stopped at max_schedules before covering every schedule",
     "timeout": "stopped at the timeout before covering every schedule",
     "first-finding": "stopped at the first finding (stop_on_first=True)",
+    "preemption-bound": "covered every schedule within the preemption bound, not beyond it",
 }
 
 
@@ -33,8 +34,8 @@ class ExploreResult:
         occurrences: for each finding, how many executions showed it.
         schedules_run: executions run.
         exhausted: every schedule was covered (a proof over the instrumented operations).
-        stopped_because: ``"exhausted"``, ``"max_schedules"``, ``"timeout"`` or
-            ``"first-finding"``.
+        stopped_because: ``"exhausted"``, ``"max_schedules"``, ``"timeout"``,
+            ``"first-finding"`` or ``"preemption-bound"`` (a bounded search covered its bound).
         elapsed: seconds.
         statistics: counts and times (:class:`Statistics`).
     """

@@ -65,7 +65,7 @@ def dependent(a: Operation, b: Operation) -> bool:
 
 
 class _Node:
-    __slots__ = ("backtrack", "current", "done", "enabled", "ops", "sleep")
+    __slots__ = ("backtrack", "current", "done", "enabled", "last", "ops", "pre", "sleep")
 
     def __init__(
         self,
@@ -80,6 +80,8 @@ class _Node:
         self.backtrack = {current}
         self.done: list[int] = []
         self.current = current
+        self.pre = 0  # preemptions on the path before this node
+        self.last: int | None = None  # the thread that ran last, if it could continue here
 
 
 class DporStrategy(Strategy):
@@ -88,7 +90,9 @@ class DporStrategy(Strategy):
     complete: ClassVar[bool] = True
     name: ClassVar[str] = "dpor"
 
-    def __init__(self) -> None:
+    def __init__(self, preemption_bound: int | None = None) -> None:
+        self.bound = preemption_bound
+        self.cut = False
         self.stack: list[_Node] = []
         self._started = False
         self.exhausted = False
@@ -103,6 +107,9 @@ class DporStrategy(Strategy):
         self._started = True
         self._chooser = _DporChooser(self.stack)
         return self._chooser
+
+    def describe(self) -> str:
+        return self.name if self.bound is None else f"{self.name} (preemption bound {self.bound})"
 
     def is_redundant(self) -> bool:
         """Was the last execution sleep-set blocked (equivalent to an explored one)?"""
@@ -125,6 +132,13 @@ class DporStrategy(Strategy):
             node = stack[-1]
             node.done.append(node.current)
             options = sorted(node.backtrack.difference(node.done).difference(node.sleep))
+            if self.bound is not None and node.last is not None and node.pre >= self.bound:
+                # A bounded search does not preempt beyond the bound: incomplete, and said so.
+                allowed = [o for o in options if o == node.last]
+                if len(allowed) != len(options):
+                    self.cut = True
+                    node.done.extend(o for o in options if o != node.last)
+                options = allowed
             if options:
                 node.current = options[0]
                 self.new_from = len(stack) - 1
@@ -228,11 +242,18 @@ def _initials(
 
 
 class _DporChooser:
-    __slots__ = ("blocked_at", "stack")
+    __slots__ = ("blocked_at", "preemptions", "stack")
 
     def __init__(self, stack: list[_Node]) -> None:
         self.stack = stack
         self.blocked_at: int | None = None
+        self.preemptions = 0
+
+    def _count(self, runtime: Runtime, enabled: list[SimThread], chosen: SimThread) -> SimThread:
+        last = runtime.last
+        if last is not None and chosen is not last and last in enabled:
+            self.preemptions += 1
+        return chosen
 
     def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
         depth = len(runtime.choices)
@@ -248,7 +269,7 @@ class _DporChooser:
             tid = node.current
             for thread in enabled:
                 if thread.tid == tid:
-                    return thread
+                    return self._count(runtime, enabled, thread)
             raise AssertionError("unreachable: backtrack thread not enabled")
         sleep: dict[int, Operation] = {}
         if stack:
@@ -268,7 +289,9 @@ class _DporChooser:
             return runtime.default_choice(enabled)
         first = runtime.default_choice(awake)
         ops = {t.tid: t.pending for t in enabled}
-        stack.append(
-            _Node(tuple(t.tid for t in enabled), ops, sleep, first.tid)  # type: ignore[arg-type]
-        )
-        return first
+        node = _Node(tuple(t.tid for t in enabled), ops, sleep, first.tid)  # type: ignore[arg-type]
+        node.pre = self.preemptions
+        last = runtime.last
+        node.last = last.tid if last is not None and last in enabled else None
+        stack.append(node)
+        return self._count(runtime, enabled, first)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from .._core._findings import Finding
 from .._core._observer import Observer
 from .._core._runtime import Program, RunOutcome, Runtime
+from ._minimise import minimise
 from ._strategies import Strategy
 
 __all__ = ["Exploration", "Statistics", "explore_program"]
@@ -20,7 +21,7 @@ class Statistics:
     """Counts and times of an exploration.
 
     Attributes:
-        executions: executions run, including redundant ones.
+        executions: executions run, including redundant ones and those spent minimising.
         steps: scheduling steps taken over all executions.
         max_depth: the most steps in one execution.
         pruned: executions that turned out redundant (sleep-set blocked under DPOR: they
@@ -63,8 +64,13 @@ def explore_program(
     detectors: Callable[[], Sequence[Observer]],
     progress: Progress | None = None,
     contexts: Sequence[ExecutionContext] = (),
+    minimise_budget: int = 0,
 ) -> Exploration:
-    """Run executions of ``build`` as ``strategy`` directs; collect distinct findings."""
+    """Run executions of ``build`` as ``strategy`` directs; collect distinct findings.
+
+    With ``minimise_budget`` > 0, each distinct finding is then replaced by the simplest
+    schedule that shows it (see ``_minimise``), spending at most that many executions each.
+    """
     start = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + timeout
     found: dict[tuple[object, ...], int] = {}
@@ -77,7 +83,9 @@ def explore_program(
     while True:
         chooser = strategy.next_chooser()
         if chooser is None:
-            exhausted = True
+            # Out of schedules: a proof unless a preemption bound cut some of them.
+            exhausted = not strategy.cut
+            stopped = "exhausted" if exhausted else "preemption-bound"
             break
         if executions >= max_schedules:
             stopped = "max_schedules"
@@ -115,9 +123,26 @@ def explore_program(
             if elapsed >= next_progress:
                 progress(runs, len(findings), elapsed)
                 next_progress = elapsed + 0.5
-    if not exhausted and stopped == "exhausted":  # pragma: no cover - defensive
-        stopped = "max_schedules"
+    explore_time = time.perf_counter() - start
+    minimise_time = 0.0
+    if minimise_budget > 0 and findings and stopped != "timeout":
+        t0 = time.perf_counter()
+        for index, finding in enumerate(findings):
+            simpler, spent = minimise(
+                build,
+                finding,
+                detectors=detectors,
+                contexts=contexts,
+                max_steps=max_steps,
+                budget=minimise_budget,
+            )
+            findings[index] = simpler
+            executions += spent
+        minimise_time = time.perf_counter() - t0
     elapsed = time.perf_counter() - start
+    phases = {"explore": explore_time}
+    if minimise_time:
+        phases["minimise"] = minimise_time
     return Exploration(
         findings=tuple(findings),
         occurrences=tuple(counts),
@@ -130,6 +155,6 @@ def explore_program(
             steps=steps,
             max_depth=max_depth,
             pruned=pruned,
-            phases={"explore": elapsed},
+            phases=phases,
         ),
     )

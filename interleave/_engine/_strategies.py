@@ -9,14 +9,14 @@ never do.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from .._core._runtime import Chooser, RunOutcome, Runtime
 from .._core._threads import SimThread
 from ..errors import NondeterministicScenario
 
-__all__ = ["DfsStrategy", "RandomStrategy", "Strategy"]
+__all__ = ["DfsStrategy", "IterativeBound", "PctStrategy", "RandomStrategy", "Strategy"]
 
 
 class Strategy:
@@ -35,6 +35,9 @@ class Strategy:
     def is_redundant(self) -> bool:
         """Was the last execution equivalent to an earlier one (pruned by reduction)?"""
         return False
+
+    #: Set when a preemption bound cut some schedule: running out then is not a proof.
+    cut: bool = False
 
     def describe(self) -> str:
         return self.name
@@ -72,17 +75,22 @@ class DfsStrategy(Strategy):
     complete = True
     name = "dfs"
 
-    def __init__(self) -> None:
+    def __init__(self, preemption_bound: int | None = None) -> None:
         self.stack: list[_Node] = []
         self._started = False
         self.exhausted = False
+        self.bound = preemption_bound
+        self.cut = False
+
+    def describe(self) -> str:
+        return self.name if self.bound is None else f"{self.name} (preemption bound {self.bound})"
 
     def next_chooser(self) -> Chooser | None:
         if self._started and not self.stack:
             self.exhausted = True
             return None
         self._started = True
-        return _DfsChooser(self.stack)
+        return _DfsChooser(self)
 
     def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
         stack = self.stack
@@ -97,10 +105,12 @@ class DfsStrategy(Strategy):
 
 
 class _DfsChooser:
-    __slots__ = ("stack",)
+    __slots__ = ("preemptions", "stack", "strategy")
 
-    def __init__(self, stack: list[_Node]) -> None:
-        self.stack = stack
+    def __init__(self, strategy: DfsStrategy) -> None:
+        self.strategy = strategy
+        self.stack = strategy.stack
+        self.preemptions = 0
 
     def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
         depth = len(runtime.choices)
@@ -114,13 +124,27 @@ class _DfsChooser:
             tid = node.options[node.pos]
             for thread in enabled:
                 if thread.tid == tid:
-                    return thread
+                    return self._count(runtime, enabled, thread)
             raise AssertionError("unreachable: option not enabled")
         first = runtime.default_choice(enabled)
         options = [first.tid]
-        options.extend(t.tid for t in enabled if t is not first)
+        bound = self.strategy.bound
+        last = runtime.last
+        # Any other choice is a preemption when the last thread could have continued.
+        preempts = last is not None and last in enabled
+        if bound is not None and preempts and self.preemptions >= bound:
+            if len(enabled) > 1:
+                self.strategy.cut = True
+        else:
+            options.extend(t.tid for t in enabled if t is not first)
         stack.append(_Node(options, tuple(t.tid for t in enabled)))
-        return first
+        return self._count(runtime, enabled, first)
+
+    def _count(self, runtime: Runtime, enabled: list[SimThread], chosen: SimThread) -> SimThread:
+        last = runtime.last
+        if last is not None and chosen is not last and last in enabled:
+            self.preemptions += 1
+        return chosen
 
 
 def _nondeterminism(
@@ -168,3 +192,93 @@ class _RandomChooser:
         if len(enabled) == 1:
             return enabled[0]
         return enabled[self.rng.randrange(len(enabled))]
+
+
+class PctStrategy(Strategy):
+    """Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).
+
+    Each execution gives every thread a random priority (all above ``depth``) and picks
+    ``depth - 1`` random change points among the steps; the highest-priority enabled thread
+    always runs, and at the i-th change point the running thread drops to priority
+    ``depth - i``. A bug of depth d (d ordering constraints) is found with probability at least
+    1 / (n * k**(d-1)) per execution, for n threads and k steps. Seeded: the same seed gives the
+    same schedules.
+    """
+
+    name = "pct"
+
+    def __init__(self, seed: int, depth: int) -> None:
+        self.seed = seed
+        self.depth = depth
+        self.rng = random.Random(seed)
+        self.steps = 16  # estimate of the execution length, grown as executions are seen
+
+    def next_chooser(self) -> Chooser | None:
+        return _PctChooser(self.rng, self.depth, self.steps)
+
+    def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
+        self.steps = max(self.steps, len(runtime.choices))
+
+    def describe(self) -> str:
+        return f"pct (depth={self.depth}, seed={self.seed})"
+
+
+class _PctChooser:
+    __slots__ = ("changes", "depth", "priority", "rng")
+
+    def __init__(self, rng: random.Random, depth: int, steps: int) -> None:
+        self.rng = rng
+        self.depth = depth
+        self.priority: dict[int, float] = {}
+        count = min(depth - 1, steps)
+        points = rng.sample(range(1, steps + 1), count) if count > 0 else []
+        # change point step -> the low priority the running thread drops to
+        self.changes = {step: float(depth - 1 - i) for i, step in enumerate(sorted(points))}
+
+    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
+        priority = self.priority
+        for thread in enabled:
+            if thread.tid not in priority:
+                priority[thread.tid] = self.depth + self.rng.random()
+        best = max(enabled, key=lambda t: priority[t.tid])
+        low = self.changes.get(len(runtime.choices))
+        if low is not None:
+            priority[best.tid] = low
+            best = max(enabled, key=lambda t: priority[t.tid])
+        return best
+
+
+class IterativeBound(Strategy):
+    """Preemption-bounded search with iterative deepening: bound 0, 1, 2 … (CHESS).
+
+    Each round is a complete bounded search; the search ends when a round cut nothing (the
+    whole space was covered) or the budget runs out. Schedules of earlier rounds are run again
+    in later ones, which is the price of finding the simplest bugs first.
+    """
+
+    def __init__(self, make: Callable[[int], Strategy]) -> None:
+        self.make = make
+        self.bound = 0
+        self.inner = make(0)
+        self.name = self.inner.name  # type: ignore[misc]
+
+    def next_chooser(self) -> Chooser | None:
+        while True:
+            chooser = self.inner.next_chooser()
+            if chooser is not None:
+                return chooser
+            if not self.inner.cut:
+                self.cut = False
+                return None
+            self.bound += 1
+            self.inner = self.make(self.bound)
+
+    def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
+        self.inner.record(runtime, outcome)
+        self.cut = True  # until a round finishes without cutting anything
+
+    def is_redundant(self) -> bool:
+        return self.inner.is_redundant()
+
+    def describe(self) -> str:
+        return f"{self.name} (iterative preemption bound, reached {self.bound})"
