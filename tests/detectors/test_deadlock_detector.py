@@ -10,8 +10,8 @@ import interleave
 from interleave import Deadlock, ExploreResult
 
 
-def _explore(factory: Callable[[], object]) -> ExploreResult:
-    result = interleave.explore(factory)  # type: ignore[arg-type]
+def _explore(factory: Callable[[], object], strategy: str = "dfs") -> ExploreResult:
+    result = interleave.explore(factory, strategy=strategy)  # type: ignore[arg-type]
     assert result.exhausted, result.report()
     return result
 
@@ -182,7 +182,7 @@ def test_cycle_starts_at_a_thread_when_an_earlier_thread_waits_into_it() -> None
 
         return interleave.Scenario(threads={"watcher": watcher, "left": left, "right": right})
 
-    result = interleave.explore(scenario)
+    result = interleave.explore(scenario, strategy="dfs")
     cycles = {f.cycle for f in result.findings if isinstance(f, Deadlock) and f.cycle}
     assert cycles == {("left", "lock 'second'", "right", "lock 'first'")}
     for finding in result.findings:

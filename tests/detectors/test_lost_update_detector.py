@@ -8,8 +8,8 @@ import interleave
 from interleave import ExploreResult, LostUpdate
 
 
-def _explore(factory: Callable[[], object]) -> ExploreResult:
-    result = interleave.explore(factory)  # type: ignore[arg-type]
+def _explore(factory: Callable[[], object], strategy: str = "dfs") -> ExploreResult:
+    result = interleave.explore(factory, strategy=strategy)  # type: ignore[arg-type]
     assert result.exhausted, result.report()
     return result
 
