@@ -11,7 +11,7 @@ from interleave import Deadlock, ExploreResult
 
 
 def _explore(factory: Callable[[], object], strategy: str = "dfs") -> ExploreResult:
-    result = interleave.explore(factory, strategy=strategy)  # type: ignore[arg-type]
+    result = interleave.explore(factory, strategy=strategy)
     assert result.exhausted, result.report()
     return result
 
