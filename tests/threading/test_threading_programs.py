@@ -1,0 +1,178 @@
+"""Unmodified threaded programs (``tests/threading/programs``) under ``interleave.explore``.
+
+Each bug is found, and each fix is clean over the whole (exhausted) schedule space.
+"""
+
+from __future__ import annotations
+
+from programs import abba, bank, barrier, condition_if, module_locks, pipeline
+
+import interleave
+
+
+def _kinds(result: interleave.ExploreResult) -> set[str]:
+    return {f.kind for f in result.findings}
+
+
+def _clean(result: interleave.ExploreResult) -> None:
+    assert result.ok, result.report()
+    assert result.exhausted
+
+
+# ------------------------------------------------------------------ bank account
+def _bank(account_type: type[bank.Account]) -> interleave.Scenario:
+    account = account_type(100)
+
+    def tellers() -> None:
+        bank.withdraw_twice(account, 80)
+
+    return interleave.Scenario(threads=[tellers], check=lambda: account.balance >= 0)
+
+
+def test_bank_account_overdraft_is_found_and_replays() -> None:
+    result = interleave.explore(lambda: _bank(bank.Account))
+    assert _kinds(result) == {"invariant"}
+    finding = result.findings[0]
+    run = interleave.replay(lambda: _bank(bank.Account), finding.schedule_id)
+    assert [f.kind for f in run.findings] == ["invariant"]
+    # The report names the Thread objects and the lines of bank.py.
+    text = result.report()
+    assert "Thread-1 (teller)" in text
+    assert "bank.py:" in text
+
+
+def test_bank_account_fix_is_clean() -> None:
+    _clean(interleave.explore(lambda: _bank(bank.SafeAccount)))
+
+
+# ------------------------------------------------------------------ ABBA deadlock
+def _abba(ordered: bool) -> interleave.Scenario:
+    ledger = abba.Ledger()
+    return interleave.Scenario(
+        threads=[lambda: abba.run_transfers(ledger, ordered)],
+        check=lambda: sum(ledger.balances.values()) == 200,
+    )
+
+
+def test_abba_deadlock_is_found_with_its_cycle() -> None:
+    result = interleave.explore(lambda: _abba(False))
+    assert _kinds(result) == {"deadlock"}
+    deadlock = result.findings[0]
+    assert isinstance(deadlock, interleave.Deadlock)
+    assert set(deadlock.cycle) >= {"a-to-b", "b-to-a"}
+    assert "abba.py:" in deadlock.message
+
+
+def test_abba_fix_is_clean() -> None:
+    _clean(interleave.explore(lambda: _abba(True)))
+
+
+# ------------------------------------------------------------------ queue: missed task_done
+def _pipeline(fixed: bool) -> interleave.Scenario:
+    got: list[list[object]] = []
+    return interleave.Scenario(
+        threads={"producer": lambda: got.append(pipeline.produce([1], fixed=fixed))},
+        check=lambda: got == [[1]],
+    )
+
+
+def test_missed_task_done_hangs_queue_join() -> None:
+    result = interleave.explore(lambda: _pipeline(False))
+    assert _kinds(result) == {"deadlock"}
+    message = result.findings[0].message
+    assert "all_tasks_done" in message
+    assert "producer" in message
+
+
+def test_task_done_fix_is_clean() -> None:
+    _clean(interleave.explore(lambda: _pipeline(True)))
+
+
+# ------------------------------------------------------------------ Condition with if
+def _buffer(fixed: bool) -> interleave.Scenario:
+    buf = condition_if.Buffer()
+    got: list[int] = []
+
+    def consumer() -> None:
+        got.append(buf.get_fixed() if fixed else buf.get())
+
+    def producer() -> None:
+        buf.put(1)
+        buf.put(2)
+
+    return interleave.Scenario(
+        threads={"consumer-1": consumer, "consumer-2": consumer, "producer": producer},
+        check=lambda: sorted(got) == [1, 2],
+    )
+
+
+def test_condition_if_instead_of_while_is_found() -> None:
+    result = interleave.explore(lambda: _buffer(False))
+    assert "exception" in _kinds(result)
+    crash = next(f for f in result.findings if isinstance(f, interleave.ThreadCrashed))
+    assert "IndexError" in crash.exception
+    assert "condition_if.py" in crash.traceback
+
+
+def test_condition_while_fix_is_clean() -> None:
+    _clean(interleave.explore(lambda: _buffer(True)))
+
+
+# ------------------------------------------------------------------ Barrier misuse
+def _barrier(fixed: bool) -> interleave.Scenario:
+    totals: list[int] = []
+    return interleave.Scenario(
+        threads={"main": lambda: totals.append(barrier.run_phases([[1, 2], [], [3]], fixed=fixed))},
+        check=lambda: totals == [6],
+    )
+
+
+def test_barrier_skipped_by_one_worker_deadlocks() -> None:
+    result = interleave.explore(lambda: _barrier(False))
+    assert _kinds(result) == {"deadlock"}
+    assert "barrier#1" in result.findings[0].message
+
+
+def test_barrier_fix_is_clean() -> None:
+    _clean(interleave.explore(lambda: _barrier(True)))
+
+
+# ------------------------------------------------------------------ module-level locks
+def _module_abba() -> interleave.Scenario:
+    return interleave.Scenario(threads=[module_locks.a_then_b, module_locks.b_then_a])
+
+
+def test_module_level_locks_are_scheduled_and_their_deadlock_found() -> None:
+    result = interleave.explore(_module_abba)
+    assert _kinds(result) == {"deadlock"}
+    message = result.findings[0].message
+    assert "programs.module_locks.LOCK_A" in message
+    assert "programs.module_locks.LOCK_B" in message
+    # The real module globals are back afterwards.
+    assert type(module_locks.LOCK_A).__name__ == "lock"
+    assert not module_locks.LOCK_A.locked()
+
+
+def test_class_attribute_lock_is_scheduled() -> None:
+    def scenario() -> interleave.Scenario:
+        registry = module_locks.Registry()
+        return interleave.Scenario(
+            threads=[lambda: registry.add_once("x"), lambda: registry.add_once("x")],
+            check=lambda: registry.names == ["x"],
+        )
+
+    result = interleave.explore(scenario)
+    assert _kinds(result) == {"invariant"}
+    assert "programs.module_locks.Registry.lock" in result.report()
+    assert type(module_locks.Registry.lock).__name__ == "RLock"
+
+
+def test_lock_factory_imported_by_name_is_scheduled() -> None:
+    made: list[object] = []
+
+    def scenario() -> interleave.Scenario:
+        return interleave.Scenario(threads=[lambda: made.append(module_locks.new_lock())])
+
+    assert interleave.explore(scenario).ok
+    assert isinstance(made[0], interleave.Lock)
+    assert module_locks.make_lock is __import__("threading").Lock
