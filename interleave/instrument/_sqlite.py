@@ -106,13 +106,14 @@ class _Analysis:
     statement could not be analysed (it is then treated as a write of the whole database).
     """
 
-    __slots__ = ("ddl", "known", "reads", "temp_ddl", "tx", "writes")
+    __slots__ = ("ddl", "events", "known", "reads", "temp_ddl", "tx", "writes")
 
     def __init__(
         self,
         reads: dict[str, frozenset[str]],
         writes: dict[str, frozenset[str] | None],
         *,
+        events: tuple[tuple[str, str], ...] = (),
         tx: str | None = None,
         ddl: bool = False,
         temp_ddl: bool = False,
@@ -120,6 +121,7 @@ class _Analysis:
     ) -> None:
         self.reads = reads
         self.writes = writes
+        self.events = events  # (table, "INSERT" | "UPDATE" | "DELETE") the statement may fire
         self.tx = tx
         self.ddl = ddl
         self.temp_ddl = temp_ddl
@@ -137,6 +139,8 @@ _ROLLBACK: Final = _Analysis({}, {}, tx="rollback")
 #: (schema signature, SQL) -> analysis, shared by every connection of the process.
 _ANALYSES: dict[tuple[object, str], _Analysis] = {}
 _MAX_ANALYSES: Final = 4096
+#: (schema signature, table) -> SQL of a changed row's key (NEW side, OLD side).
+_ROW_KEYS: dict[tuple[object, str], tuple[str, str]] = {}
 
 
 def _analyse(
@@ -144,6 +148,7 @@ def _analyse(
 ) -> _Analysis:
     reads: dict[str, set[str]] = {}
     writes: dict[str, set[str] | None] = {}
+    events: dict[tuple[str, str], None] = {}
     tx: str | None = None
     ddl = temp_ddl = False
     known = bool(log)
@@ -160,10 +165,12 @@ def _analyse(
             cols = writes.setdefault(a1, set())
             if cols is not None and a2 is not None:
                 cols.add(a2)
+            events[(a1, "UPDATE")] = None
         elif code in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_DELETE):
             if a3 == "temp" or a1 is None:
                 continue
             writes[a1] = None
+            events[(a1, "INSERT" if code == sqlite3.SQLITE_INSERT else "DELETE")] = None
         elif code == sqlite3.SQLITE_TRANSACTION:
             op = (a1 or "").upper()
             if op == "BEGIN":
@@ -185,6 +192,7 @@ def _analyse(
     return _Analysis(
         {t: frozenset(c) for t, c in reads.items()},
         {t: (None if c is None else frozenset(c)) for t, c in writes.items()},
+        events=tuple(events),
         tx=tx,
         ddl=ddl,
         temp_ddl=temp_ddl,
@@ -616,7 +624,8 @@ class Connection(sqlite3.Connection):
         self._il_collect: list[tuple[int, str | None, str | None, str | None, str | None]] | None
         self._il_collect = None
         self._il_changes: list[tuple[int, object]] = []
-        self._il_tracked: dict[str, int] = {}
+        self._il_tracked: set[tuple[str, str]] = set()
+        self._il_numbers: dict[str, int] = {}
         self._il_tables: list[str] = []
         self._il_temp_sig: object | None = None
         self._il_closed = False
@@ -778,57 +787,69 @@ class Connection(sqlite3.Connection):
             _ANALYSES[key] = analysis
         return analysis
 
-    def _il_track(self, analysis: _Analysis) -> None:
+    def _il_track(self, state: _ConnState, analysis: _Analysis) -> None:
         # TEMP triggers report each changed row to _interleave_row(table number, row key).
-        for table in analysis.writes:
-            if table in self._il_tracked or table.startswith("sqlite_"):
+        # One trigger per (table, event) the connection's statements fire, made on first use.
+        for table, event in analysis.events:
+            if (table, event) in self._il_tracked or table.startswith("sqlite_"):
                 continue
-            number = len(self._il_tables)
-            self._il_tables.append(table)
-            self._il_tracked[table] = number
+            self._il_tracked.add((table, event))
+            number = self._il_numbers.get(table)
+            if number is None:
+                number = self._il_numbers[table] = len(self._il_tables)
+                self._il_tables.append(table)
             quoted = '"' + table.replace('"', '""') + '"'
             try:
-                key_new, key_old = self._il_row_key(table)
-                name = f"{_PREFIX}{number}"
-                for event, body in (
-                    ("INSERT", f"SELECT {_ROW_FUNCTION}({number}, {key_new});"),
-                    (
-                        "UPDATE",
+                key_new, key_old = self._il_row_key(state, table)
+                if event == "INSERT":
+                    body = f"SELECT {_ROW_FUNCTION}({number}, {key_new});"
+                elif event == "DELETE":
+                    body = f"SELECT {_ROW_FUNCTION}({number}, {key_old});"
+                else:
+                    body = (
                         f"SELECT {_ROW_FUNCTION}({number}, {key_new}); "
                         f"SELECT {_ROW_FUNCTION}({number}, {key_old}) "
-                        f"WHERE {key_old} IS NOT {key_new};",
-                    ),
-                    ("DELETE", f"SELECT {_ROW_FUNCTION}({number}, {key_old});"),
-                ):
-                    _raw_execute(
-                        self,
-                        f'CREATE TEMP TRIGGER IF NOT EXISTS "{name}_{event[0].lower()}" '
-                        f"AFTER {event} ON main.{quoted} BEGIN {body} END",
+                        f"WHERE {key_old} IS NOT {key_new};"
                     )
+                _raw_execute(
+                    self,
+                    f'CREATE TEMP TRIGGER IF NOT EXISTS "{_PREFIX}{number}_{event[0].lower()}" '
+                    f"AFTER {event} ON main.{quoted} BEGIN {body} END",
+                )
             except sqlite3.Error:
                 continue  # a view or virtual table: its rows stay unknown
 
-    def _il_row_key(self, table: str) -> tuple[str, str]:
+    def _il_row_key(self, state: _ConnState, table: str) -> tuple[str, str]:
+        """SQL for a changed row's key: ``rowid``, or the primary key of a WITHOUT ROWID table."""
+        cache_key = (self._il_sig(state), table)
+        cached = _ROW_KEYS.get(cache_key)
+        if cached is not None:
+            return cached
         without_rowid = False
         with contextlib.suppress(sqlite3.Error):
             info = _raw_execute(self, "PRAGMA main.table_list(?)", (table,)).fetchall()
             without_rowid = any(row[4] for row in info if row[1] == table)
         if not without_rowid:
-            return "NEW.rowid", "OLD.rowid"
-        pk = [
-            row[1]
-            for row in sorted(
-                _raw_execute(self, "PRAGMA main.table_info(?)", (table,)).fetchall(),
-                key=lambda r: r[5],
-            )
-            if row[5]
-        ]
-        cols = ['"' + c.replace('"', '""') + '"' for c in pk]
+            result = ("NEW.rowid", "OLD.rowid")
+        else:
+            pk = [
+                row[1]
+                for row in sorted(
+                    _raw_execute(self, "PRAGMA main.table_info(?)", (table,)).fetchall(),
+                    key=lambda r: r[5],
+                )
+                if row[5]
+            ]
+            cols = ['"' + c.replace('"', '""') + '"' for c in pk]
 
-        def key(side: str) -> str:
-            return " || ',' || ".join(f"quote({side}.{c})" for c in cols)
+            def key(side: str) -> str:
+                return " || ',' || ".join(f"quote({side}.{c})" for c in cols)
 
-        return key("NEW"), key("OLD")
+            result = (key("NEW"), key("OLD"))
+        if len(_ROW_KEYS) >= _MAX_ANALYSES:
+            _ROW_KEYS.clear()
+        _ROW_KEYS[cache_key] = result
+        return result
 
     # ------------------------------------------------------------------ running statements
     def _il_statement(
@@ -885,8 +906,8 @@ class Connection(sqlite3.Connection):
         while True:
             if fixed is None and not analysis.known:
                 analysis = self._il_analysis(state, sql, params)
-            if analysis.writes:
-                self._il_track(analysis)
+            if analysis.events:
+                self._il_track(state, analysis)
             self._il_changes.clear()
             try:
                 run()
@@ -967,7 +988,6 @@ class Connection(sqlite3.Connection):
             state.candidates.clear()
             # TEMP triggers created inside a rolled-back transaction are gone too.
             self._il_tracked.clear()
-            self._il_tables.clear()
         if state.level > NONE:
             state.level = NONE
             state.db.generation += 1
@@ -1109,8 +1129,10 @@ def connect(database: Any, *args: Any, **kwargs: Any) -> Connection:
     conn: Connection = _original_connect(database, factory=cls, **params)
     if rt is not None:
         # Durability is not what an exploration tests, and fsync at every commit would make it
-        # a disk benchmark: no syncing (locking and visibility are unchanged).
+        # a disk benchmark: no syncing, and the TEMP schema (our row-logging triggers) in
+        # memory. Locking and visibility are unchanged.
         _raw_execute(conn, "PRAGMA synchronous = OFF")
+        _raw_execute(conn, "PRAGMA temp_store = MEMORY")
         conn._il_born = rt
         ex = _execution(rt)
         if ex is not None:
