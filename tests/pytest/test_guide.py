@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "pytest.md"
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 

@@ -14,8 +14,6 @@ import textwrap
 
 import pytest
 
-pytest_plugins = ["pytester"]
-
 SCENARIOS = """
 import interleave
 import pytest
