@@ -587,6 +587,7 @@ def build_parser() -> _Parser:
             "  interleave demo\n"
             "  interleave explore examples/bank_transfer.py:unlocked\n"
             "  interleave replay examples/bank_transfer.py:unlocked 1-AAgAAwEB\n\n"
+            "exit status: 0 no findings, 1 findings, 2 the command could not run\n"
             "'interleave COMMAND --help' shows the options of a command."
         ),
     )

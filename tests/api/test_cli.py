@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -245,8 +246,8 @@ def test_every_strategy_name_is_accepted(capsys: pytest.CaptureFixture[str], rac
 
 
 def test_random_strategy_with_a_seed(capsys: pytest.CaptureFixture[str], racy: str) -> None:
-    args = ("explore", f"{racy}:lost_update", "--strategy", "random", "--seed", "7")
-    args += ("--max-schedules", "50")
+    args = ["explore", f"{racy}:lost_update", "--strategy", "random", "--seed", "7"]
+    args += ["--max-schedules", "50"]
     first = run(capsys, *args)
     assert first[0] == 1
     assert "seed" in first[1]
@@ -405,7 +406,7 @@ def test_progress_is_drawn_on_a_terminal_and_cleared_at_the_end(
 ) -> None:
     real_explore = _api.explore
 
-    def explore_that_reports_progress(factory, **options):  # type: ignore[no-untyped-def]
+    def explore_that_reports_progress(factory: Any, **options: Any) -> interleave.ExploreResult:
         options["progress"](12_345, 1, 3.2)  # what explore() does after the first second
         return real_explore(factory, **options)
 
@@ -424,7 +425,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(
     seen: list[object] = []
     real_explore = _api.explore
 
-    def spy(factory, **options):  # type: ignore[no-untyped-def]
+    def spy(factory: Any, **options: Any) -> interleave.ExploreResult:
         seen.append(options["progress"])
         return real_explore(factory, **options)
 
@@ -507,8 +508,8 @@ def test_demo_dir_errors(
 def test_adding_a_command_takes_one_function(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def add_hello(sub: object) -> None:
-        parser = sub.add_parser("hello", help="say hello")  # type: ignore[attr-defined]
+    def add_hello(sub: Any) -> None:
+        parser = sub.add_parser("hello", help="say hello")
         parser.set_defaults(run=lambda args: print("hello") or 0)
 
     monkeypatch.setattr(_cli, "_COMMANDS", (*_cli._COMMANDS, add_hello))

@@ -4,6 +4,7 @@ fixed variant is exhaustively clean, and every file runs as a script."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -107,6 +108,16 @@ def test_fixed_variant_is_clean_under_plain_dfs_too(
     result = interleave.explore(factory(modules, stem, name), strategy="dfs")
     assert result.ok, result.report()
     assert result.exhausted
+
+
+def test_the_replay_line_in_the_examples_readme_reproduces_the_lost_update(
+    modules: dict[str, ModuleType],
+) -> None:
+    text = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"interleave replay examples/bank_transfer\.py:unlocked (\S+)", text)
+    assert match is not None
+    run = interleave.replay(factory(modules, "bank_transfer", "unlocked"), match[1])
+    assert [f.kind for f in run.findings] == ["lost-update", "invariant"]
 
 
 @pytest.mark.parametrize("stem", sorted({stem for stem, _ in EXPECTED}))
