@@ -489,7 +489,13 @@ class Interleavings:
 @pytest.fixture
 def interleavings(request: pytest.FixtureRequest) -> Interleavings:
     """Explore scenarios from a test: ``interleavings.explore(scenario)`` fails the test with
-    the full report when an interleaving goes wrong (see :class:`Interleavings`)."""
+    the full report when an interleaving goes wrong (see :class:`Interleavings`).
+
+    Example::
+
+        def test_hits(interleavings):
+            interleavings.explore(lost_update)
+    """
     __tracebackhide__ = True
     return Interleavings(request, request.config.stash[_STATE])
 
