@@ -196,7 +196,8 @@ def _validate(
         raise InvalidArgument(f"seed={seed!r} must be an int or None")
     if seed is not None and strategy in ("dfs", "dpor"):
         raise InvalidArgument(
-            f"seed= only applies to strategy='random' ({strategy} is deterministic without a seed)"
+            f"seed= only applies to strategy='random' or 'pct' ({strategy} is deterministic "
+            "without a seed)"
         )
     if timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float):

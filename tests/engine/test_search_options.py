@@ -1,0 +1,122 @@
+"""Preemption bounds, PCT and minimal failing schedules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import interleave
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import litmus
+
+
+def test_lost_update_comes_back_with_exactly_one_preemption() -> None:
+    for strategy in ("dpor", "dfs"):
+        result = interleave.explore(litmus.increments(2, 1), strategy=strategy)
+        lost = next(f for f in result.findings if f.kind == "lost-update")
+        assert lost.trace is not None
+        assert lost.trace.preemptions() == 1
+        assert len(lost.trace) == 4
+        replayed = interleave.replay(litmus.increments(2, 1), lost.schedule_id)
+        assert [f.kind for f in replayed.findings if f.kind == "lost-update"] == ["lost-update"]
+
+
+def test_minimised_finding_is_no_busier_than_the_first_found() -> None:
+    plain = interleave.explore(litmus.increments(2, 3), minimise=False)
+    small = interleave.explore(litmus.increments(2, 3))
+    for a, b in zip(plain.findings, small.findings, strict=True):
+        assert a.kind == b.kind
+        assert b.trace is not None and a.trace is not None
+        assert b.trace.preemptions() <= a.trace.preemptions()
+    assert small.statistics.phases.keys() >= {"explore", "minimise"}
+
+
+@pytest.mark.parametrize("strategy", ["dfs", "dpor"])
+def test_a_preemption_bound_is_reported_as_incomplete(strategy: str) -> None:
+    result = interleave.explore(litmus.increments(2, 2), strategy=strategy, preemption_bound=0)
+    assert not result.exhausted
+    assert result.stopped_because == "preemption-bound"
+    assert "preemption bound 0" in result.strategy
+    assert "NOT exhausted" in result.report()
+
+
+def test_bound_one_finds_the_lost_update() -> None:
+    result = interleave.explore(litmus.increments(2, 2), strategy="dfs", preemption_bound=1)
+    assert "lost-update" in {f.kind for f in result.findings}
+
+
+@pytest.mark.parametrize("strategy", ["dfs", "dpor"])
+def test_iterative_bound_ends_exhausted(strategy: str) -> None:
+    result = interleave.explore(
+        litmus.increments(2, 2, locked=True), strategy=strategy, preemption_bound="iterative"
+    )
+    assert result.exhausted and result.ok
+    assert "iterative" in result.strategy
+
+
+def test_pct_is_seeded_and_replayable() -> None:
+    def ids(seed: int) -> list[str]:
+        result = interleave.explore(
+            litmus.increments(2, 2), strategy="pct", seed=seed, max_schedules=30, minimise=False
+        )
+        return [f.schedule_id for f in result.findings]
+
+    assert ids(5) == ids(5)
+    result = interleave.explore(litmus.increments(2, 2), strategy="pct", seed=5, max_schedules=30)
+    assert not result.exhausted and result.stopped_because == "max_schedules"
+    for finding in result.findings:
+        again = interleave.replay(litmus.increments(2, 2), finding.schedule_id)
+        assert finding.kind in {f.kind for f in again.findings}
+
+
+def test_pct_finds_a_depth_two_bug_that_random_rarely_does() -> None:
+    def ordering_bug() -> interleave.Scenario:
+        flag = interleave.Shared("flag", 0)
+        seen: list[int] = []
+
+        def writer() -> None:
+            for _ in range(10):
+                interleave.point()
+            flag.set(1)
+            for _ in range(10):
+                interleave.point()
+            flag.set(0)
+
+        def reader() -> None:
+            seen.append(flag.get())
+
+        return interleave.Scenario(threads=[writer, reader], check=lambda: seen != [1])
+
+    def hits(strategy: str, **kwargs: int) -> int:
+        return sum(
+            not interleave.explore(
+                ordering_bug,
+                strategy=strategy,
+                seed=seed,
+                max_schedules=1,
+                minimise=False,
+                **kwargs,  # type: ignore[arg-type]
+            ).ok
+            for seed in range(60)
+        )
+
+    assert hits("pct", depth=2) >= 3
+    assert hits("random") == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"strategy": "random", "preemption_bound": 1}, "applies to strategy='dfs' or 'dpor'"),
+        ({"preemption_bound": -1}, "must be an int >= 0, 'iterative' or None"),
+        ({"preemption_bound": "deep"}, "must be an int >= 0, 'iterative' or None"),
+        ({"strategy": "pct", "depth": 0}, "depth=0 must be an int of at least 1"),
+        ({"strategy": "dpor", "seed": 1}, "seed= only applies to strategy='random' or 'pct'"),
+    ],
+)
+def test_bad_search_options(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(interleave.InvalidArgument, match=message.replace("(", r"\(")):
+        interleave.explore(litmus.increments(2, 1), **kwargs)  # type: ignore[arg-type]
