@@ -251,4 +251,9 @@ def _indent(text: str, by: str = "  ") -> str:
 def _wrap(text: str, width: int = 100) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width)) or text
+    # Wrap each line on its own: a message's own line breaks (a multi-line exception message,
+    # a SQL statement) carry meaning and must survive.
+    lines: list[str] = []
+    for line in text.splitlines():
+        lines.extend(textwrap.wrap(line, width) or [line])
+    return "\n".join(lines) or text

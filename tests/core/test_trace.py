@@ -110,3 +110,16 @@ def test_run_result_repr_and_ok() -> None:
 
     assert run.ok
     assert repr(run).endswith("1-AAE findings=[none] steps=1>")
+
+
+def test_report_keeps_the_line_breaks_of_a_multi_line_message() -> None:
+    def scenario() -> list[object]:
+        def worker() -> None:
+            interleave.point()
+            raise ValueError("first line\nsecond line")
+
+        return [worker]
+
+    report = interleave.explore(scenario).report()
+
+    assert "raised ValueError: first line\nsecond line" in report
