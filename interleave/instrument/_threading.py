@@ -157,6 +157,10 @@ class _Factory(type):
         finally:
             scratch[_INTERNAL] -= 1
 
+    def __getattr__(cls, name: str) -> Any:
+        # ``threading.Semaphore.__init__`` & co. as threading's own code uses them.
+        return getattr(cls._real, name)
+
     def __instancecheck__(cls, obj: object) -> bool:
         return isinstance(obj, cls._sched) or (
             isinstance(cls._real, type) and isinstance(obj, cls._real)
@@ -178,16 +182,19 @@ class _RLockFactory(metaclass=_Factory):
 
 class _SemaphoreFactory(metaclass=_Factory):
     _real = _REAL_SEMAPHORE
+    __init__ = _REAL_SEMAPHORE.__init__  # threading calls it directly
     _sched = _locks.Semaphore
 
 
 class _BoundedSemaphoreFactory(metaclass=_Factory):
     _real = _REAL_BOUNDED_SEMAPHORE
+    __init__ = _REAL_BOUNDED_SEMAPHORE.__init__  # threading calls it directly
     _sched = _locks.BoundedSemaphore
 
 
 class _EventFactory(metaclass=_Factory):
     _real = _REAL_EVENT
+    __init__ = _REAL_EVENT.__init__  # threading calls it directly
     _sched = _locks.Event
 
 
@@ -202,6 +209,7 @@ class _ConditionMeta(_Factory):
 
 class _ConditionFactory(metaclass=_ConditionMeta):
     _real = _REAL_CONDITION
+    __init__ = _REAL_CONDITION.__init__  # threading calls it directly
     _sched = _locks.Condition
 
 

@@ -1,0 +1,441 @@
+"""The threading patch itself: what is scheduled, what stays real, and that nothing leaks."""
+
+from __future__ import annotations
+
+import _thread
+import queue
+import threading
+import time
+
+import pytest
+
+import interleave
+from interleave.instrument import _threading as patch
+
+REAL = {
+    "Lock": threading.Lock,
+    "RLock": threading.RLock,
+    "Condition": threading.Condition,
+    "Semaphore": threading.Semaphore,
+    "BoundedSemaphore": threading.BoundedSemaphore,
+    "Event": threading.Event,
+    "local": threading.local,
+    "get_ident": threading.get_ident,
+    "current_thread": threading.current_thread,
+    "Thread.start": threading.Thread.start,
+    "Thread.join": threading.Thread.join,
+    "Thread.__init__": threading.Thread.__init__,
+    "sleep": time.sleep,
+    "SimpleQueue": queue.SimpleQueue,
+    "Queue.get": queue.Queue.get,
+}
+
+
+def _current() -> dict[str, object]:
+    return {
+        "Lock": threading.Lock,
+        "RLock": threading.RLock,
+        "Condition": threading.Condition,
+        "Semaphore": threading.Semaphore,
+        "BoundedSemaphore": threading.BoundedSemaphore,
+        "Event": threading.Event,
+        "local": threading.local,
+        "get_ident": threading.get_ident,
+        "current_thread": threading.current_thread,
+        "Thread.start": threading.Thread.start,
+        "Thread.join": threading.Thread.join,
+        "Thread.__init__": threading.Thread.__init__,
+        "sleep": time.sleep,
+        "SimpleQueue": queue.SimpleQueue,
+        "Queue.get": queue.Queue.get,
+    }
+
+
+def _originals_back() -> None:
+    now = _current()
+    for name, real in REAL.items():
+        assert now[name] is real, f"{name} was not restored"
+    assert threading.Lock is _thread.allocate_lock
+    assert not patch.is_patched()
+
+
+# ------------------------------------------------------------------ restore and leaks
+def test_everything_is_restored_and_no_os_thread_is_left() -> None:
+    before = set(threading.enumerate())
+    seen: dict[str, object] = {}
+
+    def scenario() -> interleave.Scenario:
+        seen["factory Lock"] = threading.Lock
+
+        def parent() -> None:
+            seen["thread Lock"] = threading.Lock
+            kids = [threading.Thread(target=time.sleep, args=(5,)) for _ in range(3)]
+            for t in kids:
+                t.start()
+            for t in kids:
+                t.join()
+
+        return interleave.Scenario(threads=[parent])
+
+    result = interleave.explore(scenario)
+    assert result.ok and result.exhausted
+    # It was patched inside, and it is the original afterwards.
+    assert seen["thread Lock"] is not REAL["Lock"]
+    assert seen["factory Lock"] is not REAL["Lock"]
+    _originals_back()
+    # The scenario's Thread objects never became OS threads, and none is left running.
+    assert set(threading.enumerate()) == before
+
+
+def test_restored_when_the_scenario_raises() -> None:
+    def scenario() -> interleave.Scenario:
+        raise RuntimeError("factory failed")
+
+    with pytest.raises(RuntimeError, match="factory failed"):
+        interleave.explore(scenario)
+    _originals_back()
+
+
+def test_restored_after_keyboard_interrupt_in_a_thread() -> None:
+    def scenario() -> interleave.Scenario:
+        def worker() -> None:
+            threading.Lock().acquire()
+            raise KeyboardInterrupt
+
+        return interleave.Scenario(threads=[worker])
+
+    with pytest.raises(KeyboardInterrupt):
+        interleave.explore(scenario)
+    _originals_back()
+
+
+def test_patch_can_be_switched_off() -> None:
+    made: list[object] = []
+
+    def scenario() -> interleave.Scenario:
+        return interleave.Scenario(threads=[lambda: made.append(threading.Lock())])
+
+    interleave.explore(scenario, patch_threading=False)
+    assert type(made[0]) is type(REAL["Lock"]())  # type: ignore[operator]
+
+
+def test_other_os_threads_get_real_objects_during_an_execution() -> None:
+    got: list[object] = []
+
+    def from_os_thread() -> None:
+        got.append(threading.Lock())
+        got.append(threading.Event())
+        got.append(threading.get_ident())
+
+    def scenario() -> interleave.Scenario:
+        def worker() -> None:
+            # A real OS thread, started with the low-level API the patch leaves alone.
+            _thread.start_new_thread(from_os_thread, ())
+            while len(got) < 3:
+                patch._REAL_SLEEP(0.001)
+
+        return interleave.Scenario(threads=[worker])
+
+    assert interleave.explore(scenario).ok
+    assert type(got[0]) is type(REAL["Lock"]())  # type: ignore[operator]
+    assert type(got[1]) is REAL["Event"]
+    assert isinstance(got[2], int) and got[2] < patch.IDENT_BASE
+
+
+# ------------------------------------------------------------------ what is scheduled
+def test_primitives_made_inside_are_scheduled() -> None:
+    made: dict[str, object] = {}
+
+    def scenario() -> interleave.Scenario:
+        made["factory"] = threading.Lock()
+
+        def worker() -> None:
+            made["Lock"] = threading.Lock()
+            made["RLock"] = threading.RLock()
+            made["Condition"] = threading.Condition()
+            made["Semaphore"] = threading.Semaphore(2)
+            made["BoundedSemaphore"] = threading.BoundedSemaphore(2)
+            made["Event"] = threading.Event()
+            made["isinstance"] = isinstance(made["Lock"], threading.Lock)  # type: ignore[arg-type]
+
+        return interleave.Scenario(threads=[worker])
+
+    assert interleave.explore(scenario).ok
+    assert isinstance(made["factory"], interleave.Lock)
+    assert isinstance(made["Lock"], interleave.Lock)
+    assert isinstance(made["RLock"], interleave.RLock)
+    assert isinstance(made["Condition"], interleave.Condition)
+    assert isinstance(made["Semaphore"], interleave.Semaphore)
+    assert isinstance(made["BoundedSemaphore"], interleave.BoundedSemaphore)
+    assert isinstance(made["Event"], interleave.Event)
+    assert made["isinstance"] is True
+
+
+def test_thread_identity_is_stable_per_simulated_thread() -> None:
+    seen: list[tuple[str, str, int, int, bool, bool]] = []
+
+    def scenario() -> interleave.Scenario:
+        def child() -> None:
+            me = threading.current_thread()
+            seen.append(
+                (
+                    "child",
+                    me.name,
+                    me.ident or 0,
+                    threading.get_ident(),
+                    me.daemon,
+                    me is threading.current_thread(),
+                )
+            )
+
+        def parent() -> None:
+            me = threading.current_thread()
+            seen.append(("parent", me.name, me.ident or 0, threading.get_ident(), me.daemon, True))
+            t = threading.Thread(target=child, daemon=True)
+            assert not t.is_alive()
+            t.start()
+            t.join()
+            assert not t.is_alive()
+            assert t.ident == patch.IDENT_BASE + 1
+
+        return interleave.Scenario(threads={"parent": parent})
+
+    interleave.explore(scenario)
+    assert seen[0] == ("parent", "parent", patch.IDENT_BASE, patch.IDENT_BASE, False, True)
+    assert seen[1] == (
+        "child",
+        "Thread-1 (child)",
+        patch.IDENT_BASE + 1,
+        patch.IDENT_BASE + 1,
+        True,
+        True,
+    )
+    assert len(set(seen)) == 2  # the same in every execution
+
+
+def test_thread_subclass_with_run_and_its_errors() -> None:
+    class Worker(threading.Thread):
+        def __init__(self, box: list[int]) -> None:
+            super().__init__(name="worker")
+            self.box = box
+
+        def run(self) -> None:
+            self.box.append(1)
+            raise ValueError("boom in run")
+
+    def scenario() -> interleave.Scenario:
+        box: list[int] = []
+
+        def main() -> None:
+            w = Worker(box)
+            w.start()
+            w.join()
+            with pytest.raises(RuntimeError, match="started once"):
+                w.start()
+
+        return interleave.Scenario(threads=[main], check=lambda: box == [1])
+
+    result = interleave.explore(scenario)
+    assert [f.kind for f in result.findings] == ["exception"]
+    assert "worker" in result.findings[0].threads
+    assert "boom in run" in result.findings[0].message
+
+
+def test_threading_local_is_per_simulated_thread() -> None:
+    values: list[tuple[str, int]] = []
+
+    def scenario() -> interleave.Scenario:
+        class Ctx(threading.local):
+            def __init__(self) -> None:
+                self.n = 0
+
+        ctx = Ctx()
+        plain = threading.local()
+
+        def worker() -> None:
+            name = threading.current_thread().name
+            assert not hasattr(plain, "who")
+            plain.who = name
+            for _ in range(2):
+                ctx.n += 1
+                time.sleep(0.1)
+            assert plain.who == name
+            values.append((name, ctx.n))
+
+        return interleave.Scenario(threads=[worker, worker])
+
+    assert interleave.explore(scenario).ok
+    assert set(values) == {("worker#1", 2), ("worker#2", 2)}
+
+
+def test_sleep_is_a_yield_point_without_real_sleeping() -> None:
+    orders: list[tuple[str, ...]] = []
+
+    def scenario() -> interleave.Scenario:
+        order: list[str] = []
+
+        def slow() -> None:
+            time.sleep(3600)  # would hang the test if it really slept
+            order.append("slow")
+
+        def fast() -> None:
+            time.sleep(0)
+            order.append("fast")
+
+        return interleave.Scenario(
+            threads={"slow": slow, "fast": fast}, check=lambda: orders.append(tuple(order)) or True
+        )
+
+    result = interleave.explore(scenario, strategy="dfs")
+    assert result.ok and result.exhausted
+    assert set(orders) == {("slow", "fast"), ("fast", "slow")}
+
+
+def test_timeouts_are_scheduling_choices() -> None:
+    outcomes: set[tuple[bool, bool, bool]] = set()
+
+    def scenario() -> interleave.Scenario:
+        lock = threading.Lock()
+        event = threading.Event()
+        got: list[bool] = []
+
+        def holder() -> None:
+            with lock:
+                event.set()
+
+        def waiter() -> None:
+            got.append(event.wait(timeout=5))
+            acquired = lock.acquire(timeout=5)
+            got.append(acquired)
+            if acquired:
+                lock.release()
+            got.append(threading.Semaphore(0).acquire(timeout=1))
+
+        return interleave.Scenario(
+            threads=[holder, waiter], check=lambda: outcomes.add(tuple(got)) or True
+        )
+
+    assert interleave.explore(scenario, strategy="dfs").ok
+    assert (True, True, False) in outcomes
+    assert (False, True, False) in outcomes  # the event wait timed out
+    assert any(not acquired for _, acquired, _ in outcomes)  # the lock acquire timed out
+
+
+# ------------------------------------------------------------------ queues
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [(queue.Queue, [1, 3, 2]), (queue.LifoQueue, [2, 3, 1]), (queue.PriorityQueue, [1, 2, 3])],
+)
+def test_queue_family_orders(kind: type[queue.Queue[int]], expected: list[int]) -> None:
+    got: list[list[int]] = []
+
+    def scenario() -> interleave.Scenario:
+        q = kind()
+
+        def main() -> None:
+            for item in (1, 3, 2):
+                q.put(item)
+            got.append([q.get() for _ in range(3)])
+
+        return interleave.Scenario(threads=[main])
+
+    assert interleave.explore(scenario).ok
+    assert got == [expected]
+    assert kind.get is REAL["Queue.get"]
+
+
+def test_queue_timeouts_raise_empty_and_full() -> None:
+    seen: set[str] = set()
+
+    def scenario() -> interleave.Scenario:
+        q: queue.Queue[int] = queue.Queue(maxsize=1)
+
+        def main() -> None:
+            q.put(1)
+            try:
+                q.put(2, timeout=1)
+                seen.add("put")
+            except queue.Full:
+                seen.add("full")
+
+        def taker() -> None:
+            try:
+                q.get(timeout=0.5)
+                seen.add("got")
+            except queue.Empty:
+                seen.add("empty")
+
+        return interleave.Scenario(threads=[main, taker])
+
+    assert interleave.explore(scenario, strategy="dfs").ok
+    assert seen == {"put", "full", "got", "empty"}
+
+
+def test_simple_queue_is_scheduled() -> None:
+    got: list[object] = []
+
+    def scenario() -> interleave.Scenario:
+        q = queue.SimpleQueue()
+        got.append(q)
+
+        def producer() -> None:
+            q.put("x")
+
+        def consumer() -> None:
+            assert q.get(timeout=1) == "x"
+
+        return interleave.Scenario(threads=[consumer, producer])
+
+    result = interleave.explore(scenario, strategy="dfs")
+    # The consumer's get may time out before the producer runs: an Empty exception.
+    assert [f.kind for f in result.findings] == ["exception"]
+    assert "Empty" in result.findings[0].message
+    assert type(got[0]).__name__ == "SimpleQueue" and type(got[0]) is not REAL["SimpleQueue"]
+
+
+# ------------------------------------------------------------------ barrier
+def test_barrier_wait_with_timeout_can_break() -> None:
+    def scenario() -> interleave.Scenario:
+        barrier = threading.Barrier(2)
+
+        def party() -> None:
+            barrier.wait(timeout=1)
+
+        return interleave.Scenario(threads=[party, party])
+
+    result = interleave.explore(scenario)
+    assert {f.kind for f in result.findings} == {"exception"}
+    assert "BrokenBarrierError" in result.findings[0].message
+
+
+# ------------------------------------------------------------------ watchdog
+def test_watchdog_ends_a_blocked_execution_with_a_clear_error() -> None:
+    from programs import module_locks
+
+    def scenario() -> interleave.Scenario:
+        work = module_locks.HIDDEN_LOCK_WORKER
+        return interleave.Scenario(threads={"first": work, "second": work})  # type: ignore[dict-item]
+
+    with patch.watchdog_limit(0.3), pytest.raises(patch.BlockedOutsideScheduler) as info:
+        interleave.explore(scenario, strategy="dfs")
+    message = str(info.value)
+    assert "thread 'second' blocked outside interleave's control" in message
+    assert "watchdog=0.3 s" in message
+    assert "module_locks.py" in message and "with lock:" in message
+    _originals_back()
+    assert signal_handler_is_default()
+
+
+def signal_handler_is_default() -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None) and signal.getitimer(
+        signal.ITIMER_REAL
+    ) == (0.0, 0.0)
+
+
+def test_watchdog_limit_is_validated() -> None:
+    with pytest.raises(interleave.InvalidArgument, match="watchdog=0 must be greater than 0"):
+        patch.watchdog_limit(0).__enter__()
+    with pytest.raises(interleave.InvalidArgument, match="watchdog='x' must be a number"):
+        patch.watchdog_limit("x").__enter__()  # type: ignore[arg-type]
