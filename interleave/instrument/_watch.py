@@ -1,0 +1,336 @@
+"""Attribute tracing: reads and writes of plain attributes and items as yield points.
+
+Unmodified code such as ``self.count += 1`` touches no instrumented object, so the scheduler
+never sees the read and the write that make it racy. Watching a class installs hooks
+(``__getattribute__``, ``__setattr__``, ``__delattr__`` and, when the class has them,
+``__getitem__``/``__setitem__``/``__delitem__``) that announce each access to the scheduler:
+
+- ``@watch`` on a class, or ``watch(obj)`` on one instance (its class is swapped for a watched
+  subclass), keeps the hooks for good; outside an exploration they cost one function call.
+- ``explore(..., trace_attributes=True)`` watches every class defined in the project's modules
+  (the working directory, minus the Python installation, site-packages, interleave itself and
+  test modules) for the duration of each execution, and removes the hooks afterwards.
+
+Only accesses made *from project code* are yield points (the accessing frame's file must be in
+the project), so the standard library, pytest and interleave reading the same objects add no
+steps. Reads of methods and class attributes are not yield points: only instance data (the
+instance ``__dict__`` and ``__slots__``) is shared state.
+
+Each object gets a stable name per execution, ``ClassName#k``, numbered in the order the
+execution first touches objects of that class (creation order for objects the scenario builds),
+so findings and schedule IDs are the same in every execution.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from types import MemberDescriptorType, ModuleType
+from typing import Any, TypeVar
+
+from .._core import _context
+from .._core._ops import Operation
+from .._core._runtime import Runtime
+from ..errors import InvalidArgument
+from ._base import sim
+from ._patches import register
+from ._threading import is_project_file, project_modules
+
+__all__ = ["is_watched", "trace_attributes", "unwatch", "watch"]
+
+T = TypeVar("T")
+
+_object_getattribute = object.__getattribute__
+_NAMES = "watch.names"  # Runtime.scratch key: id(obj) -> (obj, name)
+_COUNTS = "watch.counts"  # Runtime.scratch key: class name -> last number
+_OPS = "watch.ops"  # Runtime.scratch key: (kind, resource) -> Operation
+
+# A hooked class -> the entries its hooks replaced (None: the class did not define it).
+_HOOKED: dict[type, dict[str, object]] = {}
+# Classes hooked for good (by @watch / watch(obj)), as opposed to for one execution.
+_PERMANENT: set[type] = set()
+# Watched subclasses made by watch(obj), per original class.
+_SUBCLASSES: dict[type, type] = {}
+
+_ATTR_HOOKS = ("__getattribute__", "__setattr__", "__delattr__")
+_ITEM_HOOKS = ("__getitem__", "__setitem__", "__delitem__")
+
+
+# ---------------------------------------------------------------------------------- naming
+def _origin(cls: type) -> type:
+    return getattr(cls, "_interleave_watch_origin", cls)
+
+
+def _name(rt: Runtime, obj: object) -> str:
+    names: dict[int, tuple[object, str]] = rt.scratch.setdefault(_NAMES, {})
+    entry = names.get(id(obj))
+    if entry is not None and entry[0] is obj:
+        return entry[1]
+    counts: dict[str, int] = rt.scratch.setdefault(_COUNTS, {})
+    cls_name = _origin(type(obj)).__name__
+    k = counts.get(cls_name, 0) + 1
+    counts[cls_name] = k
+    name = f"{cls_name}#{k}"
+    names[id(obj)] = (obj, name)  # keeps obj alive for the execution, so ids are not reused
+    return name
+
+
+def _op(rt: Runtime, kind: str, resource: tuple[object, ...]) -> Operation:
+    ops: dict[tuple[str, tuple[object, ...]], Operation] = rt.scratch.setdefault(_OPS, {})
+    key = (kind, resource)
+    op = ops.get(key)
+    if op is None:
+        op = ops[key] = Operation(kind, resource)
+    return op
+
+
+def _is_data(obj: object, name: str) -> bool:
+    try:
+        d = _object_getattribute(obj, "__dict__")
+    except AttributeError:
+        d = None
+    if d is not None and name in d:
+        return True
+    return isinstance(getattr(type(obj), name, None), MemberDescriptorType)
+
+
+def _announce_attr(obj: object, name: str, kind: str) -> None:
+    rt = sim()
+    if rt is None:
+        building = _context.building()
+        if building is not None and kind == "write":
+            _name(building, obj)  # number objects in creation order while the scenario builds
+        return
+    # Frame 0 is this function, 1 the hook, 2 the code that made the access.
+    if name.startswith("__") or not is_project_file(sys._getframe(2).f_code.co_filename):
+        return
+    if kind == "read" and not _is_data(obj, name):
+        return  # a method or a class attribute: not shared state
+    rt.access(_op(rt, kind, ("attr", f"{_name(rt, obj)}.{name}")))
+
+
+def _announce_item(obj: object, key: object, kind: str) -> None:
+    rt = sim()
+    if rt is None or not is_project_file(sys._getframe(2).f_code.co_filename):
+        return
+    rt.access(_op(rt, kind, ("item", f"{_name(rt, obj)}[{key!r}]")))
+
+
+# ---------------------------------------------------------------------------------- hooks
+def _unhooked(cls: type, name: str) -> Any:
+    """``cls``'s implementation of ``name``, looking through hooks installed on it or a base
+    (so a watched subclass of a watched class announces each access once)."""
+    for c in cls.__mro__:
+        if name not in c.__dict__:
+            continue
+        saved = _HOOKED.get(c)
+        if saved is not None and name in saved:
+            original = saved[name]
+            if original is None:
+                continue  # the hook stands in for an inherited implementation
+            return original
+        return c.__dict__[name]
+    return None
+
+
+def _make_hooks(cls: type) -> dict[str, object]:
+    get = _unhooked(cls, "__getattribute__")
+    set_ = _unhooked(cls, "__setattr__")
+    del_ = _unhooked(cls, "__delattr__")
+
+    def __getattribute__(self: Any, name: str) -> Any:
+        _announce_attr(self, name, "read")
+        return get(self, name)
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        _announce_attr(self, name, "write")
+        set_(self, name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        _announce_attr(self, name, "write")
+        del_(self, name)
+
+    hooks: dict[str, object] = {
+        "__getattribute__": __getattribute__,
+        "__setattr__": __setattr__,
+        "__delattr__": __delattr__,
+    }
+    getitem = _unhooked(cls, "__getitem__")
+    setitem = _unhooked(cls, "__setitem__")
+    delitem = _unhooked(cls, "__delitem__")
+    if getitem is not None:
+
+        def __getitem__(self: Any, key: Any) -> Any:
+            _announce_item(self, key, "read")
+            return getitem(self, key)
+
+        hooks["__getitem__"] = __getitem__
+    if setitem is not None:
+
+        def __setitem__(self: Any, key: Any, value: Any) -> None:
+            _announce_item(self, key, "write")
+            setitem(self, key, value)
+
+        hooks["__setitem__"] = __setitem__
+    if delitem is not None:
+
+        def __delitem__(self: Any, key: Any) -> None:
+            _announce_item(self, key, "write")
+            delitem(self, key)
+
+        hooks["__delitem__"] = __delitem__
+    return hooks
+
+
+def _hook(cls: type) -> None:
+    if cls in _HOOKED:
+        return
+    hooks = _make_hooks(cls)
+    saved = {name: cls.__dict__.get(name) for name in hooks}
+    for name, fn in hooks.items():
+        setattr(cls, name, fn)
+    _HOOKED[cls] = saved
+
+
+def _unhook(cls: type) -> None:
+    saved = _HOOKED.pop(cls, None)
+    if saved is None:
+        return
+    for name, original in saved.items():
+        if original is None:
+            with contextlib.suppress(AttributeError, TypeError):
+                delattr(cls, name)
+        else:
+            setattr(cls, name, original)
+
+
+def _check_watchable(cls: type) -> None:
+    if cls.__module__ == "builtins" or not hasattr(cls, "__dict__"):
+        raise InvalidArgument(
+            f"watch() cannot watch {cls.__name__!r} objects (a built-in type): watch the class "
+            "that holds them, or use interleave.Shared / interleave.Cache for shared values"
+        )
+
+
+# ---------------------------------------------------------------------------------- public
+def watch(target: T) -> T:
+    """Make reads and writes of ``target``'s attributes (and items) yield points.
+
+    Args:
+        target: a class (every instance is watched; usable as a decorator) or one instance
+            (only that object is watched: its class is swapped for a watched subclass).
+
+    Returns:
+        ``target`` itself, so it works as a class decorator and inline.
+
+    Outside an exploration a watched object behaves as before (one extra function call per
+    attribute access). Inside one, a read or write of an instance attribute made from project
+    code is a step, so a racy ``self.count += 1`` is explored and reported as a lost update.
+
+    Example::
+
+        @interleave.watch
+        class Hits:
+            def __init__(self):
+                self.count = 0
+            def hit(self):
+                self.count += 1     # a read step, then a write step
+    """
+    if isinstance(target, type):
+        _check_watchable(target)
+        _hook(target)
+        _PERMANENT.add(target)
+        return target
+    cls = type(target)
+    if _origin(cls) is not cls or cls in _PERMANENT:
+        return target  # already watched
+    _check_watchable(cls)
+    sub = _SUBCLASSES.get(cls)
+    if sub is None:
+        sub = type(cls.__name__, (cls,), {"_interleave_watch_origin": cls, "__slots__": ()})
+        sub.__qualname__ = cls.__qualname__
+        sub.__module__ = cls.__module__
+        _hook(sub)
+        _PERMANENT.add(sub)
+        _SUBCLASSES[cls] = sub
+    try:
+        target.__class__ = sub
+    except TypeError as exc:
+        raise InvalidArgument(
+            f"watch() cannot watch this {cls.__name__!r} object ({exc}); watch its class "
+            "with @interleave.watch instead"
+        ) from None
+    return target
+
+
+def unwatch(target: object) -> None:
+    """Undo :func:`watch` on a class or an instance."""
+    if isinstance(target, type):
+        _PERMANENT.discard(target)
+        _unhook(target)
+        return
+    cls = type(target)
+    origin = _origin(cls)
+    if origin is not cls:
+        target.__class__ = origin
+
+
+def is_watched(target: object) -> bool:
+    """Are ``target``'s attribute accesses (or its instances', for a class) yield points?"""
+    cls = target if isinstance(target, type) else type(target)
+    return any(c in _HOOKED for c in cls.__mro__)
+
+
+# ---------------------------------------------------------------------------------- option
+def _is_test_module(module: ModuleType) -> bool:
+    base = os.path.basename(getattr(module, "__file__", "") or "")
+    return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py"
+
+
+def _traceable(cls: type, module: str) -> bool:
+    if cls.__module__ != module or cls in _HOOKED or not hasattr(cls, "__dict__"):
+        return False
+    if issubclass(cls, BaseException | type):
+        return False  # exceptions and metaclasses are not shared state
+    return not any(c.__module__ == "enum" for c in cls.__mro__)
+
+
+_project_classes: tuple[object, list[type]] = (None, [])
+
+
+def project_classes() -> list[type]:
+    """Classes defined at the top level of the project's (non-test) modules."""
+    global _project_classes
+    modules = project_modules()
+    if _project_classes[0] is modules:  # the same cached list: no module imported since
+        return _project_classes[1]
+    found: list[type] = []
+    for module in modules:
+        if _is_test_module(module):
+            continue
+        name = module.__name__
+        found.extend(
+            v for v in list(vars(module).values()) if isinstance(v, type) and _traceable(v, name)
+        )
+    _project_classes = (modules, found)
+    return found
+
+
+@contextlib.contextmanager
+def trace_attributes(rt: Runtime) -> Iterator[None]:
+    """Watch every project class for one execution (``explore(trace_attributes=True)``)."""
+    hooked: list[type] = []
+    try:
+        for cls in project_classes():
+            if cls not in _HOOKED:
+                _hook(cls)
+                hooked.append(cls)
+        yield
+    finally:
+        for cls in reversed(hooked):
+            _unhook(cls)
+
+
+register("trace_attributes", trace_attributes, option="trace_attributes", default=False)
