@@ -8,6 +8,7 @@ rule covers fails the test until it is given a layer here (and in ARCHITECTURE.m
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,10 +88,12 @@ def _source_files() -> list[Path]:
     return sorted(p for p in PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def _known_modules() -> set[str]:
-    return {_module_name(p) for p in _source_files()}
+@functools.cache
+def _known_modules() -> frozenset[str]:
+    return frozenset(_module_name(p) for p in _source_files())
 
 
+@functools.cache
 def _imports(path: Path) -> list[Import]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     name = _module_name(path)
