@@ -139,6 +139,9 @@ _ROLLBACK: Final = _Analysis({}, {}, tx="rollback")
 #: (schema signature, SQL) -> analysis, shared by every connection of the process.
 _ANALYSES: dict[tuple[object, str], _Analysis] = {}
 _MAX_ANALYSES: Final = 4096
+#: Template signature -> the template's image, and a private in-memory copy to analyse on.
+_TEMPLATE_IMAGES: dict[object, bytes] = {}
+_ANALYSERS: dict[object, tuple[sqlite3.Connection, list[Any]]] = {}
 #: (schema signature, table) -> SQL of a changed row's key (NEW side, OLD side).
 _ROW_KEYS: dict[tuple[object, str], tuple[str, str]] = {}
 
@@ -198,6 +201,41 @@ def _analyse(
         temp_ddl=temp_ddl,
         known=known,
     )
+
+
+def _analyser(sig: object) -> tuple[sqlite3.Connection, list[Any]] | None:
+    """A private in-memory copy of the template with signature ``sig`` (made once)."""
+    entry = _ANALYSERS.get(sig)
+    if entry is None:
+        image = _TEMPLATE_IMAGES.get(sig)
+        deserialize = getattr(sqlite3.Connection, "deserialize", None)
+        if image is None or deserialize is None:
+            return None
+        # No statement cache: every EXPLAIN compiles, so the authorizer always sees it.
+        conn = _original_connect(":memory:", check_same_thread=False, cached_statements=0)
+        deserialize(conn, image)
+        sink: list[Any] = [None]
+
+        def authorize(*args: Any) -> int:
+            log = sink[0]
+            if log is not None:
+                log.append(args)
+            return sqlite3.SQLITE_OK
+
+        conn.set_authorizer(authorize)
+        entry = _ANALYSERS[sig] = (conn, sink)
+    return entry
+
+
+def _analyse_on(
+    analyser: tuple[sqlite3.Connection, list[Any]], log: list[Any], sql: str, params: Any
+) -> None:
+    conn, sink = analyser
+    sink[0] = log
+    try:
+        _raw_execute(conn, "EXPLAIN " + sql, params)
+    finally:
+        sink[0] = None
 
 
 def _label(sql: str, limit: int = 72) -> str:
@@ -773,9 +811,16 @@ class Connection(sqlite3.Connection):
         if analysis is not None:
             return analysis
         log: list[tuple[int, str | None, str | None, str | None, str | None]] = []
+        # A template copy whose schema this execution did not change is analysed on a private
+        # in-memory copy of the template: it never meets a lock, so the analysis (and the
+        # step's resource) does not depend on what the other threads hold.
+        analyser = _analyser(sig) if sig == state.db.template_sig else None
         self._il_collect = log
         try:
-            _raw_execute(self, "EXPLAIN " + sql, params)
+            if analyser is not None:
+                _analyse_on(analyser, log, sql, params)
+            else:
+                _raw_execute(self, "EXPLAIN " + sql, params)
         except (sqlite3.Error, ValueError, TypeError, OverflowError):
             return _UNKNOWN  # the statement itself reports the error when it runs
         finally:
@@ -1339,8 +1384,10 @@ class Template:
     def image(self) -> bytes:
         """The built database file, as bytes (built on first use)."""
         if self._image is None:
-            self._image = self._build()
-            self._sig = hashlib.sha1(self._image).hexdigest()
+            built = self._build()
+            self._sig = hashlib.sha1(built).hexdigest()
+            _TEMPLATE_IMAGES[("template", self._sig)] = built
+            self._image = _with_journal_mode(built, self.journal_mode)
         return self._image
 
     def _build(self) -> bytes:
@@ -1364,13 +1411,9 @@ class Template:
                     f"building the template database {self.name!r} failed: "
                     f"{type(exc).__name__}: {exc}; fix the schema SQL (or callable)"
                 ) from exc
-            image = _serialize(src)
+            return _serialize(src)
         finally:
             src.close()
-        if self.journal_mode is not None and len(image) >= 20:
-            version = 2 if self.journal_mode == "wal" else 1
-            image = image[:18] + bytes((version, version)) + image[20:]
-        return image
 
     def path(self) -> str:
         """This execution's copy of the database (outside an execution: a new copy per call,
@@ -1404,6 +1447,14 @@ class Template:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _with_journal_mode(image: bytes, journal_mode: str | None) -> bytes:
+    # Bytes 18 and 19 of the header are the file format versions: 2 means WAL.
+    if journal_mode is None or len(image) < 20:
+        return image
+    version = 2 if journal_mode == "wal" else 1
+    return image[:18] + bytes((version, version)) + image[20:]
 
 
 def _write(directory: str, name: str, image: bytes) -> str:

@@ -293,3 +293,38 @@ def test_analysis_of_authorizer_callbacks() -> None:
     begin = _analyse([(sqlite3.SQLITE_TRANSACTION, "BEGIN", None, None, None)], "begin  immediate")
     assert begin.tx == "begin immediate"
     assert not _analyse([(sqlite3.SQLITE_PRAGMA, "journal_mode", None, None, None)], "x").known
+
+
+def test_a_statement_meeting_a_held_lock_keeps_its_precise_resource() -> None:
+    # reader's first statement on a fresh connection meets holder's EXCLUSIVE lock: SQLite
+    # cannot even load the schema, yet the step is still a read of one table, because template
+    # copies are analysed on a private in-memory copy.
+    def scenario() -> interleave.Scenario:
+        path = ITEMS.path()
+        started, done = interleave.Event(name="started"), interleave.Event(name="done")
+
+        def holder() -> None:
+            with contextlib.closing(interleave.sqlite.connect(path)) as conn:
+                conn.execute("BEGIN EXCLUSIVE")
+                started.set()
+                done.wait()
+                conn.commit()
+
+        def reader() -> None:
+            with contextlib.closing(interleave.sqlite.connect(path)) as conn:
+                started.wait()
+                conn.execute("SELECT qty FROM items WHERE id = 1").fetchall()
+                done.set()
+
+        return interleave.Scenario(threads={"holder": holder, "reader": reader})
+
+    result = interleave.explore(scenario)
+    [stuck] = result.findings
+    assert stuck.kind == "deadlock"
+    trace = stuck.trace
+    assert trace is not None
+    [select] = [op for op in trace.ops if op.label == "SELECT qty FROM items WHERE id = 1"]
+    assert (select.kind, select.resource) == ("read", ("sqlite", "items.db", "items"))
+    waits = {w.thread: w for w in stuck.waits}  # type: ignore[attr-defined]
+    assert waits["reader"].waits_for == "SHARED lock on sqlite 'items.db'"
+    assert [h.resource for h in waits["reader"].holders] == ["EXCLUSIVE lock on sqlite 'items.db'"]
