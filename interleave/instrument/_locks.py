@@ -14,6 +14,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from .._core import _context
 from .._core._findings import Hold
 from .._core._ops import Location, Operation
 from .._core._runtime import Runtime
@@ -30,6 +31,16 @@ _RealSemaphore = threading.Semaphore
 _RealBoundedSemaphore = threading.BoundedSemaphore
 _RealCondition = threading.Condition
 _RealEvent = threading.Event
+
+
+def _finished(rt_of_object: Runtime | None) -> bool:
+    """Is the caller the check() or teardown() of the execution that last used the object?
+
+    They run after the threads, outside any simulated thread, and must see the state the
+    execution left (not the real primitive, which the simulated threads never touched).
+    """
+    rt = _context.building()
+    return rt is not None and rt is rt_of_object and rt.current is None
 
 
 def _validate_acquire(blocking: bool, timeout: float | None) -> bool:
@@ -190,6 +201,8 @@ class Lock(_Owned):
         """Is the lock held? (A read of the lock.)"""
         rt = sim()
         if rt is None:
+            if _finished(self._rt):
+                return self._owner is not None
             return bool(self._real.locked())
         rt.access(Operation("read", self._resource, "locked"))
         return self._holder(rt) is not None
@@ -246,6 +259,8 @@ class RLock(Lock):
         """Is the lock held by any thread? (A read of the lock.)"""
         rt = sim()
         if rt is None:
+            if _finished(self._rt):
+                return self._owner is not None
             return self._real_locked()
         rt.access(Operation("read", self._resource, "locked"))
         return self._holder(rt) is not None
@@ -573,6 +588,8 @@ class Event:
         """Is the flag set? (A read.)"""
         rt = sim()
         if rt is None:
+            if _finished(self._rt):
+                return self._flag
             return self._real.is_set()
         rt.access(self._read_op)
         return self._sim_flag(rt)

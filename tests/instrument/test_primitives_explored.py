@@ -825,3 +825,30 @@ def test_auto_names_do_not_depend_on_patching_threading() -> None:
     for patched in (False, True):
         interleave.explore(scenario, strategy="dfs", patch_threading=patched)
     assert names[True] == names[False] == ("semaphore#1", "event#1", "lock#1")
+
+
+def test_check_and_teardown_see_the_executions_state_of_events_and_locks() -> None:
+    seen: list[tuple[bool, bool, bool]] = []
+
+    def scenario() -> interleave.Scenario:
+        ready = interleave.Event(name="ready")
+        kept = interleave.Lock(name="kept")
+        rkept = interleave.RLock(name="rkept")
+
+        def worker() -> None:
+            ready.set()
+            kept.acquire()  # kept on purpose
+            rkept.acquire()
+
+        def teardown() -> None:
+            seen.append((ready.is_set(), kept.locked(), rkept.locked()))
+
+        return interleave.Scenario(
+            threads=[worker],
+            check=lambda: ready.is_set() and kept.locked() and rkept.locked(),
+            teardown=teardown,
+        )
+
+    result = _explore(scenario)
+    assert result.ok, result.report()
+    assert seen == [(True, True, True)]
