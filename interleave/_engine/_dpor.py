@@ -1,33 +1,34 @@
-"""Dynamic partial-order reduction: one execution per Mazurkiewicz trace (plus sleep sets).
+"""Optimal dynamic partial-order reduction: one execution per Mazurkiewicz trace.
 
 Two executions that differ only in the order of *independent* operations (reads of the same
 resource, accesses to different resources) are equivalent: they reach the same state and the
 same findings. DPOR explores one representative per equivalence class (Mazurkiewicz trace).
 
-This is source-set DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014), run
-statelessly: every execution replays the current path from the start, then the explorer
-analyses the finished execution for *races* and adds backtrack points.
+This is optimal DPOR with wakeup trees and sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
+POPL 2014 / JACM 2017), run statelessly: every execution replays the current path from the
+start, then the finished execution is analysed for *races* which plant new wakeup sequences.
 
 The exploration state is the path of the current execution, one node per step::
 
-    depth  node: enabled   pending ops   sleep      backtrack   done   current
-      0         {A,B}     A:w(x) B:r(x)  {}         {A,B}       {A}    B
-      1         {A,B}     ...            {}         {A}         {}     A
-      2         ...
+    depth  node: enabled  pending ops    sleep (+done)   current   wakeup tree (pending)
+      0        {A,B}     A:w(x) B:r(x)   {A}             B         [ ]
+      1        {A,B}     ...             {}              A         [B -> A]
+      2        ...                                                  (B, then A)
 
-* ``backtrack`` is the set of threads that must be tried at that node (a source set);
-* ``done`` the threads already tried;
-* ``sleep`` the threads that need not be tried because an equivalent execution was already
-  explored (their next operation is independent of everything run since).
+* the *wakeup tree* of a node holds sequences that must still be explored from it, as a tree
+  of (thread, operation) nodes; its leftmost branch is followed by the next execution;
+* ``done`` threads were explored from the node; together with the inherited ``sleep`` set
+  they need not be tried again (an equivalent execution was explored);
+* after an execution, each *race* ``e ⋖ e'`` (dependent operations of different threads with
+  no third event ordered between them) in its new part asks for the reversed order: with
+  ``E'`` the node before ``e`` and ``v = notdep(e).e'`` (the events between them that do not
+  depend on ``e``, then ``e'``), ``v`` is inserted into the wakeup tree of ``E'`` unless a
+  sleeping thread of ``E'`` could start it (then an equivalent execution is already covered).
 
-After an execution, each *race* ``e ⋖ e'`` (dependent operations of different threads, with no
-third event ordered between them) in the new part of the execution asks for the reversed order
-to be explored: at the node before ``e``, some initial thread of ``notdep(e).e'`` must be in the
-backtrack set. Lock hand-offs (a release followed by another thread's acquire) are reversed at
-the releasing thread's *acquire*, since the other thread cannot acquire a held lock.
-
-An execution whose every enabled thread sleeps is redundant (sleep-set blocked); it is finished
-with the default policy, its findings kept, and it is not counted as a new trace.
+Lock hand-offs (a release followed by another thread's acquire) are reversed at the releasing
+thread's *acquire*, since the other thread cannot acquire a held lock. Should an execution
+still find every enabled thread asleep (possible with blocking operations), it is finished with
+the default policy, its findings kept, and it is counted as sleep-set blocked, not as a trace.
 """
 
 from __future__ import annotations
@@ -64,8 +65,61 @@ def dependent(a: Operation, b: Operation) -> bool:
     return not (a.kind == "read" and b.kind == "read")
 
 
+class _WNode:
+    """A node of a wakeup tree: ``tid`` performs ``op``; ``children`` continue the sequence."""
+
+    __slots__ = ("children", "op", "spawned", "tid")
+
+    def __init__(self, tid: int, op: Operation, spawned: int) -> None:
+        self.tid = tid
+        self.op = op
+        self.spawned = spawned  # the thread this event creates (a spawn), else -1
+        self.children: list[_WNode] = []
+
+
+# An event of an analysed execution: (thread, operation, thread it spawns or -1).
+_Event = tuple[int, Operation, int]
+
+
+def _related(a: _Event, b: _Event) -> bool:
+    """Must ``a`` stay before ``b`` when it comes first (program order, conflict, spawn)?"""
+    return a[0] == b[0] or a[2] == b[0] or dependent(a[1], b[1])
+
+
+def _weak_initial(tid: int, op: Operation, spawned: int, seq: list[_Event]) -> int | None:
+    """Can thread ``tid`` (next doing ``op``) start a reordering of ``seq``?
+
+    Returns the index of its first event in ``seq`` when that event has no related event
+    before it, -1 when the thread does not occur in ``seq`` and its ``op`` commutes with all of
+    it, and None otherwise. (A chain of related events before the thread's first event always
+    contains one related to it directly, so checking direct relations is enough.)
+    """
+    event = (tid, op, spawned)
+    for index, other in enumerate(seq):
+        if other[0] == tid:
+            first = seq[index]
+            for earlier in seq[:index]:
+                if _related(earlier, first):
+                    return None
+            return index
+    for other in seq:
+        if _related(event, other) or _related(other, event):
+            return None
+    return -1
+
+
 class _Node:
-    __slots__ = ("backtrack", "current", "done", "enabled", "last", "ops", "pre", "sleep")
+    __slots__ = (
+        "branch",
+        "current",
+        "done",
+        "enabled",
+        "last",
+        "ops",
+        "pre",
+        "sleep",
+        "wakeup",
+    )
 
     def __init__(
         self,
@@ -77,15 +131,48 @@ class _Node:
         self.enabled = enabled
         self.ops = ops
         self.sleep = sleep
-        self.backtrack = {current}
         self.done: list[int] = []
         self.current = current
+        self.branch: _WNode | None = None  # the wakeup-tree node being followed, if any
+        self.wakeup: list[_WNode] = []  # pending wakeup-tree branches, explored in order
         self.pre = 0  # preemptions on the path before this node
         self.last: int | None = None  # the thread that ran last, if it could continue here
 
+    def asleep(self) -> dict[int, Operation]:
+        """Threads not to start from here: the inherited sleep set and the explored ones."""
+        result = dict(self.sleep)
+        for tid in self.done:
+            result[tid] = self.ops[tid]
+        return result
+
+    def insert(self, seq: list[_Event]) -> None:
+        """Insert ``seq`` into the pending wakeup tree, unless it is already covered."""
+        children = self.wakeup
+        top = True
+        while True:
+            for child in children:
+                index = _weak_initial(child.tid, child.op, child.spawned, seq)
+                if index is None:
+                    continue
+                if index >= 0:
+                    seq = seq[:index] + seq[index + 1 :]
+                if not child.children or not seq:
+                    return  # an explored-to-be branch already covers it
+                children = child.children
+                top = False
+                break
+            else:
+                if not seq and not top:
+                    return
+                for tid, op, spawned in seq:
+                    node = _WNode(tid, op, spawned)
+                    children.append(node)
+                    children = node.children
+                return
+
 
 class DporStrategy(Strategy):
-    """Exhaustive search with source-set DPOR and sleep sets (see the module docs)."""
+    """Exhaustive search with optimal DPOR: wakeup trees and sleep sets (see the module docs)."""
 
     complete: ClassVar[bool] = True
     name: ClassVar[str] = "dpor"
@@ -125,27 +212,34 @@ class DporStrategy(Strategy):
             analysed = min(analysed, chooser.blocked_at)
         del stack[len(runtime.choices) :]
         analysed = min(analysed, len(runtime.choices))
-        self._add_backtracks(runtime, analysed)
-        # Move to the next unexplored branch: the deepest node with a backtrack thread that
-        # is neither done nor asleep.
+        self._plant_wakeups(runtime, analysed)
+        # Move to the next unexplored branch: the deepest node with a pending wakeup branch.
         while stack:
             node = stack[-1]
             node.done.append(node.current)
-            options = sorted(node.backtrack.difference(node.done).difference(node.sleep))
-            if self.bound is not None and node.last is not None and node.pre >= self.bound:
-                # A bounded search does not preempt beyond the bound: incomplete, and said so.
-                allowed = [o for o in options if o == node.last]
-                if len(allowed) != len(options):
+            node.branch = None
+            while node.wakeup:
+                branch = node.wakeup.pop(0)
+                if branch.tid in node.sleep or branch.tid in node.done:
+                    continue  # covered by an equivalent exploration
+                if branch.tid not in node.enabled:
+                    continue  # defensive: cannot start here
+                if (
+                    self.bound is not None
+                    and node.last is not None
+                    and node.pre >= self.bound
+                    and branch.tid != node.last
+                ):
+                    # A bounded search does not preempt beyond the bound: incomplete.
                     self.cut = True
-                    node.done.extend(o for o in options if o != node.last)
-                options = allowed
-            if options:
-                node.current = options[0]
+                    continue
+                node.current = branch.tid
+                node.branch = branch
                 self.new_from = len(stack) - 1
                 return
             stack.pop()
 
-    def _add_backtracks(self, runtime: Runtime, length: int) -> None:
+    def _plant_wakeups(self, runtime: Runtime, length: int) -> None:
         choices = runtime.choices
         ops = runtime.ops
         nthreads = len(runtime.threads)
@@ -158,6 +252,7 @@ class DporStrategy(Strategy):
         last_of: list[int] = [-1] * nthreads
         start_clock: dict[int, list[int]] = {}
         spawned = 0
+        spawn_child: dict[int, int] = {}
         groups: dict[tuple[object, ...], list[int]] = {}
         races: list[tuple[int, int]] = []
         for k in range(length):
@@ -192,7 +287,9 @@ class DporStrategy(Strategy):
             last_of[t] = k
             if op.kind == "spawn":
                 start_clock[initial + spawned] = clock
+                spawn_child[k] = initial + spawned
                 spawned += 1
+        events: list[_Event] = [(choices[m], ops[m], spawn_child.get(m, -1)) for m in range(length)]
         for i, k in races:
             e = i
             if ops[i].kind == "release" and ops[k].kind == "acquire":
@@ -205,40 +302,29 @@ class DporStrategy(Strategy):
                         break
             node = stack[e]
             te = choices[e]
-            notdep = [m for m in range(e + 1, k) if clocks[m][te] < e]
-            initials = _initials(notdep, k, choices, clocks)
-            if node.backtrack.isdisjoint(initials):
-                p = choices[k]
-                q = p if p in initials else min(initials)
-                if q in node.enabled:
-                    node.backtrack.add(q)
+            seq = [events[m] for m in range(e + 1, k) if clocks[m][te] < e]
+            seq.append(events[k])
+            if seq[0][0] not in node.enabled:
+                # Start the sequence with an equivalent first event whose thread can run here.
+                for index, candidate in enumerate(seq):
+                    if candidate[0] in node.enabled and not any(
+                        _related(earlier, candidate) for earlier in seq[:index]
+                    ):
+                        seq.insert(0, seq.pop(index))
+                        break
                 else:
-                    # The reversing thread is blocked here: try every enabled thread.
-                    node.backtrack.update(node.enabled)
+                    continue  # not reversible from here: the reversing thread is blocked
+            if any(
+                _weak_initial(q, q_op, -1, seq) is not None for q, q_op in node.asleep().items()
+            ):
+                continue  # a sleeping thread starts an equivalent execution: covered
+            node.insert(seq)
 
 
 def _join(into: list[int], other: list[int]) -> None:
     for x, v in enumerate(other):
         if v > into[x]:
             into[x] = v
-
-
-def _initials(
-    notdep: list[int], last: int, choices: list[int], clocks: list[list[int]]
-) -> set[int]:
-    """Threads whose first event in ``notdep + [last]`` has no predecessor in that sequence."""
-    seen: set[int] = set()
-    result: set[int] = set()
-    sequence = [*notdep, last]
-    for pos, m in enumerate(sequence):
-        tm = choices[m]
-        if tm in seen:
-            continue
-        seen.add(tm)
-        clock = clocks[m]
-        if all(clock[choices[m2]] < m2 for m2 in sequence[:pos]):
-            result.add(tm)
-    return result
 
 
 class _DporChooser:
@@ -270,7 +356,7 @@ class _DporChooser:
             for thread in enabled:
                 if thread.tid == tid:
                     return self._count(runtime, enabled, thread)
-            raise AssertionError("unreachable: backtrack thread not enabled")
+            raise AssertionError("unreachable: wakeup thread not enabled")
         sleep: dict[int, Operation] = {}
         if stack:
             parent = stack[-1]
@@ -287,11 +373,23 @@ class _DporChooser:
             # Sleep-set blocked: every continuation is equivalent to one already explored.
             self.blocked_at = depth
             return runtime.default_choice(enabled)
-        first = runtime.default_choice(awake)
         ops = {t.tid: t.pending for t in enabled}
-        node = _Node(tuple(t.tid for t in enabled), ops, sleep, first.tid)  # type: ignore[arg-type]
+        subtree = stack[-1].branch.children if stack and stack[-1].branch is not None else []
+        chosen: SimThread | None = None
+        branch: _WNode | None = None
+        pending: list[_WNode] = []
+        for k, candidate in enumerate(subtree):
+            match = next((t for t in awake if t.tid == candidate.tid), None)
+            if match is not None:
+                chosen, branch, pending = match, candidate, subtree[k + 1 :]
+                break
+        if chosen is None:
+            chosen = runtime.default_choice(awake)
+        node = _Node(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)  # type: ignore[arg-type]
+        node.branch = branch
+        node.wakeup = list(pending)
         node.pre = self.preemptions
         last = runtime.last
         node.last = last.tid if last is not None and last in enabled else None
         stack.append(node)
-        return self._count(runtime, enabled, first)
+        return self._count(runtime, enabled, chosen)
