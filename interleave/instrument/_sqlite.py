@@ -668,6 +668,7 @@ class Connection(sqlite3.Connection):
         self._il_temp_sig: object | None = None
         self._il_closed = False
         self._il_born: Runtime | None = None
+        self._il_settings_pending = False
 
     # ------------------------------------------------------------------ public API
     def cursor(self, factory: type[sqlite3.Cursor] | None = None) -> Any:  # type: ignore[override]
@@ -744,6 +745,15 @@ class Connection(sqlite3.Connection):
         return False
 
     # ------------------------------------------------------------------ per-execution state
+    def _il_apply_settings(self) -> None:
+        try:
+            _raw_execute(self, "PRAGMA synchronous = OFF")
+            _raw_execute(self, "PRAGMA temp_store = MEMORY")
+        except sqlite3.OperationalError:
+            self._il_settings_pending = True
+        else:
+            self._il_settings_pending = False
+
     def _il_forget(self) -> None:
         self._il_rt = None
         self._il_state = None
@@ -992,6 +1002,8 @@ class Connection(sqlite3.Connection):
                 self._il_failed(state, analysis)
                 raise
             break
+        if self._il_settings_pending:
+            self._il_apply_settings()
         self._il_done(rt, state, analysis, thread, step, label)
 
     def _il_operation(self, state: _ConnState, analysis: _Analysis, label: str) -> Operation:
@@ -1176,8 +1188,9 @@ def connect(database: Any, *args: Any, **kwargs: Any) -> Connection:
         # Durability is not what an exploration tests, and fsync at every commit would make it
         # a disk benchmark: no syncing, and the TEMP schema (our row-logging triggers) in
         # memory. Locking and visibility are unchanged.
-        _raw_execute(conn, "PRAGMA synchronous = OFF")
-        _raw_execute(conn, "PRAGMA temp_store = MEMORY")
+        # (The pragmas load the schema, which needs a SHARED lock another thread may block:
+        # then they are applied after the connection's first statement instead.)
+        conn._il_apply_settings()
         conn._il_born = rt
         ex = _execution(rt)
         if ex is not None:
