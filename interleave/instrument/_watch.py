@@ -140,16 +140,23 @@ def _make_hooks(cls: type) -> dict[str, object]:
     set_ = _unhooked(cls, "__setattr__")
     del_ = _unhooked(cls, "__delattr__")
 
+    # The fast path outside an exploration reads the context's thread-local directly: a
+    # watched class may live in production code, where each access pays for this test.
+    state = _context._state
+
     def __getattribute__(self: Any, name: str) -> Any:
-        _announce_attr(self, name, "read")
+        if state.active is not None:
+            _announce_attr(self, name, "read")
         return get(self, name)
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
-        _announce_attr(self, name, "write")
+        if state.building is not None:
+            _announce_attr(self, name, "write")
         set_(self, name, value)
 
     def __delattr__(self: Any, name: str) -> None:
-        _announce_attr(self, name, "write")
+        if state.building is not None:
+            _announce_attr(self, name, "write")
         del_(self, name)
 
     hooks: dict[str, object] = {
