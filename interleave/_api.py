@@ -5,6 +5,7 @@ Arguments are validated here, up front, before any execution runs.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from ._engine._strategies import (
     Strategy,
 )
 from ._results import ExploreResult, RunResult
-from .detectors import DeadlockDetector, LostUpdateDetector
+from .detectors._deadlock import DeadlockDetector
+from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError
 from .instrument._patches import enabled_patches
 
@@ -98,8 +100,19 @@ def _thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
             f"{where} threads= must be a list of callables or a mapping name -> callable, "
             f"not {type(threads).__name__}"
         )
+    for spec in result:
+        if inspect.iscoroutinefunction(spec.fn):
+            raise ScenarioError(
+                f"{where} thread {getattr(spec.fn, '__name__', spec.fn)!r} is an async function: "
+                "interleave runs threads, not coroutines (calling it would only create a "
+                "coroutine and explore nothing). Wrap synchronous code, or test asyncio code "
+                "with an asyncio tool"
+            )
     if not result:
-        raise ScenarioError(f"{where} needs at least one thread")
+        raise ScenarioError(
+            f"{where} needs at least one thread: threads= is empty (return the thread "
+            "functions, e.g. Scenario(threads=[worker, worker]))"
+        )
     return result
 
 
@@ -149,13 +162,16 @@ def _builder(factory: Callable[[], object]) -> Callable[[], Program]:
         produced = factory()
         if isinstance(produced, Scenario):
             return Program(
-                threads=_thread_specs(produced.threads, "Scenario"),
+                threads=_thread_specs(produced.threads, f"Scenario from {default_name}()"),
                 check=produced.check,
                 teardown=produced.teardown,
                 name=produced.name or default_name,
             )
         if isinstance(produced, Sequence | Mapping) and not isinstance(produced, str | bytes):
-            return Program(threads=_thread_specs(produced, "scenario"), name=default_name)
+            return Program(
+                threads=_thread_specs(produced, f"scenario factory {default_name}()"),
+                name=default_name,
+            )
         raise ScenarioError(
             f"scenario factory {default_name}() returned {type(produced).__name__} "
             f"({produced!r:.60}); it must return interleave.Scenario(threads=[...]) or a "
@@ -196,7 +212,8 @@ def _validate(
         raise InvalidArgument(f"seed={seed!r} must be an int or None")
     if seed is not None and strategy in ("dfs", "dpor"):
         raise InvalidArgument(
-            f"seed= only applies to strategy='random' or 'pct' ({strategy} is deterministic "
+            f"seed={seed!r} only applies to strategy='random' or 'pct' ({strategy} is "
+            "deterministic "
             "without a seed)"
         )
     if timeout is not None:
@@ -322,7 +339,7 @@ def explore(
         minimise_budget=min(max_schedules, 2_000) if minimise else 0,
     )
     return ExploreResult(
-        scenario=_factory_name(scenario),
+        scenario=raw.scenario_name or _factory_name(scenario),
         strategy=chosen.describe(),
         max_schedules=max_schedules,
         raw=raw,
@@ -366,7 +383,7 @@ def replay(
     outcome = runtime.run()
     chooser.check_complete(runtime)
     return RunResult(
-        scenario=_factory_name(scenario),
+        scenario=runtime.program.name if runtime.program is not None else _factory_name(scenario),
         schedule_id=schedule_id.strip(),
         trace=outcome.trace,
         findings=outcome.findings,

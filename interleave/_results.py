@@ -91,7 +91,7 @@ class ExploreResult:
         """Counts and times of the exploration."""
         return self.raw.statistics
 
-    def report(self, *, color: bool = False) -> str:
+    def report(self) -> str:
         """The full text report: summary, then each finding with its interleaving diagram."""
         from ._report import render_explore
 

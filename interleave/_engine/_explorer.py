@@ -47,6 +47,7 @@ class Exploration:
     stopped_because: str
     elapsed: float
     statistics: Statistics
+    scenario_name: str | None = None
 
 
 Progress = Callable[[int, int, float], None]
@@ -77,6 +78,7 @@ def explore_program(
     findings: list[Finding] = []
     counts: list[int] = []
     runs = steps = max_depth = executions = pruned = 0
+    name: str | None = None
     stopped = "exhausted"
     exhausted = False
     next_progress = 1.0
@@ -115,8 +117,14 @@ def explore_program(
                 counts.append(1)
             else:
                 counts[index] += 1
+        if name is None and runtime.program is not None:
+            name = runtime.program.name
         if stop_on_first and findings:
-            stopped = "first-finding"
+            if strategy.next_chooser() is None:  # that was the last schedule anyway
+                exhausted = not strategy.cut
+                stopped = "exhausted" if exhausted else "preemption-bound"
+            else:
+                stopped = "first-finding"
             break
         if progress is not None:
             elapsed = time.perf_counter() - start
@@ -157,4 +165,5 @@ def explore_program(
             pruned=pruned,
             phases=phases,
         ),
+        scenario_name=name,
     )

@@ -261,7 +261,7 @@ def test_random_strategy_with_a_seed(capsys: pytest.CaptureFixture[str], racy: s
         (["--max-steps", "-3"], "--max-steps: max_steps=-3 must be at least 1"),
         (["--strategy", "nope"], "--strategy: strategy='nope' is not one of "),
         (["--timeout", "0"], "--timeout: timeout=0.0 must be greater than 0 seconds"),
-        (["--seed", "3", "--strategy", "dfs"], "--seed: seed= only applies to strategy="),
+        (["--seed", "3", "--strategy", "dfs"], "--seed: seed=3 only applies to strategy="),
     ],
 )
 def test_invalid_option_values_reuse_explores_messages(

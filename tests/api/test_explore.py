@@ -132,12 +132,6 @@ def test_scenario_name_defaults_to_the_factory_name() -> None:
     assert interleave.explore(lost_update).scenario == "lost_update"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: Scenario(name=...) is documented as 'shown in reports' but "
-    "interleave/_api.py builds ExploreResult/RunResult with scenario=_factory_name(factory), "
-    "so the name is never shown",
-)
 def test_scenario_name_is_shown_in_the_report() -> None:
     def factory() -> interleave.Scenario:
         return interleave.Scenario(threads=[lambda: None], check=lambda: False, name="my-case")
@@ -207,12 +201,6 @@ def test_scenario_that_depends_on_leftover_state_is_reported_as_nondeterministic
     assert "fresh state" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="instrument bug: Event.is_set() and Lock.locked() called from check() (no "
-    "simulated thread) read the real threading primitive instead of the execution's "
-    "simulated state (interleave/instrument/_locks.py)",
-)
 def test_check_sees_the_simulated_state_of_events_and_locks() -> None:
     def scenario() -> interleave.Scenario:
         ready = interleave.Event(name="ready")

@@ -183,7 +183,11 @@ def _outcomes(result: interleave.ExploreResult) -> set[tuple[object, ...]]:
     return {(f.kind, *f.signature) for f in result.findings}
 
 
-@settings(max_examples=int(os.environ.get("INTERLEAVE_DIFF_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("INTERLEAVE_DIFF_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(_program)
 def test_dpor_matches_dfs_on_random_programs(plan: list[list[tuple[str, str]]]) -> None:
     dfs, dfs_finals = _explore(plan, "dfs")

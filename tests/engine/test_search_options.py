@@ -114,7 +114,7 @@ def test_pct_finds_a_depth_two_bug_that_random_rarely_does() -> None:
         ({"preemption_bound": -1}, "must be an int >= 0, 'iterative' or None"),
         ({"preemption_bound": "deep"}, "must be an int >= 0, 'iterative' or None"),
         ({"strategy": "pct", "depth": 0}, "depth=0 must be an int of at least 1"),
-        ({"strategy": "dpor", "seed": 1}, "seed= only applies to strategy='random' or 'pct'"),
+        ({"strategy": "dpor", "seed": 1}, "seed=1 only applies to strategy='random' or 'pct'"),
     ],
 )
 def test_bad_search_options(kwargs: dict[str, object], message: str) -> None:

@@ -158,13 +158,7 @@ def test_every_module_has_a_layer(path: Path) -> None:
 
 
 #: Known violations, each reported with its fix; the mark flips to a failure once it is fixed.
-KNOWN_VIOLATIONS = {
-    "interleave/_api.py": (
-        "core bug: interleave/_api.py:19 imports DeadlockDetector/LostUpdateDetector from the "
-        "re-export package interleave.detectors (layer 6); import them from "
-        "interleave.detectors._deadlock and interleave.detectors._lost_update (layer 3)"
-    ),
-}
+KNOWN_VIOLATIONS: dict[str, str] = {}
 
 
 def _with_known_violations() -> list[object]:
