@@ -848,7 +848,6 @@ class Connection(sqlite3.Connection):
         for table, event in analysis.events:
             if (table, event) in self._il_tracked or table.startswith("sqlite_"):
                 continue
-            self._il_tracked.add((table, event))
             number = self._il_numbers.get(table)
             if number is None:
                 number = self._il_numbers[table] = len(self._il_tables)
@@ -871,8 +870,12 @@ class Connection(sqlite3.Connection):
                     f'CREATE TEMP TRIGGER IF NOT EXISTS "{_PREFIX}{number}_{event[0].lower()}" '
                     f"AFTER {event} ON main.{quoted} BEGIN {body} END",
                 )
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc):
+                    continue  # the schema is locked: try again before the retry
             except sqlite3.Error:
-                continue  # a view or virtual table: its rows stay unknown
+                pass  # a view or virtual table: its rows stay unknown
+            self._il_tracked.add((table, event))
 
     def _il_row_key(self, state: _ConnState, table: str) -> tuple[str, str]:
         """SQL for a changed row's key: ``rowid``, or the primary key of a WITHOUT ROWID table."""
@@ -881,16 +884,21 @@ class Connection(sqlite3.Connection):
         if cached is not None:
             return cached
         without_rowid = False
-        with contextlib.suppress(sqlite3.Error):
-            info = _raw_execute(self, "PRAGMA main.table_list(?)", (table,)).fetchall()
+        literal = "'" + table.replace("'", "''") + "'"  # pragma arguments cannot be bound
+        try:
+            info = _raw_execute(self, f"PRAGMA main.table_list({literal})").fetchall()
             without_rowid = any(row[4] for row in info if row[1] == table)
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise
+            # SQLite before 3.37 has no table_list: assume a rowid table.
         if not without_rowid:
             result = ("NEW.rowid", "OLD.rowid")
         else:
             pk = [
                 row[1]
                 for row in sorted(
-                    _raw_execute(self, "PRAGMA main.table_info(?)", (table,)).fetchall(),
+                    _raw_execute(self, f"PRAGMA main.table_info({literal})").fetchall(),
                     key=lambda r: r[5],
                 )
                 if row[5]
