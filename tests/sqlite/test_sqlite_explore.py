@@ -8,6 +8,7 @@ import glob
 import os
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -282,6 +283,26 @@ def test_unmodified_code_calling_sqlite3_connect_is_explored() -> None:
     labels = [op.label for op in trace.ops]
     assert labels.count("INSERT INTO users(name) VALUES (?)") == 2
     assert all(op.resource[:2] == ("sqlite", "users.db") for op in trace.ops)
+
+
+def test_unmodified_code_with_real_threads_is_explored() -> None:
+    # The threading patch and the sqlite3 patch together: threading.Thread workers that call
+    # sqlite3.connect, no interleave in sight.
+    def scenario() -> interleave.Scenario:
+        db = DatabaseManager(USERS.path())
+
+        def main() -> None:
+            workers = [threading.Thread(target=db.add_user, args=("ann",)) for _ in range(2)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+
+        return interleave.Scenario(threads=[main], check=lambda: db.count("ann") == 1)
+
+    result = interleave.explore(scenario)
+    assert [f.kind for f in result.findings] == ["invariant"]
+    assert result.exhausted
 
 
 def test_sqlite3_connect_is_restored_when_the_scenario_raises() -> None:
