@@ -23,3 +23,13 @@ from .instrument._sqlite import connect as connect
 from .instrument._sqlite import template as template
 
 __all__ = ["Connection", "Cursor", "Template", "connect", "template"]
+
+
+def _fixup_module_metadata() -> None:
+    # Public objects report their public module in reprs and tracebacks (as Trio does).
+    for name in __all__:
+        globals()[name].__module__ = __name__
+
+
+_fixup_module_metadata()
+del _fixup_module_metadata

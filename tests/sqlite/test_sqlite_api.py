@@ -328,3 +328,9 @@ def test_a_statement_meeting_a_held_lock_keeps_its_precise_resource() -> None:
     waits = {w.thread: w for w in stuck.waits}  # type: ignore[attr-defined]
     assert waits["reader"].waits_for == "SHARED lock on sqlite 'items.db'"
     assert [h.resource for h in waits["reader"].holders] == ["EXCLUSIVE lock on sqlite 'items.db'"]
+
+
+def test_public_objects_report_the_public_module() -> None:
+    for name in interleave.sqlite.__all__:
+        assert getattr(interleave.sqlite, name).__module__ == "interleave.sqlite"
+    assert interleave.sqlite.Connection.__doc__ and "Example::" in interleave.sqlite.connect.__doc__
