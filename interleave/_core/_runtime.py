@@ -145,7 +145,7 @@ class Runtime:
         self._counters: dict[str, int] = {}
         self._findings: list[Finding] = []
         self._blocked: set[int] = set()
-        self._on_step = [o.on_step for o in self.observers if o.overrides("on_step")]
+        self._on_step = [o.on_step for o in self.observers if _overrides(o, "on_step")]
         self._hub: greenlet.greenlet | None = None
         #: Free for primitives and patches to keep per-execution state (keyed by owner).
         self.scratch: dict[object, Any] = {}
@@ -225,6 +225,8 @@ class Runtime:
     # ------------------------------------------------------------------ the loop
     def run(self) -> RunOutcome:
         """Build the program, run it to the end under the chooser, and return the outcome."""
+        if not self._contexts:
+            return self._run()
         with ExitStack() as stack:
             # Per-execution patches (sqlite3.connect, threading …) wrap the whole execution,
             # factory and teardown included, and are undone even when the scenario raises.
@@ -253,11 +255,14 @@ class Runtime:
                 self.current = None
             self._finish(stuck)
             trace = self._trace(stuck)
-            sid = encode(trace.schedule)
-            findings = tuple(
-                f.__class__(**{**_fields(f), "schedule_id": sid, "trace": trace})
-                for f in self._findings
-            )
+            findings: tuple[Finding, ...] = ()
+            if self._findings:
+                # Only findings carry the ID: most executions find nothing and skip encoding.
+                sid = encode(trace.schedule)
+                findings = tuple(
+                    f.__class__(**{**_fields(f), "schedule_id": sid, "trace": trace})
+                    for f in self._findings
+                )
             return RunOutcome(trace=trace, findings=findings, stuck=stuck)
         finally:
             _context.set_building(None)
@@ -391,7 +396,7 @@ class Runtime:
 
     def _finish(self, stuck: bool) -> None:
         for observer in self.observers:
-            if observer.overrides("on_finish"):
+            if _overrides(observer, "on_finish"):
                 self._findings.extend(observer.on_finish(self))
         program = self.program
         assert program is not None
@@ -454,6 +459,18 @@ class Runtime:
         if last is not None and last in enabled:
             return last
         return enabled[0]
+
+
+_overridden: dict[tuple[type[Observer], str], bool] = {}
+
+
+def _overrides(observer: Observer, hook: str) -> bool:
+    """``observer.overrides(hook)``, remembered per class (it is asked on every execution)."""
+    key = (type(observer), hook)
+    flag = _overridden.get(key)
+    if flag is None:
+        flag = _overridden[key] = observer.overrides(hook)
+    return flag
 
 
 def _fields(finding: Finding) -> dict[str, Any]:
