@@ -212,7 +212,7 @@ class DporStrategy(Strategy):
             analysed = min(analysed, chooser.blocked_at)
         del stack[len(runtime.choices) :]
         analysed = min(analysed, len(runtime.choices))
-        self._plant_wakeups(runtime, analysed)
+        self._plant_wakeups(runtime, outcome, analysed)
         # Move to the next unexplored branch: the deepest node with a pending wakeup branch.
         while stack:
             node = stack[-1]
@@ -239,12 +239,16 @@ class DporStrategy(Strategy):
                 return
             stack.pop()
 
-    def _plant_wakeups(self, runtime: Runtime, length: int) -> None:
+    def _plant_wakeups(self, runtime: Runtime, outcome: RunOutcome, length: int) -> None:
         choices = runtime.choices
         ops = runtime.ops
         nthreads = len(runtime.threads)
         initial = len(runtime.program.threads) if runtime.program is not None else 0
         names = {t.name: t.tid for t in runtime.threads}
+        outcomes = outcome.trace.outcomes
+        last_step = [-1] * nthreads
+        for index, tid in enumerate(choices):
+            last_step[tid] = index
         stack = self.stack
         new_from = self.new_from
         zero = [-1] * nthreads
@@ -253,8 +257,31 @@ class DporStrategy(Strategy):
         start_clock: dict[int, list[int]] = {}
         spawned = 0
         spawn_child: dict[int, int] = {}
-        groups: dict[tuple[object, ...], list[int]] = {}
+        # Events by resource root: (index, operation as far as conflicts go).
+        groups: dict[tuple[object, ...], list[tuple[int, Operation]]] = {}
         races: list[tuple[int, int]] = []
+        # A thread's end is an event too: its last step also "writes" the thread, so that
+        # is_alive() and join(timeout) race with the thread finishing.
+        ends: dict[int, Operation] = {}
+        for thread in runtime.threads:
+            last = last_step[thread.tid]
+            if 0 <= last < length and outcomes[thread.tid] == "finished":
+                ends[last] = Operation("write", ("thread", thread.name), "end")
+
+        def conflicts(k: int, t: int, op: Operation, clock: list[int]) -> None:
+            group = groups.setdefault(op.resource[:2], [])
+            # Earlier conflicting events, latest first: the ones not yet ordered before this
+            # event by what was joined so far are immediate races.
+            for i, i_op in reversed(group):
+                ti = choices[i]
+                if ti == t or clock[ti] >= i:
+                    continue
+                if dependent(i_op, op):
+                    if k >= new_from:
+                        races.append((i, k))
+                    _join(clock, clocks[i])
+            group.append((k, op))
+
         for k in range(length):
             t = choices[k]
             op = ops[k]
@@ -264,24 +291,11 @@ class DporStrategy(Strategy):
                 target = names.get(str(op.resource[1]))
                 if target is not None and last_of[target] >= 0:
                     _join(clock, clocks[last_of[target]])
-            resource = op.resource
-            if resource:
-                root = resource[:2]
-                group = groups.get(root)
-                if group is None:
-                    groups[root] = [k]
-                else:
-                    # Earlier conflicting events, latest first: the ones not yet ordered
-                    # before this event by what was joined so far are immediate races.
-                    for i in reversed(group):
-                        ti = choices[i]
-                        if ti == t or clock[ti] >= i:
-                            continue
-                        if dependent(ops[i], op):
-                            if k >= new_from:
-                                races.append((i, k))
-                            _join(clock, clocks[i])
-                    group.append(k)
+            if op.resource:
+                conflicts(k, t, op, clock)
+            end = ends.get(k)
+            if end is not None:
+                conflicts(k, t, end, clock)
             clock[t] = k
             clocks.append(clock)
             last_of[t] = k
@@ -292,7 +306,11 @@ class DporStrategy(Strategy):
         events: list[_Event] = [(choices[m], ops[m], spawn_child.get(m, -1)) for m in range(length)]
         for i, k in races:
             e = i
-            if ops[i].kind == "release" and ops[k].kind == "acquire":
+            if (
+                ops[i].kind == "release"
+                and ops[k].kind == "acquire"
+                and choices[k] not in stack[i].enabled
+            ):
                 # A lock hand-off: reverse it where the releasing thread acquired the lock.
                 ti = choices[i]
                 res = ops[i].resource

@@ -17,23 +17,9 @@ from interleave import ExploreResult, Finding
 #: Every exhaustive strategy must see every outcome; schedule counts are DFS's.
 STRATEGIES = ["dfs", "dpor"]
 
-_HANDOFF_BUG = (
-    "core bug: _engine/_dpor.py reverses every release->acquire race at the releasing "
-    "thread's acquire, even when the acquire (non-blocking, with a timeout, or a free "
-    "semaphore permit) was enabled before the release, so it never runs in between"
-)
-_THREAD_END_BUG = (
-    "core bug: _engine/_dpor.py does not see a thread's end as an event, so is_alive() and "
-    "join(timeout) never race with the target thread's last step"
-)
-DPOR_HANDOFF_BUG = [
-    "dfs",
-    pytest.param("dpor", marks=pytest.mark.xfail(strict=True, reason=_HANDOFF_BUG)),
-]
-DPOR_THREAD_END_BUG = [
-    "dfs",
-    pytest.param("dpor", marks=pytest.mark.xfail(strict=True, reason=_THREAD_END_BUG)),
-]
+#: Strategies whose outcomes must include DPOR's handling of lock hand-offs and thread ends.
+HANDOFF_STRATEGIES = STRATEGIES
+THREAD_END_STRATEGIES = STRATEGIES
 
 
 def _explore(factory: Callable[[], object], **kwargs: object) -> ExploreResult:
@@ -185,7 +171,7 @@ def test_a_thread_waiting_for_a_held_lock_is_not_runnable(strategy: str) -> None
     assert set(inside) == {1}
 
 
-@pytest.mark.parametrize("strategy", DPOR_HANDOFF_BUG)
+@pytest.mark.parametrize("strategy", HANDOFF_STRATEGIES)
 @pytest.mark.parametrize("cls", [interleave.Lock, interleave.RLock])
 def test_acquire_with_timeout_on_a_held_lock_explores_both_outcomes(
     cls: type, strategy: str
@@ -212,7 +198,7 @@ def test_acquire_with_timeout_on_a_held_lock_explores_both_outcomes(
     assert set(outcomes) == {True, False}
 
 
-@pytest.mark.parametrize("strategy", DPOR_HANDOFF_BUG)
+@pytest.mark.parametrize("strategy", HANDOFF_STRATEGIES)
 def test_non_blocking_acquire_of_a_held_lock_returns_false(strategy: str) -> None:
     outcomes: list[bool] = []
 
@@ -327,7 +313,7 @@ def test_semaphore_as_a_pool_of_one_is_clean(strategy: str) -> None:
     assert result.schedules_run == 2 or strategy != "dfs"
 
 
-@pytest.mark.parametrize("strategy", DPOR_HANDOFF_BUG)
+@pytest.mark.parametrize("strategy", HANDOFF_STRATEGIES)
 def test_semaphore_of_two_lets_two_threads_in_at_once(strategy: str) -> None:
     peak: list[int] = []
 
@@ -673,7 +659,7 @@ def test_event_cleared_before_the_wait_blocks_forever() -> None:
 # ---------------------------------------------------------------------------- spawn
 
 
-@pytest.mark.parametrize("strategy", DPOR_THREAD_END_BUG)
+@pytest.mark.parametrize("strategy", THREAD_END_STRATEGIES)
 def test_spawn_join_and_is_alive(strategy: str) -> None:
     alive_before: list[bool] = []
 
@@ -717,7 +703,7 @@ def test_join_on_a_thread_that_never_finishes_is_a_deadlock() -> None:
     }
 
 
-@pytest.mark.parametrize("strategy", DPOR_THREAD_END_BUG)
+@pytest.mark.parametrize("strategy", THREAD_END_STRATEGIES)
 def test_join_with_timeout_may_return_before_the_thread_finished(strategy: str) -> None:
     alive_after: list[bool] = []
 
