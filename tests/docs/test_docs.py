@@ -19,7 +19,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("README.md", "docs/tutorial.md", "docs/concepts.md", "docs/primitives.md")
+PAGES = (
+    "README.md",
+    "docs/tutorial.md",
+    "docs/concepts.md",
+    "docs/primitives.md",
+    "docs/strategies.md",
+)
 NOT_TESTED = "<!-- not-tested -->"
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w+-]*)\s*$")
 
