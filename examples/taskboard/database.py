@@ -138,8 +138,12 @@ class DatabaseManager:
 
     # -- connections ---------------------------------------------------------------------
 
-    def _connect(self, *, isolation_level: str | None = "") -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=isolation_level)
+    def _connect(self, *, autocommit: bool = False) -> sqlite3.Connection:
+        conn = (
+            sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            if autocommit
+            else sqlite3.connect(self.path, timeout=self.timeout)
+        )
         if self.fixed:
             conn.execute("PRAGMA foreign_keys = ON")
         return conn
@@ -364,7 +368,7 @@ class DatabaseManager:
         first; committed together at the end."""
         if self.archive_path is None:
             raise TaskboardError("this DatabaseManager has no archive_path= to archive into")
-        main = self._connect(isolation_level=None)
+        main = self._connect(autocommit=True)
         archive = sqlite3.connect(self.archive_path, timeout=self.timeout, isolation_level=None)
         try:
             order = (main, archive) if first == "main" or self.fixed else (archive, main)
