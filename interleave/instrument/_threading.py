@@ -30,6 +30,7 @@ with :class:`BlockedOutsideScheduler`, naming the thread and its stack.
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # C module: no enum conversions per execution
 import _thread
 import collections
 import contextlib
@@ -837,17 +838,28 @@ def watchdog_limit(seconds: float | None) -> Iterator[None]:
         _watchdog_seconds.pop()
 
 
+_env_watchdog: tuple[str | None, float | None] = ("", 10.0)
+
+
 def _watchdog_setting() -> float | None:
-    return _watchdog_seconds[-1] if _watchdog_seconds else _default_watchdog()
+    global _env_watchdog
+    if _watchdog_seconds:
+        return _watchdog_seconds[-1]
+    raw = os.environ.get("INTERLEAVE_WATCHDOG")
+    if raw != _env_watchdog[0]:  # parsed once per value, not once per execution
+        _env_watchdog = (raw, _default_watchdog())
+    return _env_watchdog[1]
 
 
 class _Watchdog:
     """Notices that no step happened for ``limit`` seconds while code runs in an execution.
 
     Uses ``SIGALRM`` (an interval timer), so it needs no thread and interrupts blocking calls
-    such as ``lock.acquire()``, ``socket.recv()`` or ``time.sleep()``: their signal handler runs
+    such as ``lock.acquire()``, ``socket.recv()`` or ``time.sleep()``: the signal handler runs
     and raises into the blocked code.
     """
+
+    __slots__ = ("fired", "limit", "rt", "since", "steps", "tick")
 
     def __init__(self, rt: Runtime, limit: float) -> None:
         self.rt = rt
@@ -856,21 +868,8 @@ class _Watchdog:
         self.steps = -1
         self.since = time.monotonic()
         self.fired: str | None = None
-        self.old_handler: Any = None
-        self.old_timer: tuple[float, float] = (0.0, 0.0)
 
-    def __enter__(self) -> _Watchdog:
-        self.old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
-        self.old_timer = signal.setitimer(signal.ITIMER_REAL, self.tick, self.tick)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
-        signal.signal(signal.SIGALRM, self.old_handler)
-        if self.old_timer[0] > 0:
-            signal.setitimer(signal.ITIMER_REAL, *self.old_timer)
-
-    def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
+    def on_alarm(self, frame: FrameType | None) -> None:
         steps = len(self.rt.choices)
         now = time.monotonic()
         if steps != self.steps:
@@ -900,8 +899,56 @@ class _Watchdog:
         )
 
 
+# The watchdog of the execution running in the main thread (signals only reach that thread).
+_active_watchdog: _Watchdog | None = None
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    watchdog = _active_watchdog
+    if watchdog is not None:
+        watchdog.on_alarm(frame)
+
+
 def _can_use_watchdog() -> bool:
-    return hasattr(signal, "setitimer") and _REAL_CURRENT_THREAD() is threading.main_thread()
+    return _HAS_ITIMER and _REAL_CURRENT_THREAD() is _MAIN_THREAD
+
+
+_HAS_ITIMER = hasattr(signal, "setitimer")
+_SIGALRM = int(getattr(signal, "SIGALRM", 14))
+_ITIMER_REAL = int(getattr(signal, "ITIMER_REAL", 0))
+_MAIN_THREAD = threading.main_thread()
+
+
+class _Alarm:
+    """Arms ``SIGALRM`` for one execution; restores the previous handler and timer after.
+
+    Installing a signal handler costs more than a short execution, so inside an
+    :func:`exploration_scope` (which installs ``_on_alarm`` once) only the timer is armed.
+    """
+
+    __slots__ = ("old_handler", "old_timer", "watchdog")
+
+    def __init__(self, watchdog: _Watchdog) -> None:
+        self.watchdog = watchdog
+        self.old_handler: Any = None
+        self.old_timer: tuple[float, float] = (0.0, 0.0)
+
+    def __enter__(self) -> None:
+        global _active_watchdog
+        if _signal.getsignal(_SIGALRM) is not _on_alarm:
+            self.old_handler = _signal.signal(_SIGALRM, _on_alarm)
+        _active_watchdog = self.watchdog
+        tick = self.watchdog.tick
+        self.old_timer = _signal.setitimer(_ITIMER_REAL, tick, tick)
+
+    def __exit__(self, *exc: object) -> None:
+        global _active_watchdog
+        _signal.setitimer(_ITIMER_REAL, 0, 0)
+        _active_watchdog = None
+        if self.old_handler is not None:
+            _signal.signal(_SIGALRM, self.old_handler)
+        if self.old_timer[0] > 0:
+            _signal.setitimer(_ITIMER_REAL, *self.old_timer)
 
 
 # ---------------------------------------------------------------------------------- the patch
@@ -952,37 +999,85 @@ def _uninstall() -> None:
 
 
 def is_patched() -> bool:
-    """Is the threading patch on (some execution is running)?"""
+    """Is the threading patch on (some execution or exploration scope is running)?"""
     return _installed > 0
 
 
 @contextlib.contextmanager
-def patch_threading(rt: Runtime) -> Iterator[None]:
-    """Run ``threading``/``queue``/``time.sleep`` code of one execution under ``rt``."""
-    limit = _watchdog_setting()
+def exploration_scope() -> Iterator[None]:
+    """Keep the module-wide swap (and the ``SIGALRM`` handler) in place for many executions.
+
+    Optional: each execution installs and restores everything by itself. Wrapping a whole
+    exploration in this scope makes that per-execution work cheap (a reference count and a
+    timer) while still restoring everything when the scope ends. Between executions only the
+    explorer runs, and calls from other OS threads get real objects as always.
+
+    Example::
+
+        with exploration_scope():
+            for chooser in choosers:
+                Runtime(build, chooser, contexts=[patch_threading]).run()
+    """
     _install()
-    undo: list[tuple[object, str, object]] = []
+    old_handler: Any = None
+    if _can_use_watchdog() and _signal.getsignal(_SIGALRM) is not _on_alarm:
+        old_handler = _signal.signal(_SIGALRM, _on_alarm)
     try:
-        undo = _swap_project_globals(rt)
-        watchdog: contextlib.AbstractContextManager[Any] = (
-            _Watchdog(rt, limit)
-            if limit is not None and _can_use_watchdog()
-            else contextlib.nullcontext()
-        )
-        try:
-            with watchdog:
-                yield
-        except _WatchdogFired as exc:
-            raise BlockedOutsideScheduler(str(exc)) from None
+        yield
     finally:
-        for owner, name, value in reversed(undo):
-            if isinstance(owner, ModuleType):
-                vars(owner)[name] = value
-            else:
-                setattr(owner, name, value)
-        for obj in _thread_objects(rt).values():
-            _mark_stopped(obj)
+        if old_handler is not None:
+            _signal.signal(_SIGALRM, old_handler)
         _uninstall()
+
+
+class _ExecutionPatch:
+    """The per-execution patch (a class, not a generator: it runs once per execution)."""
+
+    __slots__ = ("alarm", "rt", "undo")
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.undo: list[tuple[object, str, object]] = []
+        self.alarm: _Alarm | None = None
+
+    def __enter__(self) -> None:
+        limit = _watchdog_setting()
+        _install()
+        try:
+            self.undo = _swap_project_globals(self.rt)
+            if limit is not None and _can_use_watchdog():
+                alarm = _Alarm(_Watchdog(self.rt, limit))
+                alarm.__enter__()
+                self.alarm = alarm
+        except BaseException:
+            self._restore()
+            raise
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self._restore()
+        if isinstance(exc, _WatchdogFired):
+            raise BlockedOutsideScheduler(str(exc)) from None
+
+    def _restore(self) -> None:
+        try:
+            if self.alarm is not None:
+                self.alarm.__exit__()
+                self.alarm = None
+        finally:
+            for owner, name, value in reversed(self.undo):
+                if isinstance(owner, ModuleType):
+                    vars(owner)[name] = value
+                else:
+                    setattr(owner, name, value)
+            self.undo = []
+            for obj in _thread_objects(self.rt).values():
+                _mark_stopped(obj)
+            _uninstall()
+
+
+def patch_threading(rt: Runtime) -> contextlib.AbstractContextManager[None]:
+    """Run ``threading``/``queue``/``time.sleep`` code of one execution under ``rt``."""
+    return _ExecutionPatch(rt)
 
 
 register("threading", patch_threading, option="patch_threading", default=True)
