@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack, suppress
@@ -250,9 +251,12 @@ class Runtime:
             try:
                 stuck = self._loop()
             finally:
-                self._unwind()
-                _context.set_active(None)
-                self.current = None
+                try:
+                    self._unwind()
+                finally:
+                    _context.set_active(None)
+                    self.current = None
+                    self._release()
             self._finish(stuck)
             trace = self._trace(stuck)
             findings: tuple[Finding, ...] = ()
@@ -331,46 +335,80 @@ class Runtime:
     def _start(self, thread: SimThread) -> None:
         # Run a new thread up to its first yield point. Code before that point touches no
         # instrumented state, so the order in which threads are started does not matter.
-        thread.glet = greenlet.greenlet(self._body(thread), parent=self._hub)
+        # The greenlet comes from this OS thread's pool of idle ones when it can: starting a
+        # fresh greenlet costs far more than a step (a new C stack slice and frame stack).
+        hub = self._hub
+        assert hub is not None
+        idle = _pool.idle
+        if idle:
+            glet = idle.pop()
+            glet.parent = hub
+        else:
+            glet = greenlet.greenlet(_serve, parent=hub)
+        thread.glet = glet
         thread.state = READY
-        self._resume(thread)
+        self.current = thread
+        # A fresh greenlet starts _serve(self, thread); an idle one resumes in _serve's loop.
+        if glet.switch(self, thread) is _ENDED or glet.dead:
+            self._ended(thread)
+        self.current = None
 
     def _resume(self, thread: SimThread) -> None:
         self.current = thread
         glet = thread.glet
         assert glet is not None
-        glet.switch()
+        # The thread switches back at its next yield point, or sends _ENDED when its function
+        # has returned (a greenlet that died instead, from an exception that is not an
+        # Exception, has already raised it here).
+        if glet.switch() is _ENDED or glet.dead:
+            self._ended(thread)
         self.current = None
-        if glet.dead:
-            thread.state = DONE
-            thread.pending = None
-            thread.wait = None
 
-    def _body(self, thread: SimThread) -> Callable[[], None]:
-        def body() -> None:
-            try:
-                thread.result = thread.fn(*thread.args)
-            except _Unwind:
-                pass
-            except Exception as exc:
-                thread.error = exc
-                if self.unwinding:
-                    return  # an error while unwinding a stuck run is noise, not a finding
-                tb = "".join(traceback.format_exception(exc))
-                where = _exception_location(exc)
-                self._findings.append(
-                    ThreadCrashed(
-                        message=f"thread {thread.name!r} raised {type(exc).__name__}: {exc}",
-                        threads=(thread.name,),
-                        steps=(len(self.choices) - 1,) if self.choices else (),
-                        thread=thread.name,
-                        exception=f"{type(exc).__name__}: {exc}",
-                        traceback=tb,
-                        signature=("exception", type(exc).__name__, where),
-                    )
+    @staticmethod
+    def _ended(thread: SimThread) -> None:
+        thread.ended = True
+        thread.state = DONE
+        thread.pending = None
+        thread.wait = None
+
+    def _run_thread(self, thread: SimThread) -> None:
+        """Run ``thread``'s function on the current (pooled) greenlet; record a crash."""
+        try:
+            thread.result = thread.fn(*thread.args)
+        except _Unwind:
+            pass
+        except Exception as exc:
+            thread.error = exc
+            if self.unwinding:
+                return  # an error while unwinding a stuck run is noise, not a finding
+            tb = "".join(traceback.format_exception(exc))
+            where = _exception_location(exc)
+            self._findings.append(
+                ThreadCrashed(
+                    message=f"thread {thread.name!r} raised {type(exc).__name__}: {exc}",
+                    threads=(thread.name,),
+                    steps=(len(self.choices) - 1,) if self.choices else (),
+                    thread=thread.name,
+                    exception=f"{type(exc).__name__}: {exc}",
+                    traceback=tb,
+                    signature=("exception", type(exc).__name__, where),
                 )
+            )
+        finally:
+            thread.ended = True
 
-        return body
+    def _release(self) -> None:
+        # Greenlets whose thread function has returned go back to the pool for the next
+        # execution; they wait in _serve's loop. The pool is bounded, so an execution with
+        # many spawned threads does not keep their stacks alive forever.
+        idle = _pool.idle
+        for thread in self.threads:
+            glet = thread.glet
+            if glet is None:
+                continue
+            thread.glet = None
+            if thread.ended and not glet.dead and len(idle) < _POOL_SIZE:
+                idle.append(glet)
 
     def _stuck(self, blocked: list[SimThread]) -> None:
         self._blocked = {t.tid for t in blocked if t.wait is not None}
@@ -385,14 +423,16 @@ class Runtime:
         self.unwinding = True
         for thread in self.threads:
             glet = thread.glet
-            if glet is not None and not glet.dead:
+            if glet is not None and not thread.ended and not glet.dead:
                 self.current = thread
                 with suppress(_Unwind):
                     glet.throw(_Unwind)
                 self.current = None
+            if glet is not None and glet.dead:
+                thread.ended = True
             thread.wait = None
             if thread.state == READY:
-                thread.state = DONE if glet is None or glet.dead else thread.state
+                thread.state = DONE if glet is None or thread.ended else thread.state
 
     def _finish(self, stuck: bool) -> None:
         for observer in self.observers:
@@ -438,7 +478,7 @@ class Runtime:
                 outcomes.append("crashed")
             elif t.tid in self._blocked:
                 outcomes.append("blocked")
-            elif t.glet is not None and t.glet.dead and not stuck and t.steps <= self.max_steps:
+            elif t.ended and not stuck and t.steps <= self.max_steps:
                 outcomes.append("finished")
             else:
                 outcomes.append("unfinished")
@@ -471,6 +511,35 @@ def _overrides(observer: Observer, hook: str) -> bool:
     if flag is None:
         flag = _overridden[key] = observer.overrides(hook)
     return flag
+
+
+#: Sent by a pooled greenlet to the scheduler when its thread's function has returned.
+_ENDED: Any = object()
+#: Idle greenlets kept per OS thread.
+_POOL_SIZE = 64
+
+
+class _Pool(threading.local):
+    # Greenlets belong to the OS thread that created them, so each has its own pool.
+    def __init__(self) -> None:
+        self.idle: list[greenlet.greenlet] = []
+
+
+_pool = _Pool()
+
+
+def _serve(runtime: Runtime, thread: SimThread) -> None:
+    """The function of a pooled greenlet: run one simulated thread after another.
+
+    After each thread it sends ``_ENDED`` to the scheduler and waits, idle in the pool, until
+    :meth:`Runtime._start` hands it the next ``(runtime, thread)``.
+    """
+    while True:
+        runtime._run_thread(thread)
+        del runtime, thread  # an idle greenlet must not keep the last execution alive
+        parent = greenlet.getcurrent().parent
+        assert parent is not None
+        runtime, thread = parent.switch(_ENDED)
 
 
 def _fields(finding: Finding) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class SimThread:
 
     __slots__ = (
         "args",
+        "ended",
         "error",
         "fn",
         "glet",
@@ -73,7 +74,11 @@ class SimThread:
         self.name = name
         self.fn = fn
         self.args = args
+        #: The greenlet running it: None before it starts and after the execution (the
+        #: greenlet then goes back to the runtime's pool).
         self.glet: greenlet.greenlet | None = None
+        #: Its function has returned, raised, or been unwound.
+        self.ended = False
         self.state = NEW
         self.pending: Operation | None = None
         self.location: Location | None = None
