@@ -344,6 +344,7 @@ def explore(
         max_schedules=max_schedules,
         raw=raw,
         target=_target(scenario),
+        max_steps=max_steps,
     )
 
 

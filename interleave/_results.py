@@ -27,6 +27,7 @@ class ExploreResult:
     Attributes:
         scenario: the scenario's name.
         target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
+        max_steps: the per-thread step limit the exploration ran with (replays need it).
         strategy: the strategy that ran (with its seed, if any).
         max_schedules: the budget it had.
         ok: no findings.
@@ -45,6 +46,7 @@ class ExploreResult:
     max_schedules: int
     raw: Exploration
     target: str | None = None
+    max_steps: int = 10_000
 
     @property
     def ok(self) -> bool:
