@@ -864,8 +864,9 @@ class _Watchdog:
     def __init__(self, rt: Runtime, limit: float) -> None:
         self.rt = rt
         self.limit = limit
-        self.tick = max(limit / 4, 0.01)
-        self.steps = -1
+        # Ten ticks per limit: a blocked call is noticed within 1.1 x the limit.
+        self.tick = max(limit / 10, 0.005)
+        self.steps = len(rt.choices)
         self.since = time.monotonic()
         self.fired: str | None = None
 
@@ -888,7 +889,11 @@ class _Watchdog:
             who = "the scenario factory"
         else:
             who = "check() or teardown()"
-        stack = "".join(traceback.format_stack(frame)) if frame is not None else ""
+        # The user's frames only: the scheduler's own frames say nothing about the cause.
+        frames = [
+            f for f in traceback.extract_stack(frame) if not f.filename.startswith(_INTERLEAVE_DIR)
+        ]
+        stack = "".join(traceback.format_list(frames))
         return (
             f"{who} blocked outside interleave's control: it has not yielded for "
             f"{waited:.1f} s (watchdog={self.limit:g} s). It is most likely waiting in a call "
