@@ -57,9 +57,13 @@ from ._patches import register
 from ._spawn import _JoinWait
 
 __all__ = [
+    "IDENT_BASE",
     "BlockedOutsideScheduler",
+    "exploration_scope",
+    "is_patched",
     "is_project_file",
     "patch_threading",
+    "project_modules",
     "watchdog_limit",
 ]
 
@@ -89,8 +93,8 @@ _REAL_QUEUE_PUT = queue.Queue.put
 _LOCK_TYPE = type(_REAL_LOCK())
 _RLOCK_TYPE = type(_REAL_RLOCK())
 
-#: Simulated idents start here: far above real thread idents' usual range is not guaranteed,
-#: but they only need to be stable and distinct from each other within an execution.
+#: ``get_ident()`` of simulated thread number k is ``IDENT_BASE + k``: stable across executions
+#: and distinct from each other (real idents are addresses, rarely this small or this round).
 IDENT_BASE = 1 << 48
 
 # Keys of per-execution state in ``Runtime.scratch``.
