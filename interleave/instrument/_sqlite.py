@@ -437,7 +437,9 @@ def _mkdtemp() -> str:
         shm = "/dev/shm"
         usable = os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK)
         _TMP_ROOT.append(shm if usable else None)
-    return tempfile.mkdtemp(prefix="interleave-sqlite-", dir=_TMP_ROOT[0])
+    # The process id in the name tells whose copies these are (several test runs may share
+    # /dev/shm).
+    return tempfile.mkdtemp(prefix=f"interleave-sqlite-{os.getpid()}-", dir=_TMP_ROOT[0])
 
 
 def _locate(database: object, uri: bool) -> tuple[str | None, str]:

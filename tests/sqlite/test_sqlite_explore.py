@@ -80,7 +80,8 @@ def immediate_read_then_update(conn: sqlite3.Connection, account: int) -> None:
 def no_files_left_behind() -> Iterator[None]:
     def ours() -> set[str]:
         roots = {tempfile.gettempdir(), "/dev/shm"}
-        return {p for root in roots for p in glob.glob(os.path.join(root, "interleave-sqlite-*"))}
+        pattern = f"interleave-sqlite-{os.getpid()}-*"  # ours, not another process's
+        return {p for root in roots for p in glob.glob(os.path.join(root, pattern))}
 
     before = ours()
     yield
