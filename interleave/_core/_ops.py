@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Final, NamedTuple
 
 __all__ = [
@@ -34,9 +35,11 @@ class Location(NamedTuple):
         return f"{_short(self.filename)}:{self.lineno}"
 
 
+@functools.lru_cache(maxsize=1024)
 def _short(filename: str) -> str:
     # Paths in reports are shown relative to the working directory when they are inside it,
-    # so they stay short and clickable; absolute otherwise.
+    # so they stay short and clickable; absolute otherwise. Cached: detectors render
+    # locations for every finding of every execution.
     import os
 
     try:

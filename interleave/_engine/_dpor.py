@@ -365,16 +365,22 @@ class _DporChooser:
             return runtime.default_choice(enabled)
         stack = self.stack
         if depth < len(stack):
+            # Replaying the current path: same enabled threads as recorded, or the scenario
+            # is not deterministic. (One plain loop: this runs at every replayed step.)
             node = stack[depth]
-            if len(node.enabled) != len(enabled) or any(
-                t.tid != e for t, e in zip(enabled, node.enabled, strict=True)
-            ):
-                raise _nondeterminism(runtime, depth, node.enabled, enabled)
+            recorded = node.enabled
+            if len(recorded) != len(enabled):
+                raise _nondeterminism(runtime, depth, recorded, enabled)
             tid = node.current
-            for thread in enabled:
-                if thread.tid == tid:
-                    return self._count(runtime, enabled, thread)
-            raise AssertionError("unreachable: wakeup thread not enabled")
+            chosen = None
+            for thread, expected in zip(enabled, recorded, strict=True):
+                if thread.tid != expected:
+                    raise _nondeterminism(runtime, depth, recorded, enabled)
+                if expected == tid:
+                    chosen = thread
+            if chosen is None:
+                raise AssertionError("unreachable: wakeup thread not enabled")
+            return self._count(runtime, enabled, chosen)
         sleep: dict[int, Operation] = {}
         if stack:
             parent = stack[-1]
