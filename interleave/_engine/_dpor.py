@@ -372,7 +372,7 @@ class _DporChooser:
             if len(recorded) != len(enabled):
                 raise _nondeterminism(runtime, depth, recorded, enabled)
             tid = node.current
-            chosen = None
+            chosen: SimThread | None = None
             for thread, expected in zip(enabled, recorded, strict=True):
                 if thread.tid != expected:
                     raise _nondeterminism(runtime, depth, recorded, enabled)
@@ -399,7 +399,7 @@ class _DporChooser:
             return runtime.default_choice(enabled)
         ops = {t.tid: t.pending for t in enabled}
         subtree = stack[-1].branch.children if stack and stack[-1].branch is not None else []
-        chosen: SimThread | None = None
+        chosen = None
         branch: _WNode | None = None
         pending: list[_WNode] = []
         for k, candidate in enumerate(subtree):
