@@ -195,10 +195,13 @@ def _hook(cls: type) -> None:
     if cls in _HOOKED:
         return
     hooks = _make_hooks(cls)
-    saved = {name: cls.__dict__.get(name) for name in hooks}
-    for name, fn in hooks.items():
-        setattr(cls, name, fn)
-    _HOOKED[cls] = saved
+    _HOOKED[cls] = {name: cls.__dict__.get(name) for name in hooks}
+    try:
+        for name, fn in hooks.items():
+            setattr(cls, name, fn)
+    except TypeError:
+        _unhook(cls)  # put back what was set before the failure
+        raise
 
 
 def _unhook(cls: type) -> None:
@@ -332,7 +335,10 @@ def trace_attributes(rt: Runtime) -> Iterator[None]:
     try:
         for cls in project_classes():
             if cls not in _HOOKED:
-                _hook(cls)
+                try:
+                    _hook(cls)
+                except TypeError:  # a class that refuses new attributes (an extension type)
+                    continue
                 hooked.append(cls)
         yield
     finally:
