@@ -521,3 +521,28 @@ def test_exploration_scope_keeps_the_patch_and_restores_it_at_the_end() -> None:
         assert type(threading.Lock()) is type(REAL["Lock"]())  # type: ignore[operator]
     _originals_back()
     assert signal_handler_is_default()
+
+
+def test_explorations_in_two_os_threads_at_once() -> None:
+    from programs import bank
+
+    def scenario() -> interleave.Scenario:
+        account = bank.Account(100)
+        return interleave.Scenario(
+            threads=[lambda: bank.withdraw_twice(account, 80)],
+            check=lambda: account.balance >= 0,
+        )
+
+    results: list[interleave.ExploreResult] = []
+    # Real OS threads (started outside any exploration); no watchdog off the main thread.
+    runners = [
+        threading.Thread(target=lambda: results.append(interleave.explore(scenario)))
+        for _ in range(2)
+    ]
+    for t in runners:
+        t.start()
+    for t in runners:
+        t.join()
+    assert [sorted(f.kind for f in r.findings) for r in results] == [["invariant"]] * 2
+    assert results[0].schedules_run == results[1].schedules_run
+    _originals_back()
