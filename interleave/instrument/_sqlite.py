@@ -84,16 +84,6 @@ _TEMP_DDL_CODES: Final = frozenset({3, 5, 7, 11, 13, 15})
 
 _BEGIN_MODE = re.compile(r"^\s*BEGIN\s+(DEFERRED|IMMEDIATE|EXCLUSIVE)\b", re.IGNORECASE)
 
-_CONNECT_PARAMS: Final = (
-    "timeout",
-    "detect_types",
-    "isolation_level",
-    "check_same_thread",
-    "factory",
-    "cached_statements",
-    "uri",
-)
-
 
 # ---------------------------------------------------------------------------- statement analysis
 class _Analysis:
@@ -655,7 +645,7 @@ class Connection(sqlite3.Connection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         database = args[0] if args else kwargs.get("database", "")
-        uri = kwargs.get("uri", args[7] if len(args) > 7 else False)
+        uri = kwargs.get("uri", args[7] if len(args) > 7 else False)  # sqlite3.connect's order
         self._il_database: object = database
         self._il_uri = bool(uri)
         self._il_rt: Runtime | None = None
@@ -1152,11 +1142,22 @@ def _connection_class(factory: type) -> type:
     return cls
 
 
-def connect(database: Any, *args: Any, **kwargs: Any) -> Connection:
+def connect(
+    database: Any,
+    timeout: float = 5.0,
+    detect_types: int = 0,
+    isolation_level: str | None = "",
+    check_same_thread: bool = True,
+    factory: type[sqlite3.Connection] = sqlite3.Connection,
+    cached_statements: int = 128,
+    uri: bool = False,
+    **kwargs: Any,
+) -> Connection:
     """Open a SQLite connection whose statements are yield points inside an exploration.
 
-    Takes the arguments of ``sqlite3.connect`` (``database`` may also be a :class:`Template`:
-    the connection then opens this execution's copy of it). Outside an exploration the result
+    Takes the arguments of ``sqlite3.connect`` (and any it gains later, such as Python 3.12's
+    ``autocommit``); ``database`` may also be a :class:`Template`: the connection then opens
+    this execution's copy of it. Outside an exploration the result
     is a plain ``sqlite3`` connection. Inside one it is opened with no busy timeout: SQLITE_BUSY
     makes the thread wait for the lock's holder (a scheduling decision) instead of sleeping, and
     the connection is closed when the execution ends.
@@ -1176,17 +1177,15 @@ def connect(database: Any, *args: Any, **kwargs: Any) -> Connection:
                     conn.commit()
             return interleave.Scenario(threads=[withdraw, withdraw])
     """
-    if len(args) > len(_CONNECT_PARAMS):
-        raise InvalidArgument(
-            f"connect() takes at most {len(_CONNECT_PARAMS) + 1} positional arguments "
-            f"({len(args) + 1} given)"
-        )
-    params = dict(zip(_CONNECT_PARAMS, args, strict=False))
-    for name, value in kwargs.items():
-        if name in params:
-            raise InvalidArgument(f"connect() got multiple values for argument {name!r}")
-        params[name] = value
-    factory = params.pop("factory", sqlite3.Connection)
+    params: dict[str, Any] = {
+        "timeout": timeout,
+        "detect_types": detect_types,
+        "isolation_level": isolation_level,
+        "check_same_thread": check_same_thread,
+        "cached_statements": cached_statements,
+        "uri": uri,
+        **kwargs,
+    }
     cls = _connection_class(factory)
     if isinstance(database, Template):
         database = database.path()

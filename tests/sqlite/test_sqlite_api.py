@@ -181,8 +181,15 @@ def test_connect_accepts_a_template_and_a_connection_factory() -> None:
 def test_connect_rejects_bad_arguments() -> None:
     with pytest.raises(InvalidArgument, match=r"subclass of sqlite3\.Connection"):
         interleave.sqlite.connect(":memory:", factory=dict)
-    with pytest.raises(InvalidArgument, match="multiple values for argument 'timeout'"):
-        interleave.sqlite.connect(":memory:", 1.0, timeout=2.0)
+    with pytest.raises(TypeError, match="multiple values for argument 'timeout'"):
+        interleave.sqlite.connect(":memory:", 1.0, timeout=2.0)  # type: ignore[misc]
+    with pytest.raises(TypeError):  # sqlite3 itself rejects it
+        interleave.sqlite.connect(":memory:", no_such_option=1)
+    # Positional arguments in sqlite3.connect's order, as unmodified code may pass them.
+    conn = interleave.sqlite.connect(":memory:", 2.0, 0, None)
+    assert conn.isolation_level is None
+    assert conn.execute("PRAGMA busy_timeout").fetchone() == (2000,)
+    conn.close()
 
 
 def test_template_from_sql_callable_and_file(tmp_path: Path) -> None:
