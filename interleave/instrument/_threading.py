@@ -842,17 +842,15 @@ def watchdog_limit(seconds: float | None) -> Iterator[None]:
         _watchdog_seconds.pop()
 
 
-_env_watchdog: tuple[str | None, float | None] = ("", 10.0)
+_env_watchdog: list[float | None] = []
 
 
 def _watchdog_setting() -> float | None:
-    global _env_watchdog
     if _watchdog_seconds:
         return _watchdog_seconds[-1]
-    raw = os.environ.get("INTERLEAVE_WATCHDOG")
-    if raw != _env_watchdog[0]:  # parsed once per value, not once per execution
-        _env_watchdog = (raw, _default_watchdog())
-    return _env_watchdog[1]
+    if not _env_watchdog:  # INTERLEAVE_WATCHDOG is read once, when first needed
+        _env_watchdog.append(_default_watchdog())
+    return _env_watchdog[0]
 
 
 class _Watchdog:
@@ -919,13 +917,13 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
 
 
 def _can_use_watchdog() -> bool:
-    return _HAS_ITIMER and _REAL_CURRENT_THREAD() is _MAIN_THREAD
+    return _HAS_ITIMER and _thread.get_ident() == _MAIN_IDENT
 
 
 _HAS_ITIMER = hasattr(signal, "setitimer")
+_MAIN_IDENT = threading.main_thread().ident
 _SIGALRM = int(getattr(signal, "SIGALRM", 14))
 _ITIMER_REAL = int(getattr(signal, "ITIMER_REAL", 0))
-_MAIN_THREAD = threading.main_thread()
 
 
 class _Alarm:
