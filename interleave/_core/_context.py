@@ -24,7 +24,9 @@ class _State(threading.local):
     building: Runtime | None = None
 
 
-_state = _State()
+#: The per-OS-thread state itself; the shims' hot path reads ``state.active`` directly.
+state = _State()
+_state = state
 
 
 def active() -> Runtime | None:

@@ -84,26 +84,46 @@ class _StopExecution(BaseException):
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_internal_code: dict[CodeType, bool] = {}
+# Both caches are keyed by file name, not by code object: a str caches its hash, while a code
+# object hashes its whole contents on every lookup (slower than the rest of a step).
+_internal_files: dict[str, bool] = {}
+_locations: dict[str, dict[int, Location]] = {}
 
 
-def _is_internal(code: CodeType) -> bool:
-    flag = _internal_code.get(code)
+def _is_internal_file(filename: str) -> bool:
+    flag = _internal_files.get(filename)
     if flag is None:
-        filename = code.co_filename
         flag = filename.startswith(_PACKAGE_DIR) and not filename.startswith(
             _PACKAGE_DIR + "_pytest_plugin"
         )
-        _internal_code[code] = flag
+        _internal_files[filename] = flag
     return flag
+
+
+def _is_internal(code: CodeType) -> bool:
+    return _is_internal_file(code.co_filename)
 
 
 def user_location(frame: FrameType | None) -> Location | None:
     """The first frame outside interleave, as a :class:`Location`."""
+    # On the hot path (every yield point): Location objects are shared per line, built once.
+    internal = _internal_files
     while frame is not None:
         code = frame.f_code
-        if not _is_internal(code):
-            return Location(code.co_filename, frame.f_lineno, code.co_name)
+        filename = code.co_filename
+        flag = internal.get(filename)
+        if flag is None:
+            flag = _is_internal_file(filename)
+        if not flag:
+            lineno = frame.f_lineno
+            by_line = _locations.get(filename)
+            if by_line is None:
+                by_line = _locations[filename] = {}
+            location = by_line.get(lineno)
+            if location is None or location.function != code.co_name:
+                # Two functions on one line (a lambda in a def) take turns in the cache.
+                location = by_line[lineno] = Location(filename, lineno, code.co_name)
+            return location
         frame = frame.f_back
     return None
 
@@ -277,7 +297,7 @@ class Runtime:
         ops = self.ops
         locations = self.locations
         on_step = self._on_step
-        chooser = self.chooser
+        choose = self.chooser.choose
         max_steps = self.max_steps
         for thread in list(threads):
             self._start(thread)
@@ -285,19 +305,22 @@ class Runtime:
             enabled = [
                 t
                 for t in threads
-                if t.state == READY and (t.wait is None or t.wait.timeout or t.wait.is_ready())
+                if t.state == READY
+                and ((wait := t.wait) is None or wait.timeout or wait.is_ready())
             ]
             if not enabled:
                 if any(t.state != DONE for t in threads):
                     self._stuck([t for t in threads if t.state != DONE])
                     return True
                 return False
-            thread = chooser.choose(self, enabled)
+            thread = choose(self, enabled)
             index = len(choices)
             last = self.last
-            if thread is not (last if last is not None and last in enabled else enabled[0]):
-                # Not what the default policy (keep the current thread, else the lowest
-                # runnable one) would pick: the schedule ID must record this choice.
+            if thread is not last and (
+                thread is not enabled[0] or (last is not None and last in enabled)
+            ):
+                # Not what the default policy (keep the last thread if it can run, else the
+                # lowest runnable one) would pick: the schedule ID must record this choice.
                 self._last_preference = index + 1
             op = thread.pending
             assert op is not None
@@ -306,8 +329,8 @@ class Runtime:
             locations.append(thread.location)
             for hook in on_step:
                 hook(self, index, thread, op)
-            thread.steps += 1
-            if thread.steps > max_steps:
+            thread.steps = steps = thread.steps + 1
+            if steps > max_steps:
                 self._findings.append(
                     StepLimit(
                         message=(
@@ -326,7 +349,15 @@ class Runtime:
                 )
                 return False
             self.last = thread
-            self._resume(thread)
+            # Run the thread up to its next yield point. It switches back from there, or sends
+            # _ENDED when its function has returned (a greenlet that died instead, from an
+            # exception that is not an Exception, has already raised it here).
+            self.current = thread
+            glet = thread.glet
+            assert glet is not None
+            if glet.switch() is _ENDED or glet.dead:
+                self._ended(thread)
+            self.current = None
             if len(threads) != thread.tid + 1 and threads[-1].state == NEW:
                 for new in threads:
                     if new.state == NEW:
@@ -350,17 +381,6 @@ class Runtime:
         self.current = thread
         # A fresh greenlet starts _serve(self, thread); an idle one resumes in _serve's loop.
         if glet.switch(self, thread) is _ENDED or glet.dead:
-            self._ended(thread)
-        self.current = None
-
-    def _resume(self, thread: SimThread) -> None:
-        self.current = thread
-        glet = thread.glet
-        assert glet is not None
-        # The thread switches back at its next yield point, or sends _ENDED when its function
-        # has returned (a greenlet that died instead, from an exception that is not an
-        # Exception, has already raised it here).
-        if glet.switch() is _ENDED or glet.dead:
             self._ended(thread)
         self.current = None
 
