@@ -103,7 +103,7 @@ def scenario(workload: Workload) -> Callable[[], interleave.Scenario]:
 
 def explore_interleave(workload: Workload) -> tuple[int, int]:
     """One exhaustive DFS exploration with every detector on; (schedules, steps)."""
-    result = interleave.explore(scenario(workload), max_schedules=10**7)
+    result = interleave.explore(scenario(workload), strategy="dfs", max_schedules=10**7)
     if not (result.exhausted and result.ok):
         raise RuntimeError(f"benchmark {workload.name}: unexpected result\n{result.report()}")
     return result.schedules_run, result.statistics.steps
