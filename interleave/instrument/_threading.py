@@ -100,6 +100,7 @@ IDENT_BASE = 1 << 48
 # Keys of per-execution state in ``Runtime.scratch``.
 _INTERNAL = "threading.internal"  # >0 while interleave builds its own objects
 _THREAD_OBJECTS = "threading.objects"  # tid -> threading.Thread standing for it
+_DAEMONS = "threading.daemons"  # tids of simulated threads started as daemon threads
 _COUNTERS = "threading.counters"  # "Thread" -> next number (for stable default names)
 
 
@@ -350,6 +351,12 @@ def _thread_start(self: threading.Thread) -> None:
 
     run.__name__ = "run"
     child = rt.new_thread(run, (), self.name)
+    if self.daemon:
+        # A process ends when only daemon threads are left; the runtime honours this once
+        # SimThread has a ``daemon`` slot (until then a blocked daemon reads as a deadlock).
+        with contextlib.suppress(AttributeError):
+            child.daemon = True  # type: ignore[attr-defined]
+        rt.scratch.setdefault(_DAEMONS, set()).add(child.tid)
     _bind(self, rt, child)
 
 
@@ -366,7 +373,12 @@ def _thread_join(self: threading.Thread, timeout: float | None = None) -> None:
         return
     rt, target = info.rt, info.thread
     if sim() is not rt:
-        return  # outside its execution the simulated thread has finished or been unwound
+        if target.state != DONE and rt.program is None and _context.building() is rt:
+            raise RuntimeError(
+                f"the scenario factory cannot join {target.name!r}: simulated threads only run "
+                "once the factory has returned. Join it from one of the scenario's threads"
+            )
+        return  # after its execution a simulated thread has finished or been unwound
     if rt.current is target:
         raise RuntimeError("cannot join current thread")
     rt.block(

@@ -546,3 +546,41 @@ def test_explorations_in_two_os_threads_at_once() -> None:
     assert [sorted(f.kind for f in r.findings) for r in results] == [["invariant"]] * 2
     assert results[0].schedules_run == results[1].schedules_run
     _originals_back()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs a daemon flag in the runtime: an execution should end when only daemon "
+    "threads are left (proposed in the threading report)",
+)
+def test_a_daemon_worker_blocked_forever_is_not_a_deadlock() -> None:
+    def scenario() -> interleave.Scenario:
+        q: queue.Queue[int] = queue.Queue()
+        out: list[int] = []
+
+        def worker() -> None:
+            while True:
+                out.append(q.get())
+                q.task_done()
+
+        def main() -> None:
+            threading.Thread(target=worker, daemon=True).start()
+            q.put(1)
+            q.join()
+
+        return interleave.Scenario(threads=[main], check=lambda: out == [1])
+
+    result = interleave.explore(scenario)
+    assert result.ok, result.report()
+
+
+def test_joining_a_thread_in_the_factory_says_why_it_cannot_work() -> None:
+    def scenario() -> interleave.Scenario:
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
+        return interleave.Scenario(threads=[lambda: None])
+
+    with pytest.raises(RuntimeError, match="the scenario factory cannot join 'Thread-1"):
+        interleave.explore(scenario)
+    _originals_back()
