@@ -38,7 +38,7 @@ import shutil
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final, Literal
 
@@ -59,6 +59,7 @@ __all__ = [
     "Template",
     "connect",
     "patch_sqlite",
+    "sqlite_execution",
     "template",
 ]
 
@@ -447,9 +448,18 @@ def _locate(database: object, uri: bool) -> tuple[str | None, str]:
     return os.path.realpath(text), os.path.basename(text) or text
 
 
-def _execution(rt: Runtime) -> _Execution | None:
+def _execution(rt: Runtime) -> _Execution:
+    """The sqlite state of ``rt``'s execution, made on first use.
+
+    Making it attaches the SQL-aware lost-update detector (it needs only ``on_finish``, which
+    the runtime calls on every observer it has at the end, so appending is enough).
+    """
     state = rt.scratch.get(_SCRATCH_KEY)
-    return state if isinstance(state, _Execution) else None
+    if isinstance(state, _Execution):
+        return state
+    ex = rt.scratch[_SCRATCH_KEY] = _Execution(rt)
+    rt.observers = (*rt.observers, ex.detector)
+    return ex
 
 
 def _raw_execute(conn: sqlite3.Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
@@ -755,9 +765,6 @@ class Connection(sqlite3.Connection):
         if state is not None and self._il_rt is rt:
             return state
         ex = _execution(rt)
-        if ex is None:  # a runtime without the patch (a bare Runtime): keep state locally
-            ex = _Execution(rt)
-            rt.scratch[_SCRATCH_KEY] = ex
         db = ex.database(self._il_database, self._il_uri)
         state = _ConnState(self, db)
         db.conns.append(state)
@@ -1106,9 +1113,8 @@ class Connection(sqlite3.Connection):
                 detector.commit(rt, state, step)
             self._il_release(state, commit=committed)
 
-    def _il_detector(self, rt: Runtime) -> SqliteLostUpdates | None:
-        ex = _execution(rt)
-        return ex.detector if ex is not None else None
+    def _il_detector(self, rt: Runtime) -> SqliteLostUpdates:
+        return _execution(rt).detector
 
 
 def _on_temporary_cursor(cursor: Cursor, method: str, *args: Any) -> Any:
@@ -1201,9 +1207,7 @@ def connect(
         # then they are applied after the connection's first statement instead.)
         conn._il_apply_settings()
         conn._il_born = rt
-        ex = _execution(rt)
-        if ex is not None:
-            ex.opened.append(conn)
+        _execution(rt).opened.append(conn)
     return conn
 
 
@@ -1442,11 +1446,11 @@ class Template:
         removed by :meth:`close` or at exit)."""
         image = self.image
         rt = _context.building()
-        ex = _execution(rt) if rt is not None else None
-        if ex is None:
+        if rt is None:
             directory = _mkdtemp()
             self._outside.append(directory)
             return _write(directory, self.name, image)
+        ex = _execution(rt)
         path = ex.copies.get(id(self))
         if path is None:
             directory = os.path.join(ex.tmpdir(), str(len(ex.copies)))
@@ -1540,27 +1544,53 @@ def template(
 _installed = 0
 
 
-@contextlib.contextmanager
-def patch_sqlite(rt: Runtime) -> Iterator[None]:
-    """Per-execution patch: ``sqlite3.connect`` makes scheduled connections, the SQL-aware
-    lost-update detector watches the execution, and everything is cleaned up afterwards."""
-    global _installed
-    ex = _Execution(rt)
-    rt.scratch[_SCRATCH_KEY] = ex
-    # The detector is attached per execution (see the report: a Runtime hook would be nicer).
-    rt.observers = (*rt.observers, ex.detector)
-    _installed += 1
-    if _installed == 1:
-        sqlite3.connect = _patched_connect  # type: ignore[assignment]
-        sqlite3.dbapi2.connect = _patched_connect  # type: ignore[assignment]
-    try:
-        yield
-    finally:
+class sqlite_execution:
+    """Per-execution cleanup of scheduled connections: at the end of the execution, close the
+    connections it opened and remove its database copies.
+
+    The state itself (:class:`_Execution`: database registry, SQL-aware lost-update detector) is
+    made on first use, so a scenario without SQLite pays only this object.
+    """
+
+    __slots__ = ("rt",)
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        ex = self.rt.scratch.get(_SCRATCH_KEY)
+        if isinstance(ex, _Execution):
+            ex.close()
+
+
+class patch_sqlite:
+    """Per-execution patch: ``sqlite3.connect`` makes scheduled connections (for the code of
+    the execution only; other OS threads get the real thing)."""
+
+    __slots__ = ()
+
+    def __init__(self, rt: Runtime) -> None:
+        pass
+
+    def __enter__(self) -> None:
+        global _installed
+        _installed += 1
+        if _installed == 1:
+            sqlite3.connect = _patched_connect  # type: ignore[assignment]
+            sqlite3.dbapi2.connect = _patched_connect  # type: ignore[assignment]
+
+    def __exit__(self, *exc: object) -> None:
+        global _installed
         _installed -= 1
         if _installed == 0:
             sqlite3.connect = _original_connect
             sqlite3.dbapi2.connect = _original_connect
-        ex.close()
 
 
-register("sqlite", patch_sqlite)
+# The cleanup is always on; the patch of sqlite3.connect follows explore(patch_sqlite=...) once
+# explore() has that option (on by default).
+register("sqlite", sqlite_execution)
+register("sqlite3.connect", patch_sqlite, option="patch_sqlite", default=True)

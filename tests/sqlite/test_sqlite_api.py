@@ -341,3 +341,12 @@ def test_public_objects_report_the_public_module() -> None:
     for name in interleave.sqlite.__all__:
         assert getattr(interleave.sqlite, name).__module__ == "interleave.sqlite"
     assert interleave.sqlite.Connection.__doc__ and "Example::" in interleave.sqlite.connect.__doc__
+
+
+def test_the_sqlite3_connect_patch_has_an_option_and_the_cleanup_is_always_on() -> None:
+    from interleave.instrument._patches import enabled_patches
+    from interleave.instrument._sqlite import patch_sqlite, sqlite_execution
+
+    assert {patch_sqlite, sqlite_execution} <= set(enabled_patches({}))
+    off = enabled_patches({"patch_sqlite": False})
+    assert sqlite_execution in off and patch_sqlite not in off
