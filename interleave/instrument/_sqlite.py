@@ -449,17 +449,31 @@ def _locate(database: object, uri: bool) -> tuple[str | None, str]:
 
 
 def _execution(rt: Runtime) -> _Execution:
-    """The sqlite state of ``rt``'s execution, made on first use.
-
-    Making it attaches the SQL-aware lost-update detector (it needs only ``on_finish``, which
-    the runtime calls on every observer it has at the end, so appending is enough).
-    """
+    """The sqlite state of ``rt``'s execution, made on first use (it attaches the SQL-aware
+    lost-update detector to the execution)."""
     state = rt.scratch.get(_SCRATCH_KEY)
     if isinstance(state, _Execution):
         return state
     ex = rt.scratch[_SCRATCH_KEY] = _Execution(rt)
-    rt.observers = (*rt.observers, ex.detector)
+    _attach_observer(rt, ex.detector)
     return ex
+
+
+def _attach_observer(rt: Runtime, observer: Observer) -> None:
+    """Add ``observer`` (it overrides only ``on_finish``) to a running execution.
+
+    The core has no hook for this yet (a ``Runtime.add_observer`` is proposed): until it does,
+    append to ``observers`` and to the runtime's precomputed ``on_finish`` list, when it keeps
+    one.
+    """
+    add = getattr(rt, "add_observer", None)
+    if callable(add):
+        add(observer)
+        return
+    rt.observers = (*rt.observers, observer)
+    hooks = getattr(rt, "_on_finish", None)
+    if isinstance(hooks, list):
+        hooks.append(observer.on_finish)
 
 
 def _raw_execute(conn: sqlite3.Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
