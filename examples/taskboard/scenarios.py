@@ -535,3 +535,8 @@ def case(name: str) -> Case:
         if c.name == name:
             return c
     raise KeyError(f"no scenario {name!r}; the scenarios are: {', '.join(c.name for c in CASES)}")
+
+
+#: What ``interleave demo`` and ``interleave report examples.taskboard.scenarios`` explore:
+#: every scenario, buggy then fixed.
+DEMO: Final = [factory for c in CASES for factory in (c.buggy, c.fixed)]
