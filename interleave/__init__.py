@@ -36,6 +36,7 @@ from ._engine._explorer import Statistics as Statistics
 from ._results import ExploreResult as ExploreResult
 from ._results import RunResult as RunResult
 from ._version import __version__ as __version__
+from .errors import BlockedOutsideScheduler as BlockedOutsideScheduler
 from .errors import FindingsError as FindingsError
 from .errors import InterleaveError as InterleaveError
 from .errors import InvalidArgument as InvalidArgument
@@ -55,8 +56,11 @@ from .instrument import Shared as Shared
 from .instrument import ThreadHandle as ThreadHandle
 from .instrument import point as point
 from .instrument import spawn as spawn
+from .instrument import unwatch as unwatch
+from .instrument import watch as watch
 
 __all__ = [
+    "BlockedOutsideScheduler",
     "BoundedSemaphore",
     "Cache",
     "Condition",
@@ -92,6 +96,8 @@ __all__ = [
     "point",
     "replay",
     "spawn",
+    "unwatch",
+    "watch",
 ]
 
 

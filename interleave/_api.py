@@ -5,6 +5,7 @@ Arguments are validated here, up front, before any execution runs.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from ._results import ExploreResult, RunResult
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError
+from .instrument import _threading
 from .instrument._patches import enabled_patches
 
 __all__ = ["STRATEGIES", "Scenario", "explore", "replay"]
@@ -244,6 +246,20 @@ def _validate_search(strategy: object, preemption_bound: object, depth: object) 
         raise InvalidArgument(f"depth={depth!r} must be an int of at least 1")
 
 
+def _watchdog_scope(watchdog: object) -> contextlib.AbstractContextManager[object]:
+    """The watchdog setting for a run: ambient (None), off (0) or a limit in seconds."""
+    if watchdog is None:
+        return contextlib.nullcontext()
+    if watchdog == 0 and not isinstance(watchdog, bool):
+        return _threading.watchdog_limit(None)
+    if isinstance(watchdog, bool) or not isinstance(watchdog, int | float) or not watchdog > 0:
+        raise InvalidArgument(
+            f"watchdog={watchdog!r} must be a number of seconds (0 turns the watchdog off) "
+            "or None for the default"
+        )
+    return _threading.watchdog_limit(float(watchdog))
+
+
 def _make_strategy(
     strategy: str, seed: int | None, preemption_bound: int | str | None, depth: int
 ) -> Strategy:
@@ -272,6 +288,7 @@ def explore(
     stop_on_first: bool = False,
     patch_threading: bool = True,
     trace_attributes: bool = False,
+    watchdog: float | None = None,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> ExploreResult:
     """Run ``scenario`` under many interleavings and report what went wrong.
@@ -298,6 +315,10 @@ def explore(
         patch_threading: run unmodified ``threading``/``queue``/``time.sleep`` code under the
             scheduler (see the threading guide).
         trace_attributes: make reads and writes of watched objects' attributes yield points.
+        watchdog: seconds a thread may run without reaching a yield point before the
+            execution is ended with ``BlockedOutsideScheduler`` (a blocking call interleave
+            cannot see); ``0`` turns it off; ``None`` (default) keeps the ambient setting
+            (``INTERLEAVE_WATCHDOG``, else 10 s).
         progress: called about twice a second with (schedules run, findings, seconds).
 
     Returns:
@@ -323,21 +344,27 @@ def explore(
         trace_attributes=trace_attributes,
         minimise=minimise,
     )
+    watchdog_scope = _watchdog_scope(watchdog)
     chosen = _make_strategy(strategy, seed, preemption_bound, depth)
-    raw = explore_program(
-        _builder(scenario),
-        chosen,
-        max_schedules=max_schedules,
-        max_steps=max_steps,
-        timeout=timeout,
-        stop_on_first=stop_on_first,
-        detectors=_detectors,
-        progress=progress,
-        contexts=enabled_patches(
-            {"patch_threading": patch_threading, "trace_attributes": trace_attributes}
-        ),
-        minimise_budget=min(max_schedules, 2_000) if minimise else 0,
-    )
+    with contextlib.ExitStack() as scope:
+        scope.enter_context(watchdog_scope)
+        if patch_threading:
+            # Keep the threading swap installed across executions (restored at the end).
+            scope.enter_context(_threading.exploration_scope())
+        raw = explore_program(
+            _builder(scenario),
+            chosen,
+            max_schedules=max_schedules,
+            max_steps=max_steps,
+            timeout=timeout,
+            stop_on_first=stop_on_first,
+            detectors=_detectors,
+            progress=progress,
+            contexts=enabled_patches(
+                {"patch_threading": patch_threading, "trace_attributes": trace_attributes}
+            ),
+            minimise_budget=min(max_schedules, 2_000) if minimise else 0,
+        )
     return ExploreResult(
         scenario=raw.scenario_name or _factory_name(scenario),
         strategy=chosen.describe(),
@@ -355,6 +382,7 @@ def replay(
     max_steps: int = 10_000,
     patch_threading: bool = True,
     trace_attributes: bool = False,
+    watchdog: float | None = None,
 ) -> RunResult:
     """Run ``scenario`` once, exactly as recorded in ``schedule_id``.
 
@@ -381,7 +409,8 @@ def replay(
             {"patch_threading": patch_threading, "trace_attributes": trace_attributes}
         ),
     )
-    outcome = runtime.run()
+    with _watchdog_scope(watchdog):
+        outcome = runtime.run()
     chooser.check_complete(runtime)
     return RunResult(
         scenario=runtime.program.name if runtime.program is not None else _factory_name(scenario),

@@ -7,6 +7,7 @@ All of them derive from :class:`InterleaveError` (warnings from :class:`Interlea
 from __future__ import annotations
 
 __all__ = [
+    "BlockedOutsideScheduler",
     "FindingsError",
     "InterleaveError",
     "InterleaveWarning",
@@ -50,6 +51,15 @@ class ScheduleDivergence(InterleaveError):
 
 class NondeterministicScenario(ScheduleDivergence):
     """The same schedule prefix produced different behaviour in two executions of a scenario."""
+
+
+class BlockedOutsideScheduler(InterleaveError):
+    """A thread blocked in a call interleave cannot see, and the watchdog ended the execution.
+
+    Typical causes: a lock created before the exploration and captured where interleave could
+    not swap it (a closure, an instance attribute), a lock shared with another OS thread, a
+    real socket or pipe read, or a C extension that waits.
+    """
 
 
 class FindingsError(InterleaveError, AssertionError):

@@ -18,6 +18,8 @@ from ._shared import Shared as Shared
 from ._shared import point as point
 from ._spawn import ThreadHandle as ThreadHandle
 from ._spawn import spawn as spawn
+from ._watch import unwatch as unwatch
+from ._watch import watch as watch
 
 __all__ = [
     "BoundedSemaphore",
@@ -32,4 +34,6 @@ __all__ = [
     "ThreadHandle",
     "point",
     "spawn",
+    "unwatch",
+    "watch",
 ]

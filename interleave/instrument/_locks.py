@@ -571,8 +571,10 @@ class Event:
     def __init__(self, *, name: str | None = None) -> None:
         self.name = auto_name("event", name)
         self._resource = ("event", self.name)
-        self._set_op = Operation("write", self._resource, "set")
-        self._clear_op = Operation("write", self._resource, "clear")
+        # set/clear do not depend on a read of the flag: "update" (like an atomic write), so
+        # a thread that checked is_set() and later sets it is not reported as a lost update.
+        self._set_op = Operation("update", self._resource, "set")
+        self._clear_op = Operation("update", self._resource, "clear")
         self._read_op = Operation("read", self._resource, "is_set")
         self._wait_op = Operation("wait", self._resource, "wait")
         self._flag = False

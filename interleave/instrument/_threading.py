@@ -50,7 +50,7 @@ from .._core import _context
 from .._core._ops import Operation
 from .._core._runtime import Runtime
 from .._core._threads import DONE, SimThread
-from ..errors import InterleaveError, InvalidArgument
+from ..errors import BlockedOutsideScheduler, InvalidArgument
 from . import _locks
 from ._base import sim
 from ._patches import register
@@ -794,15 +794,6 @@ def _swap_project_globals(rt: Runtime) -> list[tuple[object, str, object]]:
 
 
 # ---------------------------------------------------------------------------------- watchdog
-class BlockedOutsideScheduler(InterleaveError):
-    """A thread blocked in a call interleave cannot see, and the watchdog ended the execution.
-
-    Typical causes: a lock created before the exploration and captured where interleave could
-    not swap it (a closure, an instance attribute), a lock shared with another OS thread, a
-    real socket or pipe read, or a C extension that waits.
-    """
-
-
 class _WatchdogFired(BaseException):
     """Thrown into the blocked code by the watchdog (a BaseException: not swallowed)."""
 

@@ -276,7 +276,14 @@ def watch(target: T) -> T:
 
 
 def unwatch(target: object) -> None:
-    """Undo :func:`watch` on a class or an instance."""
+    """Undo :func:`watch` on a class or an instance.
+
+    Example::
+
+        interleave.watch(Account)
+        ...
+        interleave.unwatch(Account)    # attribute accesses are plain again
+    """
     if isinstance(target, type):
         _PERMANENT.discard(target)
         _unhook(target)

@@ -108,10 +108,10 @@ def test_every_value_and_lock_operation_is_one_step() -> None:
         ("acquire", "try-acquire"),
         ("read", "locked"),
         ("release", "release"),
-        ("write", "set"),
+        ("update", "set"),
         ("read", "is_set"),
         ("wait", "wait"),
-        ("write", "clear"),
+        ("update", "clear"),
     ]
 
 

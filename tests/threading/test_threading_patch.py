@@ -426,6 +426,26 @@ def test_watchdog_ends_a_blocked_execution_with_a_clear_error() -> None:
     assert signal_handler_is_default()
 
 
+def test_explore_watchdog_keyword_sets_the_limit() -> None:
+    from programs import module_locks
+
+    def scenario() -> interleave.Scenario:
+        work = module_locks.HIDDEN_LOCK_WORKER
+        return interleave.Scenario(threads={"first": work, "second": work})  # type: ignore[dict-item]
+
+    with pytest.raises(interleave.BlockedOutsideScheduler) as info:
+        interleave.explore(scenario, strategy="dfs", watchdog=0.3)
+    assert "watchdog=0.3 s" in str(info.value)
+    _originals_back()
+    assert signal_handler_is_default()
+
+
+@pytest.mark.parametrize("bad", [-1, "x", True])
+def test_explore_watchdog_keyword_is_validated(bad: object) -> None:
+    with pytest.raises(interleave.InvalidArgument, match="0 turns the watchdog off"):
+        interleave.explore(lambda: [lambda: None], watchdog=bad)  # type: ignore[arg-type]
+
+
 def signal_handler_is_default() -> bool:
     import signal
 
