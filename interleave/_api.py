@@ -287,6 +287,7 @@ def explore(
     timeout: float | None = None,
     stop_on_first: bool = False,
     patch_threading: bool = True,
+    patch_sqlite: bool = True,
     trace_attributes: bool = False,
     watchdog: float | None = None,
     progress: Callable[[int, int, float], None] | None = None,
@@ -314,6 +315,9 @@ def explore(
         stop_on_first: stop at the first execution with a finding.
         patch_threading: run unmodified ``threading``/``queue``/``time.sleep`` code under the
             scheduler (see the threading guide).
+        patch_sqlite: inside each execution, ``sqlite3.connect`` returns scheduled
+            connections (every statement a yield point), so unmodified database code is
+            explored (see the SQLite guide).
         trace_attributes: make reads and writes of watched objects' attributes yield points.
         watchdog: seconds a thread may run without reaching a yield point before the
             execution is ended with ``BlockedOutsideScheduler`` (a blocking call interleave
@@ -341,6 +345,7 @@ def explore(
         timeout=timeout,
         stop_on_first=stop_on_first,
         patch_threading=patch_threading,
+        patch_sqlite=patch_sqlite,
         trace_attributes=trace_attributes,
         minimise=minimise,
     )
@@ -361,7 +366,11 @@ def explore(
             detectors=_detectors,
             progress=progress,
             contexts=enabled_patches(
-                {"patch_threading": patch_threading, "trace_attributes": trace_attributes}
+                {
+                    "patch_threading": patch_threading,
+                    "patch_sqlite": patch_sqlite,
+                    "trace_attributes": trace_attributes,
+                }
             ),
             minimise_budget=min(max_schedules, 2_000) if minimise else 0,
         )
@@ -381,6 +390,7 @@ def replay(
     *,
     max_steps: int = 10_000,
     patch_threading: bool = True,
+    patch_sqlite: bool = True,
     trace_attributes: bool = False,
     watchdog: float | None = None,
 ) -> RunResult:
@@ -406,7 +416,11 @@ def replay(
         observers=_detectors(),
         max_steps=max_steps,
         contexts=enabled_patches(
-            {"patch_threading": patch_threading, "trace_attributes": trace_attributes}
+            {
+                "patch_threading": patch_threading,
+                "patch_sqlite": patch_sqlite,
+                "trace_attributes": trace_attributes,
+            }
         ),
     )
     with _watchdog_scope(watchdog):

@@ -54,7 +54,8 @@ class Operation:
 
     Attributes:
         kind: ``read``, ``write``, ``update`` (atomic read-modify-write), ``acquire``,
-            ``release``, ``wait``, ``wake``, ``notify``, ``spawn``, ``join`` or ``yield``.
+            ``release``, ``wait``, ``wake``, ``notify``, ``spawn``, ``join``, ``yield`` or
+            ``error`` (an operation that failed at once, such as SQLite's immediate BUSY).
         resource: the tuple key of what it touches, for example ``("shared", "hits")``.
         label: an optional human label shown in reports (``"get"``, ``"set"``, a SQL text).
 
