@@ -59,8 +59,10 @@ def test_bench_core_counts_are_exact() -> None:
     assert counts == {
         ("2 x 5", "bare greenlet dfs"): (252, 2_520),
         ("2 x 5", "interleave dfs"): (252, 2_520),
+        ("2 x 5", "interleave dfs, patch_threading=False"): (252, 2_520),
         ("3 x 3", "bare greenlet dfs"): (1_680, 15_120),
         ("3 x 3", "interleave dfs"): (1_680, 15_120),
+        ("3 x 3", "interleave dfs, patch_threading=False"): (1_680, 15_120),
         ("2 x 2 locked", "interleave dfs"): (6, 96),
     }
     text = bench.render(switch, rows, quick=True)
