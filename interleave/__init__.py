@@ -35,6 +35,7 @@ from ._core._trace import Trace as Trace
 from ._engine._explorer import Statistics as Statistics
 from ._results import ExploreResult as ExploreResult
 from ._results import RunResult as RunResult
+from ._summary import summary_report as summary_report
 from ._version import __version__ as __version__
 from .errors import BlockedOutsideScheduler as BlockedOutsideScheduler
 from .errors import FindingsError as FindingsError
@@ -96,6 +97,7 @@ __all__ = [
     "point",
     "replay",
     "spawn",
+    "summary_report",
     "unwatch",
     "watch",
 ]

@@ -1,4 +1,4 @@
-"""The ``interleave`` command line: ``explore``, ``replay`` and ``demo``.
+"""The ``interleave`` command line: ``explore``, ``replay``, ``report`` and ``demo``.
 
 A thin adapter over the public API (layer 7): it parses options, loads the scenario factory
 named by a TARGET (``FILE.py:factory`` or ``module:factory``), calls :func:`interleave.explore`
@@ -265,7 +265,6 @@ def _defaults() -> dict[str, object]:
 
 
 def _add_explore(sub: Any) -> None:
-    defaults = _defaults()
     parser = sub.add_parser(
         "explore",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -284,6 +283,13 @@ def _add_explore(sub: Any) -> None:
         ),
     )
     parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
+    _add_search_options(parser)
+    parser.set_defaults(run=_run_explore)
+
+
+def _add_search_options(parser: argparse.ArgumentParser) -> None:
+    """The options of explore() that ``explore`` and ``report`` share."""
+    defaults = _defaults()
     parser.add_argument(
         "--max-schedules",
         type=int,
@@ -313,7 +319,6 @@ def _add_explore(sub: Any) -> None:
     parser.add_argument(
         "--stop-on-first", action="store_true", help="stop at the first execution with a finding"
     )
-    parser.set_defaults(run=_run_explore)
 
 
 #: explore() keyword -> command-line flag, to point error messages at the flag.
@@ -407,6 +412,79 @@ def _run_replay(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot replay {args.schedule_id}: {exc}") from None
     _emit(run.report())
     return EXIT_OK if run.ok else EXIT_FINDINGS
+
+
+# --------------------------------------------------------------------------------------------
+# report
+
+
+def _add_report(sub: Any) -> None:
+    parser = sub.add_parser(
+        "report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="explore several scenarios and print one summary table",
+        description=_text(
+            "Explore each TARGET and print one table across them: scenario, threads, "
+            "executions, exhausted, findings by kind, time and the replay ID of the first "
+            "finding. A TARGET without ':factory' (a module or a .py file) stands for every "
+            "factory in its DEMO list."
+        ),
+        epilog=(
+            "examples:\n"
+            "  interleave report examples.taskboard.scenarios\n"
+            "  interleave report examples/bank_transfer.py:unlocked "
+            "examples/bank_transfer.py:locked\n"
+            "  interleave report examples.taskboard.scenarios --format markdown "
+            '>> "$GITHUB_STEP_SUMMARY"\n\n'
+            "exit status: 0 no findings, 1 findings, 2 usage error"
+        ),
+    )
+    parser.add_argument(
+        "targets",
+        nargs="+",
+        metavar="TARGET",
+        help=_TARGET_HELP + "; or a module or FILE.py alone: every factory of its DEMO list",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="text (an aligned table, the default) or markdown (for pull requests and CI)",
+    )
+    _add_search_options(parser)
+    parser.set_defaults(run=_run_report)
+
+
+def _report_factories(target: str) -> list[tuple[str, Callable[[], object]]]:
+    """(replay target, factory) for one TARGET of ``report``."""
+    if ":" in target:
+        return [(target, load_target(target))]
+    module = load_file(Path(target)) if _is_file_target(target) else _import_module(target)
+    demo = getattr(module, "DEMO", None)
+    if not isinstance(demo, list | tuple) or not demo or not all(callable(f) for f in demo):
+        known = ", ".join(_factories(module)) or "none"
+        raise UsageError(
+            f"{target!r} names no factory and has no DEMO list of factories; write "
+            f"{target}:factory (its functions are: {known}) or add DEMO = [factory, ...] to it"
+        )
+    return [(f"{target}:{getattr(f, '__name__', 'scenario')}", f) for f in demo]
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from ._summary import summary_report
+
+    factories = [pair for target in args.targets for pair in _report_factories(target)]
+    options = _explore_options(args)
+    results = []
+    for target, factory in factories:
+        with _progress() as line:
+            try:
+                result = _api.explore(factory, progress=line, **options)
+            except InvalidArgument as exc:
+                raise _option_error(exc) from None
+        results.append(dataclasses.replace(result, target=target))
+    _emit(summary_report(results, format=args.format))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,6 +587,32 @@ def _demo_entries(folder: Path) -> list[tuple[Path, list[Callable[[], object]]]]
     return entries
 
 
+def _taskboard_demo(folder: Path) -> Any:
+    """``taskboard/demo.py`` of the examples folder, imported under a dotted name that its
+    replay lines can use (``examples.taskboard.scenarios:...`` from the repository root,
+    ``interleave._examples.taskboard...`` for the installed copy); None when there is none."""
+    if not (folder / "taskboard" / "demo.py").is_file():
+        return None
+    resolved = folder.resolve()
+    names = []
+    with contextlib.suppress(ValueError):
+        parts = resolved.relative_to(Path.cwd().resolve()).parts
+        if parts and all(part.isidentifier() for part in parts):
+            names.append(".".join(parts) + ".taskboard.demo")
+    with contextlib.suppress(ValueError):
+        if not resolved.relative_to(Path(__file__).resolve().parent / "_examples").parts:
+            names.append("interleave._examples.taskboard.demo")
+    cwd = os.getcwd()
+    if names and cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    for name in names:
+        with contextlib.suppress(ImportError):
+            return importlib.import_module(name)
+    if str(resolved) not in sys.path:
+        sys.path.insert(0, str(resolved))
+    return importlib.import_module("taskboard.demo")
+
+
 def _first_line(factory: object) -> str:
     doc = inspect.getdoc(factory) or ""
     return doc.strip().splitlines()[0] if doc.strip() else ""
@@ -553,6 +657,12 @@ def _run_demo(args: argparse.Namespace) -> int:
                         + f"\n\n{result.report()}"
                     )
                     found.append(name)
+        taskboard = _taskboard_demo(folder)
+        if taskboard is not None:
+            results = taskboard.run_demo()
+            _emit("\n" + taskboard.render_demo(results))
+            for result in results:
+                (found if result.findings else clean).append(f"taskboard.{result.scenario}")
     _emit(
         "\n"
         + _wrap(
@@ -569,7 +679,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 # main
 
 #: One function per subcommand; each adds its parser and sets ``run``.
-_COMMANDS: tuple[Callable[[Any], None], ...] = (_add_explore, _add_replay, _add_demo)
+_COMMANDS: tuple[Callable[[Any], None], ...] = (
+    _add_explore,
+    _add_replay,
+    _add_report,
+    _add_demo,
+)
 
 
 def build_parser() -> _Parser:

@@ -167,6 +167,7 @@ class Runtime:
         self._findings: list[Finding] = []
         self._blocked: set[int] = set()
         self._on_step = [o.on_step for o in self.observers if _overrides(o, "on_step")]
+        self._on_finish = [o.on_finish for o in self.observers if _overrides(o, "on_finish")]
         self._hub: greenlet.greenlet | None = None
         #: Free for primitives and patches to keep per-execution state (keyed by owner).
         self.scratch: dict[object, Any] = {}
@@ -214,7 +215,8 @@ class Runtime:
         thread.pending = op
         thread.wait = None
         if self.capture_locations:
-            thread.location = user_location(sys._getframe(1))
+            # Only interleave's shims call access()/block(): the walk starts at their caller.
+            thread.location = user_location(sys._getframe(2))
         self._hub.switch()  # type: ignore[union-attr]
 
     def block(self, op: Operation, wait: Wait) -> bool:
@@ -232,7 +234,8 @@ class Runtime:
         thread.pending = op
         thread.wait = wait
         if self.capture_locations:
-            thread.location = user_location(sys._getframe(1))
+            # Only interleave's shims call access()/block(): the walk starts at their caller.
+            thread.location = user_location(sys._getframe(2))
         self._hub.switch()  # type: ignore[union-attr]
         ready = wait.is_ready()
         thread.wait = None
@@ -256,7 +259,8 @@ class Runtime:
             return self._run()
 
     def _run(self) -> RunOutcome:
-        _context.set_building(self)
+        state = _context.state  # set_building() and set_active(), inlined
+        state.building = self
         try:
             self.program = program = self._build()
             for spec in program.threads:
@@ -267,14 +271,14 @@ class Runtime:
                 )
             self._hub = greenlet.getcurrent()
             stuck = False
-            _context.set_active(self)
+            state.active = self
             try:
                 stuck = self._loop()
             finally:
                 try:
                     self._unwind()
                 finally:
-                    _context.set_active(None)
+                    state.active = None
                     self.current = None
                     self._release()
             self._finish(stuck)
@@ -289,7 +293,7 @@ class Runtime:
                 )
             return RunOutcome(trace=trace, findings=findings, stuck=stuck)
         finally:
-            _context.set_building(None)
+            state.building = None
 
     def _loop(self) -> bool:
         threads = self.threads
@@ -455,9 +459,8 @@ class Runtime:
                 thread.state = DONE if glet is None or thread.ended else thread.state
 
     def _finish(self, stuck: bool) -> None:
-        for observer in self.observers:
-            if _overrides(observer, "on_finish"):
-                self._findings.extend(observer.on_finish(self))
+        for on_finish in self._on_finish:
+            self._findings.extend(on_finish(self))
         program = self.program
         assert program is not None
         completed = not stuck and not any(f.kind == "step-limit" for f in self._findings)
@@ -492,23 +495,27 @@ class Runtime:
             )
 
     def _trace(self, stuck: bool) -> Trace:
-        outcomes = []
-        for t in self.threads:
-            if t.error is not None:
-                outcomes.append("crashed")
-            elif t.tid in self._blocked:
-                outcomes.append("blocked")
-            elif t.ended and not stuck and t.steps <= self.max_steps:
-                outcomes.append("finished")
-            else:
-                outcomes.append("unfinished")
+        blocked = self._blocked
+        max_steps = self.max_steps
+        outcomes = tuple(
+            [
+                "crashed"
+                if t.error is not None
+                else "blocked"
+                if t.tid in blocked
+                else "finished"
+                if t.ended and not stuck and t.steps <= max_steps
+                else "unfinished"
+                for t in self.threads
+            ]
+        )
         choices = tuple(self.choices)
         return Trace(
-            thread_names=tuple(t.name for t in self.threads),
+            thread_names=tuple([t.name for t in self.threads]),
             choices=choices,
             ops=tuple(self.ops),
             locations=tuple(self.locations),
-            outcomes=tuple(outcomes),
+            outcomes=outcomes,
             schedule=Schedule(choices=choices[: self._last_preference], steps=len(choices)),
         )
 

@@ -26,6 +26,7 @@ class Statistics:
         max_depth: the most steps in one execution.
         pruned: executions that turned out redundant (sleep-set blocked under DPOR: they
             were equivalent to an explored one); 0 for plain DFS.
+        threads: the most threads in one execution.
         phases: seconds per phase, e.g. ``{"explore": 1.2}``.
     """
 
@@ -33,6 +34,7 @@ class Statistics:
     steps: int = 0
     max_depth: int = 0
     pruned: int = 0
+    threads: int = 0
     phases: dict[str, float] = field(default_factory=dict)
 
 
@@ -77,7 +79,7 @@ def explore_program(
     found: dict[tuple[object, ...], int] = {}
     findings: list[Finding] = []
     counts: list[int] = []
-    runs = steps = max_depth = executions = pruned = 0
+    runs = steps = max_depth = executions = pruned = max_threads = 0
     name: str | None = None
     stopped = "exhausted"
     exhausted = False
@@ -106,6 +108,7 @@ def explore_program(
         else:
             runs += 1
         depth = len(outcome.trace)
+        max_threads = max(max_threads, len(outcome.trace.thread_names))
         steps += depth
         max_depth = max(max_depth, depth)
         for finding in outcome.findings:
@@ -163,6 +166,7 @@ def explore_program(
             steps=steps,
             max_depth=max_depth,
             pruned=pruned,
+            threads=max_threads,
             phases=phases,
         ),
         scenario_name=name,

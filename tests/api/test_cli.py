@@ -154,7 +154,7 @@ def test_no_command_is_a_one_line_usage_error(capsys: pytest.CaptureFixture[str]
     assert status == 2
     assert out == ""
     line = one_line_error(err)
-    assert "explore, replay, demo" in line
+    assert "explore, replay, report, demo" in line
 
 
 def test_unknown_command_and_bad_int_are_one_line_errors(
