@@ -523,3 +523,42 @@ def test_script_entry_point_is_main() -> None:
     assert 'interleave = "interleave._cli:main"' in text
     main_module = (ROOT / "interleave" / "__main__.py").read_text(encoding="utf-8")
     assert "from ._cli import main" in textwrap.dedent(main_module)
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def test_report_prints_one_table_across_the_taskboard_scenarios(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    status, out, err = run(capsys, "report", "examples.taskboard.scenarios")
+    assert status == 1, err
+    rows = [
+        line for line in out.splitlines() if line.endswith(("_buggy", "_fixed")) or "_b" in line
+    ]
+    assert sum("_buggy " in line for line in out.splitlines()) == 11
+    assert sum("_fixed " in line for line in out.splitlines()) == 11
+    assert rows
+    assert "11 with findings, 11 exhaustively clean" in out
+
+
+def test_report_of_a_clean_target_exits_0_and_has_markdown(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    status, out, _ = run(
+        capsys, "report", "examples/bank_transfer.py:locked", "--format", "markdown"
+    )
+    assert status == 0
+    assert out.lstrip().startswith("|")
+    assert "locked" in out and "| yes" in out
+
+
+def test_report_of_a_module_without_demo_list_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    status, out, err = run(capsys, "report", "examples.taskboard")
+    assert status == 2 and out == ""
+    assert "no DEMO list" in one_line_error(err)
