@@ -21,7 +21,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, ExitStack, suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
 from typing import Any, Protocol
@@ -252,14 +252,18 @@ class Runtime:
     # ------------------------------------------------------------------ the loop
     def run(self) -> RunOutcome:
         """Build the program, run it to the end under the chooser, and return the outcome."""
-        if not self._contexts:
+        # Per-execution patches (sqlite3.connect, threading …) wrap the whole execution,
+        # factory and teardown included, and are undone even when the scenario raises.
+        return self._run_within(0)
+
+    def _run_within(self, index: int) -> RunOutcome:
+        # Nested ``with`` statements, one per context: the semantics of an ExitStack without
+        # its bookkeeping (it is entered on every execution).
+        contexts = self._contexts
+        if index == len(contexts):
             return self._run()
-        with ExitStack() as stack:
-            # Per-execution patches (sqlite3.connect, threading …) wrap the whole execution,
-            # factory and teardown included, and are undone even when the scenario raises.
-            for make in self._contexts:
-                stack.enter_context(make(self))
-            return self._run()
+        with contexts[index](self):
+            return self._run_within(index + 1)
 
     def _run(self) -> RunOutcome:
         state = _context.state  # set_building() and set_active(), inlined
