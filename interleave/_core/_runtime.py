@@ -175,6 +175,20 @@ class Runtime:
         #: Free for primitives and patches to keep per-execution state (keyed by owner).
         self.scratch: dict[object, Any] = {}
 
+    def add_observer(self, observer: Observer) -> None:
+        """Attach ``observer`` to this execution, also while it runs.
+
+        For instrumentation that starts on first use (sqlite's SQL-aware lost-update detector):
+        its overridden hooks are called from the next step (``on_step``), stuck check
+        (``on_stuck``) and end of the execution (``on_finish``) on.
+        """
+        self.observers = (*self.observers, observer)
+        # _loop holds this very list, so a hook added mid-execution is seen at the next step.
+        if _overrides(observer, "on_step"):
+            self._on_step.append(observer.on_step)
+        if _overrides(observer, "on_finish"):
+            self._on_finish.append(observer.on_finish)
+
     # ------------------------------------------------------------------ naming
     def next_name(self, kind: str) -> str:
         """A stable name for an unnamed primitive: ``lock#1``, ``lock#2`` … per execution."""
