@@ -96,8 +96,10 @@ _locations: dict[str, dict[int, Location]] = {}
 def _is_internal_file(filename: str) -> bool:
     flag = _internal_files.get(filename)
     if flag is None:
+        # The bundled examples (interleave/_examples in a wheel) are user code, as is the
+        # pytest plugin's caller side.
         flag = filename.startswith(_PACKAGE_DIR) and not filename.startswith(
-            _PACKAGE_DIR + "_pytest_plugin"
+            (_PACKAGE_DIR + "_pytest_plugin", _PACKAGE_DIR + "_examples" + os.sep)
         )
         _internal_files[filename] = flag
     return flag
@@ -165,6 +167,8 @@ class Runtime:
         self.ops: list[Operation] = []
         self.locations: list[Location | None] = []
         self._last_preference = 0  # length of the schedule prefix that must be recorded
+        self.preemptions = 0  # switches away from a thread that could have continued
+        self._daemons = False  # any daemon thread in this execution?
         self._names: dict[str, int] = {}
         self._counters: dict[str, int] = {}
         self._findings: list[Finding] = []
@@ -222,6 +226,11 @@ class Runtime:
         thread = SimThread(len(self.threads), self._thread_name(name, fn), fn, args)
         self.threads.append(thread)
         return thread
+
+    def mark_daemon(self, thread: SimThread) -> None:
+        """Make ``thread`` a daemon: the execution ends when only daemon threads are left."""
+        thread.daemon = True
+        self._daemons = True
 
     # ------------------------------------------------------------------ yield points
     def access(self, op: Operation) -> None:
@@ -292,9 +301,11 @@ class Runtime:
                 )
             self._hub = greenlet.getcurrent()
             stuck = False
+            looped = False
             state.active = self
             try:
                 stuck = self._loop()
+                looped = True
             finally:
                 try:
                     self._unwind()
@@ -302,6 +313,11 @@ class Runtime:
                     state.active = None
                     self.current = None
                     self._release()
+                    if not looped and program.teardown is not None:
+                        # The run was aborted (a replay diverged, a KeyboardInterrupt …):
+                        # teardown still runs; the abort's exception is what propagates.
+                        with suppress(Exception):
+                            program.teardown()
             self._finish(stuck)
             trace = self._trace(stuck)
             findings: tuple[Finding, ...] = ()
@@ -334,19 +350,24 @@ class Runtime:
                 and ((wait := t.wait) is None or wait.timeout or wait.is_ready())
             ]
             if not enabled:
-                if any(t.state != DONE for t in threads):
-                    self._stuck([t for t in threads if t.state != DONE])
+                unfinished = [t for t in threads if t.state != DONE]
+                if unfinished and not all(t.daemon for t in unfinished):
+                    self._stuck(unfinished)
                     return True
-                return False
+                return False  # done (daemon threads left waiting end with the program)
+            if self._daemons and all(t.daemon or t.state == DONE for t in threads):
+                return False  # only daemon threads are left: the program would exit here
             thread = choose(self, enabled)
             index = len(choices)
             last = self.last
-            if thread is not last and (
-                thread is not enabled[0] or (last is not None and last in enabled)
-            ):
-                # Not what the default policy (keep the last thread if it can run, else the
-                # lowest runnable one) would pick: the schedule ID must record this choice.
-                self._last_preference = index + 1
+            if thread is not last:
+                could_continue = last is not None and last in enabled
+                if could_continue:
+                    self.preemptions += 1
+                if thread is not enabled[0] or could_continue:
+                    # Not what the default policy (keep the last thread if it can run, else
+                    # the lowest runnable one) would pick: the schedule ID must record it.
+                    self._last_preference = index + 1
             op = thread.pending
             assert op is not None
             choices.append(thread.tid)
@@ -423,10 +444,10 @@ class Runtime:
         except _Unwind:
             pass
         except Exception as exc:
-            thread.error = exc
             if self.unwinding:
                 return  # an error while unwinding a stuck run is noise, not a finding
-            tb = "".join(traceback.format_exception(exc))
+            thread.error = exc
+            tb = _user_traceback(exc)
             where = _exception_location(exc)
             self._findings.append(
                 ThreadCrashed(
@@ -469,6 +490,7 @@ class Runtime:
         for thread in self.threads:
             glet = thread.glet
             if glet is not None and not thread.ended and not glet.dead:
+                thread.unwound = True
                 self.current = thread
                 with suppress(_Unwind):
                     glet.throw(_Unwind)
@@ -496,7 +518,7 @@ class Runtime:
         try:
             ok = check()
         except Exception as exc:
-            tb = "".join(traceback.format_exception(exc))
+            tb = _user_traceback(exc)
             self._findings.append(
                 InvariantViolation(
                     message=f"check() raised {type(exc).__name__}: {exc}",
@@ -505,11 +527,17 @@ class Runtime:
                 )
             )
             return
-        if ok is False or ok is None or not ok:
+        if not ok:
             name = getattr(check, "__qualname__", "check")
+            hint = (
+                " (a check must return True when the state is right; one that only asserts "
+                "must end with `return True`)"
+                if ok is None
+                else ""
+            )
             self._findings.append(
                 InvariantViolation(
-                    message=f"check() returned {ok!r} after all threads finished",
+                    message=f"check() returned {ok!r} after all threads finished{hint}",
                     detail=f"{name} returned {ok!r}",
                     signature=("invariant", "returned", repr(ok)),
                 )
@@ -517,7 +545,6 @@ class Runtime:
 
     def _trace(self, stuck: bool) -> Trace:
         blocked = self._blocked
-        max_steps = self.max_steps
         outcomes = tuple(
             [
                 "crashed"
@@ -525,7 +552,7 @@ class Runtime:
                 else "blocked"
                 if t.tid in blocked
                 else "finished"
-                if t.ended and not stuck and t.steps <= max_steps
+                if t.ended and not t.unwound
                 else "unfinished"
                 for t in self.threads
             ]
@@ -538,6 +565,7 @@ class Runtime:
             locations=tuple(self.locations),
             outcomes=outcomes,
             schedule=Schedule(choices=choices[: self._last_preference], steps=len(choices)),
+            preempted=self.preemptions,
         )
 
     # ------------------------------------------------------------------ choosing helpers
@@ -594,6 +622,14 @@ def _fields(finding: Finding) -> dict[str, Any]:
     from dataclasses import fields
 
     return {f.name: getattr(finding, f.name) for f in fields(finding)}
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The formatted exception, without interleave's own frames at the top of the stack."""
+    tb = exc.__traceback__
+    while tb is not None and _is_internal(tb.tb_frame.f_code):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
 
 
 def _exception_location(exc: BaseException) -> str:

@@ -54,6 +54,7 @@ class SimThread:
 
     __slots__ = (
         "args",
+        "daemon",
         "ended",
         "error",
         "fn",
@@ -66,6 +67,7 @@ class SimThread:
         "state",
         "steps",
         "tid",
+        "unwound",
         "wait",
     )
 
@@ -86,6 +88,8 @@ class SimThread:
         self.steps = 0
         self.result: Any = None
         self.error: BaseException | None = None
+        self.daemon = False  # a daemon thread does not keep the execution alive
+        self.unwound = False  # ended by the runtime's unwinding, not by returning
         self.handle: Any = None
 
     def __repr__(self) -> str:

@@ -40,6 +40,7 @@ class Trace:
         locations: the issuing line of each step.
         outcomes: per thread: ``finished``, ``crashed``, ``blocked`` or ``unfinished``.
         schedule: the schedule that reproduces this execution.
+        preempted: preemptions counted by the runtime (-1 when not recorded).
     """
 
     thread_names: tuple[str, ...]
@@ -48,6 +49,7 @@ class Trace:
     locations: tuple[Location | None, ...]
     outcomes: tuple[str, ...]
     schedule: Schedule
+    preempted: int = -1
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -81,10 +83,12 @@ class Trace:
     def preemptions(self) -> int:
         """How many times a thread was switched away from while it could still run.
 
-        Computed from the choices: a switch counts as a preemption when the previous thread
-        ran again later (it was not finished) and the switch was not forced by blocking. The
-        trace does not keep enabled sets, so this is the classic upper estimate.
+        Exact when the runtime recorded it (it knows which threads could run at each step);
+        otherwise estimated from the choices: a switch counts when the previous thread ran
+        again later.
         """
+        if self.preempted >= 0:
+            return self.preempted
         count = 0
         last_index: dict[int, int] = {}
         for i, t in enumerate(self.choices):

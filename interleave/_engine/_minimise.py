@@ -38,9 +38,9 @@ def minimise(
     key = (finding.kind, *finding.signature)
     original = finding.trace.preemptions() if finding.trace is not None else MAX_BOUND + 1
     spent = 0
+    if original == 0:
+        return finding, spent  # no preemption at all: already as simple as it gets
     for bound in range(min(original, MAX_BOUND) + 1):
-        if bound == original:
-            break  # the original is already as simple as this search can show
         strategy = DfsStrategy(preemption_bound=bound)
         best: Finding | None = None
         since_best = 0
@@ -64,6 +64,8 @@ def minimise(
                 if since_best > _LOOK_FURTHER:
                     break
         if best is not None:
+            if bound == original and _steps(best) >= _steps(finding):
+                return finding, spent  # as few preemptions as the original, not shorter
             return best, spent
         if spent >= budget:
             break

@@ -352,10 +352,9 @@ def _thread_start(self: threading.Thread) -> None:
     run.__name__ = "run"
     child = rt.new_thread(run, (), self.name)
     if self.daemon:
-        # A process ends when only daemon threads are left; the runtime honours this once
-        # SimThread has a ``daemon`` slot (until then a blocked daemon reads as a deadlock).
-        with contextlib.suppress(AttributeError):
-            child.daemon = True  # type: ignore[attr-defined]
+        # A process ends when only daemon threads are left: the runtime ends the execution
+        # there instead of reporting a daemon blocked forever as a deadlock.
+        rt.mark_daemon(child)
         rt.scratch.setdefault(_DAEMONS, set()).add(child.tid)
     _bind(self, rt, child)
 

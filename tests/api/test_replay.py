@@ -406,12 +406,6 @@ def test_finding_id_replayed_against_a_fixed_scenario_diverges() -> None:
         interleave.replay(fixed, finding.schedule_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: interleave/_core/_runtime.py Runtime._run skips _finish() (so teardown) "
-    "when the chooser raises ScheduleDivergence/NondeterministicScenario; teardown is "
-    "documented to run after every execution, also failed ones",
-)
 def test_teardown_runs_even_when_the_replay_diverges() -> None:
     calls: list[str] = []
 
