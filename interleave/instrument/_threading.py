@@ -142,6 +142,24 @@ def _next_number(rt: Runtime, kind: str) -> int:
 
 
 # ---------------------------------------------------------------------------------- factories
+def _built_for_interleave(frame: Any) -> bool:
+    """Is ``threading``'s own code building this for one of interleave's objects?
+
+    The real Semaphore, Event or Thread that interleave's shims wrap build an inner
+    ``Condition(Lock())`` inside ``threading``: those stay real (they are not the program's
+    locks, and scheduling them would use up the program's auto names). The same internals built
+    for the program (a ``threading.Timer``'s event) are scheduled.
+    """
+    if frame.f_globals.get("__name__") != "threading":
+        return False
+    caller = frame.f_back
+    while caller is not None and caller.f_globals.get("__name__") == "threading":
+        caller = caller.f_back
+    return caller is not None and str(caller.f_globals.get("__name__", "")).startswith(
+        "interleave."
+    )
+
+
 class _Factory(type):
     """Metaclass of the stand-ins for ``threading.Lock`` & co. while the patch is on.
 
@@ -154,7 +172,7 @@ class _Factory(type):
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         rt = _scheduling()
-        if rt is None:
+        if rt is None or _built_for_interleave(sys._getframe(1)):
             return cls._real(*args, **kwargs)
         scratch = rt.scratch
         scratch[_INTERNAL] = scratch.get(_INTERNAL, 0) + 1

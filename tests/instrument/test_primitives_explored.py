@@ -792,14 +792,6 @@ def test_a_lock_left_acquired_by_the_factory_and_never_released_is_stuck() -> No
     assert "held by scenario setup" in deadlock.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug in instrument/_threading.py: while threading is patched, the real Semaphore/Event "
-        "that interleave's shims wrap build their inner Condition(Lock()) from the patched "
-        "factories, so they become scheduled objects and use up the auto names lock#1, lock#2"
-    ),
-)
 def test_auto_names_do_not_depend_on_patching_threading() -> None:
     names: dict[bool, tuple[str, ...]] = {}
 
