@@ -65,8 +65,11 @@ class Scenario:
     teardown: Callable[[], object] | None = None
     name: str | None = field(default=None)
 
+    #: The normalised threads, computed once when the Scenario is made.
+    _specs: tuple[ThreadSpec, ...] = field(default=(), init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
-        _thread_specs(self.threads, "Scenario")
+        object.__setattr__(self, "_specs", _thread_specs(self.threads, "Scenario"))
         for label, fn in (("check", self.check), ("teardown", self.teardown)):
             if fn is not None and not callable(fn):
                 raise ScenarioError(
@@ -164,7 +167,7 @@ def _builder(factory: Callable[[], object]) -> Callable[[], Program]:
         produced = factory()
         if isinstance(produced, Scenario):
             return Program(
-                threads=_thread_specs(produced.threads, f"Scenario from {default_name}()"),
+                threads=produced._specs,
                 check=produced.check,
                 teardown=produced.teardown,
                 name=produced.name or default_name,

@@ -115,17 +115,13 @@ class _DfsChooser:
     def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
         depth = len(runtime.choices)
         stack = self.stack
+        tids = tuple([t.tid for t in enabled])
         if depth < len(stack):
+            # Replaying the current path: the same threads must be enabled as recorded.
             node = stack[depth]
-            if len(node.enabled) != len(enabled) or any(
-                t.tid != e for t, e in zip(enabled, node.enabled, strict=True)
-            ):
+            if tids != node.enabled:
                 raise _nondeterminism(runtime, depth, node.enabled, enabled)
-            tid = node.options[node.pos]
-            for thread in enabled:
-                if thread.tid == tid:
-                    return self._count(runtime, enabled, thread)
-            raise AssertionError("unreachable: option not enabled")
+            return self._count(runtime, enabled, enabled[tids.index(node.options[node.pos])])
         first = runtime.default_choice(enabled)
         options = [first.tid]
         bound = self.strategy.bound
@@ -137,7 +133,7 @@ class _DfsChooser:
                 self.strategy.cut = True
         else:
             options.extend(t.tid for t in enabled if t is not first)
-        stack.append(_Node(options, tuple(t.tid for t in enabled)))
+        stack.append(_Node(options, tids))
         return self._count(runtime, enabled, first)
 
     def _count(self, runtime: Runtime, enabled: list[SimThread], chosen: SimThread) -> SimThread:
