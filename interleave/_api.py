@@ -249,6 +249,19 @@ def _validate_search(strategy: object, preemption_bound: object, depth: object) 
         raise InvalidArgument(f"depth={depth!r} must be an int of at least 1")
 
 
+def _patches(
+    patch_threading: bool, patch_sqlite: bool, trace_attributes: bool
+) -> list[Callable[[Runtime], contextlib.AbstractContextManager[object]]]:
+    """The per-execution patches the switches turn on."""
+    return enabled_patches(
+        {
+            "patch_threading": patch_threading,
+            "patch_sqlite": patch_sqlite,
+            "trace_attributes": trace_attributes,
+        }
+    )
+
+
 def _watchdog_scope(watchdog: object) -> contextlib.AbstractContextManager[object]:
     """The watchdog setting for a run: ambient (None), off (0) or a limit in seconds."""
     if watchdog is None:
@@ -368,13 +381,7 @@ def explore(
             stop_on_first=stop_on_first,
             detectors=_detectors,
             progress=progress,
-            contexts=enabled_patches(
-                {
-                    "patch_threading": patch_threading,
-                    "patch_sqlite": patch_sqlite,
-                    "trace_attributes": trace_attributes,
-                }
-            ),
+            contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
             minimise_budget=min(max_schedules, 2_000) if minimise else 0,
         )
     return ExploreResult(
@@ -418,13 +425,7 @@ def replay(
         chooser,
         observers=_detectors(),
         max_steps=max_steps,
-        contexts=enabled_patches(
-            {
-                "patch_threading": patch_threading,
-                "patch_sqlite": patch_sqlite,
-                "trace_attributes": trace_attributes,
-            }
-        ),
+        contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
     )
     with _watchdog_scope(watchdog):
         outcome = runtime.run()

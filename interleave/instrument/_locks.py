@@ -66,6 +66,27 @@ def _validate_sem_acquire(blocking: bool, timeout: float | None) -> bool:
 _SETUP = SimThread(-1, "scenario setup", lambda: None, ())
 
 
+class _Releasable:
+    """``with obj:`` releases on exit; the repr names the object (Lock, Semaphore)."""
+
+    __slots__ = ()
+    name: str
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
 class _Owned:
     """Owner bookkeeping shared by Lock and RLock (per runtime, so stale state never leaks)."""
 
@@ -135,7 +156,7 @@ class _LockWait(Wait):
         ]
 
 
-class Lock(_Owned):
+class Lock(_Owned, _Releasable):
     """A mutual-exclusion lock with the ``threading.Lock`` API.
 
     Example::
@@ -209,17 +230,6 @@ class Lock(_Owned):
 
     __enter__ = acquire
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r}>"
-
     # Used by Condition: release fully and restore later (RLock keeps its depth).
     def _release_save(self, rt: Runtime) -> int:
         count = self._count
@@ -286,7 +296,7 @@ class _SemWait(Wait):
         ]
 
 
-class Semaphore:
+class Semaphore(_Releasable):
     """A counting semaphore with the ``threading.Semaphore`` API."""
 
     __slots__ = (
@@ -373,17 +383,6 @@ class Semaphore:
         pass
 
     __enter__ = acquire
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r}>"
 
 
 class BoundedSemaphore(Semaphore):
