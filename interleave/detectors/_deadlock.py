@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DeadlockDetector", "build_wait_graph"]
 
+#: Resources taken and released like locks (database locks included): a cycle through only
+#: these is a lock-order deadlock.
+_LOCK_KINDS = frozenset({"lock", "rlock", "sqlite"})
+
 
 def build_wait_graph(waits: list[WaitInfo]) -> Any:
     """The lock-wait graph: thread -> resource it waits for -> thread holding it.
@@ -107,7 +111,11 @@ class DeadlockDetector(Observer):
             by = f", held by {holders}" if holders else ", which no thread will provide"
             lines.append(f"{info.thread} {held_text}waits for {info.waits_for}{where}{by}")
         if cycle:
-            message = "lock-order deadlock: " + "; ".join(lines)
+            kinds = {w.resource[0] for w in waits if w.thread in involved and w.resource}
+            # Locks taken in opposite orders are a lock-order deadlock; a cycle through
+            # semaphore permits, a database lock or a join is a resource deadlock.
+            what = "lock-order deadlock" if kinds <= _LOCK_KINDS else "resource deadlock"
+            message = f"{what}: " + "; ".join(lines)
         else:
             message = "no thread can run (stuck without a lock cycle): " + "; ".join(lines)
         signature = (

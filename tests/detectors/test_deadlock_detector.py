@@ -253,3 +253,23 @@ def test_no_deadlock_is_reported_for_a_clean_handoff() -> None:
 
     result = _explore(scenario)
     assert result.ok, result.report()
+
+
+def test_a_cycle_through_semaphore_permits_is_a_resource_deadlock() -> None:
+    def pool_exhaustion() -> interleave.Scenario:
+        pool = interleave.Semaphore(1, name="pool")
+        lock = interleave.Lock(name="cache")
+
+        def report() -> None:
+            with pool, lock:
+                pass
+
+        def refresh() -> None:
+            with lock, pool:
+                pass
+
+        return interleave.Scenario(threads={"report": report, "refresh": refresh})
+
+    deadlock = next(f for f in interleave.explore(pool_exhaustion).findings if f.kind == "deadlock")
+    assert deadlock.message.startswith("resource deadlock: ")
+    assert "semaphore 'pool'" in deadlock.message and "lock 'cache'" in deadlock.message
