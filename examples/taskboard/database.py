@@ -379,8 +379,10 @@ class DatabaseManager:
             main.execute("COMMIT")
         finally:
             for conn in (archive, main):
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                # Close both even when a rollback fails (closing rolls back anyway).
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                 conn.close()
 
     def archive_epic(self, epic_id: int) -> bool:

@@ -40,7 +40,23 @@ def test_discover_finds_every_bench_module(run_all: ModuleType) -> None:
     assert "bench_core.py" in found
 
 
-@pytest.mark.parametrize("path", sorted(BENCH_DIR.glob("bench_*.py")), ids=lambda p: p.stem)
+def _bench_params() -> list[object]:
+    params: list[object] = []
+    for path in sorted(BENCH_DIR.glob("bench_*.py")):
+        marks = []
+        if path.stem == "bench_stress_vs_interleave":
+            # The stress side runs real threads; a run that hangs (a real deadlock) keeps its
+            # threads and their sqlite connections, which Python 3.13 reports as unclosed when
+            # they are collected later. That leak is what a hung stress test is.
+            marks.append(pytest.mark.filterwarnings("ignore::ResourceWarning"))
+            marks.append(
+                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+            )
+        params.append(pytest.param(path, id=path.stem, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("path", _bench_params())
 def test_each_module_follows_the_convention_and_runs_quick(
     run_all: ModuleType, path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

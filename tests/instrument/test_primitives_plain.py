@@ -343,7 +343,8 @@ def test_primitives_keep_the_real_threading_classes_when_threading_is_patched(
 
     def patch(name: str) -> None:
         original = getattr(threading, name)
-        if isinstance(original, type):
+        # Python 3.13's threading.Lock is the C type itself, which cannot be subclassed.
+        if isinstance(original, type) and original.__flags__ & (1 << 10):  # Py_TPFLAGS_BASETYPE
             # A subclass, so threading's own ``Semaphore.__init__(self, …)`` calls still work.
             def new(cls: type, *args: object, **kwargs: object) -> object:
                 check_caller(name)
