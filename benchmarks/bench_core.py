@@ -21,18 +21,21 @@ Run it with ``python benchmarks/bench_core.py [--quick]`` or through ``benchmark
 
 from __future__ import annotations
 
-import gc
 import math
 import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import greenlet
 from tabulate import tabulate
 
 import interleave
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import Measurement
 
 #: Seconds one timed repetition of a measurement aims for (full mode).
 TARGET_SECONDS = 0.25
@@ -188,34 +191,6 @@ def switch_pair_seconds(pairs: int) -> float:
 
 
 # ---------------------------------------------------------------------------- measuring
-@dataclass
-class Measurement:
-    """Best time per exploration over the rounds, with the deterministic counts."""
-
-    label: str
-    run: Callable[[], tuple[int, int]]
-    loops: int = 1
-    schedules: int = 0
-    steps: int = 0
-    best: float = math.inf
-
-    def calibrate(self, target: float) -> None:
-        """Record the counts and pick how many explorations one repetition times."""
-        start = time.perf_counter()
-        self.schedules, self.steps = self.run()
-        once = time.perf_counter() - start
-        self.loops = max(1, math.ceil(target / max(once, 1e-9)))
-
-    def repeat(self) -> None:
-        """Time ``loops`` explorations once; keep the best time per exploration."""
-        gc.collect()
-        run = self.run
-        start = time.perf_counter()
-        for _ in range(self.loops):
-            run()
-        self.best = min(self.best, (time.perf_counter() - start) / self.loops)
-
-
 @dataclass(frozen=True)
 class Row:
     """One line of the result table (counts, absolute times and ratios)."""

@@ -121,25 +121,6 @@ def table_rate(quick: bool) -> str:
     )
 
 
-def ordering_bug() -> interleave.Scenario:
-    """A depth-2 bug: the reader must run inside a window in the middle of the writer."""
-    flag = interleave.Shared("flag", 0)
-    seen: list[int] = []
-
-    def writer() -> None:
-        for _ in range(10):
-            interleave.point()
-        flag.set(1)
-        for _ in range(10):
-            interleave.point()
-        flag.set(0)
-
-    def reader() -> None:
-        seen.append(flag.get())
-
-    return interleave.Scenario(threads=[writer, reader], check=lambda: seen != [1])
-
-
 def table_pct(quick: bool) -> str:
     runs = 100 if quick else 1_000
     rows = []
@@ -149,7 +130,7 @@ def table_pct(quick: bool) -> str:
         for seed in range(runs):
             kwargs = {"depth": 2} if strategy == "pct" else {}
             result = interleave.explore(
-                ordering_bug,
+                litmus.ordering_bug,
                 strategy=strategy,
                 seed=seed,
                 max_schedules=1,

@@ -28,21 +28,22 @@ Run it with ``python benchmarks/bench_sqlite.py [--quick]`` or through ``benchma
 from __future__ import annotations
 
 import contextlib
-import gc
-import math
 import os
 import platform
 import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
 from tabulate import tabulate
 
 import interleave
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import Measurement
+
 import interleave.sqlite
 
 #: Seconds one timed repetition of a measurement aims for (full mode).
@@ -143,31 +144,6 @@ def plain_sqlite(path: str) -> Callable[[], tuple[int, int]]:
         return 1, STATEMENTS
 
     return run
-
-
-@dataclass
-class Measurement:
-    """Best time per call of ``run`` over the rounds, with its deterministic counts."""
-
-    label: str
-    run: Callable[[], tuple[int, int]]
-    loops: int = 1
-    schedules: int = 0
-    steps: int = 0
-    best: float = math.inf
-
-    def calibrate(self, target: float) -> None:
-        start = time.perf_counter()
-        self.schedules, self.steps = self.run()
-        once = time.perf_counter() - start
-        self.loops = max(1, math.ceil(target / max(once, 1e-9)))
-
-    def repeat(self) -> None:
-        gc.collect()
-        start = time.perf_counter()
-        for _ in range(self.loops):
-            self.run()
-        self.best = min(self.best, (time.perf_counter() - start) / self.loops)
 
 
 def _copy_root() -> str:

@@ -73,27 +73,10 @@ def test_pct_is_seeded_and_replayable() -> None:
 
 
 def test_pct_finds_a_depth_two_bug_that_random_rarely_does() -> None:
-    def ordering_bug() -> interleave.Scenario:
-        flag = interleave.Shared("flag", 0)
-        seen: list[int] = []
-
-        def writer() -> None:
-            for _ in range(10):
-                interleave.point()
-            flag.set(1)
-            for _ in range(10):
-                interleave.point()
-            flag.set(0)
-
-        def reader() -> None:
-            seen.append(flag.get())
-
-        return interleave.Scenario(threads=[writer, reader], check=lambda: seen != [1])
-
     def hits(strategy: str, **kwargs: int) -> int:
         return sum(
             not interleave.explore(
-                ordering_bug,
+                litmus.ordering_bug,
                 strategy=strategy,
                 seed=seed,
                 max_schedules=1,
