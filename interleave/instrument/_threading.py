@@ -928,6 +928,9 @@ class _Watchdog:
 
 # The watchdog of the execution running in the main thread (signals only reach that thread).
 _active_watchdog: _Watchdog | None = None
+# Main-thread exploration scopes open, and the interval of the timer they keep running.
+_scope_depth = 0
+_scope_tick = 0.0
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
@@ -953,25 +956,37 @@ class _Alarm:
     :func:`exploration_scope` (which installs ``_on_alarm`` once) only the timer is armed.
     """
 
-    __slots__ = ("old_handler", "old_timer", "watchdog")
+    __slots__ = ("old_handler", "old_timer", "persistent", "watchdog")
 
     def __init__(self, watchdog: _Watchdog) -> None:
         self.watchdog = watchdog
         self.old_handler: Any = None
         self.old_timer: tuple[float, float] = (0.0, 0.0)
+        self.persistent = False
 
     def __enter__(self) -> None:
-        global _active_watchdog
+        global _active_watchdog, _scope_tick
+        tick = self.watchdog.tick
+        if _scope_depth and _signal.getsignal(_SIGALRM) is _on_alarm:
+            # Inside an exploration_scope the interval timer keeps running between executions
+            # (ticks with no active watchdog do nothing): arming it costs more than a step.
+            self.persistent = True
+            _active_watchdog = self.watchdog
+            if _scope_tick != tick:
+                _signal.setitimer(_ITIMER_REAL, tick, tick)
+                _scope_tick = tick
+            return
         if _signal.getsignal(_SIGALRM) is not _on_alarm:
             self.old_handler = _signal.signal(_SIGALRM, _on_alarm)
         _active_watchdog = self.watchdog
-        tick = self.watchdog.tick
         self.old_timer = _signal.setitimer(_ITIMER_REAL, tick, tick)
 
     def __exit__(self, *exc: object) -> None:
         global _active_watchdog
-        _signal.setitimer(_ITIMER_REAL, 0, 0)
         _active_watchdog = None
+        if self.persistent:
+            return
+        _signal.setitimer(_ITIMER_REAL, 0, 0)
         if self.old_handler is not None:
             _signal.signal(_SIGALRM, self.old_handler)
         if self.old_timer[0] > 0:
@@ -1045,13 +1060,22 @@ def exploration_scope() -> Iterator[None]:
             for chooser in choosers:
                 Runtime(build, chooser, contexts=[patch_threading]).run()
     """
+    global _scope_depth, _scope_tick
     _install()
     old_handler: Any = None
-    if _can_use_watchdog() and _signal.getsignal(_SIGALRM) is not _on_alarm:
+    watching = _can_use_watchdog()
+    if watching and _signal.getsignal(_SIGALRM) is not _on_alarm:
         old_handler = _signal.signal(_SIGALRM, _on_alarm)
+    if watching:
+        _scope_depth += 1
     try:
         yield
     finally:
+        if watching:
+            _scope_depth -= 1
+            if not _scope_depth and _scope_tick:
+                _signal.setitimer(_ITIMER_REAL, 0, 0)  # the timer executions left running
+                _scope_tick = 0.0
         if old_handler is not None:
             _signal.signal(_SIGALRM, old_handler)
         _uninstall()
