@@ -10,6 +10,7 @@ import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import FunctionType
 
 from ._core._observer import Observer
 from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
@@ -106,7 +107,14 @@ def _thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
             f"not {type(threads).__name__}"
         )
     for spec in result:
-        if inspect.iscoroutinefunction(spec.fn):
+        fn = spec.fn
+        # Plain functions (the common case, on every execution) are checked by their code
+        # flags; anything else (partials, methods, callables) through inspect.
+        if (
+            fn.__code__.co_flags & inspect.CO_COROUTINE
+            if type(fn) is FunctionType
+            else inspect.iscoroutinefunction(fn)
+        ):
             raise ScenarioError(
                 f"{where} thread {getattr(spec.fn, '__name__', spec.fn)!r} is an async function: "
                 "interleave runs threads, not coroutines (calling it would only create a "
