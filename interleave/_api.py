@@ -82,6 +82,13 @@ class Scenario:
 
 
 def _thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
+    if type(threads) is list and threads:
+        # The common case, on every execution: a list of plain, synchronous functions.
+        for fn in threads:
+            if type(fn) is not FunctionType or fn.__code__.co_flags & inspect.CO_COROUTINE:
+                break
+        else:
+            return tuple([ThreadSpec(None, fn) for fn in threads])
     if isinstance(threads, Mapping):
         specs = []
         for name, fn in threads.items():

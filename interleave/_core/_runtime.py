@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import greenlet
 
@@ -40,9 +40,11 @@ from ._trace import Trace
 __all__ = ["Chooser", "Program", "RunOutcome", "Runtime", "ThreadSpec"]
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadSpec:
-    """A thread to start: an explicit name (or None to derive one), the function, its args."""
+class ThreadSpec(NamedTuple):
+    """A thread to start: an explicit name (or None to derive one), the function, its args.
+
+    (A named tuple: one is built per thread of every execution.)
+    """
 
     name: str | None
     fn: Callable[..., Any]
