@@ -17,6 +17,10 @@ _STOP_TEXT = {
     "timeout": "stopped at the timeout before covering every schedule",
     "first-finding": "stopped at the first finding (stop_on_first=True)",
     "preemption-bound": "covered every schedule within the preemption bound, not beyond it",
+    "step-limit": (
+        "stopped at the first step-limit finding: a thread that does not stop makes the "
+        "search unbounded (fix the spin loop, or raise max_steps)"
+    ),
 }
 
 
@@ -36,7 +40,8 @@ class ExploreResult:
         schedules_run: executions run.
         exhausted: every schedule was covered (a proof over the instrumented operations).
         stopped_because: ``"exhausted"``, ``"max_schedules"``, ``"timeout"``,
-            ``"first-finding"`` or ``"preemption-bound"`` (a bounded search covered its bound).
+            ``"first-finding"``, ``"preemption-bound"`` (a bounded search covered its bound) or
+            ``"step-limit"`` (a thread took more than ``max_steps``: the search stops there).
         elapsed: seconds.
         statistics: counts and times (:class:`Statistics`).
     """

@@ -175,6 +175,8 @@ class Runtime:
         self._counters: dict[str, int] = {}
         self._findings: list[Finding] = []
         self._blocked: set[int] = set()
+        #: Operations threads still had pending when the execution ended early (by thread).
+        self.pending_at_end: dict[int, Operation] = {}
         self._on_step = [o.on_step for o in self.observers if _overrides(o, "on_step")]
         self._on_finish = [o.on_finish for o in self.observers if _overrides(o, "on_finish")]
         self._hub: greenlet.greenlet | None = None
@@ -354,10 +356,13 @@ class Runtime:
             if not enabled:
                 unfinished = [t for t in threads if t.state != DONE]
                 if unfinished and not all(t.daemon for t in unfinished):
+                    self._note_pending(None)
                     self._stuck(unfinished)
                     return True
+                self._note_pending(None)
                 return False  # done (daemon threads left waiting end with the program)
             if self._daemons and all(t.daemon or t.state == DONE for t in threads):
+                self._note_pending(None)
                 return False  # only daemon threads are left: the program would exit here
             thread = choose(self, enabled)
             index = len(choices)
@@ -395,6 +400,7 @@ class Runtime:
                         signature=("step-limit", thread.name),
                     )
                 )
+                self._note_pending(thread)
                 return False
             self.last = thread
             # Run the thread up to its next yield point. It switches back from there, or sends
@@ -410,6 +416,16 @@ class Runtime:
                 for new in threads:
                     if new.state == NEW:
                         self._start(new)
+
+    def _note_pending(self, stopped: SimThread | None) -> None:
+        # The execution ends with threads that still had an operation to do (blocked, or cut
+        # short by a step limit): exploration strategies must know them, since those
+        # operations conflict with what ran (DPOR reverses such races too).
+        self.pending_at_end = {
+            t.tid: t.pending
+            for t in self.threads
+            if t.state == READY and t.pending is not None and t is not stopped
+        }
 
     def _start(self, thread: SimThread) -> None:
         # Run a new thread up to its first yield point. Code before that point touches no

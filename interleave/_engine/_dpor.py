@@ -240,8 +240,8 @@ class DporStrategy(Strategy):
             stack.pop()
 
     def _plant_wakeups(self, runtime: Runtime, outcome: RunOutcome, length: int) -> None:
-        choices = runtime.choices
-        ops = runtime.ops
+        choices = list(runtime.choices[:length])
+        ops = list(runtime.ops[:length])
         nthreads = len(runtime.threads)
         initial = len(runtime.program.threads) if runtime.program is not None else 0
         names = {t.name: t.tid for t in runtime.threads}
@@ -257,8 +257,10 @@ class DporStrategy(Strategy):
         start_clock: dict[int, list[int]] = {}
         spawned = 0
         spawn_child: dict[int, int] = {}
-        # Events by resource root: (index, operation as far as conflicts go).
-        groups: dict[tuple[object, ...], list[tuple[int, Operation]]] = {}
+        # Events by resource root, then by thread: (reads, other operations), each a list of
+        # (index, operation as far as conflicts go) in execution order.
+        Lists = tuple[list[tuple[int, Operation]], list[tuple[int, Operation]]]
+        groups: dict[tuple[object, ...], dict[int, Lists]] = {}
         races: list[tuple[int, int]] = []
         # A thread's end is an event too: its last step also "writes" the thread, so that
         # is_alive() and join(timeout) race with the thread finishing.
@@ -268,19 +270,41 @@ class DporStrategy(Strategy):
             if 0 <= last < length and outcomes[thread.tid] == "finished":
                 ends[last] = Operation("write", ("thread", thread.name), "end")
 
-        def conflicts(k: int, t: int, op: Operation, clock: list[int]) -> None:
-            group = groups.setdefault(op.resource[:2], [])
-            # Earlier conflicting events, latest first: the ones not yet ordered before this
-            # event by what was joined so far are immediate races.
-            for i, i_op in reversed(group):
-                ti = choices[i]
-                if ti == t or clock[ti] >= i:
+        def conflicts(k: int, t: int, op: Operation, clock: list[int], keep: bool) -> None:
+            group = groups.setdefault(op.resource[:2], {})
+            reading = op.kind == "read"
+            # Per other thread, its latest conflicting event not yet ordered before this one
+            # (its earlier events are ordered before that one by program order).
+            candidates = []
+            for u, (reads, others) in group.items():
+                if u == t:
                     continue
-                if dependent(i_op, op):
-                    if k >= new_from:
-                        races.append((i, k))
-                    _join(clock, clocks[i])
-            group.append((k, op))
+                seen = clock[u]
+                best = -1
+                for events in (others,) if reading else (others, reads):
+                    for j in range(len(events) - 1, -1, -1):
+                        i, i_op = events[j]
+                        if i <= seen or i <= best:
+                            break
+                        if dependent(i_op, op):
+                            best = i
+                            break
+                if best >= 0:
+                    candidates.append(best)
+            # Latest first: one ordered before this event by an event joined already is no
+            # immediate race.
+            candidates.sort(reverse=True)
+            for i in candidates:
+                if clock[choices[i]] >= i:
+                    continue
+                if k >= new_from:
+                    races.append((i, k))
+                _join(clock, clocks[i])
+            if keep:
+                lists = group.get(t)
+                if lists is None:
+                    lists = group[t] = ([], [])
+                lists[0 if reading else 1].append((k, op))
 
         for k in range(length):
             t = choices[k]
@@ -292,10 +316,10 @@ class DporStrategy(Strategy):
                 if target is not None and last_of[target] >= 0:
                     _join(clock, clocks[last_of[target]])
             if op.resource:
-                conflicts(k, t, op, clock)
+                conflicts(k, t, op, clock, True)
             end = ends.get(k)
             if end is not None:
-                conflicts(k, t, end, clock)
+                conflicts(k, t, end, clock, True)
             clock[t] = k
             clocks.append(clock)
             last_of[t] = k
@@ -304,6 +328,22 @@ class DporStrategy(Strategy):
                 spawn_child[k] = initial + spawned
                 spawned += 1
         events: list[_Event] = [(choices[m], ops[m], spawn_child.get(m, -1)) for m in range(length)]
+        # An execution cut short (a deadlock, a step limit) leaves operations that never ran;
+        # they conflict with what did run, and those races must be reversed too, or the orders
+        # in which they run earlier would never be explored.
+        if len(runtime.choices) == length:
+            for t, op in sorted(runtime.pending_at_end.items()):
+                if not op.resource:
+                    continue
+                k = len(choices)
+                prev = last_of[t]
+                clock = list(clocks[prev]) if prev >= 0 else list(start_clock.get(t, zero))
+                choices.append(t)
+                ops.append(op)
+                conflicts(k, t, op, clock, False)
+                clock[t] = k
+                clocks.append(clock)
+                events.append((t, op, -1))
         for i, k in races:
             e = i
             if (
@@ -320,7 +360,8 @@ class DporStrategy(Strategy):
                         break
             node = stack[e]
             te = choices[e]
-            seq = [events[m] for m in range(e + 1, k) if clocks[m][te] < e]
+            # Pending operations (k >= length) follow the executed events, not each other.
+            seq = [events[m] for m in range(e + 1, min(k, length)) if clocks[m][te] < e]
             seq.append(events[k])
             if seq[0][0] not in node.enabled:
                 # Start the sequence with an equivalent first event whose thread can run here.

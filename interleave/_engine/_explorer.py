@@ -122,6 +122,11 @@ def explore_program(
                 counts[index] += 1
         if name is None and runtime.program is not None:
             name = runtime.program.name
+        if any(f.kind == "step-limit" for f in outcome.findings):
+            # A thread that never stops (a spin loop) makes every other schedule as long as
+            # max_steps and the space practically unbounded: report it now, not in hours.
+            stopped = "step-limit"
+            break
         if stop_on_first and findings:
             if strategy.next_chooser() is None:  # that was the last schedule anyway
                 exhausted = not strategy.cut

@@ -196,3 +196,59 @@ def test_dpor_matches_dfs_on_random_programs(plan: list[list[tuple[str, str]]]) 
     assert _outcomes(dpor) == _outcomes(dfs)
     assert dpor_finals == dfs_finals
     assert dpor.statistics.executions <= dfs.statistics.executions
+
+
+# --- executions cut short: their pending operations race too -------------------------------
+
+
+def _deadlock_first() -> interleave.Scenario:
+    """The first execution deadlocks before t1 runs anything; the other order is clean."""
+    lock, ready = interleave.Lock(name="a"), interleave.Event(name="ready")
+    x = interleave.Shared("x", 0)
+
+    def t0() -> None:
+        with lock:
+            ready.wait()
+
+    def t1() -> None:
+        with lock:
+            x.set(1)
+            ready.set()
+
+    return interleave.Scenario(threads={"t0": t0, "t1": t1}, check=lambda: x.get() == 0)
+
+
+def _spin() -> interleave.Scenario:
+    flag = interleave.Shared("flag", 0)
+    seen: list[int] = []
+
+    def waiter() -> None:
+        while flag.get() == 0:
+            pass
+        seen.append(1)
+
+    def setter() -> None:
+        flag.set(1)
+
+    return interleave.Scenario(threads=[waiter, setter], check=lambda: len(seen) == 0)
+
+
+def test_operations_pending_when_an_execution_is_cut_short_are_reversed() -> None:
+    factory = _deadlock_first
+    dfs = interleave.explore(factory, strategy="dfs", max_schedules=100_000)
+    dpor = interleave.explore(factory, strategy="dpor", max_schedules=100_000)
+    assert dfs.exhausted and dpor.exhausted
+    assert {f.kind for f in dpor.findings} == {f.kind for f in dfs.findings}
+    assert "invariant" in {f.kind for f in dpor.findings}  # found only in the other orders
+    assert dpor.schedules_run <= dfs.schedules_run
+
+
+@pytest.mark.parametrize("strategy", ["dpor", "dfs"])
+def test_a_spin_loop_stops_the_exploration_at_its_step_limit(strategy: str) -> None:
+    # A thread that never stops would make every other schedule max_steps long: the search
+    # ends at the first step-limit finding and says so (never "exhausted").
+    result = interleave.explore(_spin, strategy=strategy, max_steps=2_000)
+    assert [f.kind for f in result.findings] == ["step-limit"]
+    assert result.schedules_run == 1 and not result.exhausted
+    assert result.stopped_because == "step-limit"
+    assert "fix the spin loop, or raise max_steps" in result.report()
