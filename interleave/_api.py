@@ -31,10 +31,12 @@ from .errors import InvalidArgument, ScenarioError
 from .instrument import _threading
 from .instrument._patches import enabled_patches
 
-__all__ = ["STRATEGIES", "Scenario", "explore", "replay"]
+__all__ = ["EXHAUSTIVE_STRATEGIES", "STRATEGIES", "Scenario", "explore", "replay"]
 
 #: The strategy names ``explore()`` accepts.
 STRATEGIES = ("dpor", "dfs", "random", "pct")
+#: The strategies that can cover every schedule: deterministic (no seed), boundable.
+EXHAUSTIVE_STRATEGIES = ("dpor", "dfs")
 
 ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
 
@@ -230,7 +232,7 @@ def _validate(
         raise InvalidArgument(f"strategy={strategy!r} is not one of {choices}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise InvalidArgument(f"seed={seed!r} must be an int or None")
-    if seed is not None and strategy in ("dfs", "dpor"):
+    if seed is not None and strategy in EXHAUSTIVE_STRATEGIES:
         raise InvalidArgument(
             f"seed={seed!r} only applies to strategy='random' or 'pct' ({strategy} is "
             "deterministic "
@@ -248,7 +250,7 @@ def _validate(
 
 def _validate_search(strategy: object, preemption_bound: object, depth: object) -> None:
     if preemption_bound is not None:
-        if strategy not in ("dfs", "dpor"):
+        if strategy not in EXHAUSTIVE_STRATEGIES:
             raise InvalidArgument(
                 f"preemption_bound= applies to strategy='dfs' or 'dpor', not {strategy!r}"
             )

@@ -39,8 +39,6 @@ __all__ = ["Interleavings"]
 
 #: Keywords of ``interleave.explore`` that ``@pytest.mark.interleave`` does not take.
 _NOT_MARKER_KEYWORDS = ("scenario", "progress")
-#: Strategies that take no seed: a session-wide seed is not passed to them.
-_UNSEEDED = ("dfs", "dpor")
 #: pytest cache key: ``{nodeid: {scenario: [schedule IDs]}}``.
 CACHE_KEY = "interleave/failures"
 
@@ -361,9 +359,11 @@ class Interleavings:
         # so `--interleave-seed` does not break dpor/dfs tests; a seed the marker or the call gives
         # is passed on, so a mismatch there is reported, not ignored.
         # The library's default strategy is not seeded either.
+        from interleave._api import EXHAUSTIVE_STRATEGIES  # the strategies without a seed
+
         strategy = merged["strategy"].value if "strategy" in merged else None
         session_seed = self._state.session_settings.get("seed")
-        unseeded = strategy is None or strategy in _UNSEEDED
+        unseeded = strategy is None or strategy in EXHAUSTIVE_STRATEGIES
         if unseeded and session_seed is not None and merged["seed"] is session_seed:
             del merged["seed"]
         return merged
