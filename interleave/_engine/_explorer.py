@@ -143,17 +143,15 @@ def explore_program(
     minimise_time = 0.0
     if minimise_budget > 0 and findings and stopped != "timeout":
         t0 = time.perf_counter()
-        for index, finding in enumerate(findings):
-            simpler, spent = minimise(
-                build,
-                finding,
-                detectors=detectors,
-                contexts=contexts,
-                max_steps=max_steps,
-                budget=minimise_budget,
-            )
-            findings[index] = simpler
-            executions += spent
+        findings, spent = minimise(
+            build,
+            findings,
+            detectors=detectors,
+            contexts=contexts,
+            max_steps=max_steps,
+            budget=minimise_budget,
+        )
+        executions += spent
         minimise_time = time.perf_counter() - t0
     elapsed = time.perf_counter() - start
     phases = {"explore": explore_time}

@@ -20,31 +20,44 @@ __all__ = ["minimise"]
 
 #: The highest preemption bound tried; beyond it the original schedule is kept.
 MAX_BOUND = 3
-#: After the first match at a bound, look this many executions further for a shorter one.
+#: Once every open finding matched at a bound, look this many executions further for
+#: shorter ones.
 _LOOK_FURTHER = 50
 
 
 def minimise(
     build: Callable[[], Program],
-    finding: Finding,
+    findings: Sequence[Finding],
     *,
     detectors: Callable[[], Sequence[Observer]],
     contexts: Sequence[Callable[[Runtime], AbstractContextManager[object]]],
     max_steps: int,
     budget: int,
-) -> tuple[Finding, int]:
-    """Return the simplest schedule showing ``finding`` (or the finding itself) and the
-    number of executions spent."""
-    key = (finding.kind, *finding.signature)
-    original = finding.trace.preemptions() if finding.trace is not None else MAX_BOUND + 1
+) -> tuple[list[Finding], int]:
+    """Return each finding's simplest schedule (or the finding itself), in the same order, and
+    the number of executions spent (at most ``budget`` per finding).
+
+    One bounded search per bound serves every finding still open at that bound: findings of
+    the same execution (a lost update and the check it breaks) share the work.
+    """
+    keys = [(f.kind, *f.signature) for f in findings]
+    result = list(findings)
+    original = {
+        k: (f.trace.preemptions() if f.trace is not None else MAX_BOUND + 1)
+        for k, f in zip(keys, findings, strict=True)
+    }
+    # A finding without any preemption is already as simple as it gets.
+    open_ = {k: i for i, k in enumerate(keys) if original[k] > 0}
+    total = budget * len(findings)
     spent = 0
-    if original == 0:
-        return finding, spent  # no preemption at all: already as simple as it gets
-    for bound in range(min(original, MAX_BOUND) + 1):
+    for bound in range(MAX_BOUND + 1):
+        wanted = {k for k in open_ if original[k] >= bound}
+        if not wanted or spent >= total:
+            break
         strategy = DfsStrategy(preemption_bound=bound)
-        best: Finding | None = None
-        since_best = 0
-        while spent < budget:
+        best: dict[tuple[object, ...], Finding] = {}
+        since_all = 0
+        while spent < total:
             chooser = strategy.next_chooser()
             if chooser is None:
                 break
@@ -55,21 +68,19 @@ def minimise(
             strategy.record(runtime, outcome)
             spent += 1
             for candidate in outcome.findings:
-                if (candidate.kind, *candidate.signature) != key:
-                    continue
-                if best is None or _steps(candidate) < _steps(best):
-                    best = candidate
-            if best is not None:
-                since_best += 1
-                if since_best > _LOOK_FURTHER:
+                key = (candidate.kind, *candidate.signature)
+                if key in wanted and (key not in best or _steps(candidate) < _steps(best[key])):
+                    best[key] = candidate
+            if len(best) == len(wanted):
+                since_all += 1
+                if since_all > _LOOK_FURTHER:
                     break
-        if best is not None:
-            if bound == original and _steps(best) >= _steps(finding):
-                return finding, spent  # as few preemptions as the original, not shorter
-            return best, spent
-        if spent >= budget:
-            break
-    return finding, spent
+        for key, simpler in best.items():
+            index = open_.pop(key)
+            if bound < original[key] or _steps(simpler) < _steps(findings[index]):
+                result[index] = simpler
+            # else: as few preemptions as the original, and not shorter: keep the original
+    return result, spent
 
 
 def _steps(finding: Finding) -> int:
