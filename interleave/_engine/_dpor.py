@@ -387,18 +387,11 @@ def _join(into: list[int], other: list[int]) -> None:
 
 
 class _DporChooser:
-    __slots__ = ("blocked_at", "preemptions", "stack")
+    __slots__ = ("blocked_at", "stack")
 
     def __init__(self, stack: list[_Node]) -> None:
         self.stack = stack
         self.blocked_at: int | None = None
-        self.preemptions = 0
-
-    def _count(self, runtime: Runtime, enabled: list[SimThread], chosen: SimThread) -> SimThread:
-        last = runtime.last
-        if last is not None and chosen is not last and last in enabled:
-            self.preemptions += 1
-        return chosen
 
     def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
         depth = len(runtime.choices)
@@ -421,7 +414,7 @@ class _DporChooser:
                     chosen = thread
             if chosen is None:
                 raise AssertionError("unreachable: wakeup thread not enabled")
-            return self._count(runtime, enabled, chosen)
+            return chosen
         sleep: dict[int, Operation] = {}
         if stack:
             parent = stack[-1]
@@ -453,8 +446,8 @@ class _DporChooser:
         node = _Node(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)  # type: ignore[arg-type]
         node.branch = branch
         node.wakeup = list(pending)
-        node.pre = self.preemptions
+        node.pre = runtime.preemptions  # preemptions of the steps before this one
         last = runtime.last
         node.last = last.tid if last is not None and last in enabled else None
         stack.append(node)
-        return self._count(runtime, enabled, chosen)
+        return chosen

@@ -105,12 +105,11 @@ class DfsStrategy(Strategy):
 
 
 class _DfsChooser:
-    __slots__ = ("preemptions", "stack", "strategy")
+    __slots__ = ("stack", "strategy")
 
     def __init__(self, strategy: DfsStrategy) -> None:
         self.strategy = strategy
         self.stack = strategy.stack
-        self.preemptions = 0
 
     def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
         depth = len(runtime.choices)
@@ -121,26 +120,21 @@ class _DfsChooser:
             node = stack[depth]
             if tids != node.enabled:
                 raise _nondeterminism(runtime, depth, node.enabled, enabled)
-            return self._count(runtime, enabled, enabled[tids.index(node.options[node.pos])])
+            return enabled[tids.index(node.options[node.pos])]
         first = runtime.default_choice(enabled)
         options = [first.tid]
         bound = self.strategy.bound
         last = runtime.last
         # Any other choice is a preemption when the last thread could have continued.
         preempts = last is not None and last in enabled
-        if bound is not None and preempts and self.preemptions >= bound:
+        # runtime.preemptions counts the preemptions of the steps before this one.
+        if bound is not None and preempts and runtime.preemptions >= bound:
             if len(enabled) > 1:
                 self.strategy.cut = True
         else:
             options.extend(t.tid for t in enabled if t is not first)
         stack.append(_Node(options, tids))
-        return self._count(runtime, enabled, first)
-
-    def _count(self, runtime: Runtime, enabled: list[SimThread], chosen: SimThread) -> SimThread:
-        last = runtime.last
-        if last is not None and chosen is not last and last in enabled:
-            self.preemptions += 1
-        return chosen
+        return first
 
 
 def _nondeterminism(
