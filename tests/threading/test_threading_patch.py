@@ -12,24 +12,6 @@ import pytest
 import interleave
 from interleave.instrument import _threading as patch
 
-REAL = {
-    "Lock": threading.Lock,
-    "RLock": threading.RLock,
-    "Condition": threading.Condition,
-    "Semaphore": threading.Semaphore,
-    "BoundedSemaphore": threading.BoundedSemaphore,
-    "Event": threading.Event,
-    "local": threading.local,
-    "get_ident": threading.get_ident,
-    "current_thread": threading.current_thread,
-    "Thread.start": threading.Thread.start,
-    "Thread.join": threading.Thread.join,
-    "Thread.__init__": threading.Thread.__init__,
-    "sleep": time.sleep,
-    "SimpleQueue": queue.SimpleQueue,
-    "Queue.get": queue.Queue.get,
-}
-
 
 def _current() -> dict[str, object]:
     return {
@@ -49,6 +31,10 @@ def _current() -> dict[str, object]:
         "SimpleQueue": queue.SimpleQueue,
         "Queue.get": queue.Queue.get,
     }
+
+
+#: What threading, time and queue hold before any exploration (this module is imported first).
+REAL = _current()
 
 
 def _originals_back() -> None:
