@@ -184,7 +184,6 @@ class DporStrategy(Strategy):
         self._started = False
         self.exhausted = False
         self.new_from = 0
-        self.redundant = 0
         self._chooser: _DporChooser | None = None
 
     def next_chooser(self) -> Chooser | None:
@@ -207,8 +206,7 @@ class DporStrategy(Strategy):
         assert chooser is not None
         stack = self.stack
         analysed = len(stack)
-        if chooser.blocked_at is not None:
-            self.redundant += 1
+        if chooser.blocked_at is not None:  # (the explorer counts it as pruned)
             analysed = min(analysed, chooser.blocked_at)
         del stack[len(runtime.choices) :]
         analysed = min(analysed, len(runtime.choices))
