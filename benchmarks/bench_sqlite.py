@@ -89,11 +89,17 @@ def template_factory() -> Callable[[], interleave.Scenario]:
 
 
 def rebuild_factory(directory: str) -> Callable[[], interleave.Scenario]:
-    """Fresh state by running the schema script on a new file every execution."""
+    """Fresh state by running the schema script on a new file every execution.
+
+    Each file has the same name in its own directory: a database is a resource named after
+    its file, and every execution must name its resources the same way.
+    """
     counter = iter(range(10**9))
 
     def scenario() -> interleave.Scenario:
-        path = os.path.join(directory, f"bank-{next(counter)}.db")
+        fresh = os.path.join(directory, f"run-{next(counter)}")
+        os.mkdir(fresh)
+        path = os.path.join(fresh, "bank.db")
         with contextlib.closing(sqlite3.connect(path)) as conn:
             conn.executescript(SCHEMA)
         return _threads(path)

@@ -129,8 +129,8 @@ class Case:
 
 # The first case of each workload is the baseline (interleave's own primitives).
 CASES = (
-    Case("locked counter", "interleave primitives", primitives_counter, False, False, 10, 80),
-    Case("locked counter", "threading (patched)", threading_counter, False, False, 10, 80),
+    Case("locked counter", "interleave primitives", primitives_counter, False, False, 39, 390),
+    Case("locked counter", "threading (patched)", threading_counter, False, False, 39, 390),
     Case("racy counter", "interleave.Shared", shared_racy_counter, False, True, 6, 24),
     Case("racy counter", "trace_attributes=True", traced_racy_counter, True, True, 6, 24),
 )

@@ -32,7 +32,7 @@ from ..errors import InternalError, ScenarioError, ScheduleDivergence
 from . import _context
 from ._findings import Finding, InvariantViolation, StepLimit, ThreadCrashed
 from ._observer import Observer
-from ._ops import Location, Operation
+from ._ops import GIVE, Location, Operation
 from ._schedule import Schedule, encode
 from ._threads import DONE, NEW, READY, SimThread, Wait
 from ._trace import Trace
@@ -228,8 +228,25 @@ class Runtime:
     ) -> SimThread:
         """Create a simulated thread; it starts at the next scheduling step."""
         thread = SimThread(len(self.threads), self._thread_name(name, fn), fn, args)
+        thread.created_at = len(self.choices) - 1
         self.threads.append(thread)
         return thread
+
+    def observable(self, thread: SimThread) -> None:
+        """Give ``thread`` an end of its own: others hold a handle that can see it finish.
+
+        A thread with a handle (``spawn()``, ``threading.Thread``) ends in a step of its own
+        after its function returns: ``join()`` and ``is_alive()`` conflict with that step
+        and nothing else, so its other steps stay independent of them.
+        """
+        if thread.end_op is None:
+            resource = ("thread", thread.name)
+            thread.end_op = Operation("end", resource, "end", footprint=((resource, GIVE),))
+
+    def resolved(self, op: Operation, thread: SimThread) -> Operation:
+        """What ``op`` does if ``thread`` runs it now (``op`` itself for most operations)."""
+        resolve = op.resolve
+        return op if resolve is None else resolve(self, thread)
 
     def mark_daemon(self, thread: SimThread) -> None:
         """Make ``thread`` a daemon: the execution ends when only daemon threads are left."""
@@ -377,6 +394,11 @@ class Runtime:
                     self._last_preference = index + 1
             op = thread.pending
             assert op is not None
+            if op.resolve is not None:
+                # An operation whose outcome depends on the state (a try-acquire that finds
+                # the lock held, a timed wait that times out, an RLock re-entry) is recorded
+                # as what it does now: nothing runs between this choice and the step.
+                op = op.resolve(self, thread)
             choices.append(thread.tid)
             ops.append(op)
             locations.append(thread.location)
@@ -421,8 +443,9 @@ class Runtime:
         # The execution ends with threads that still had an operation to do (blocked, or cut
         # short by a step limit): exploration strategies must know them, since those
         # operations conflict with what ran (DPOR reverses such races too).
+        # Resolved now, while their waits still say what they wait for.
         self.pending_at_end = {
-            t.tid: t.pending
+            t.tid: self.resolved(t.pending, t)
             for t in self.threads
             if t.state == READY and t.pending is not None and t is not stopped
         }
@@ -458,9 +481,20 @@ class Runtime:
     def _run_thread(self, thread: SimThread) -> None:
         """Run ``thread``'s function on the current (pooled) greenlet; record a crash."""
         try:
-            thread.result = thread.fn(*thread.args)
+            self._call_thread(thread)
+            end = thread.end_op
+            if end is not None and not self.unwinding:
+                self.access(end)
         except _Unwind:
             pass
+        finally:
+            thread.ended = True
+
+    def _call_thread(self, thread: SimThread) -> None:
+        try:
+            thread.result = thread.fn(*thread.args)
+        except _Unwind:
+            raise
         except Exception as exc:
             if self.unwinding:
                 return  # an error while unwinding a stuck run is noise, not a finding
@@ -478,8 +512,6 @@ class Runtime:
                     signature=("exception", type(exc).__name__, where),
                 )
             )
-        finally:
-            thread.ended = True
 
     def _release(self) -> None:
         # Greenlets whose thread function has returned go back to the pool for the next

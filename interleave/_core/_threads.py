@@ -54,7 +54,9 @@ class SimThread:
 
     __slots__ = (
         "args",
+        "created_at",
         "daemon",
+        "end_op",
         "ended",
         "error",
         "fn",
@@ -91,10 +93,11 @@ class SimThread:
         self.daemon = False  # a daemon thread does not keep the execution alive
         self.unwound = False  # ended by the runtime's unwinding, not by returning
         self.handle: Any = None
+        #: The step during which another thread created it (-1: before the first step).
+        self.created_at = -1
+        #: The operation of its last step when others can observe its end (see
+        #: ``Runtime.observable``), else None: it then ends with its last operation.
+        self.end_op: Operation | None = None
 
     def __repr__(self) -> str:
         return f"<SimThread {self.tid} {self.name!r}>"
-
-    @property
-    def is_done(self) -> bool:
-        return self.state == DONE

@@ -1,16 +1,21 @@
 """Optimal dynamic partial-order reduction: one execution per Mazurkiewicz trace.
 
-Two executions that differ only in the order of *independent* operations (reads of the same
+Two executions that differ only in the order of *independent* steps (reads of the same
 resource, accesses to different resources) are equivalent: they reach the same state and the
 same findings. DPOR explores one representative per equivalence class (Mazurkiewicz trace).
 
 This is optimal DPOR with wakeup trees and sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
 POPL 2014 / JACM 2017), run statelessly: every execution replays the current path from the
-start, then the finished execution is analysed for *races* which plant new wakeup sequences.
+start, then the finished execution is analysed for *races*, which plant new wakeup sequences.
+
+Dependency is decided on *footprints* (``_core/_ops.py``): the resources a step reads and
+writes, as resolved when it ran. A try-acquire that found the lock held only read the lock; an
+``RLock`` re-entry touched nothing; a condition wait wrote the condition and freed its lock.
+``docs/strategies.md`` has the table for every primitive.
 
 The exploration state is the path of the current execution, one node per step::
 
-    depth  node: enabled  pending ops    sleep (+done)   current   wakeup tree (pending)
+    depth  node: enabled  ops (resolved)  sleep (+done)   current   wakeup tree (pending)
       0        {A,B}     A:w(x) B:r(x)   {A}             B         [ ]
       1        {A,B}     ...             {}              A         [B -> A]
       2        ...                                                  (B, then A)
@@ -19,26 +24,35 @@ The exploration state is the path of the current execution, one node per step::
   of (thread, operation) nodes; its leftmost branch is followed by the next execution;
 * ``done`` threads were explored from the node; together with the inherited ``sleep`` set
   they need not be tried again (an equivalent execution was explored);
-* after an execution, each *race* ``e ⋖ e'`` (dependent operations of different threads with
-  no third event ordered between them) in its new part asks for the reversed order: with
-  ``E'`` the node before ``e`` and ``v = notdep(e).e'`` (the events between them that do not
+* after an execution, each *race* ``e ⋖ e'`` (conflicting steps of different threads with
+  no third step ordered between them) in its new part asks for the reversed order: with
+  ``E'`` the node before ``e`` and ``v = notdep(e).e'`` (the steps between them that do not
   depend on ``e``, then ``e'``), ``v`` is inserted into the wakeup tree of ``E'`` unless a
   sleeping thread of ``E'`` could start it (then an equivalent execution is already covered).
 
-Lock hand-offs (a release followed by another thread's acquire) are reversed at the releasing
-thread's *acquire*, since the other thread cannot acquire a held lock. Should an execution
-still find every enabled thread asleep (possible with blocking operations), it is finished with
-the default policy, its findings kept, and it is counted as sleep-set blocked, not as a trace.
+Blocking operations need one more rule. A race ``e ⋖ e'`` can only be reversed at ``E'`` when
+``e'`` can run there. A try or timed acquire always can (it then fails or times out: another
+outcome, and another trace). An operation that waits cannot when ``e`` is what let it run:
+``e`` freed the lock, returned the semaphore's last permit, set the event. Then the order
+that is really different is ``e'`` before the step that made the resource unavailable (the
+acquire that took the lock, ...): the reversal is planted there (a lock *hand-off*). When no
+such step exists (a wake after a notify, a join after a thread's end, a retried SQLite
+statement after a commit) there is no other order to explore and the race is dropped; the
+orders that matter are reached through the races of the earlier, non-blocking steps (the
+wait, the failed statement).
+
+Should an execution still find every enabled thread asleep, it is finished with the default
+policy, its findings kept, and it is counted as sleep-set blocked, not as a trace.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from .._core._ops import Operation
+from .._core._ops import GIVE, READ, TAKE, Footprint, Operation, Resource, conflict
 from .._core._runtime import Chooser, RunOutcome, Runtime
 from .._core._threads import SimThread
-from ._strategies import Strategy, _nondeterminism
+from ._strategies import Strategy, _nondeterminism, _operation_changed, same_operation
 
 __all__ = ["DporStrategy", "dependent"]
 
@@ -46,23 +60,11 @@ __all__ = ["DporStrategy", "dependent"]
 def dependent(a: Operation, b: Operation) -> bool:
     """Do two operations of different threads conflict (their order can matter)?
 
-    They touch the same resource (or one resource is a prefix of the other, like a whole cache
-    and one of its keys) and at least one of them is not a plain read. Operations without a
-    resource (pure scheduling points) conflict with nothing.
+    Their footprints share a resource (or one resource is a prefix of the other, like a whole
+    cache and one of its keys) that at least one of them writes. Operations without a
+    footprint (pure scheduling points, re-entries) conflict with nothing.
     """
-    ra, rb = a.resource, b.resource
-    if not ra or not rb:
-        return False
-    if ra != rb:
-        la, lb = len(ra), len(rb)
-        if la == lb:
-            return False
-        if la < lb:
-            if rb[:la] != ra:
-                return False
-        elif ra[:lb] != rb:
-            return False
-    return not (a.kind == "read" and b.kind == "read")
+    return conflict(a.footprint, b.footprint)
 
 
 class _WNode:
@@ -83,7 +85,7 @@ _Event = tuple[int, Operation, int]
 
 def _related(a: _Event, b: _Event) -> bool:
     """Must ``a`` stay before ``b`` when it comes first (program order, conflict, spawn)?"""
-    return a[0] == b[0] or a[2] == b[0] or dependent(a[1], b[1])
+    return a[0] == b[0] or a[2] == b[0] or conflict(a[1].footprint, b[1].footprint)
 
 
 def _weak_initial(tid: int, op: Operation, spawned: int, seq: list[_Event]) -> int | None:
@@ -109,6 +111,15 @@ def _weak_initial(tid: int, op: Operation, spawned: int, seq: list[_Event]) -> i
 
 
 class _Node:
+    """One step of the current path and what is left to explore from it.
+
+    ``enabled`` and ``ops`` (each enabled thread's operation as it would run here) are fixed
+    when the node is made; ``current`` is the thread explored now, ``done`` those explored
+    before it, ``sleep`` the threads inherited asleep (an equivalent execution already started
+    with them), ``wakeup`` the branches still to explore, ``branch`` the one being followed.
+    ``waits`` says whether ``current``'s operation is one that waits without a timeout.
+    """
+
     __slots__ = (
         "branch",
         "current",
@@ -118,6 +129,7 @@ class _Node:
         "ops",
         "pre",
         "sleep",
+        "waits",
         "wakeup",
     )
 
@@ -133,6 +145,7 @@ class _Node:
         self.sleep = sleep
         self.done: list[int] = []
         self.current = current
+        self.waits = False
         self.branch: _WNode | None = None  # the wakeup-tree node being followed, if any
         self.wakeup: list[_WNode] = []  # pending wakeup-tree branches, explored in order
         self.pre = 0  # preemptions on the path before this node
@@ -210,7 +223,7 @@ class DporStrategy(Strategy):
             analysed = min(analysed, chooser.blocked_at)
         del stack[len(runtime.choices) :]
         analysed = min(analysed, len(runtime.choices))
-        self._plant_wakeups(runtime, outcome, analysed)
+        _plant_wakeups(stack, runtime, analysed, self.new_from)
         # Move to the next unexplored branch: the deepest node with a pending wakeup branch.
         while stack:
             node = stack[-1]
@@ -237,146 +250,6 @@ class DporStrategy(Strategy):
                 return
             stack.pop()
 
-    def _plant_wakeups(self, runtime: Runtime, outcome: RunOutcome, length: int) -> None:
-        choices = list(runtime.choices[:length])
-        ops = list(runtime.ops[:length])
-        nthreads = len(runtime.threads)
-        initial = len(runtime.program.threads) if runtime.program is not None else 0
-        names = {t.name: t.tid for t in runtime.threads}
-        outcomes = outcome.trace.outcomes
-        last_step = [-1] * nthreads
-        for index, tid in enumerate(choices):
-            last_step[tid] = index
-        stack = self.stack
-        new_from = self.new_from
-        zero = [-1] * nthreads
-        clocks: list[list[int]] = []
-        last_of: list[int] = [-1] * nthreads
-        start_clock: dict[int, list[int]] = {}
-        spawned = 0
-        spawn_child: dict[int, int] = {}
-        # Events by resource root, then by thread: (reads, other operations), each a list of
-        # (index, operation as far as conflicts go) in execution order.
-        Lists = tuple[list[tuple[int, Operation]], list[tuple[int, Operation]]]
-        groups: dict[tuple[object, ...], dict[int, Lists]] = {}
-        races: list[tuple[int, int]] = []
-        # A thread's end is an event too: its last step also "writes" the thread, so that
-        # is_alive() and join(timeout) race with the thread finishing.
-        ends: dict[int, Operation] = {}
-        for thread in runtime.threads:
-            last = last_step[thread.tid]
-            if 0 <= last < length and outcomes[thread.tid] == "finished":
-                ends[last] = Operation("write", ("thread", thread.name), "end")
-
-        def conflicts(k: int, t: int, op: Operation, clock: list[int], keep: bool) -> None:
-            group = groups.setdefault(op.resource[:2], {})
-            reading = op.kind == "read"
-            # Per other thread, its latest conflicting event not yet ordered before this one
-            # (its earlier events are ordered before that one by program order).
-            candidates = []
-            for u, (reads, others) in group.items():
-                if u == t:
-                    continue
-                seen = clock[u]
-                best = -1
-                for events in (others,) if reading else (others, reads):
-                    for j in range(len(events) - 1, -1, -1):
-                        i, i_op = events[j]
-                        if i <= seen or i <= best:
-                            break
-                        if dependent(i_op, op):
-                            best = i
-                            break
-                if best >= 0:
-                    candidates.append(best)
-            # Latest first: one ordered before this event by an event joined already is no
-            # immediate race.
-            candidates.sort(reverse=True)
-            for i in candidates:
-                if clock[choices[i]] >= i:
-                    continue
-                if k >= new_from:
-                    races.append((i, k))
-                _join(clock, clocks[i])
-            if keep:
-                lists = group.get(t)
-                if lists is None:
-                    lists = group[t] = ([], [])
-                lists[0 if reading else 1].append((k, op))
-
-        for k in range(length):
-            t = choices[k]
-            op = ops[k]
-            prev = last_of[t]
-            clock = list(clocks[prev]) if prev >= 0 else list(start_clock.get(t, zero))
-            if op.kind == "join" and len(op.resource) > 1:
-                target = names.get(str(op.resource[1]))
-                if target is not None and last_of[target] >= 0:
-                    _join(clock, clocks[last_of[target]])
-            if op.resource:
-                conflicts(k, t, op, clock, True)
-            end = ends.get(k)
-            if end is not None:
-                conflicts(k, t, end, clock, True)
-            clock[t] = k
-            clocks.append(clock)
-            last_of[t] = k
-            if op.kind == "spawn":
-                start_clock[initial + spawned] = clock
-                spawn_child[k] = initial + spawned
-                spawned += 1
-        events: list[_Event] = [(choices[m], ops[m], spawn_child.get(m, -1)) for m in range(length)]
-        # An execution cut short (a deadlock, a step limit) leaves operations that never ran;
-        # they conflict with what did run, and those races must be reversed too, or the orders
-        # in which they run earlier would never be explored.
-        if len(runtime.choices) == length:
-            for t, op in sorted(runtime.pending_at_end.items()):
-                if not op.resource:
-                    continue
-                k = len(choices)
-                prev = last_of[t]
-                clock = list(clocks[prev]) if prev >= 0 else list(start_clock.get(t, zero))
-                choices.append(t)
-                ops.append(op)
-                conflicts(k, t, op, clock, False)
-                clock[t] = k
-                clocks.append(clock)
-                events.append((t, op, -1))
-        for i, k in races:
-            e = i
-            if (
-                ops[i].kind == "release"
-                and ops[k].kind == "acquire"
-                and choices[k] not in stack[i].enabled
-            ):
-                # A lock hand-off: reverse it where the releasing thread acquired the lock.
-                ti = choices[i]
-                res = ops[i].resource
-                for m in range(i - 1, -1, -1):
-                    if choices[m] == ti and ops[m].resource == res and ops[m].kind == "acquire":
-                        e = m
-                        break
-            node = stack[e]
-            te = choices[e]
-            # Pending operations (k >= length) follow the executed events, not each other.
-            seq = [events[m] for m in range(e + 1, min(k, length)) if clocks[m][te] < e]
-            seq.append(events[k])
-            if seq[0][0] not in node.enabled:
-                # Start the sequence with an equivalent first event whose thread can run here.
-                for index, candidate in enumerate(seq):
-                    if candidate[0] in node.enabled and not any(
-                        _related(earlier, candidate) for earlier in seq[:index]
-                    ):
-                        seq.insert(0, seq.pop(index))
-                        break
-                else:
-                    continue  # not reversible from here: the reversing thread is blocked
-            if any(
-                _weak_initial(q, q_op, -1, seq) is not None for q, q_op in node.asleep().items()
-            ):
-                continue  # a sleeping thread starts an equivalent execution: covered
-            node.insert(seq)
-
 
 def _join(into: list[int], other: list[int]) -> None:
     for x, v in enumerate(other):
@@ -384,7 +257,207 @@ def _join(into: list[int], other: list[int]) -> None:
             into[x] = v
 
 
+def _prefix_related(a: Resource, b: Resource) -> bool:
+    """The same resource, or one a prefix of the other (a whole cache and one of its keys)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if la < lb:
+        return b[:la] == a
+    return lb < la and a[:lb] == b
+
+
+# Per resource root (its first two items), per thread: the steps that read and those that
+# write it, as (step, resource) in execution order.
+_Accesses = tuple[list[tuple[int, Resource]], list[tuple[int, Resource]]]
+
+
+def _plant_wakeups(stack: list[_Node], runtime: Runtime, length: int, new_from: int) -> None:
+    """Analyse the execution's first ``length`` steps for races; plant their reversals.
+
+    Happens-before is tracked with vector clocks: ``clocks[k][u]`` is the latest step of
+    thread ``u`` ordered before step ``k`` (program order, spawn, conflicts), or -1. For each
+    step only the latest conflicting step of every other thread can be an immediate race
+    (earlier ones are ordered before it by program order), so per resource and thread the
+    steps are kept in lists and scanned from the end.
+    """
+    choices = list(runtime.choices[:length])
+    ops: list[Operation] = list(runtime.ops[:length])
+    threads = runtime.threads
+    nthreads = len(threads)
+    zero = [-1] * nthreads
+    clocks: list[list[int]] = []
+    prev_step = [-1] * length  # the same thread's previous step, or -1
+    last_of = [-1] * nthreads
+    groups: dict[Resource, dict[int, _Accesses]] = {}
+    races: list[tuple[int, int]] = []
+    # For a step that makes a resource available (GIVE), the last step that had made it
+    # unavailable (TAKE) before it: where a waiting step's race with it is reversed.
+    last_take: dict[Resource, int] = {}
+    take_before: dict[int, dict[Resource, int]] = {}
+    spawn_child: dict[int, int] = {}
+    for thread in threads:
+        if thread.created_at >= 0:
+            spawn_child[thread.created_at] = thread.tid
+
+    def analyse(k: int, t: int, footprint: Footprint, clock: list[int], keep: bool) -> None:
+        # Per other thread, its latest conflicting step not yet ordered before this one.
+        candidates: list[int] = []
+        for resource, mode in footprint:
+            group = groups.get(resource[:2])
+            if group is None:
+                group = groups[resource[:2]] = {}
+            reading = mode == READ
+            for u, (reads, writes) in group.items():
+                if u == t:
+                    continue
+                seen = clock[u]
+                best = -1
+                for events in (writes,) if reading else (writes, reads):
+                    for j in range(len(events) - 1, -1, -1):
+                        i, other = events[j]
+                        if i <= seen or i <= best:
+                            break
+                        if _prefix_related(other, resource):
+                            best = i
+                            break
+                if best >= 0:
+                    candidates.append(best)
+        # Latest first: one ordered before this step by a step joined already is no
+        # immediate race.
+        candidates.sort(reverse=True)
+        for i in candidates:
+            if clock[choices[i]] >= i:
+                continue
+            if k >= new_from:
+                races.append((i, k))
+            _join(clock, clocks[i])
+        if keep:
+            for resource, mode in footprint:
+                group = groups[resource[:2]]
+                lists = group.get(t)
+                if lists is None:
+                    lists = group[t] = ([], [])
+                lists[0 if mode == READ else 1].append((k, resource))
+
+    def start(t: int) -> list[int]:
+        prev = last_of[t]
+        if prev >= 0:
+            return list(clocks[prev])
+        created = threads[t].created_at
+        return list(clocks[created]) if 0 <= created < len(clocks) else list(zero)
+
+    for k in range(length):
+        t = choices[k]
+        footprint = ops[k].footprint
+        prev_step[k] = last_of[t]
+        clock = start(t)
+        if footprint:
+            analyse(k, t, footprint, clock, True)
+            for resource, mode in footprint:
+                if mode == GIVE:
+                    take_before.setdefault(k, {})[resource] = last_take.get(resource, -1)
+                elif mode == TAKE:
+                    last_take[resource] = k
+        clock[t] = k
+        clocks.append(clock)
+        last_of[t] = k
+    events: list[_Event] = [(choices[m], ops[m], spawn_child.get(m, -1)) for m in range(length)]
+    pending_prev: dict[int, int] = {}
+    # An execution cut short (a deadlock, a step limit) leaves operations that never ran;
+    # they conflict with what did run, and those races must be reversed too, or the orders
+    # in which they run earlier would never be explored. They follow the executed steps, not
+    # each other, and may run with any of their outcomes (``potential``).
+    if len(runtime.choices) == length:
+        for t, pending in sorted(runtime.pending_at_end.items()):
+            op = pending.potential
+            if not op.footprint:
+                continue
+            k = len(choices)
+            choices.append(t)
+            ops.append(op)
+            pending_prev[k] = last_of[t]
+            clock = start(t)
+            analyse(k, t, op.footprint, clock, False)
+            clock[t] = k
+            clocks.append(clock)
+            events.append((t, op, -1))
+    for i, k in races:
+        q = choices[k]
+        prev = prev_step[k] if k < length else pending_prev[k]
+        e = i
+        if _waits(stack, k, length) and _cannot_run_before(stack, runtime, i, k, q, prev, ops):
+            # ``k`` waited and ``i`` is what let it run: plant the hand-off instead, before
+            # the step that made the resource unavailable, if there is one.
+            e = _handoff(ops[i], ops[k], take_before.get(i, {}))
+            if e < 0:
+                continue
+            te = choices[e]
+            if te == q or (prev >= 0 and clocks[prev][te] >= e):
+                continue  # k's thread depends on that step: it cannot run before it
+        node = stack[e]
+        te = choices[e]
+        # Pending operations (k >= length) follow the executed events, not each other.
+        seq = [events[m] for m in range(e + 1, min(k, length)) if clocks[m][te] < e]
+        last = events[k]
+        seq.append((last[0], last[1].potential, last[2]))
+        if seq[0][0] not in node.enabled:
+            # Start the sequence with an equivalent first event whose thread can run here.
+            for index, candidate in enumerate(seq):
+                if candidate[0] in node.enabled and not any(
+                    _related(earlier, candidate) for earlier in seq[:index]
+                ):
+                    seq.insert(0, seq.pop(index))
+                    break
+            else:
+                continue  # not reversible from here: the reversing thread is blocked
+        if any(_weak_initial(s, s_op, -1, seq) is not None for s, s_op in node.asleep().items()):
+            continue  # a sleeping thread starts an equivalent execution: covered
+        node.insert(seq)
+
+
+def _waits(stack: list[_Node], k: int, length: int) -> bool:
+    """Did step ``k`` wait without a timeout? (A pending step at the end always did.)"""
+    return k >= length or stack[k].waits
+
+
+def _cannot_run_before(
+    stack: list[_Node],
+    runtime: Runtime,
+    i: int,
+    k: int,
+    q: int,
+    prev: int,
+    ops: list[Operation],
+) -> bool:
+    """Could the waiting step ``k`` (of thread ``q``) not have run just before step ``i``?
+
+    When ``q`` had no step between them, its operation was already pending at ``i``: it could
+    not run there exactly when it was not enabled there (``i`` then enabled it, since anything
+    else that did would be ordered between them). When ``q`` took steps in between, the
+    resource ``k`` waits for was unavailable before ``i`` exactly when ``i`` gave it (GIVE): no
+    step between them that is independent of ``i`` can change it.
+    """
+    if prev < i and runtime.threads[q].created_at < i:
+        return q not in stack[i].enabled
+    given = {resource for resource, mode in ops[i].footprint if mode == GIVE}
+    return any(resource in given for resource, _ in ops[k].footprint)
+
+
+def _handoff(give: Operation, waiting: Operation, takes: dict[Resource, int]) -> int:
+    """The step before which to reverse a waiting step enabled by ``give``, or -1."""
+    best = -1
+    for resource, mode in give.footprint:
+        if mode != GIVE:
+            continue
+        if any(resource == other for other, _ in waiting.footprint):
+            best = max(best, takes.get(resource, -1))
+    return best
+
+
 class _DporChooser:
+    """Follows the current path, then extends it with new nodes (see the module docs)."""
+
     __slots__ = ("blocked_at", "stack")
 
     def __init__(self, stack: list[_Node]) -> None:
@@ -397,8 +470,9 @@ class _DporChooser:
             return runtime.default_choice(enabled)
         stack = self.stack
         if depth < len(stack):
-            # Replaying the current path: same enabled threads as recorded, or the scenario
-            # is not deterministic. (One plain loop: this runs at every replayed step.)
+            # Replaying the current path: same enabled threads and operations as recorded, or
+            # the scenario is not deterministic. (One plain loop: this runs at every replayed
+            # step.)
             node = stack[depth]
             recorded = node.enabled
             if len(recorded) != len(enabled):
@@ -412,24 +486,34 @@ class _DporChooser:
                     chosen = thread
             if chosen is None:
                 raise AssertionError("unreachable: wakeup thread not enabled")
+            op = chosen.pending
+            assert op is not None
+            if op.resolve is not None:
+                op = op.resolve(runtime, chosen)
+            expected_op = node.ops[tid]
+            if op is not expected_op and not same_operation(op, expected_op):
+                raise _operation_changed(runtime, depth, chosen, expected_op, op)
+            wait = chosen.wait
+            node.waits = wait is not None and not wait.timeout
             return chosen
         sleep: dict[int, Operation] = {}
         if stack:
             parent = stack[-1]
-            p_op = parent.ops[parent.current]
+            p_fp = parent.ops[parent.current].footprint
             for q, q_op in parent.sleep.items():
-                if q != parent.current and not dependent(q_op, p_op):
+                if q != parent.current and not conflict(q_op.footprint, p_fp):
                     sleep[q] = q_op
             for q in parent.done:
                 q_op = parent.ops[q]
-                if q != parent.current and not dependent(q_op, p_op):
+                if q != parent.current and not conflict(q_op.footprint, p_fp):
                     sleep[q] = q_op
         awake = [t for t in enabled if t.tid not in sleep]
         if not awake:
             # Sleep-set blocked: every continuation is equivalent to one already explored.
             self.blocked_at = depth
             return runtime.default_choice(enabled)
-        ops = {t.tid: t.pending for t in enabled}
+        resolved = runtime.resolved
+        ops = {t.tid: resolved(t.pending, t) for t in enabled}  # type: ignore[arg-type]
         subtree = stack[-1].branch.children if stack and stack[-1].branch is not None else []
         chosen = None
         branch: _WNode | None = None
@@ -441,7 +525,9 @@ class _DporChooser:
                 break
         if chosen is None:
             chosen = runtime.default_choice(awake)
-        node = _Node(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)  # type: ignore[arg-type]
+        node = _Node(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)
+        wait = chosen.wait
+        node.waits = wait is not None and not wait.timeout
         node.branch = branch
         node.wakeup = list(pending)
         node.pre = runtime.preemptions  # preemptions of the steps before this one

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from .._core._ops import Operation
 from .._core._runtime import Chooser, RunOutcome, Runtime
 from .._core._threads import SimThread
 from ..errors import NondeterministicScenario
@@ -51,12 +52,15 @@ class _Node:
     ``pos`` is the option being explored now; ``enabled`` is kept to notice nondeterminism.
     """
 
-    __slots__ = ("enabled", "options", "pos")
+    __slots__ = ("enabled", "ops", "options", "pos")
 
-    def __init__(self, options: list[int], enabled: tuple[int, ...]) -> None:
+    def __init__(
+        self, options: list[int], enabled: tuple[int, ...], ops: tuple[Operation, ...]
+    ) -> None:
         self.options = options
         self.pos = 0
         self.enabled = enabled
+        self.ops = ops  # the pending operation of each enabled thread
 
 
 class DfsStrategy(Strategy):
@@ -120,7 +124,13 @@ class _DfsChooser:
             node = stack[depth]
             if tids != node.enabled:
                 raise _nondeterminism(runtime, depth, node.enabled, enabled)
-            return enabled[tids.index(node.options[node.pos])]
+            index = tids.index(node.options[node.pos])
+            chosen = enabled[index]
+            op, expected = chosen.pending, node.ops[index]
+            assert op is not None
+            if op is not expected and not same_operation(op, expected):
+                raise _operation_changed(runtime, depth, chosen, expected, op)
+            return chosen
         first = runtime.default_choice(enabled)
         options = [first.tid]
         bound = self.strategy.bound
@@ -133,7 +143,7 @@ class _DfsChooser:
                 self.strategy.cut = True
         else:
             options.extend(t.tid for t in enabled if t is not first)
-        stack.append(_Node(options, tids))
+        stack.append(_Node(options, tids, tuple([t.pending for t in enabled])))  # type: ignore[misc]
         return first
 
 
@@ -153,6 +163,55 @@ def _nondeterminism(
         f"[{show([t.tid for t in enabled])}]. Each execution must build fresh state in the "
         "factory and must not depend on time, randomness, hash order or state left over "
         "from earlier executions (module-level caches, files, databases)"
+    )
+
+
+_PLAIN = (str, int, float, bytes, bool, type(None), tuple)
+
+
+def same_operation(a: Operation, b: Operation) -> bool:
+    """Are ``a`` and ``b`` the same operation in two executions (kind and resource)?
+
+    Objects in a resource other than plain values (a cache key that is a user object made
+    fresh by each execution) may compare unequal across executions; they are compared by
+    type.
+    """
+    if a.kind != b.kind:
+        return False
+    ra, rb = a.resource, b.resource
+    if ra == rb:
+        return True
+    if len(ra) != len(rb):
+        return False
+    for x, y in zip(ra, rb, strict=True):
+        if x == y:
+            continue
+        if isinstance(x, _PLAIN) or type(x) is not type(y):
+            return False
+    return True
+
+
+def _operation_changed(
+    runtime: Runtime, depth: int, thread: SimThread, expected: Operation, actual: Operation
+) -> NondeterministicScenario:
+    if expected.kind == actual.kind and expected.resource[:1] == actual.resource[:1]:
+        # Same operation on a differently named object: most often a name made per execution
+        # (a temporary file, a counter in a name).
+        hint = (
+            "The same operation touches a differently named object: every execution must name "
+            "its shared objects the same way (a database file created per execution keeps its "
+            "name in a fresh directory, or comes from interleave.sqlite.template)"
+        )
+    else:
+        hint = (
+            "Each execution must build fresh state in the factory and must not depend on time, "
+            "randomness, hash order or state left over from earlier executions (module-level "
+            "caches, files, databases)"
+        )
+    return NondeterministicScenario(
+        f"the scenario is not deterministic: at step {depth}, after the same schedule prefix, "
+        f"thread {thread.name!r} was about to {expected.describe()} in an earlier execution "
+        f"but is about to {actual.describe()} in this one. {hint}"
     )
 
 

@@ -10,13 +10,14 @@ explorer tries both outcomes.
 
 from __future__ import annotations
 
+import functools
 import threading
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._core import _context
 from .._core._findings import Hold
-from .._core._ops import Location, Operation
+from .._core._ops import GIVE, READ, TAKE, WRITE, Location, Operation, Resource
 from .._core._runtime import Runtime
 from .._core._threads import SimThread, Wait
 from ._base import auto_name, sim
@@ -64,6 +65,37 @@ def _validate_sem_acquire(blocking: bool, timeout: float | None) -> bool:
 
 #: Stands for the scenario factory as the holder of a lock it left acquired.
 _SETUP = SimThread(-1, "scenario setup", lambda: None, ())
+
+
+def _op(kind: str, resource: Resource, label: str, mode: int) -> Operation:
+    return Operation(kind, resource, label, footprint=((resource, mode),))
+
+
+class _LockOps(NamedTuple):
+    """What a lock's operations resolve to (shared by every lock of the same name)."""
+
+    took: Operation  # acquire that took the free lock
+    took_timed: Operation
+    took_try: Operation
+    reenter: Operation  # RLock owner acquiring again: touches nothing others see
+    timed_out: Operation  # a timed acquire that found the lock held: it only read it
+    busy: Operation  # a try-acquire that found the lock held
+    freed: Operation  # release that frees the lock
+    nested: Operation  # inner RLock release: still held, nothing others see changes
+
+
+@functools.lru_cache(maxsize=4096)
+def _lock_ops(resource: Resource) -> _LockOps:
+    return _LockOps(
+        took=_op("acquire", resource, "acquire", TAKE),
+        took_timed=_op("acquire", resource, "acquire (timed)", TAKE),
+        took_try=_op("acquire", resource, "try-acquire", TAKE),
+        reenter=Operation("reenter", resource, "acquire (re-entry)"),
+        timed_out=_op("acquire-failed", resource, "acquire (timed out)", READ),
+        busy=_op("acquire-failed", resource, "try-acquire (busy)", READ),
+        freed=_op("release", resource, "release", GIVE),
+        nested=Operation("release-nested", resource, "release (still held)"),
+    )
 
 
 class _Releasable:
@@ -166,18 +198,61 @@ class Lock(_Owned, _Releasable):
             balance.set(balance.get() - amount)
     """
 
-    __slots__ = ("_acquire_op", "_real", "_release_op", "_resource", "_try_op", "name")
+    __slots__ = (
+        "_acquire_op",
+        "_ops",
+        "_real",
+        "_release_op",
+        "_resource",
+        "_timed_op",
+        "_try_op",
+        "name",
+    )
     _reentrant = False
     _kind = "lock"
 
     def __init__(self, *, name: str | None = None) -> None:
         self.name = auto_name(self._kind, name)
-        self._resource = ("lock", self.name)
-        self._acquire_op = Operation("acquire", self._resource, "acquire")
-        self._try_op = Operation("acquire", self._resource, "try-acquire")
-        self._release_op = Operation("release", self._resource, "release")
+        resource = self._resource = ("lock", self.name)
+        ops = self._ops = _lock_ops(resource)
+        self._acquire_op = Operation(
+            "acquire", resource, "acquire", resolve=self._resolve_wait, potential=ops.took
+        )
+        self._timed_op = Operation(
+            "acquire", resource, "acquire (timed)", resolve=self._resolve_timed, potential=ops.took
+        )
+        self._try_op = Operation(
+            "acquire", resource, "try-acquire", resolve=self._resolve_try, potential=ops.took
+        )
+        self._release_op = Operation(
+            "release", resource, "release", resolve=self._resolve_release, potential=ops.freed
+        )
         self._real: Any = self._make_real()
         self._init_owner()
+
+    # What an acquire or release does when it runs (see Operation.resolve). A blocked
+    # acquire without a timeout resolves to what it will do once the lock is free.
+    def _resolve_wait(self, rt: Runtime, thread: SimThread) -> Operation:
+        owner = self._holder(rt)
+        if owner is thread and self._reentrant:
+            return self._ops.reenter
+        return self._ops.took
+
+    def _resolve_timed(self, rt: Runtime, thread: SimThread) -> Operation:
+        owner = self._holder(rt)
+        if owner is None:
+            return self._ops.took_timed
+        return self._ops.reenter if owner is thread and self._reentrant else self._ops.timed_out
+
+    def _resolve_try(self, rt: Runtime, thread: SimThread) -> Operation:
+        owner = self._holder(rt)
+        if owner is None:
+            return self._ops.took_try
+        return self._ops.reenter if owner is thread and self._reentrant else self._ops.busy
+
+    def _resolve_release(self, rt: Runtime, thread: SimThread) -> Operation:
+        self._holder(rt)
+        return self._ops.nested if self._count > 1 else self._ops.freed
 
     def _make_real(self) -> Any:
         return _RealLock()
@@ -199,7 +274,8 @@ class Lock(_Owned, _Releasable):
                 self._take(rt, me)
                 return True
             return False
-        if rt.block(self._acquire_op, _LockWait(self, rt, me, may_time_out)):
+        op = self._timed_op if may_time_out else self._acquire_op
+        if rt.block(op, _LockWait(self, rt, me, may_time_out)):
             self._take(rt, me)
             return True
         return False
@@ -296,6 +372,37 @@ class _SemWait(Wait):
         ]
 
 
+class _SemaphoreOps(NamedTuple):
+    """What a semaphore's operations resolve to (shared by every semaphore of the name)."""
+
+    took: Operation  # took a permit, others are left
+    took_last: Operation  # took the last permit: the semaphore becomes unavailable
+    took_timed: Operation
+    took_timed_last: Operation
+    took_try: Operation
+    took_try_last: Operation
+    timed_out: Operation  # found no permit: only read the count
+    busy: Operation
+    released: Operation  # permits were left already
+    released_first: Operation  # returned a permit to an empty semaphore: available again
+
+
+@functools.lru_cache(maxsize=4096)
+def _semaphore_ops(resource: Resource) -> _SemaphoreOps:
+    return _SemaphoreOps(
+        took=_op("acquire", resource, "acquire", WRITE),
+        took_last=_op("acquire", resource, "acquire", TAKE),
+        took_timed=_op("acquire", resource, "acquire (timed)", WRITE),
+        took_timed_last=_op("acquire", resource, "acquire (timed)", TAKE),
+        took_try=_op("acquire", resource, "try-acquire", WRITE),
+        took_try_last=_op("acquire", resource, "try-acquire", TAKE),
+        timed_out=_op("acquire-failed", resource, "acquire (timed out)", READ),
+        busy=_op("acquire-failed", resource, "try-acquire (busy)", READ),
+        released=_op("release", resource, "release", WRITE),
+        released_first=_op("release", resource, "release", GIVE),
+    )
+
+
 class Semaphore(_Releasable):
     """A counting semaphore with the ``threading.Semaphore`` API."""
 
@@ -303,10 +410,12 @@ class Semaphore(_Releasable):
         "_acquire_op",
         "_holders",
         "_initial",
+        "_ops",
         "_real",
         "_release_op",
         "_resource",
         "_rt",
+        "_timed_op",
         "_try_op",
         "_value",
         "name",
@@ -322,10 +431,49 @@ class Semaphore(_Releasable):
         self._value = value
         self._rt: Runtime | None = None
         self._holders: list[tuple[SimThread, int | None, Location | None]] = []
-        self._acquire_op = Operation("acquire", self._resource, "acquire")
-        self._try_op = Operation("acquire", self._resource, "try-acquire")
-        self._release_op = Operation("release", self._resource, "release")
+        resource = self._resource
+        ops = self._ops = _semaphore_ops(resource)
+        self._acquire_op = Operation(
+            "acquire", resource, "acquire", resolve=self._resolve_wait, potential=ops.took_last
+        )
+        self._timed_op = Operation(
+            "acquire",
+            resource,
+            "acquire (timed)",
+            resolve=self._resolve_timed,
+            potential=ops.took_last,
+        )
+        self._try_op = Operation(
+            "acquire", resource, "try-acquire", resolve=self._resolve_try, potential=ops.took_last
+        )
+        self._release_op = Operation(
+            "release",
+            resource,
+            "release",
+            resolve=self._resolve_release,
+            potential=ops.released_first,
+        )
         self._real: Any = self._make_real(value)
+
+    # What an acquire or release does when it runs (see Operation.resolve). A blocked
+    # acquire without a timeout resolves to what it will do once a permit is free.
+    def _resolve_wait(self, rt: Runtime, thread: SimThread) -> Operation:
+        return self._ops.took if self._sim_value(rt) > 1 else self._ops.took_last
+
+    def _resolve_timed(self, rt: Runtime, thread: SimThread) -> Operation:
+        value = self._sim_value(rt)
+        if value <= 0:
+            return self._ops.timed_out
+        return self._ops.took_timed if value > 1 else self._ops.took_timed_last
+
+    def _resolve_try(self, rt: Runtime, thread: SimThread) -> Operation:
+        value = self._sim_value(rt)
+        if value <= 0:
+            return self._ops.busy
+        return self._ops.took_try if value > 1 else self._ops.took_try_last
+
+    def _resolve_release(self, rt: Runtime, thread: SimThread) -> Operation:
+        return self._ops.released_first if self._sim_value(rt) <= 0 else self._ops.released
 
     def _make_real(self, value: int) -> Any:
         return _RealSemaphore(value)
@@ -350,7 +498,8 @@ class Semaphore(_Releasable):
             rt.access(self._try_op)
             ok = self._sim_value(rt) > 0
         else:
-            ok = rt.block(self._acquire_op, _SemWait(self, rt, may_time_out))
+            op = self._timed_op if may_time_out else self._acquire_op
+            ok = rt.block(op, _SemWait(self, rt, may_time_out))
         if ok:
             self._sim_value(rt)
             self._value -= 1
@@ -421,6 +570,28 @@ class _NotifyWait(Wait):
         return f"a notify on condition {self.resource[1]!r}"
 
 
+class _WakeOps(NamedTuple):
+    woke: Operation  # notified: it read that a notify picked it
+    timed_out: Operation  # took itself off the waiters: a later notify picks another
+
+
+@functools.lru_cache(maxsize=4096)
+def _wake_ops(resource: Resource) -> _WakeOps:
+    return _WakeOps(
+        woke=_op("wake", resource, "wake", READ),
+        timed_out=_op("wake-timeout", resource, "wake (timed out)", WRITE),
+    )
+
+
+def _resolve_wake(rt: Runtime, thread: SimThread) -> Operation:
+    wait = thread.wait
+    assert isinstance(wait, _NotifyWait)
+    ops = _wake_ops(wait.resource)
+    if wait.waiter.notified or not wait.timeout:
+        return ops.woke
+    return ops.timed_out
+
+
 class Condition:
     """A condition variable with the ``threading.Condition`` API.
 
@@ -434,6 +605,7 @@ class Condition:
         "_real",
         "_resource",
         "_rt",
+        "_timed_wake_op",
         "_wait_op",
         "_waiters",
         "_wake_op",
@@ -450,10 +622,19 @@ class Condition:
             )
         self.name = auto_name("condition", name)
         self._lock = lock
-        self._resource = ("condition", self.name)
-        self._wait_op = Operation("wait", self._resource, "wait")
-        self._wake_op = Operation("wake", self._resource, "wake")
-        self._notify_op = Operation("notify", self._resource, "notify")
+        resource = self._resource = ("condition", self.name)
+        # The first step of wait() joins the waiters and frees the lock: it writes both.
+        self._wait_op = Operation(
+            "wait", resource, "wait", footprint=((resource, WRITE), (lock._resource, GIVE))
+        )
+        wake = _wake_ops(resource)
+        self._wake_op = Operation(
+            "wake", resource, "wake", resolve=_resolve_wake, potential=wake.woke
+        )
+        self._timed_wake_op = Operation(
+            "wake", resource, "wake", resolve=_resolve_wake, potential=wake.timed_out
+        )
+        self._notify_op = Operation("notify", resource, "notify")
         self._waiters: list[_Waiter] = []
         self._rt: Runtime | None = None
         self._real = _RealCondition(lock._real)
@@ -496,8 +677,10 @@ class Condition:
         waiters.append(waiter)
         saved = self._lock._release_save(rt)
         try:
+            timed = timeout is not None
             notified = rt.block(
-                self._wake_op, _NotifyWait(self._resource, waiter, timeout is not None)
+                self._timed_wake_op if timed else self._wake_op,
+                _NotifyWait(self._resource, waiter, timed),
             )
             if not notified and waiter in waiters:
                 waiters.remove(waiter)
@@ -540,6 +723,29 @@ class Condition:
         return f"<Condition {self.name!r}>"
 
 
+class _EventOps(NamedTuple):
+    set: Operation  # set an already set flag
+    set_first: Operation  # set a clear flag: waiters can run
+    clear: Operation  # cleared a clear flag
+    clear_first: Operation  # cleared a set flag: waiters must wait
+    waited: Operation
+    timed_out: Operation
+
+
+@functools.lru_cache(maxsize=4096)
+def _event_ops(resource: Resource) -> _EventOps:
+    # set/clear do not depend on a read of the flag: "update" (like an atomic write), so a
+    # thread that checked is_set() and later sets it is not reported as a lost update.
+    return _EventOps(
+        set=_op("update", resource, "set", WRITE),
+        set_first=_op("update", resource, "set", GIVE),
+        clear=_op("update", resource, "clear", WRITE),
+        clear_first=_op("update", resource, "clear", TAKE),
+        waited=_op("wait", resource, "wait", READ),
+        timed_out=_op("wait-timeout", resource, "wait (timed out)", READ),
+    )
+
+
 class _EventWait(Wait):
     __slots__ = ("event", "rt")
 
@@ -558,6 +764,7 @@ class Event:
         "_clear_op",
         "_flag",
         "_initial",
+        "_ops",
         "_read_op",
         "_real",
         "_resource",
@@ -569,13 +776,16 @@ class Event:
 
     def __init__(self, *, name: str | None = None) -> None:
         self.name = auto_name("event", name)
-        self._resource = ("event", self.name)
-        # set/clear do not depend on a read of the flag: "update" (like an atomic write), so
-        # a thread that checked is_set() and later sets it is not reported as a lost update.
-        self._set_op = Operation("update", self._resource, "set")
-        self._clear_op = Operation("update", self._resource, "clear")
-        self._read_op = Operation("read", self._resource, "is_set")
-        self._wait_op = Operation("wait", self._resource, "wait")
+        resource = self._resource = ("event", self.name)
+        ops = self._ops = _event_ops(resource)
+        self._set_op = Operation(
+            "update", resource, "set", resolve=self._resolve_set, potential=ops.set_first
+        )
+        self._clear_op = Operation(
+            "update", resource, "clear", resolve=self._resolve_clear, potential=ops.clear_first
+        )
+        self._read_op = Operation("read", resource, "is_set")
+        self._wait_op = Operation("wait", resource, "wait", resolve=self._resolve_wait)
         self._flag = False
         self._rt: Runtime | None = None
         self._real = _RealEvent()
@@ -584,6 +794,19 @@ class Event:
         if self._rt is not rt:  # first use in this execution: start from the real flag
             self._rt, self._flag = rt, self._real.is_set()
         return self._flag
+
+    # What set, clear and wait do when they run (see Operation.resolve).
+    def _resolve_set(self, rt: Runtime, thread: SimThread) -> Operation:
+        return self._ops.set if self._sim_flag(rt) else self._ops.set_first
+
+    def _resolve_clear(self, rt: Runtime, thread: SimThread) -> Operation:
+        return self._ops.clear_first if self._sim_flag(rt) else self._ops.clear
+
+    def _resolve_wait(self, rt: Runtime, thread: SimThread) -> Operation:
+        wait = thread.wait
+        if self._sim_flag(rt) or wait is None or not wait.timeout:
+            return self._ops.waited
+        return self._ops.timed_out
 
     def is_set(self) -> bool:
         """Is the flag set? (A read.)"""

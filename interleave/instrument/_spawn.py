@@ -2,20 +2,61 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._core._findings import Hold
-from .._core._ops import Operation
+from .._core._ops import WRITE, Operation, Resource
 from .._core._runtime import Runtime
 from .._core._threads import DONE, SimThread, Wait
 from ._base import sim
 
-__all__ = ["ThreadHandle", "spawn"]
+__all__ = ["ThreadHandle", "join_operation", "spawn", "spawn_operation"]
 
 # Bound at import: while threading is patched for an execution, threading.Thread is a shim.
 _RealThread = threading.Thread
+
+
+_THREADS: Resource = ("threads",)
+
+
+class _JoinOps(NamedTuple):
+    joined: Operation
+    timed_out: Operation
+
+
+@functools.lru_cache(maxsize=4096)
+def _join_ops(resource: Resource) -> _JoinOps:
+    return _JoinOps(
+        joined=Operation("join", resource, "join"),
+        timed_out=Operation("join-timeout", resource, "join (timed out)"),
+    )
+
+
+def _resolve_join(rt: Runtime, thread: SimThread) -> Operation:
+    wait = thread.wait
+    assert isinstance(wait, _JoinWait)
+    ops = _join_ops(wait.resource)
+    if wait.timeout and not wait.is_ready():
+        return ops.timed_out
+    return ops.joined
+
+
+def join_operation(target: SimThread) -> Operation:
+    """The pending operation of a join of ``target`` (it reads whether the thread ended)."""
+    resource = ("thread", target.name)
+    return Operation("join", resource, "join", resolve=_resolve_join)
+
+
+def spawn_operation(parent: SimThread, label: str) -> Operation:
+    """The operation of starting a thread.
+
+    Every start takes the next thread number (and a name numbered per function), so two
+    starts by different threads do not commute: they write the shared thread table.
+    """
+    return Operation("spawn", ("thread", parent.name), label, footprint=((_THREADS, WRITE),))
 
 
 class _JoinWait(Wait):
@@ -72,10 +113,7 @@ class ThreadHandle:
             return
         if rt.current is target:
             raise RuntimeError("cannot join current thread")
-        rt.block(
-            Operation("join", ("thread", target.name), "join"),
-            _JoinWait(target, timeout is not None),
-        )
+        rt.block(join_operation(target), _JoinWait(target, timeout is not None))
 
     def is_alive(self) -> bool:
         """Has the thread not finished yet?"""
@@ -115,8 +153,9 @@ def spawn(fn: Callable[..., Any], *args: Any, name: str | None = None) -> Thread
         return ThreadHandle(real.name, real=real)
     me = rt.current
     assert me is not None
-    rt.access(Operation("spawn", ("thread", me.name), "spawn"))
+    rt.access(spawn_operation(me, "spawn"))
     child = rt.new_thread(fn, args, name)
+    rt.observable(child)
     handle = ThreadHandle(child.name, thread=child, rt=rt)
     child.handle = handle
     return handle

@@ -54,7 +54,7 @@ from ..errors import BlockedOutsideScheduler, InvalidArgument
 from . import _locks
 from ._base import sim
 from ._patches import register
-from ._spawn import _JoinWait
+from ._spawn import _JoinWait, join_operation, spawn_operation
 
 __all__ = [
     "IDENT_BASE",
@@ -341,6 +341,10 @@ def _thread_objects(rt: Runtime) -> dict[int, threading.Thread]:
 
 def _bind(obj: threading.Thread, rt: Runtime, thread: SimThread) -> None:
     obj.__dict__["_interleave_sim"] = _SimInfo(rt, thread)
+    if not rt.scratch.get(_INTERNAL):
+        # Its Thread object can be joined: it ends in a step of its own. (Not when
+        # threading's own code asks, as Thread.__init__ does for current_thread().)
+        rt.observable(thread)
     obj._ident = obj._native_id = IDENT_BASE + thread.tid  # type: ignore[attr-defined]
     obj._started.set()  # type: ignore[attr-defined]  # a real Event (built while internal)
     _thread_objects(rt)[thread.tid] = obj
@@ -359,7 +363,7 @@ def _thread_start(self: threading.Thread) -> None:
         raise RuntimeError("threads can only be started once")
     me = rt.current
     if me is not None:
-        rt.access(Operation("spawn", ("thread", me.name), "start"))
+        rt.access(spawn_operation(me, "start"))
 
     def run() -> None:
         try:
@@ -398,10 +402,7 @@ def _thread_join(self: threading.Thread, timeout: float | None = None) -> None:
         return  # after its execution a simulated thread has finished or been unwound
     if rt.current is target:
         raise RuntimeError("cannot join current thread")
-    rt.block(
-        Operation("join", ("thread", target.name), "join"),
-        _JoinWait(target, timeout is not None),
-    )
+    rt.block(join_operation(target), _JoinWait(target, timeout is not None))
 
 
 def _thread_is_alive(self: threading.Thread) -> bool:
@@ -428,6 +429,8 @@ def _current_thread() -> threading.Thread:
         with _internal(rt):
             _REAL_THREAD_INIT(obj, name=me.name, daemon=False)
         _bind(obj, rt, me)
+    elif not rt.scratch.get(_INTERNAL):
+        rt.observable(me)  # made for threading's own code first; now the program has it
     return obj
 
 

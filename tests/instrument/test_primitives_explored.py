@@ -682,7 +682,9 @@ def test_spawn_join_and_is_alive(strategy: str) -> None:
     result = _explore(scenario, strategy=strategy)
     assert result.ok, result.report()
     assert set(alive_before) == {True, False}
-    assert result.schedules_run == 2 or strategy != "dfs"
+    # is_alive() runs before the child's write, between it and the child's end step, or
+    # after the end (three orders; only the last one sees it finished).
+    assert result.schedules_run == 3 or strategy != "dfs"
 
 
 def test_join_on_a_thread_that_never_finishes_is_a_deadlock() -> None:
