@@ -281,7 +281,7 @@ def _add_explore(sub: Any) -> None:
             "  interleave explore races.py:cache_fill --strategy random --seed 7 "
             "--timeout 30\n"
             "  interleave explore races.py:cache_fill --require-proof\n\n"
-            "exit status: 0 no findings, 1 findings (or, with --require-proof, a verdict other "
+            "exit status: 0 no findings, 1 findings (or, with --require-proof, a verdict other\n"
             "than proved), 2 usage error"
         ),
     )
@@ -472,7 +472,7 @@ def _add_report(sub: Any) -> None:
             "examples/bank_transfer.py:locked\n"
             "  interleave report examples.taskboard.scenarios --format markdown "
             '>> "$GITHUB_STEP_SUMMARY"\n\n'
-            "exit status: 0 no findings, 1 findings (or, with --require-proof, a verdict other "
+            "exit status: 0 no findings, 1 findings (or, with --require-proof, a verdict other\n"
             "than proved), 2 usage error"
         ),
     )
