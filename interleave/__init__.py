@@ -35,6 +35,7 @@ from ._core._trace import Trace as Trace
 from ._engine._explorer import Statistics as Statistics
 from ._results import ExploreResult as ExploreResult
 from ._results import RunResult as RunResult
+from ._results import Verdict as Verdict
 from ._summary import summary_report as summary_report
 from ._version import __version__ as __version__
 from .errors import BlockedOutsideScheduler as BlockedOutsideScheduler
@@ -92,6 +93,7 @@ __all__ = [
     "ThreadCrashed",
     "ThreadHandle",
     "Trace",
+    "Verdict",
     "__version__",
     "explore",
     "point",

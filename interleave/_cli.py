@@ -5,8 +5,9 @@ named by a TARGET (``FILE.py:factory`` or ``module:factory``), calls :func:`inte
 or :func:`interleave.replay` and prints their reports.
 
 Exit status: 0 when there are no findings (and for ``demo`` whenever it ran), 1 when there are
-findings, 2 when the command could not run (a usage error, a bad TARGET, a bad schedule ID, a
-replay that diverges, or a scenario factory that raised). Usage errors are one line on stderr,
+findings (or, with ``--require-proof``, when an exploration's verdict is not ``proved``), 2
+when the command could not run (a usage error, a bad TARGET, a bad schedule ID, a replay that
+diverges, or a scenario factory that raised). Usage errors are one line on stderr,
 ``interleave: error: <what is wrong and how to fix it>``, without a traceback.
 
 Each subcommand is one ``_add_<name>(subparsers)`` function listed in ``_COMMANDS``: adding a
@@ -278,8 +279,10 @@ def _add_explore(sub: Any) -> None:
             "  interleave explore examples/bank_transfer.py:unlocked\n"
             "  interleave explore myapp.tests.races:lost_update --max-schedules 100000\n"
             "  interleave explore races.py:cache_fill --strategy random --seed 7 "
-            "--timeout 30\n\n"
-            "exit status: 0 no findings, 1 findings, 2 usage error"
+            "--timeout 30\n"
+            "  interleave explore races.py:cache_fill --require-proof\n\n"
+            "exit status: 0 no findings, 1 findings (or, with --require-proof, a verdict other\n"
+            "than proved), 2 usage error"
         ),
     )
     parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
@@ -318,6 +321,14 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--stop-on-first", action="store_true", help="stop at the first execution with a finding"
+    )
+    parser.add_argument(
+        "--require-proof",
+        action="store_true",
+        help=(
+            "exit 1 unless every schedule was explored (verdict 'proved'), even without "
+            "findings: a sampled or cut-short run is not a proof"
+        ),
     )
 
 
@@ -360,7 +371,32 @@ def _run_explore(args: argparse.Namespace) -> int:
     # The replay lines should name the target exactly as it was typed here.
     result = dataclasses.replace(result, target=args.target)
     _emit(result.report())
-    return EXIT_OK if result.ok else EXIT_FINDINGS
+    unproved = _unproved([result]) if args.require_proof else False
+    return EXIT_OK if result.ok and not unproved else EXIT_FINDINGS
+
+
+#: For --require-proof: how each verdict that is not ``proved`` becomes one, in flags.
+_HOW_TO_PROVE = {
+    "bounded": "explore without a preemption bound",
+    "sampled": (
+        "use --strategy dpor (or dfs) without --stop-on-first, and raise --max-schedules "
+        "(or --timeout) until the report says 'exhausted'"
+    ),
+    "interrupted": "let the exploration run to its end",
+}
+
+
+def _unproved(results: Sequence[Any]) -> bool:
+    """Print why each result is not a proof (on stderr); True when one is not."""
+    unproved = [r for r in results if r.verdict != "proved"]
+    for result in unproved:
+        print(
+            f"{PROG}: --require-proof: {result.scenario}: the verdict is '{result.verdict}', "
+            f"not 'proved' ({result.stopped_text}, after {result.schedules_run:,} "
+            f"schedule(s)); for a proof, {_HOW_TO_PROVE.get(str(result.verdict), '')}",
+            file=sys.stderr,
+        )
+    return bool(unproved)
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,7 +472,8 @@ def _add_report(sub: Any) -> None:
             "examples/bank_transfer.py:locked\n"
             "  interleave report examples.taskboard.scenarios --format markdown "
             '>> "$GITHUB_STEP_SUMMARY"\n\n'
-            "exit status: 0 no findings, 1 findings, 2 usage error"
+            "exit status: 0 no findings, 1 findings (or, with --require-proof, a verdict other\n"
+            "than proved), 2 usage error"
         ),
     )
     parser.add_argument(
@@ -484,7 +521,8 @@ def _run_report(args: argparse.Namespace) -> int:
                 raise _option_error(exc) from None
         results.append(dataclasses.replace(result, target=target))
     _emit(summary_report(results, format=args.format))
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
+    unproved = _unproved(results) if args.require_proof else False
+    return EXIT_OK if all(r.ok for r in results) and not unproved else EXIT_FINDINGS
 
 
 # --------------------------------------------------------------------------------------------

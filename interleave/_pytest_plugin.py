@@ -2,8 +2,17 @@
 
 A thin adapter over the public API (``interleave.explore`` / ``interleave.replay``): it merges
 settings (keyword > marker > command line > ini > library default), fails a test with the full
-report when an exploration has findings, keeps failing schedule IDs in pytest's cache and
-replays them first on the next run, and adds an ``interleave`` section to the test report.
+report when an exploration has findings (or, with ``--interleave-require-proof``, when its
+verdict is not ``proved``), keeps failing schedule IDs in pytest's cache and replays them first
+on the next run, adds an ``interleave`` section to the test report and a verdict per exploration
+to the terminal summary.
+
+Under pytest-xdist the tests run in worker processes and only the controller has the terminal,
+so nothing the summary or the cache needs is kept in a process: the fixture records events on
+the test item, each test report carries them (``report.interleave_events``: plain dicts, which
+xdist sends to the controller like the rest of the report), and the process that receives every
+report (the controller, or the only process without xdist) builds the summary and writes the
+cache once, at the end of the session.
 
 pytest loads this module in every session (entry point ``pytest11``), so it imports nothing
 heavy at import time and does nothing for tests that do not use the fixture.
@@ -41,11 +50,16 @@ __all__ = ["Interleavings"]
 _NOT_MARKER_KEYWORDS = ("scenario", "progress")
 #: pytest cache key: ``{nodeid: {scenario: [schedule IDs]}}``.
 CACHE_KEY = "interleave/failures"
+#: The attribute of a test report that carries the interleave events of that test phase.
+EVENTS_ATTR = "interleave_events"
+
+#: Keywords of the marker and of ``interleavings.explore()`` that are the plugin's, not explore()'s.
+_PLUGIN_KEYWORDS = ("require_proof",)
 
 _MARKER_LINE = (
     "interleave(max_schedules=..., strategy=..., seed=..., max_steps=..., timeout=..., "
-    "stop_on_first=...): defaults for this test's interleavings.explore() calls "
-    "(see the interleave pytest guide)"
+    "stop_on_first=..., require_proof=...): defaults for this test's interleavings.explore() "
+    "calls (see the interleave pytest guide)"
 )
 _STOP_WORDS = {
     "max_schedules": "stopped at max_schedules",
@@ -65,19 +79,16 @@ class _Setting:
 
 @dataclass
 class _SessionState:
-    """What the fixture needs from the session, and what the terminal summary reports."""
+    """What the fixture needs from the session (in every process, xdist workers included)."""
 
     session_settings: dict[str, _Setting] = field(default_factory=dict)
     replay_id: str | None = None
-    explorations: int = 0
-    not_exhausted: list[str] = field(default_factory=list)
-    replays: int = 0
-    cached_replays: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 _STATE = pytest.StashKey[_SessionState]()
 _SECTION = pytest.StashKey[list[str]]()
+#: Events of the current test phase, moved onto its report by pytest_runtest_makereport.
+_EVENTS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -104,6 +115,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="default seed of the seeded strategies (random, pct) (ini: interleave_seed)",
     )
     group.addoption(
+        "--interleave-require-proof",
+        dest="interleave_require_proof",
+        action="store_true",
+        default=None,
+        help="fail a test whose exploration is not a proof (verdict other than 'proved'): "
+        "sampled, cut by a budget or a preemption bound (ini: interleave_require_proof)",
+    )
+    group.addoption(
         "--interleave-replay",
         dest="interleave_replay",
         metavar="ID",
@@ -116,6 +135,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("interleave_strategy", "default strategy of explore()", default="")
     parser.addini("interleave_seed", "default seed of the seeded strategies", number, default="")
+    parser.addini(
+        "interleave_require_proof",
+        "fail a test whose exploration's verdict is not 'proved'",
+        "bool",
+        default=False,
+    )
 
 
 def _int_ini_type() -> Any:
@@ -149,6 +174,10 @@ def _session_settings(config: pytest.Config) -> dict[str, _Setting]:
                 continue
         value: object = _parse_int(name, raw, origin) if is_int else str(raw).strip()
         settings[name] = _Setting(value, origin)
+    if config.getoption("interleave_require_proof"):
+        settings["require_proof"] = _Setting(True, "--interleave-require-proof")
+    elif config.getini("interleave_require_proof"):
+        settings["require_proof"] = _Setting(True, "ini interleave_require_proof")
     return settings
 
 
@@ -164,6 +193,8 @@ def pytest_configure(config: pytest.Config) -> None:
         session_settings=_session_settings(config),
         replay_id=str(replay_id).strip() if replay_id is not None else None,
     )
+    if not hasattr(config, "workerinput"):  # not a pytest-xdist worker
+        config.pluginmanager.register(_Summary(config), "interleave-summary")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -182,32 +213,109 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, Any, None]:
     outcome = yield
+    report: pytest.TestReport = outcome.get_result()
     lines = item.stash.get(_SECTION, None)
     if lines and call.when == "call":
-        report: pytest.TestReport = outcome.get_result()
         report.sections.append(("interleave", "\n".join(lines)))
+    events = item.stash.get(_EVENTS, None)
+    if events:
+        setattr(report, EVENTS_ATTR, list(events))
+        events.clear()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    state = terminalreporter.config.stash.get(_STATE, None)
-    if state is None or not (
-        state.explorations or state.replays or state.cached_replays or state.notes
-    ):
-        return
-    terminalreporter.section("interleave", sep="-")
-    parts = []
-    if state.explorations or not state.replays:
-        parts.append(f"{state.explorations} exploration(s) ran")
-        parts.append(f"{len(state.not_exhausted)} NOT exhausted")
-    if state.replays:
-        parts.append(f"{state.replays} replay(s) of --interleave-replay={state.replay_id}")
-    if state.cached_replays:
-        parts.append(f"{state.cached_replays} cached failing schedule(s) replayed first")
-    terminalreporter.write_line("interleave: " + ", ".join(parts))
-    for line in state.not_exhausted:
-        terminalreporter.write_line(f"  NOT exhausted: {line}")
-    for note in state.notes:
-        terminalreporter.write_line(f"  {note}")
+class _Summary:
+    """The terminal summary and the cache writes, in the process that sees every report.
+
+    That is the controller under pytest-xdist (which receives the workers' reports) and the
+    only process otherwise. The cache is read by the fixture wherever the test runs, but
+    written only here, once, at the end of the session (as pytest's own ``lastfailed`` is):
+    one writer, so no worker can overwrite another's entries (several workers that each
+    read-modify-wrote the one cache key kept 1-3 of 60 failing tests' IDs), and no write
+    while a worker reads.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.explorations: list[dict[str, Any]] = []
+        self.replays = 0
+        self.cached_replays = 0
+        self.notes: list[str] = []
+        #: (nodeid, event) of the cache events, in the order they happened.
+        self.cache_events: list[tuple[str, dict[str, Any]]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for event in getattr(report, EVENTS_ATTR, None) or ():
+            kind = event.get("kind")
+            if kind == "explored":
+                self.explorations.append({**event, "nodeid": report.nodeid})
+            elif kind == "replayed":
+                self.replays += 1
+            elif kind == "cached-replay":
+                self.cached_replays += 1
+            elif kind == "note":
+                self.notes.append(str(event["text"]))
+            elif kind in ("store", "forget"):
+                self.cache_events.append((report.nodeid, event))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        cache = getattr(self.config, "cache", None)
+        if cache is None or not self.cache_events:
+            return
+        data = cache.get(CACHE_KEY, {})
+        data = data if isinstance(data, dict) else {}
+        for nodeid, event in self.cache_events:
+            entry = data.get(nodeid)
+            if not isinstance(entry, dict):
+                entry = data[nodeid] = {}
+            key = event["scenario"]
+            known = [i for i in entry.get(key, ()) if isinstance(i, str)]
+            if event["kind"] == "store":
+                entry[key] = list(dict.fromkeys([*known, *event["ids"]]))
+            elif [i for i in known if i not in event["ids"]]:
+                entry[key] = [i for i in known if i not in event["ids"]]
+            else:
+                entry.pop(key, None)
+        cache.set(CACHE_KEY, {k: v for k, v in data.items() if v})
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        ran = self.explorations
+        if not (ran or self.replays or self.cached_replays or self.notes):
+            return
+        terminalreporter.section("interleave", sep="-")
+        not_exhausted = [e for e in ran if not e["exhausted"]]
+        parts = []
+        if ran or not self.replays:
+            parts.append(f"{len(ran)} exploration(s) ran")
+            parts.append(f"{len(not_exhausted)} NOT exhausted")
+        if self.replays:
+            replay_id = self.config.stash[_STATE].replay_id
+            parts.append(f"{self.replays} replay(s) of --interleave-replay={replay_id}")
+        if self.cached_replays:
+            parts.append(f"{self.cached_replays} cached failing schedule(s) replayed first")
+        terminalreporter.write_line("interleave: " + ", ".join(parts))
+        if ran:
+            from interleave import Verdict
+
+            tally = [(v, sum(1 for e in ran if e["verdict"] == v)) for v in Verdict]
+            terminalreporter.write_line(
+                "  verdicts: " + ", ".join(f"{n} {v}" for v, n in tally if n)
+            )
+        for event in ran:
+            terminalreporter.write_line(f"  {event['verdict']}: {_summary_line(event)}")
+        for event in not_exhausted:
+            terminalreporter.write_line(f"  NOT exhausted: {_summary_line(event)}")
+        for note in self.notes:
+            terminalreporter.write_line(f"  {note}")
+
+
+def _summary_line(event: Mapping[str, Any]) -> str:
+    """``nodeid (scenario: N schedules[, why it stopped][, findings])`` of one exploration."""
+    parts = [f"{event['scenario']}: {event['schedules']:,} schedules"]
+    if not event["exhausted"]:
+        parts.append(_STOP_WORDS.get(event["stopped"], event["stopped"]))
+    if event["findings"]:
+        parts.append(f"{event['findings']} finding(s)")
+    return f"{event['nodeid']} ({', '.join(parts)})"
 
 
 # --- the fixture ------------------------------------------------------------------------------
@@ -218,8 +326,9 @@ class Interleavings:
 
     Settings come, by precedence, from the keywords of the call, the test's
     ``@pytest.mark.interleave(...)`` marker, the command line (``--interleave-max-schedules``,
-    ``--interleave-strategy``, ``--interleave-seed``), the ini file (``interleave_max_schedules``,
-    ``interleave_strategy``, ``interleave_seed``), then the library defaults.
+    ``--interleave-strategy``, ``--interleave-seed``, ``--interleave-require-proof``), the ini
+    file (``interleave_max_schedules``, ``interleave_strategy``, ``interleave_seed``,
+    ``interleave_require_proof``), then the library defaults.
 
     Example::
 
@@ -252,10 +361,14 @@ class Interleavings:
         ``--interleave-replay=ID`` nothing is explored: the ID is replayed, the test fails with
         its report if it has findings, and the :class:`~interleave.RunResult` is returned.
 
+        With ``require_proof=True`` (or the marker keyword, ``--interleave-require-proof``,
+        the ini key ``interleave_require_proof``) a clean exploration whose verdict is not
+        ``proved`` fails the test too, saying why and how to get a proof.
+
         Args:
             scenario: the scenario factory, as for :func:`interleave.explore`.
-            **overrides: keywords of :func:`interleave.explore`; they win over the marker,
-                the command line and the ini file.
+            **overrides: keywords of :func:`interleave.explore`, and ``require_proof``; they
+                win over the marker, the command line and the ini file.
 
         Returns:
             The :class:`~interleave.ExploreResult` when nothing was found (check
@@ -274,7 +387,17 @@ class Interleavings:
         settings = self._settings(overrides)
         kwargs = {name: s.value for name, s in settings.items()}
         replay_kwargs = {k: v for k, v in kwargs.items() if k in _replay_keywords()}
+        require_proof = settings.pop("require_proof", None)
+        kwargs.pop("require_proof", None)
+        if require_proof is not None and not isinstance(require_proof.value, bool):
+            pytest.fail(
+                f"interleave: invalid setting: require_proof={require_proof.value!r} must be "
+                f"True or False (from {require_proof.origin})",
+                pytrace=False,
+            )
         if self._state.replay_id is not None:
+            # A replay explores nothing, so there is no proof to require: the printed replay
+            # line must work in a session that requires proofs too.
             return self._replay_requested(scenario, self._state.replay_id, replay_kwargs)
         self._replay_cached(scenario, replay_kwargs)
         problem = None
@@ -294,7 +417,15 @@ class Interleavings:
                 f"interleave: invalid setting: {problem}\nsettings of this test: {origins}",
                 pytrace=False,
             )
-        self._state.explorations += 1
+        self._record(
+            "explored",
+            scenario=result.scenario,
+            verdict=str(result.verdict),
+            schedules=result.schedules_run,
+            exhausted=result.exhausted,
+            stopped=result.stopped_because,
+            findings=len(result.findings),
+        )
         coverage = _coverage(result)
         self._section(
             f"explore {result.scenario}: {result.schedules_run:,} schedules run, {coverage}, "
@@ -307,11 +438,6 @@ class Interleavings:
                 f"findings: {_kinds(result.findings)}",
             )
         )
-        if not result.exhausted and result.ok:
-            self._state.not_exhausted.append(
-                f"{self.nodeid} ({result.scenario}: {result.schedules_run:,} schedules, "
-                f"{_STOP_WORDS.get(result.stopped_because, result.stopped_because)})"
-            )
         if result.findings:
             ids = list(dict.fromkeys(f.schedule_id for f in result.findings if f.schedule_id))
             self._store(scenario, ids)
@@ -321,6 +447,8 @@ class Interleavings:
                 f"{report}\n\nreplay the first finding ({first.kind}):\n"
                 f"  {self._replay_line(first.schedule_id)}"
             )
+        if require_proof is not None and require_proof.value and result.verdict != "proved":
+            self._fail_unproved(result, require_proof)
         return result
 
     def replay(self, scenario: Callable[[], object], schedule_id: str) -> RunResult:
@@ -371,6 +499,30 @@ class Interleavings:
     def _section(self, line: str) -> None:
         self._node.stash.setdefault(_SECTION, []).append(line)
 
+    def _record(self, kind: str, **data: object) -> None:
+        """An event for the session summary or the cache (see ``_Summary``)."""
+        self._node.stash.setdefault(_EVENTS, []).append({"kind": kind, **data})
+
+    def _fail_unproved(self, result: ExploreResult, required: _Setting) -> None:
+        __tracebackhide__ = True
+        from interleave._results import HOW_TO_PROVE
+
+        optout = (
+            "\nOr, if a sample is what this test means to run, opt it out with "
+            "@pytest.mark.interleave(require_proof=False)."
+            if required.origin not in ("the explore() call", "@pytest.mark.interleave")
+            else ""
+        )
+        pytest.fail(
+            f"interleave: {result.scenario}: the verdict is '{result.verdict}', not 'proved' "
+            f"({result.stopped_text}, after {result.schedules_run:,} schedule(s)), and this "
+            f"test requires a proof (require_proof from {required.origin}).\n"
+            f"For a proof, {HOW_TO_PROVE.get(result.verdict, 'explore every schedule')} "
+            "(settings go in @pytest.mark.interleave(...) or the keywords of "
+            f"interleavings.explore()).{optout}\n\n{result.report()}",
+            pytrace=False,
+        )
+
     def _quoted(self) -> str:
         return shlex.quote(self.nodeid)
 
@@ -384,7 +536,7 @@ class Interleavings:
         import interleave
         from interleave.errors import InvalidScheduleId, ScheduleDivergence
 
-        self._state.replays += 1
+        self._record("replayed")
         problem = None
         try:
             run = interleave.replay(scenario, schedule_id, **kwargs)
@@ -421,14 +573,15 @@ class Interleavings:
         from interleave.errors import InvalidScheduleId, ScheduleDivergence
 
         for schedule_id in self._cached(scenario):
-            self._state.cached_replays += 1
+            self._record("cached-replay")
             try:
                 run = interleave.replay(scenario, schedule_id, **kwargs)
             except (InvalidScheduleId, ScheduleDivergence):
                 self._forget(scenario, schedule_id)
-                self._state.notes.append(
-                    f"dropped cached schedule {schedule_id} of {self.nodeid}: it no longer "
-                    "fits the scenario (it changed)"
+                self._record(
+                    "note",
+                    text=f"dropped cached schedule {schedule_id} of {self.nodeid}: it no longer "
+                    "fits the scenario (it changed)",
                 )
                 continue
             if run.findings:
@@ -444,46 +597,25 @@ class Interleavings:
                 )
             self._forget(scenario, schedule_id)
             self._section(f"replay of cached failing schedule {schedule_id}: passes now, dropped")
-            self._state.notes.append(
-                f"cached failing schedule {schedule_id} of {self.nodeid} passes now: dropped"
+            self._record(
+                "note",
+                text=f"cached failing schedule {schedule_id} of {self.nodeid} passes now: dropped",
             )
 
-    # --- the cache: {nodeid: {scenario: [IDs]}} ---
-
-    def _load(self) -> dict[str, dict[str, list[str]]]:
-        cache = getattr(self._config, "cache", None)
-        if cache is None:
-            return {}
-        data = cache.get(CACHE_KEY, {})
-        return data if isinstance(data, dict) else {}
-
-    def _save(self, data: dict[str, dict[str, list[str]]]) -> None:
-        cache = getattr(self._config, "cache", None)
-        if cache is not None:
-            cache.set(CACHE_KEY, {k: v for k, v in data.items() if v})
+    # --- the cache: {nodeid: {scenario: [IDs]}}, read here, written by _Summary ---
 
     def _cached(self, scenario: Callable[[], object]) -> list[str]:
-        entry = self._load().get(self.nodeid, {})
+        cache = getattr(self._config, "cache", None)
+        data = cache.get(CACHE_KEY, {}) if cache is not None else {}
+        entry = data.get(self.nodeid, {}) if isinstance(data, dict) else {}
         ids = entry.get(_scenario_key(scenario), []) if isinstance(entry, dict) else []
         return [i for i in ids if isinstance(i, str)]
 
     def _store(self, scenario: Callable[[], object], ids: list[str]) -> None:
-        data = self._load()
-        entry = data.setdefault(self.nodeid, {})
-        key = _scenario_key(scenario)
-        entry[key] = list(dict.fromkeys([*entry.get(key, []), *ids]))
-        self._save(data)
+        self._record("store", scenario=_scenario_key(scenario), ids=ids)
 
     def _forget(self, scenario: Callable[[], object], schedule_id: str) -> None:
-        data = self._load()
-        entry = data.get(self.nodeid, {})
-        key = _scenario_key(scenario)
-        remaining = [i for i in entry.get(key, []) if i != schedule_id]
-        if remaining:
-            entry[key] = remaining
-        else:
-            entry.pop(key, None)
-        self._save(data)
+        self._record("forget", scenario=_scenario_key(scenario), ids=[schedule_id])
 
 
 @pytest.fixture
@@ -532,7 +664,7 @@ def _marker_keywords() -> tuple[str, ...]:
 
     import interleave
 
-    names = inspect.signature(interleave.explore).parameters
+    names = [*inspect.signature(interleave.explore).parameters, *_PLUGIN_KEYWORDS]
     return tuple(sorted(n for n in names if n not in _NOT_MARKER_KEYWORDS))
 
 

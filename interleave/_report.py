@@ -58,6 +58,7 @@ def render_explore(result: ExploreResult) -> str:
         ("strategy", result.strategy),
         ("schedules run", f"{result.schedules_run:,}"),
         ("coverage", coverage),
+        ("verdict", str(result.verdict)),
         ("findings", _kinds(result.findings)),
         ("elapsed", _rate(result.schedules_run, result.elapsed)),
     ]
@@ -68,10 +69,7 @@ def render_explore(result: ExploreResult) -> str:
     )
     out = [f"interleave: {result.scenario}: {verdict}", _table(summary)]
     if not result.exhausted and result.ok:
-        out.append(
-            "This is not a proof: raise max_schedules (or the timeout) until the run says "
-            "'exhausted'."
-        )
+        out.append(f"This is not a proof: {_how_to_prove(result)}.")
     total = len(result.findings)
     shown: dict[str, int] = {}
     for number, (finding, seen) in enumerate(
@@ -92,6 +90,24 @@ def render_explore(result: ExploreResult) -> str:
             continue
         out.append(render_finding(finding, target=result.target, max_steps=result.max_steps))
     return "\n".join(out)
+
+
+def _how_to_prove(result: ExploreResult) -> str:
+    from ._results import Verdict
+
+    if result.verdict is Verdict.BOUNDED:
+        return (
+            "schedules beyond the preemption bound were not run; drop preemption_bound (or "
+            "use preemption_bound='iterative') for a proof"
+        )
+    if result.verdict is Verdict.INTERRUPTED:
+        return "the exploration was interrupted; let it run to its end for a proof"
+    if result.strategy.startswith(("random", "pct")):
+        return (
+            f"{result.strategy.split()[0]} samples schedules and never covers them all; use "
+            "strategy='dpor' (or 'dfs') for a proof"
+        )
+    return "raise max_schedules (or the timeout) until the run says 'exhausted'"
 
 
 def render_run(run: RunResult) -> str:

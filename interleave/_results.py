@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from ._core._findings import Finding
@@ -9,7 +10,7 @@ from ._core._trace import Trace
 from ._engine._explorer import Exploration, Statistics
 from .errors import FindingsError
 
-__all__ = ["ExploreResult", "RunResult"]
+__all__ = ["ExploreResult", "RunResult", "Verdict"]
 
 _STOP_TEXT = {
     "exhausted": "every schedule was explored",
@@ -21,6 +22,68 @@ _STOP_TEXT = {
         "stopped at the first step-limit finding: a thread that does not stop makes the "
         "search unbounded (fix the spin loop, or raise max_steps)"
     ),
+}
+
+
+class Verdict(enum.StrEnum):
+    """What an exploration's coverage shows, in one word (:attr:`ExploreResult.verdict`).
+
+    The verdict is about coverage, not about findings (``ok`` says whether anything was found):
+    it says how much a clean result proves, and whether the findings are all there are.
+
+    - ``proved``: an exhaustive strategy (``dpor`` or ``dfs``) ran out of schedules and no
+      preemption bound cut any of them (``exhausted=True``; a ``preemption_bound="iterative"``
+      search that ended on a round that cut nothing counts). Every interleaving of the
+      instrumented operations was covered: no finding means none can happen there.
+    - ``bounded``: an exhaustive search covered every schedule *within its preemption bound*
+      and the bound cut some (``stopped_because="preemption-bound"``). Schedules with more
+      preemptions were not run: evidence, not a proof.
+    - ``sampled``: only some schedules ran: a seeded strategy (``random``, ``pct``), or a search
+      stopped by a budget (``max_schedules``, ``timeout``, ``stop_on_first``, or a thread that
+      hit ``max_steps``). Evidence, not a proof.
+    - ``interrupted``: the exploration was stopped by Ctrl-C (``stopped_because=
+      "interrupted"``); the result holds what was found until then.
+
+    A ``Verdict`` is a ``str``: compare it with the word or with the member.
+
+    Example::
+
+        result = interleave.explore(locked_counter)
+        assert result.verdict == "proved" == interleave.Verdict.PROVED
+        sampled = interleave.explore(locked_counter, strategy="random", max_schedules=10)
+        assert sampled.verdict is interleave.Verdict.SAMPLED
+    """
+
+    PROVED = "proved"
+    BOUNDED = "bounded"
+    SAMPLED = "sampled"
+    INTERRUPTED = "interrupted"
+
+
+def verdict_of(*, exhausted: bool, stopped_because: str) -> Verdict:
+    """The verdict of an exploration that ended as ``stopped_because``."""
+    if exhausted:
+        return Verdict.PROVED
+    if stopped_because == "preemption-bound":
+        return Verdict.BOUNDED
+    if stopped_because == "interrupted":
+        return Verdict.INTERRUPTED
+    # Every other way to stop (a budget, the first finding, a step limit, a seeded strategy,
+    # and any reason added later) covered only some schedules: never call that a proof.
+    return Verdict.SAMPLED
+
+
+#: How to turn each verdict that is not ``proved`` into a proof (for --require-proof).
+HOW_TO_PROVE = {
+    Verdict.BOUNDED: (
+        "drop preemption_bound (or use preemption_bound='iterative', which ends with a proof "
+        "when a round cuts nothing)"
+    ),
+    Verdict.SAMPLED: (
+        "use strategy='dpor' (or 'dfs'), no stop_on_first, and raise max_schedules (or the "
+        "timeout) until the run says 'exhausted'"
+    ),
+    Verdict.INTERRUPTED: "let the exploration run to its end",
 }
 
 
@@ -39,6 +102,8 @@ class ExploreResult:
         occurrences: for each finding, how many executions showed it.
         schedules_run: executions run.
         exhausted: every schedule was covered (a proof over the instrumented operations).
+        verdict: ``proved``, ``bounded``, ``sampled`` or ``interrupted``: how much the
+            coverage proves, in one word (:class:`Verdict`).
         stopped_because: ``"exhausted"``, ``"max_schedules"``, ``"timeout"``,
             ``"first-finding"``, ``"preemption-bound"`` (a bounded search covered its bound) or
             ``"step-limit"`` (a thread took more than ``max_steps``: the search stops there).
@@ -77,6 +142,12 @@ class ExploreResult:
     def exhausted(self) -> bool:
         """Was every schedule covered? Only then is a clean result a proof."""
         return self.raw.exhausted
+
+    @property
+    def verdict(self) -> Verdict:
+        """How much the coverage proves: ``proved``, ``bounded``, ``sampled`` or
+        ``interrupted`` (see :class:`Verdict`)."""
+        return verdict_of(exhausted=self.exhausted, stopped_because=self.stopped_because)
 
     @property
     def stopped_because(self) -> str:

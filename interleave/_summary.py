@@ -2,8 +2,8 @@
 
 Where :meth:`ExploreResult.report` tells the whole story of one exploration, the summary puts a
 suite's explorations side by side, one row each: scenario, threads, executions, exhausted,
-findings by kind, time, and the replay ID of the first finding. Plain text for a terminal or a
-log, Markdown for a pull request or a CI job summary.
+verdict, findings by kind, time, and the replay ID of the first finding. Plain text for a
+terminal or a log, Markdown for a pull request or a CI job summary.
 
 Text tables are drawn by ``_report`` (tabulate lives there only, imported when first needed);
 Markdown tables are written here, with ``|`` in cells escaped.
@@ -11,11 +11,12 @@ Markdown tables are written here, with ``|`` in cells escaped.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from ._core._findings import Finding
-from ._results import ExploreResult
+from ._results import ExploreResult, Verdict
 from .errors import InvalidArgument
 
 __all__ = ["FORMATS", "summary_report"]
@@ -41,10 +42,11 @@ def summary_report(
 ) -> str:
     """A table of many explorations: one row per result, and a line of totals.
 
-    Columns: scenario, threads, executions (schedules run), exhausted, the number of distinct
-    findings of each kind (deadlocks, lost updates, invariant violations, exceptions; step
-    limits when there are any), seconds, and the schedule ID of the first finding, which
-    ``interleave.replay(factory, ID)`` replays exactly.
+    Columns: scenario, threads, executions (schedules run), exhausted, the verdict
+    (``proved``, ``bounded``, ``sampled`` or ``interrupted``: see :class:`~interleave.Verdict`),
+    the number of distinct findings of each kind (deadlocks, lost updates, invariant
+    violations, exceptions; step limits when there are any), seconds, and the schedule ID of
+    the first finding, which ``interleave.replay(factory, ID)`` replays exactly.
 
     Args:
         results: the explorations, in the order of the rows; a mapping names each row by its
@@ -80,6 +82,7 @@ def summary_report(
         "threads",
         "executions",
         "exhausted",
+        "verdict",
         *(header for _, header in kinds),
         "time (s)",
         "first finding (replay ID)",
@@ -90,6 +93,7 @@ def summary_report(
             _threads(result),
             f"{result.schedules_run:,}",
             "yes" if result.exhausted else f"NO ({result.stopped_because})",
+            str(result.verdict),
             *(_count(result.findings, kind) for kind, _ in kinds),
             f"{result.elapsed:.2f}",
             _first(result),
@@ -167,7 +171,10 @@ def _totals(rows: Sequence[tuple[str, ExploreResult]]) -> str:
     ]
     if sampled:
         parts.append(f"{sampled} clean but NOT exhausted (not a proof: raise max_schedules)")
-    return f"{', '.join(parts)}; {executions:,} executions in {seconds:.2f} s"
+    verdicts = Counter(str(r.verdict) for _, r in rows)
+    tally = ", ".join(f"{verdicts[str(v)]} {v}" for v in Verdict if verdicts[str(v)])
+    verdict_part = f" (verdicts: {tally})" if tally else ""
+    return f"{', '.join(parts)}{verdict_part}; {executions:,} executions in {seconds:.2f} s"
 
 
 def _markdown(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
@@ -175,7 +182,7 @@ def _markdown(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
         return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
     # Text columns left-aligned, counts and times right-aligned.
-    align = ["---" if i in (0, 3, len(headers) - 1) else "---:" for i in range(len(headers))]
+    align = ["---" if i in (0, 3, 4, len(headers) - 1) else "---:" for i in range(len(headers))]
     return "\n".join([line(headers), "|" + "|".join(align) + "|", *(line(r) for r in rows)])
 
 

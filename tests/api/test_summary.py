@@ -22,6 +22,16 @@ def lost_update() -> interleave.Scenario:
     return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
 
 
+def lost_update_twice() -> interleave.Scenario:
+    hits = interleave.Shared("hits", 0)
+
+    def worker() -> None:
+        for _ in range(2):
+            hits.set(hits.get() + 1)
+
+    return interleave.Scenario(threads=[worker, worker])
+
+
 def locked_counter() -> interleave.Scenario:
     hits = interleave.Shared("hits", 0)
     lock = interleave.Lock(name="hits")
@@ -89,26 +99,27 @@ def test_markdown_has_one_row_per_result_with_counts_by_kind(results: list[Explo
     text = summary_report(results, format="markdown")
     lines = text.splitlines()
     assert lines[0] == (
-        "| scenario | threads | executions | exhausted | deadlocks | lost updates | "
+        "| scenario | threads | executions | exhausted | verdict | deadlocks | lost updates | "
         "invariant violations | exceptions | time (s) | first finding (replay ID) |"
     )
-    assert lines[1] == "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"
+    assert lines[1] == "|---|---:|---:|---|---|---:|---:|---:|---:|---:|---|"
     rows = {row[0]: row for row in rows_of(text)}
     assert list(rows) == ["lost_update", "locked_counter", "abba", "crash"]
-    assert rows["lost_update"][1:8] == [
+    assert rows["lost_update"][1:9] == [
         "2",
         str(results[0].schedules_run),
         "yes",
+        "proved",
         "-",
         "1",
         "1",
         "-",
     ]
-    assert rows["locked_counter"][3:8] == ["yes", "-", "-", "-", "-"]
-    assert rows["abba"][4] == "1" and rows["abba"][1] == "2"
-    assert rows["crash"][7] == "1"
-    assert rows["locked_counter"][9] == "-"
-    assert float(rows["abba"][8]) >= 0
+    assert rows["locked_counter"][3:9] == ["yes", "proved", "-", "-", "-", "-"]
+    assert rows["abba"][5] == "1" and rows["abba"][1] == "2"
+    assert rows["crash"][8] == "1"
+    assert rows["locked_counter"][10] == "-"
+    assert float(rows["abba"][9]) >= 0
 
 
 def test_the_replay_id_column_replays_the_first_finding(results: list[ExploreResult]) -> None:
@@ -116,7 +127,7 @@ def test_the_replay_id_column_replays_the_first_finding(results: list[ExploreRes
     for row in rows_of(summary_report(results, format="markdown")):
         if row[0] not in factories:
             continue
-        schedule_id, kind = row[9].split(" ")
+        schedule_id, kind = row[10].split(" ")
         run = interleave.replay(factories[row[0]], schedule_id)
         assert kind.strip("()") in {f.kind for f in run.findings}
 
@@ -129,6 +140,7 @@ def test_text_is_an_aligned_table_and_a_totals_line(results: list[ExploreResult]
         "threads",
         "executions",
         "exhausted",
+        "verdict",
         "deadlocks",
         "lost",
         "updates",
@@ -147,7 +159,8 @@ def test_text_is_an_aligned_table_and_a_totals_line(results: list[ExploreResult]
     assert lines[-2] == ""
     total = sum(r.schedules_run for r in results)
     assert lines[-1].startswith(
-        f"4 explorations, 3 with findings, 1 exhaustively clean; {total:,} executions in "
+        f"4 explorations, 3 with findings, 1 exhaustively clean (verdicts: 4 proved); "
+        f"{total:,} executions in "
     )
     assert results[0].findings[0].schedule_id in text
 
@@ -158,7 +171,7 @@ def test_a_mapping_names_the_rows_and_markdown_escapes_pipes(
     text = summary_report({"counter | unlocked": results[0]}, format="markdown")
     assert rows_of(text)[0][0] == "counter \\| unlocked"
     assert text.endswith(
-        "1 exploration, 1 with findings, 0 exhaustively clean; "
+        "1 exploration, 1 with findings, 0 exhaustively clean (verdicts: 1 proved); "
         f"{results[0].schedules_run:,} executions in "
         f"{results[0].elapsed:.2f} s"
     )
@@ -170,13 +183,30 @@ def test_a_budget_cut_is_not_called_exhausted() -> None:
     text = summary_report([result])
     assert "NO (max_schedules)" in text
     assert "1 clean but NOT exhausted (not a proof: raise max_schedules)" in text
+    assert rows_of(summary_report([result], format="markdown"))[0][4] == "sampled"
+    assert "(verdicts: 1 sampled)" in text
+
+
+def test_the_verdict_column_and_totals_count_each_verdict() -> None:
+    results = {
+        "proved": interleave.explore(lost_update),
+        "bounded": interleave.explore(lost_update_twice, strategy="dfs", preemption_bound=0),
+        "sampled": interleave.explore(locked_counter, strategy="random", max_schedules=3),
+    }
+    rows = rows_of(summary_report(results, format="markdown"))
+    assert [(row[0], row[4]) for row in rows] == [
+        ("proved", "proved"),
+        ("bounded", "bounded"),
+        ("sampled", "sampled"),
+    ]
+    assert "(verdicts: 1 proved, 1 bounded, 1 sampled)" in summary_report(results)
 
 
 def test_step_limits_get_a_column_only_when_there_are_some(results: list[ExploreResult]) -> None:
     assert "step limits" not in summary_report(results)
     spin = interleave.explore(spinner, max_steps=50)
     row = rows_of(summary_report([spin], format="markdown"))[0]
-    assert row[0] == "spinner" and row[8] == "1"
+    assert row[0] == "spinner" and row[9] == "1" and row[4] == "sampled"
     assert "step limits" in summary_report([spin])
 
 
