@@ -9,6 +9,13 @@ Used by ``bench_dpor.py`` and pinned (exact trace counts) in ``tests/engine``:
 * ``indexer(n)``: thread t inserts w = 11m + t (m = 1..4) into a 128-slot hash table at
   h = 7w mod 128 with linear probing, each probe an atomic compare-and-set: 8**(n - 11)
   traces for n >= 11.
+* ``filesystem(n)``: Flanagan and Godefroid's file-system benchmark (POPL 2005): n threads
+  allocate a block for their inode under per-inode and per-block locks: 2**(n - 13) traces
+  for 13 <= n <= 26 (threads i and i + 13 start probing at the same block).
+* ``locked_indexer(n)``: ``indexer`` with each compare-and-set done under a per-slot lock:
+  8**(n - 11) traces, as with the atomic one.
+* ``philosophers(n, ordered)``: dining philosophers with a lock per fork, every philosopher
+  taking the left fork first (deadlocks) or the lower-numbered fork first (clean).
 * ``ordering_bug``: a depth-2 bug for PCT (a reader must run inside a window of a writer).
 """
 
@@ -106,6 +113,93 @@ def indexer(n: int) -> Factory:
 
         threads = {f"t{t}": thread(t) for t in range(n)}
         return interleave.Scenario(threads=threads, name=f"indexer({n})")
+
+    return scenario
+
+
+def filesystem(n: int) -> Factory:
+    """The file-system benchmark: 32 inodes, 26 blocks, a lock for each."""
+    inodes, blocks = 32, 26
+
+    def scenario() -> interleave.Scenario:
+        inode = [interleave.Shared(f"inode[{i}]", 0) for i in range(inodes)]
+        busy = [interleave.Shared(f"busy[{b}]", False) for b in range(blocks)]
+        locki = [interleave.Lock(name=f"locki[{i}]") for i in range(inodes)]
+        lockb = [interleave.Lock(name=f"lockb[{b}]") for b in range(blocks)]
+
+        def thread(tid: int) -> Callable[[], None]:
+            def allocate() -> None:
+                i = tid % inodes
+                with locki[i]:
+                    if inode[i].get() == 0:
+                        b = (i * 2) % blocks
+                        while True:
+                            with lockb[b]:
+                                if not busy[b].get():
+                                    busy[b].set(True)
+                                    inode[i].set(b + 1)
+                                    break
+                            b = (b + 1) % blocks
+
+            return allocate
+
+        threads = {f"t{t}": thread(t) for t in range(n)}
+        return interleave.Scenario(threads=threads, name=f"filesystem({n})")
+
+    return scenario
+
+
+def locked_indexer(n: int) -> Factory:
+    """``indexer(n)`` with a lock per slot around each compare-and-set (8**(n - 11) traces)."""
+    size = 128
+
+    def scenario() -> interleave.Scenario:
+        table = [interleave.Shared(f"slot[{i}]", 0) for i in range(size)]
+        locks = [interleave.Lock(name=f"slot-lock[{i}]") for i in range(size)]
+
+        def thread(t: int) -> Callable[[], None]:
+            def insert() -> None:
+                for m in range(1, 5):
+                    w = 11 * m + t
+                    h = (7 * w) % size
+                    while True:
+                        with locks[h]:
+                            if table[h].get() == 0:
+                                table[h].set(w)
+                                break
+                        h = (h + 1) % size
+
+            return insert
+
+        threads = {f"t{t}": thread(t) for t in range(n)}
+        return interleave.Scenario(threads=threads, name=f"locked_indexer({n})")
+
+    return scenario
+
+
+def philosophers(n: int, *, ordered: bool = False) -> Factory:
+    """n dining philosophers, a lock per fork; naive (left first) or ordered (lower first)."""
+
+    def scenario() -> interleave.Scenario:
+        forks = [interleave.Lock(name=f"fork{i}") for i in range(n)]
+        meals = interleave.Counter("meals")
+
+        def philosopher(seat: int) -> Callable[[], None]:
+            left, right = seat, (seat + 1) % n
+            first, second = (min(left, right), max(left, right)) if ordered else (left, right)
+
+            def dine() -> None:
+                with forks[first], forks[second]:
+                    meals.add()
+
+            return dine
+
+        kind = "ordered" if ordered else "naive"
+        return interleave.Scenario(
+            threads={f"philosopher{i}": philosopher(i) for i in range(n)},
+            check=lambda: meals.get() == n,
+            name=f"philosophers({n}, {kind})",
+        )
 
     return scenario
 

@@ -102,6 +102,12 @@ def _how_to_prove(result: ExploreResult) -> str:
         )
     if result.verdict is Verdict.INTERRUPTED:
         return "the exploration was interrupted; let it run to its end for a proof"
+    if result.stopped_because == "preemption-bound-partial":
+        return (
+            "dpor pruned its search at the preemption bound; drop preemption_bound (or use "
+            "preemption_bound='iterative') for a proof, or strategy='dfs' for every schedule "
+            "within the bound"
+        )
     if result.strategy.startswith(("random", "pct")):
         return (
             f"{result.strategy.split()[0]} samples schedules and never covers them all; use "

@@ -18,6 +18,10 @@ _STOP_TEXT = {
     "timeout": "stopped at the timeout before covering every schedule",
     "first-finding": "stopped at the first finding (stop_on_first=True)",
     "preemption-bound": "covered every schedule within the preemption bound, not beyond it",
+    "preemption-bound-partial": (
+        "cut the branches that preempt beyond the bound; with dpor that does not cover every "
+        "schedule within the bound either (use strategy='dfs' for a bounded proof)"
+    ),
     "step-limit": (
         "stopped at the first step-limit finding: a thread that does not stop makes the "
         "search unbounded (fix the spin loop, or raise max_steps)"
@@ -36,11 +40,13 @@ class Verdict(enum.StrEnum):
       search that ended on a round that cut nothing counts). Every interleaving of the
       instrumented operations was covered: no finding means none can happen there.
     - ``bounded``: an exhaustive search covered every schedule *within its preemption bound*
-      and the bound cut some (``stopped_because="preemption-bound"``). Schedules with more
-      preemptions were not run: evidence, not a proof.
-    - ``sampled``: only some schedules ran: a seeded strategy (``random``, ``pct``), or a search
+      and the bound cut some (``stopped_because="preemption-bound"``, ``dfs`` only). Schedules
+      with more preemptions were not run: evidence, not a proof.
+    - ``sampled``: only some schedules ran: a seeded strategy (``random``, ``pct``), a search
       stopped by a budget (``max_schedules``, ``timeout``, ``stop_on_first``, or a thread that
-      hit ``max_steps``). Evidence, not a proof.
+      hit ``max_steps``), or ``dpor`` with a preemption bound that cut something
+      (``stopped_because="preemption-bound-partial"``: a trace class may be reachable only
+      through a representative with more preemptions). Evidence, not a proof.
     - ``interrupted``: the exploration was stopped by Ctrl-C (``stopped_because=
       "interrupted"``); the result holds what was found until then.
 

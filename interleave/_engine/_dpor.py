@@ -189,6 +189,7 @@ class DporStrategy(Strategy):
 
     complete: ClassVar[bool] = True
     name: ClassVar[str] = "dpor"
+    exact_bound: ClassVar[bool] = False
 
     def __init__(self, preemption_bound: int | None = None) -> None:
         self.bound = preemption_bound

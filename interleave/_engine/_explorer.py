@@ -89,7 +89,7 @@ def explore_program(
         if chooser is None:
             # Out of schedules: a proof unless a preemption bound cut some of them.
             exhausted = not strategy.cut
-            stopped = "exhausted" if exhausted else "preemption-bound"
+            stopped = "exhausted" if exhausted else _bound_stop(strategy)
             break
         if executions >= max_schedules:
             stopped = "max_schedules"
@@ -130,7 +130,7 @@ def explore_program(
         if stop_on_first and findings:
             if strategy.next_chooser() is None:  # that was the last schedule anyway
                 exhausted = not strategy.cut
-                stopped = "exhausted" if exhausted else "preemption-bound"
+                stopped = "exhausted" if exhausted else _bound_stop(strategy)
             else:
                 stopped = "first-finding"
             break
@@ -174,3 +174,9 @@ def explore_program(
         ),
         scenario_name=name,
     )
+
+
+def _bound_stop(strategy: Strategy) -> str:
+    """How a search that a preemption bound cut ended: every schedule within the bound
+    covered (DFS), or only pruned at the bound (DPOR)."""
+    return "preemption-bound" if strategy.exact_bound else "preemption-bound-partial"

@@ -39,6 +39,10 @@ class Strategy:
 
     #: Set when a preemption bound cut some schedule: running out then is not a proof.
     cut: bool = False
+    #: Does running out of schedules under a preemption bound cover every schedule within
+    #: the bound? (True for DFS; DPOR prunes by equivalence, and the representative of a
+    #: class may need more preemptions than the bound allows.)
+    exact_bound: ClassVar[bool] = True
 
     def describe(self) -> str:
         return self.name
@@ -328,6 +332,10 @@ class IterativeBound(Strategy):
 
     def is_redundant(self) -> bool:
         return self.inner.is_redundant()
+
+    @property  # type: ignore[misc]
+    def exact_bound(self) -> bool:  # type: ignore[override]
+        return self.inner.exact_bound
 
     def describe(self) -> str:
         return f"{self.name} (iterative preemption bound, reached {self.bound})"

@@ -18,8 +18,10 @@ benchmarks/bench_dpor_oracle.py``) runs the long mode.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import interleave
+import interleave.sqlite
 from interleave._core import _context
 
 # ------------------------------------------------------------------------------ the table
@@ -142,6 +145,15 @@ _SYNC = st.one_of(
     st.tuples(st.just("barrier")),
 )
 _ACTION = st.one_of(_SIMPLE, _SYNC)
+_SQL = st.one_of(
+    st.tuples(st.just("sql-read")),
+    st.tuples(st.just("sql-incr")),
+    st.tuples(st.just("sql-tx")),
+)
+_TABLE = interleave.sqlite.template(
+    "CREATE TABLE t(id INTEGER PRIMARY KEY, v INT); INSERT INTO t VALUES (1, 0);",
+    name="oracle.db",
+)
 
 # Rough yield points of each action, to keep dfs exhaustible.
 _COST = {
@@ -157,6 +169,9 @@ _COST = {
     "put": 4,
     "get": 4,
     "barrier": 4,
+    "sql-read": 2,
+    "sql-incr": 4,
+    "sql-tx": 5,
 }
 
 
@@ -171,6 +186,14 @@ def _cost(actions: Sequence[Action]) -> int:
 
 _PROGRAM = st.lists(st.lists(_ACTION, min_size=1, max_size=3), min_size=2, max_size=3).filter(
     lambda threads: sum(_cost(t) for t in threads) <= 11
+)
+# SQLite programs: statements on one database (a fresh copy of a template per execution),
+# with a few other steps around them.
+_SQL_PROGRAM = st.lists(
+    st.lists(st.one_of(_SQL, _SIMPLE), min_size=1, max_size=2), min_size=2, max_size=2
+).filter(
+    lambda threads: any(a[0].startswith("sql") for t in threads for a in t)
+    and sum(_cost(t) for t in threads) <= 12
 )
 
 
@@ -198,6 +221,15 @@ def _scenario(plan: Sequence[Sequence[Action]], run: _Run) -> Callable[[], inter
         barrier = threading.Barrier(2)
         cond_locks = {"cv": "a", **_queue_conditions(q), **_barrier_conditions(barrier)}
         logs: dict[str, list[object]] = {}
+        uses_sql = any(a[0].startswith("sql") for t in plan for a in t)
+        path = _TABLE.path() if uses_sql else ""
+        connections: dict[str, sqlite3.Connection] = {}
+
+        def sql(name: str) -> sqlite3.Connection:
+            conn = connections.get(name)
+            if conn is None:
+                conn = connections[name] = interleave.sqlite.connect(path)
+            return conn
 
         def body(name: str, actions: Sequence[Action], log: list[object]) -> None:
             children: list[Any] = []
@@ -306,6 +338,20 @@ def _scenario(plan: Sequence[Sequence[Action]], run: _Run) -> Callable[[], inter
                         log.append(("got", item))
                     except queue.Empty:
                         log.append("empty")
+                elif kind == "sql-read":
+                    log.append(sql(name).execute("SELECT v FROM t WHERE id = 1").fetchone())
+                elif kind in ("sql-incr", "sql-tx"):
+                    conn = sql(name)
+                    try:
+                        if kind == "sql-tx":
+                            conn.execute("BEGIN IMMEDIATE")
+                        (v,) = conn.execute("SELECT v FROM t WHERE id = 1").fetchone()
+                        log.append(v)
+                        conn.execute("UPDATE t SET v = ? WHERE id = 1", (v + 1,))
+                        conn.commit()
+                    except sqlite3.OperationalError as exc:
+                        log.append(str(exc))
+                        conn.rollback()
                 elif kind == "barrier":
                     try:
                         log.append(("barrier", barrier.wait(timeout=1)))
@@ -316,7 +362,16 @@ def _scenario(plan: Sequence[Sequence[Action]], run: _Run) -> Callable[[], inter
 
         def thread(name: str, actions: Sequence[Action]) -> Callable[[], None]:
             log = logs[name] = []
-            return lambda: body(name, actions, log)
+
+            def run() -> None:
+                try:
+                    body(name, actions, log)
+                finally:
+                    conn = connections.pop(name, None)
+                    if conn is not None:
+                        conn.close()
+
+            return run
 
         threads = {f"t{i}": thread(f"t{i}", actions) for i, actions in enumerate(plan)}
 
@@ -331,6 +386,9 @@ def _scenario(plan: Sequence[Sequence[Action]], run: _Run) -> Callable[[], inter
                 tuple(q.queue),
                 event._flag,
             )
+            if uses_sql:
+                with contextlib.closing(sqlite3.connect(path)) as conn:
+                    state += (tuple(conn.execute("SELECT v FROM t").fetchall()),)
             observed = tuple(sorted((name, tuple(log)) for name, log in logs.items()))
             run.outcomes.add((observed, state))
             run.classes.append(canonical(rt.choices, rt.ops, len(rt.threads), cond_locks))
@@ -396,6 +454,18 @@ def check_program(plan: Sequence[Sequence[Action]]) -> dict[str, int]:
 )
 @given(_PROGRAM)
 def test_dpor_reaches_every_outcome_and_class_of_dfs_once(plan: list[list[Action]]) -> None:
+    check_program(plan)
+
+
+@settings(
+    max_examples=int(os.environ.get("INTERLEAVE_ORACLE_SQL_EXAMPLES", "15")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(_SQL_PROGRAM)
+def test_dpor_reaches_every_outcome_and_class_of_dfs_once_with_sqlite(
+    plan: list[list[Action]],
+) -> None:
     check_program(plan)
 
 

@@ -38,7 +38,9 @@ def test_minimised_finding_is_no_busier_than_the_first_found() -> None:
 def test_a_preemption_bound_is_reported_as_incomplete(strategy: str) -> None:
     result = interleave.explore(litmus.increments(2, 2), strategy=strategy, preemption_bound=0)
     assert not result.exhausted
-    assert result.stopped_because == "preemption-bound"
+    # Under dfs every schedule within the bound ran; dpor only pruned at the bound.
+    expected = "preemption-bound" if strategy == "dfs" else "preemption-bound-partial"
+    assert result.stopped_because == expected
     assert "preemption bound 0" in result.strategy
     assert "NOT exhausted" in result.report()
 
@@ -103,3 +105,37 @@ def test_pct_finds_a_depth_two_bug_that_random_rarely_does() -> None:
 def test_bad_search_options(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(interleave.InvalidArgument, match=message.replace("(", r"\(")):
         interleave.explore(litmus.increments(2, 1), **kwargs)  # type: ignore[arg-type]
+
+
+def _reader_after_writer() -> interleave.Scenario:
+    counter, x = interleave.Counter("c"), interleave.Shared("x", 0)
+    seen: list[int] = []
+
+    def writer() -> None:
+        counter.add()
+        x.set(x.get() + 1)
+
+    def reader() -> None:
+        seen.append(x.get())
+
+    return interleave.Scenario(threads=[writer, reader], check=lambda: seen == [1])
+
+
+def test_a_bound_under_dpor_may_drop_a_schedule_within_the_bound_and_says_so() -> None:
+    # The reader running first needs no preemption, so dfs with bound 0 runs it and the check
+    # fails. dpor's first execution runs the writer first; reversing the race on x would
+    # switch away from the writer just before its write: beyond bound 0, so that wakeup is
+    # not started, and its class (the reader first, also reachable without preemption) is
+    # dropped. The result must then not claim the bound was covered.
+    dfs = interleave.explore(_reader_after_writer, strategy="dfs", preemption_bound=0)
+    assert [f.kind for f in dfs.findings] == ["invariant"]
+    assert dfs.verdict == "bounded"
+
+    dpor = interleave.explore(_reader_after_writer, strategy="dpor", preemption_bound=0)
+    assert dpor.findings == ()
+    assert dpor.verdict == "sampled" and not dpor.exhausted
+    assert dpor.stopped_because == "preemption-bound-partial"
+    assert "NOT exhausted" in dpor.report()
+
+    unbounded = interleave.explore(_reader_after_writer, strategy="dpor")
+    assert unbounded.verdict == "proved" and [f.kind for f in unbounded.findings] == ["invariant"]
