@@ -14,7 +14,7 @@ from types import FunctionType
 
 from ._core._observer import Observer
 from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
-from ._core._schedule import decode
+from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions, decode
 from ._engine._dpor import DporStrategy
 from ._engine._explorer import explore_program
 from ._engine._strategies import (
@@ -27,7 +27,7 @@ from ._engine._strategies import (
 from ._results import ExploreResult, RunResult
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
-from .errors import InvalidArgument, ScenarioError
+from .errors import InvalidArgument, ScenarioError, ScheduleDivergence
 from .instrument import _threading
 from .instrument._patches import enabled_patches
 
@@ -177,7 +177,11 @@ def _check_factory(factory: object) -> None:
         )
 
 
-def _builder(factory: Callable[[], object]) -> Callable[[], Program]:
+def _builder(
+    factory: Callable[[], object], options: ExecutionOptions = DEFAULT_OPTIONS
+) -> Callable[[], Program]:
+    """The runtime's ``build``: call the factory, normalise what it returns. ``options`` are
+    recorded in the schedule IDs of the executions."""
     default_name = _factory_name(factory)
 
     def build() -> Program:
@@ -188,11 +192,13 @@ def _builder(factory: Callable[[], object]) -> Callable[[], Program]:
                 check=produced.check,
                 teardown=produced.teardown,
                 name=produced.name or default_name,
+                options=options,
             )
         if isinstance(produced, Sequence | Mapping) and not isinstance(produced, str | bytes):
             return Program(
                 threads=_thread_specs(produced, f"scenario factory {default_name}()"),
                 name=default_name,
+                options=options,
             )
         raise ScenarioError(
             f"scenario factory {default_name}() returned {type(produced).__name__} "
@@ -389,8 +395,14 @@ def explore(
         if patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
             scope.enter_context(_threading.exploration_scope())
+        options = ExecutionOptions(
+            max_steps=max_steps,
+            patch_threading=patch_threading,
+            patch_sqlite=patch_sqlite,
+            trace_attributes=trace_attributes,
+        )
         raw = explore_program(
-            _builder(scenario),
+            _builder(scenario, options),
             chosen,
             max_schedules=max_schedules,
             max_steps=max_steps,
@@ -415,38 +427,91 @@ def replay(
     scenario: Callable[[], object],
     schedule_id: str,
     *,
-    max_steps: int = 10_000,
-    patch_threading: bool = True,
-    patch_sqlite: bool = True,
-    trace_attributes: bool = False,
+    max_steps: int | None = None,
+    patch_threading: bool | None = None,
+    patch_sqlite: bool | None = None,
+    trace_attributes: bool | None = None,
     watchdog: float | None = None,
 ) -> RunResult:
     """Run ``scenario`` once, exactly as recorded in ``schedule_id``.
 
+    The ID records the options that shaped the execution (``max_steps``,
+    ``patch_threading``, ``patch_sqlite``, ``trace_attributes``): each keyword left at None
+    takes the recorded value, so the line a report prints replays without them. Pass one only
+    to replay under a different setting (IDs from interleave before format 2 record none:
+    the defaults of ``explore()`` apply). The ID also records a fingerprint of every step's
+    operation: a replay that runs a different operation stops there with
+    ``ScheduleDivergence``.
+
+    Args:
+        scenario: the scenario factory, as for :func:`explore`.
+        schedule_id: the ID from a report (``finding.schedule_id``).
+        max_steps: the per-thread step limit (None: as recorded).
+        patch_threading: as for :func:`explore` (None: as recorded).
+        patch_sqlite: as for :func:`explore` (None: as recorded).
+        trace_attributes: as for :func:`explore` (None: as recorded).
+        watchdog: as for :func:`explore` (not recorded: it does not shape the execution).
+
     Raises:
-        InvalidScheduleId: the ID is malformed (the message says how).
-        ScheduleDivergence: the run could not follow the schedule: the scenario changed
-            since the ID was recorded, or it is not deterministic.
+        InvalidScheduleId: the ID is malformed or damaged (the message says how).
+        ScheduleDivergence: the run could not follow the schedule, or ran other operations
+            than the recorded ones: the scenario changed since the ID was recorded, or it is
+            not deterministic.
 
     Example::
 
-        run = interleave.replay(lost_update, "1-AQIDBA")
+        run = interleave.replay(lost_update, finding.schedule_id)
         print(run.report())
     """
     _check_factory(scenario)
+    given = {
+        "max_steps": max_steps,
+        "patch_threading": patch_threading,
+        "patch_sqlite": patch_sqlite,
+        "trace_attributes": trace_attributes,
+    }
+    if max_steps is not None:
+        _positive_int("max_steps", max_steps)
+    for name in ("patch_threading", "patch_sqlite", "trace_attributes"):
+        value = given[name]
+        if value is not None and not isinstance(value, bool):
+            raise InvalidArgument(
+                f"{name}={value!r} must be True, False or None (None: as the ID recorded)"
+            )
     schedule = decode(schedule_id)
-    _positive_int("max_steps", max_steps)
+    recorded = schedule.options
+    options = ExecutionOptions(
+        max_steps=recorded.max_steps if max_steps is None else max_steps,
+        patch_threading=recorded.patch_threading if patch_threading is None else patch_threading,
+        patch_sqlite=recorded.patch_sqlite if patch_sqlite is None else patch_sqlite,
+        trace_attributes=(
+            recorded.trace_attributes if trace_attributes is None else trace_attributes
+        ),
+    )
     chooser = ScheduleChooser(schedule)
     runtime = Runtime(
-        _builder(scenario),
+        _builder(scenario, options),
         chooser,
         observers=_detectors(),
-        max_steps=max_steps,
-        contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
+        max_steps=options.max_steps,
+        contexts=_patches(options.patch_threading, options.patch_sqlite, options.trace_attributes),
     )
-    with _watchdog_scope(watchdog):
-        outcome = runtime.run()
-    chooser.check_complete(runtime)
+    try:
+        with _watchdog_scope(watchdog):
+            outcome = runtime.run()
+        chooser.check_complete(runtime)
+    except ScheduleDivergence as exc:
+        overridden = [
+            f"{name}={getattr(options, name)!r} (the ID recorded {getattr(recorded, name)!r})"
+            for name in given
+            if getattr(options, name) != getattr(recorded, name)
+        ]
+        if not overridden or schedule_id.strip().startswith("1-"):
+            raise  # (format-1 IDs record no options)
+        raise type(exc)(
+            f"{exc}. This replay overrode the options the ID recorded: {', '.join(overridden)}; "
+            "leave them out to replay as recorded"
+        ) from None
     return RunResult(
         scenario=runtime.program.name if runtime.program is not None else _factory_name(scenario),
         schedule_id=schedule_id.strip(),

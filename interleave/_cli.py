@@ -32,8 +32,15 @@ from types import ModuleType
 from typing import Any, NoReturn, TextIO
 
 from . import _api
+from ._core._schedule import decode
 from ._version import __version__
-from .errors import InterleaveError, InternalError, InvalidArgument, ScheduleDivergence
+from .errors import (
+    InterleaveError,
+    InternalError,
+    InvalidArgument,
+    InvalidScheduleId,
+    ScheduleDivergence,
+)
 
 __all__ = ["main"]
 
@@ -404,38 +411,43 @@ def _unproved(results: Sequence[Any]) -> bool:
 
 
 def _add_replay(sub: Any) -> None:
-    defaults = _defaults()
     parser = sub.add_parser(
         "replay",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         help="replay one schedule ID exactly and print its step-by-step trace",
         description=_text(
             "Run a scenario once, exactly as recorded in a schedule ID printed by 'interleave "
-            "explore' (or by explore() in Python), and print the execution and its findings."
+            "explore' (or by explore() in Python), and print the execution and its findings. "
+            "The ID records the options that shaped the execution (max_steps, "
+            "trace_attributes, the patches): the replay uses them."
         ),
         epilog=(
             "examples:\n"
-            "  interleave replay examples/bank_transfer.py:unlocked 1-AAgAAwEB\n"
-            "  interleave replay myapp.tests.races:lost_update 1-AAQAAQEB\n\n"
+            "  interleave replay examples/bank_transfer.py:unlocked 2-kAgIAAAAAQ8BHwEMERwRACXX\n"
+            "  interleave replay myapp.tests.races:lost_update 2-kAQEAAEKChoaAAGm\n\n"
             "exit status: 0 no findings, 1 findings, 2 usage error, bad ID or a replay that "
             "diverges"
         ),
     )
     parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
-    parser.add_argument("schedule_id", metavar="ID", help="a schedule ID such as 1-AAgAAwEB")
+    parser.add_argument(
+        "schedule_id", metavar="ID", help="a schedule ID such as 2-kAQEAAEKChoaAAGm"
+    )
     parser.add_argument(
         "--max-steps",
         type=int,
         metavar="N",
-        help=(
-            "the --max-steps the ID was recorded with, for step-limit findings "
-            f"(default: {defaults.get('max_steps')})"
-        ),
+        help="replay under another per-thread step limit (default: the one the ID recorded)",
     )
     parser.set_defaults(run=_run_replay)
 
 
 def _run_replay(args: argparse.Namespace) -> int:
+    try:
+        # A bad ID is a usage error, found before the user's module is imported.
+        decode(args.schedule_id)
+    except InvalidScheduleId as exc:
+        raise UsageError(str(exc)) from None
     factory = load_target(args.target)
     options: dict[str, Any] = {}
     if args.max_steps is not None:
@@ -739,7 +751,7 @@ def build_parser() -> _Parser:
             "examples:\n"
             "  interleave demo\n"
             "  interleave explore examples/bank_transfer.py:unlocked\n"
-            "  interleave replay examples/bank_transfer.py:unlocked 1-AAgAAwEB\n\n"
+            "  interleave replay examples/bank_transfer.py:unlocked 2-kAgIAAAAAQ8BHwEMERwRACXX\n\n"
             "exit status: 0 no findings, 1 findings, 2 the command could not run\n"
             "'interleave COMMAND --help' shows the options of a command."
         ),

@@ -187,7 +187,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if replay_id is not None and not str(replay_id).strip():
         raise pytest.UsageError(
             "interleave: --interleave-replay needs a schedule ID, e.g. "
-            "--interleave-replay=1-AAQAAQEB (copy it from a failure report)"
+            "--interleave-replay=2-kAQEAAEKChoaAAGm (copy it from a failure report)"
         )
     config.stash[_STATE] = _SessionState(
         session_settings=_session_settings(config),
@@ -457,12 +457,13 @@ class Interleavings:
         It does not fail the test when the run has findings: assert on the result. A
         malformed ID raises :class:`~interleave.errors.InvalidScheduleId`, a run that cannot
         follow the schedule :class:`~interleave.errors.ScheduleDivergence`. ``max_steps``,
-        ``patch_threading`` and ``trace_attributes`` come from the marker, as for explore().
+        ``patch_threading`` and ``trace_attributes`` are those the ID recorded, unless the
+        marker sets them.
 
         Example::
 
             def test_known_bad_order(interleavings):
-                run = interleavings.replay(lost_update, "1-AAQAAQEB")
+                run = interleavings.replay(lost_update, "2-kAQEAAEKChoaAAGm")
                 assert [f.kind for f in run.findings] == ["lost-update", "invariant"]
         """
         __tracebackhide__ = True

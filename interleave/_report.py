@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["render_explore", "render_finding", "render_run", "render_trace"]
 
-#: explore()'s default max_steps (replay lines mention a different one).
-DEFAULT_MAX_STEPS = 10_000
 #: Traces longer than this are shown around the steps that matter.
 MAX_ROWS = 60
 _CONTEXT = 3
@@ -88,7 +86,7 @@ def render_explore(result: ExploreResult) -> str:
             out.append(_wrap(finding.message))
             out.append(f"(same execution as finding {first}: schedule ID {finding.schedule_id})")
             continue
-        out.append(render_finding(finding, target=result.target, max_steps=result.max_steps))
+        out.append(render_finding(finding, target=result.target))
     return "\n".join(out)
 
 
@@ -138,7 +136,6 @@ def render_finding(
     *,
     target: str | None = None,
     replay_lines: bool = True,
-    max_steps: int = DEFAULT_MAX_STEPS,
 ) -> str:
     """One finding: message, diagram, cycle, traceback and replay lines."""
     out = [_wrap(finding.message)]
@@ -181,25 +178,25 @@ def render_finding(
         out.append(_indent(finding.detail.rstrip()))
     if replay_lines and finding.schedule_id:
         out.append("")
-        out.append(render_replay_lines(finding.schedule_id, target, max_steps=max_steps))
+        out.append(render_replay_lines(finding.schedule_id, target))
     return "\n".join(out)
 
 
-def render_replay_lines(
-    schedule_id: str, target: str | None, *, max_steps: int = DEFAULT_MAX_STEPS
-) -> str:
-    """Copy-paste lines that replay ``schedule_id`` (with a non-default ``max_steps``)."""
+def render_replay_lines(schedule_id: str, target: str | None) -> str:
+    """Copy-paste lines that replay ``schedule_id``.
+
+    They need no options: the ID records those that shape an execution (``max_steps``,
+    ``trace_attributes``, the patches), and ``replay()`` uses them.
+    """
     factory = target.rpartition(":")[2] if target else "scenario"
-    py_extra = f", max_steps={max_steps}" if max_steps != DEFAULT_MAX_STEPS else ""
-    sh_extra = f" --max-steps {max_steps}" if max_steps != DEFAULT_MAX_STEPS else ""
     lines = [
         f"schedule ID: {schedule_id}",
         "replay it:",
-        f"  python:  interleave.replay({factory}, {schedule_id!r}{py_extra})",
+        f"  python:  interleave.replay({factory}, {schedule_id!r})",
         f"  pytest:  pytest NODEID --interleave-replay={schedule_id}",
     ]
     if target:
-        lines.append(f"  shell:   interleave replay {target} {schedule_id}{sh_extra}")
+        lines.append(f"  shell:   interleave replay {target} {schedule_id}")
     return "\n".join(lines)
 
 

@@ -100,7 +100,8 @@ class ExploreResult:
     Attributes:
         scenario: the scenario's name.
         target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
-        max_steps: the per-thread step limit the exploration ran with (replays need it).
+        max_steps: the per-thread step limit the exploration ran with (each schedule ID
+            records it, so replays need not be told).
         strategy: the strategy that ran (with its seed, if any).
         max_schedules: the budget it had.
         ok: no findings.

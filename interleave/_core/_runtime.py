@@ -22,7 +22,7 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import CodeType, FrameType
 from typing import Any, NamedTuple, Protocol
 
@@ -31,9 +31,10 @@ import greenlet
 from ..errors import InternalError, ScenarioError, ScheduleDivergence
 from . import _context
 from ._findings import Finding, InvariantViolation, StepLimit, ThreadCrashed
+from ._fingerprint import StepVerifier, describe_code
 from ._observer import Observer
 from ._ops import GIVE, Location, Operation
-from ._schedule import Schedule, encode
+from ._schedule import DEFAULT_OPTIONS, ExecutionOptions, Schedule, encode
 from ._threads import DONE, NEW, READY, SimThread, Wait
 from ._trace import Trace
 
@@ -59,6 +60,8 @@ class Program:
     check: Callable[[], object] | None = None
     teardown: Callable[[], object] | None = None
     name: str = "scenario"
+    #: The options this program runs with, recorded in its schedule IDs.
+    options: ExecutionOptions = DEFAULT_OPTIONS
 
 
 class Chooser(Protocol):
@@ -344,7 +347,7 @@ class Runtime:
             findings: tuple[Finding, ...] = ()
             if self._findings:
                 # Only findings carry the ID: most executions find nothing and skip encoding.
-                sid = encode(trace.schedule)
+                sid = encode(trace.schedule, trace.ops)
                 findings = tuple(
                     f.__class__(**{**_fields(f), "schedule_id": sid, "trace": trace})
                     for f in self._findings
@@ -608,13 +611,18 @@ class Runtime:
             ]
         )
         choices = tuple(self.choices)
+        options = self.program.options if self.program is not None else DEFAULT_OPTIONS
+        if options.max_steps != self.max_steps:
+            options = replace(options, max_steps=self.max_steps)
         return Trace(
             thread_names=tuple([t.name for t in self.threads]),
             choices=choices,
             ops=tuple(self.ops),
             locations=tuple(self.locations),
             outcomes=outcomes,
-            schedule=Schedule(choices=choices[: self._last_preference], steps=len(choices)),
+            schedule=Schedule(
+                choices=choices[: self._last_preference], steps=len(choices), options=options
+            ),
             preempted=self.preemptions,
         )
 
@@ -694,13 +702,21 @@ def _exception_location(exc: BaseException) -> str:
 
 
 class ScheduleChooser:
-    """Follows a recorded schedule prefix, then the default policy (used by replay)."""
+    """Follows a recorded schedule prefix, then the default policy (used by replay).
+
+    When the ID recorded operation codes, every step performed so far is checked against them
+    before the next choice, so a replay that runs other operations stops at the first one.
+    """
 
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
+        codes = schedule.codes
+        self._verifier = StepVerifier(codes) if codes is not None else None
 
     def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
         index = len(runtime.choices)
+        if self._verifier is not None:
+            self._verifier.verify(runtime, index)
         choices = self.schedule.choices
         if index >= self.schedule.steps:
             raise ScheduleDivergence(
@@ -723,10 +739,19 @@ class ScheduleChooser:
         return runtime.default_choice(enabled)
 
     def check_complete(self, runtime: Runtime) -> None:
-        if len(runtime.choices) != self.schedule.steps:
+        if self._verifier is not None:
+            self._verifier.verify(runtime, len(runtime.ops))
+        steps = len(runtime.choices)
+        if steps != self.schedule.steps:
+            codes = self.schedule.codes
+            missing = (
+                f" (recorded step {steps} was {describe_code(codes[steps])})"
+                if codes is not None and steps < len(codes)
+                else ""
+            )
             raise ScheduleDivergence(
                 f"the recorded execution had {self.schedule.steps} steps but the replay ended "
-                f"after {len(runtime.choices)}: the scenario changed since the ID was "
+                f"after {steps}{missing}: the scenario changed since the ID was "
                 "recorded, or it is not deterministic"
             )
 

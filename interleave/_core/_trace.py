@@ -65,7 +65,7 @@ class Trace:
     @property
     def schedule_id(self) -> str:
         """The replayable ID of this execution."""
-        return encode(self.schedule)
+        return encode(self.schedule, self.ops)
 
     def __len__(self) -> int:
         return len(self.choices)

@@ -333,7 +333,7 @@ class IterativeBound(Strategy):
     def is_redundant(self) -> bool:
         return self.inner.is_redundant()
 
-    @property  # type: ignore[misc]
+    @property
     def exact_bound(self) -> bool:  # type: ignore[override]
         return self.inner.exact_bound
 

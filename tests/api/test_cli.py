@@ -212,7 +212,7 @@ def test_explore_a_dotted_module_importable_from_the_current_directory(
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
     status, out, _ = run(capsys, "explore", "clitarget_pkg.races:lost_update")
     assert status == 1
-    assert "interleave replay clitarget_pkg.races:lost_update 1-" in out
+    assert "interleave replay clitarget_pkg.races:lost_update 2-" in out
 
 
 def test_explore_options_reach_explore(capsys: pytest.CaptureFixture[str], racy: str) -> None:
@@ -365,6 +365,54 @@ def test_replay_of_a_bad_id_is_a_one_line_error(
     assert expected in one_line_error(err)
 
 
+@pytest.mark.parametrize(
+    ("schedule_id", "expected"),
+    [
+        pytest.param("\u0661-AAQAAQEB", "ASCII digits", id="arabic-indic-digit"),
+        pytest.param("\u00b2-AAQAAQEB", "ASCII digits", id="superscript-digit"),
+        pytest.param("01-AAQAAQEB", "leading zero", id="leading-zero"),
+        pytest.param("9" * 5_000 + "-AAQAAQEB", "newer ID format 9999...", id="huge-format"),
+        pytest.param("1-AAYAgICAgAE", "more choices than its 6 steps", id="13-characters"),
+        pytest.param("2-kAQEAAEKChoaAAGn", "checksum does not match", id="typo"),
+        pytest.param("2-kAQEAAEKChoaAAG", "not a multiple of 4", id="truncated"),
+    ],
+)
+def test_replay_of_an_id_from_issue_10_is_a_one_line_usage_error(
+    capsys: pytest.CaptureFixture[str], racy: str, schedule_id: str, expected: str
+) -> None:
+    # These IDs used to end in a traceback (a bare ValueError), take 11 s and 4 GB, or be
+    # accepted as format 1.
+    status, out, err = run(capsys, "replay", f"{racy}:lost_update", schedule_id)
+
+    assert (status, out) == (2, "")
+    line = one_line_error(err)
+    assert expected in line
+    assert len(line) < 400  # a long ID is shortened in the message
+
+
+def test_a_bad_id_is_reported_before_the_target_is_imported(
+    capsys: pytest.CaptureFixture[str], racy: str
+) -> None:
+    status, _, err = run(capsys, "replay", "missing.py:nothing", "2-kAQEAAEKChoaAAGn")
+
+    assert status == 2
+    assert "checksum does not match" in one_line_error(err)
+
+
+def test_replay_uses_the_options_the_id_recorded(
+    capsys: pytest.CaptureFixture[str], racy: str
+) -> None:
+    explored = run(capsys, "explore", f"{racy}:lost_update", "--max-steps", "1")[1]
+    (schedule_id,) = set(replay_ids(explored))
+    assert "step-limit" in explored
+    assert f"interleave replay {racy}:lost_update {schedule_id}\n" in explored + "\n"
+
+    status, replayed, err = run(capsys, "replay", f"{racy}:lost_update", schedule_id)
+
+    assert (status, err) == (1, "")
+    assert "findings: 1 step-limit" in replayed.splitlines()[0]
+
+
 def test_replay_that_diverges_is_a_one_line_error(
     capsys: pytest.CaptureFixture[str], racy: str
 ) -> None:
@@ -485,7 +533,7 @@ def test_demo_dir_runs_every_module_with_a_demo_list(
     assert "(mine.py)" in out.splitlines()[0]
     assert "mine.lost_update: lost-update, invariant" in out
     assert re.search(r"^mine\.locked: no findings, exhausted \(\d+ schedules\)$", out, re.M)
-    assert "interleave replay mine.py:lost_update 1-" in out
+    assert "interleave replay mine.py:lost_update 2-" in out
 
 
 def test_demo_dir_errors(

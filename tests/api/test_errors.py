@@ -43,7 +43,7 @@ def wide() -> interleave.Scenario:
     [
         ("", "empty"),
         ("AQIDBA", "expected '<format>-<payload>'"),
-        ("2-AAA", "newer ID format 2"),
+        ("3-AAA", "newer ID format 3"),
         ("1-A$A", "base64url"),
     ],
 )

@@ -71,7 +71,7 @@ def test_findings_are_distinct_and_counted() -> None:
     assert all(1 <= n <= result.schedules_run for n in result.occurrences)
     assert len({(f.kind, f.signature) for f in result.findings}) == len(result.findings)
     for finding in result.findings:
-        assert finding.schedule_id.startswith("1-")
+        assert finding.schedule_id.startswith("2-")
         assert finding.trace is not None
         assert finding.trace.schedule_id == finding.schedule_id
         assert str(finding).startswith(f"{finding.kind}: ")

@@ -3,18 +3,23 @@ scenario is caught with a clear ScheduleDivergence."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
+from attribute_scenarios import attribute_race
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import interleave
 from interleave._api import STRATEGIES
 from interleave._core._schedule import Schedule, encode
-from interleave.errors import ScheduleDivergence
+from interleave.errors import InvalidArgument, ScheduleDivergence
 
 # ---------------------------------------------------------------------------- the catalogue
 
@@ -149,9 +154,9 @@ def test_every_finding_replays_to_the_same_finding(name: str) -> None:
     result = interleave.explore(factory, **options)
 
     assert result.findings, f"{name} should have findings"
-    replay_kw = {"max_steps": options["max_steps"]} if "max_steps" in options else {}
     for finding in result.findings:
-        _assert_replays(factory, finding, **replay_kw)
+        # No options: the ID records max_steps (spin_wait runs with 30).
+        _assert_replays(factory, finding)
 
 
 def test_catalogue_covers_every_finding_kind() -> None:
@@ -421,3 +426,168 @@ def test_teardown_runs_even_when_the_replay_diverges() -> None:
         interleave.replay(scenario, encode(Schedule(choices=(0, 5), steps=2)))
 
     assert calls == ["teardown"]
+
+
+# ------------------------------------------------- operations checked step by step (format 2)
+
+
+def test_a_replay_that_runs_another_operation_stops_at_the_first_differing_step() -> None:
+    finding = interleave.explore(lost_update).findings[0]
+
+    def atomic() -> interleave.Scenario:
+        hits = interleave.Shared("hits", 0)
+
+        def worker() -> None:
+            hits.update(lambda v: v + 1)  # was a get and a set
+
+        return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
+
+    with pytest.raises(ScheduleDivergence) as info:
+        interleave.replay(atomic, finding.schedule_id)
+
+    message = str(info.value)
+    assert message.startswith("replay diverged at step 0: thread 'worker#1' ran update")
+    assert "shared 'hits'" in message
+    assert "test_replay.py:" in message  # where the actual operation was issued
+    assert "the recorded execution ran a read there" in message
+    assert "scenario changed" in message and "not deterministic" in message
+
+
+def test_a_replay_on_another_resource_names_it() -> None:
+    finding = interleave.explore(lost_update).findings[0]
+
+    def renamed() -> interleave.Scenario:
+        hits = interleave.Shared("visits", 0)
+
+        def worker() -> None:
+            hits.set(hits.get() + 1)
+
+        return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
+
+    with pytest.raises(ScheduleDivergence, match="ran a read on another resource there"):
+        interleave.replay(renamed, finding.schedule_id)
+
+
+_EXECUTIONS = [0]
+
+
+def state_kept_between_executions() -> interleave.Scenario:
+    # Which key is touched first depends on how many executions ran before: the same
+    # schedule does not produce the same execution.
+    _EXECUTIONS[0] += 1
+    keys = ["alice", "bob"] if _EXECUTIONS[0] % 2 else ["bob", "alice"]
+    cache = interleave.Cache[str, int]("balances")
+
+    def worker() -> None:
+        for key in keys:
+            cache.set(key, (cache.get(key) or 0) + 1)
+
+    return interleave.Scenario(threads=[worker, worker])
+
+
+def test_state_kept_between_executions_is_caught_where_it_shows() -> None:
+    _EXECUTIONS[0] = 0
+    schedule_id = interleave.replay(state_kept_between_executions, "1-AAg").trace.schedule_id
+
+    # The next execution touches the keys in the other order: format 1 could not tell.
+    with pytest.raises(ScheduleDivergence) as info:
+        interleave.replay(state_kept_between_executions, schedule_id)
+
+    assert "diverged at step 0: thread 'worker#1' ran get cache 'balances'['bob']" in str(
+        info.value
+    )
+    assert "state kept between executions" in str(info.value)
+    _EXECUTIONS[0] = 0
+    assert interleave.replay(state_kept_between_executions, "1-AAg").ok  # silently other
+
+
+HASH_ORDER = """
+import interleave, sys
+
+def by_set_order():
+    cache = interleave.Cache("users")
+    def worker():
+        for name in {"alice", "bob", "carol", "dave", "erin"}:  # order: PYTHONHASHSEED
+            cache.set(name, 1)
+    return [worker]
+
+if sys.argv[1] == "record":
+    print(interleave.replay(by_set_order, "1-AAU").trace.schedule_id)
+else:
+    try:
+        interleave.replay(by_set_order, sys.argv[2])
+    except interleave.ScheduleDivergence as error:
+        print(error)
+"""
+
+
+def test_hash_order_under_another_pythonhashseed_is_caught(tmp_path: Path) -> None:
+    script = tmp_path / "hash_order.py"
+    script.write_text(HASH_ORDER, encoding="utf-8")
+
+    def run(seed: int, *args: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        done = subprocess.run(
+            [sys.executable, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    order = "print(list({'alice', 'bob', 'carol', 'dave', 'erin'}))"
+    orders = {seed: run(seed, "-c", order) for seed in range(8)}
+    other = next(seed for seed in orders if orders[seed] != orders[0])
+    schedule_id = run(0, str(script), "record")
+
+    assert run(0, str(script), "replay", schedule_id) == ""  # same seed: replays
+    message = run(other, str(script), "replay", schedule_id)
+    assert message.startswith("replay diverged at step ")
+    assert "hash order" in message and "PYTHONHASHSEED" in message
+
+
+def test_format_1_ids_replay_with_the_default_options() -> None:
+    run = interleave.replay(lost_update, "1-AAQAAQEB")
+
+    assert [f.kind for f in run.findings] == ["lost-update", "invariant"]
+    assert run.trace.schedule.codes is None
+
+
+# ----------------------------------------------------------------- the options an ID records
+
+
+def test_the_id_records_max_steps() -> None:
+    finding = interleave.explore(spin_wait, max_steps=30).findings[0]
+
+    run = interleave.replay(spin_wait, finding.schedule_id)
+
+    assert [f.kind for f in run.findings] == ["step-limit"]
+    assert run.findings[0].message == finding.message  # "... more than max_steps=30 ..."
+
+
+def test_the_id_records_trace_attributes() -> None:
+    finding = interleave.explore(attribute_race, trace_attributes=True).findings[0]
+
+    run = interleave.replay(attribute_race, finding.schedule_id)
+
+    assert [f.kind for f in run.findings] == ["lost-update", "invariant"]
+
+
+def test_an_explicit_option_overrides_the_id_and_says_so() -> None:
+    finding = interleave.explore(attribute_race, trace_attributes=True).findings[0]
+
+    with pytest.raises(ScheduleDivergence) as info:
+        interleave.replay(attribute_race, finding.schedule_id, trace_attributes=False)
+
+    assert (
+        "overrode the options the ID recorded: trace_attributes=False (the ID recorded True)"
+        in (str(info.value))
+    )
+
+
+@pytest.mark.parametrize("name", ["patch_threading", "patch_sqlite", "trace_attributes"])
+def test_replay_switches_must_be_booleans_or_none(name: str) -> None:
+    with pytest.raises(InvalidArgument, match=f"{name}=1 must be True, False or None"):
+        interleave.replay(lost_update, "1-AAQAAQEB", **{name: 1})

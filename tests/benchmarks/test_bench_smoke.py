@@ -88,6 +88,27 @@ def test_bench_core_counts_are_exact() -> None:
     assert text.index("steps") < text.index("ms/exploration")
 
 
+def test_bench_schedule_ids_counts_are_exact() -> None:
+    bench = _load("bench_schedule_ids")
+    seeds = ["2-kAQEAAEKChoaAAGm", "1-AAQAAQEB"]
+
+    rows = bench.fuzz(500, seeds)
+
+    assert [(r.family, r.strings) for r in rows] == [
+        ("random text", 100),
+        ("random bytes as text", 100),
+        ("base64url payloads", 100),
+        ("edits of valid IDs", 100),
+        ("long random payloads", 100),
+        ("issue 10's IDs", len(bench.known_bad())),
+        ("crafted to the caps", len(bench.crafted())),
+    ]
+    assert sum(r.other for r in rows) == 0  # only InvalidScheduleId
+    assert sum(r.wrong for r in rows) == 0  # no edit decodes to another schedule
+    assert all(r.decoded + r.invalid == r.strings for r in rows)
+    assert max(r.worst_bytes for r in rows) < bench.MAX_BYTES
+
+
 def test_main_selects_by_short_name(
     run_all: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:

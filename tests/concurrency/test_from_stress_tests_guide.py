@@ -46,7 +46,7 @@ def test_the_quoted_schedule_ids_and_counts_are_current() -> None:
     assert f"schedule ID: {result.findings[0].schedule_id}" in text
     assert f"lost-update (in {result.occurrences[0]} of {result.schedules_run} schedules)" in text
     deadlock = interleave.explore(scenarios.deadlock_buggy)
-    assert deadlock.findings[0].schedule_id == "1-AAQAAQEB"
+    assert deadlock.findings[0].schedule_id == "2-kAQEAAEjIiMiAMTr"
     for case in scenarios.CASES:
         quoted = f"`{case.seed_test}`" if case.seed_test.startswith("test_") else "(new)"
         assert f"| {quoted} |" in text, f"the guide's table has no row for {case.name}"

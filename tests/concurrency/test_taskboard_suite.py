@@ -50,7 +50,7 @@ def find(case: Case, interleavings: Interleavings) -> tuple[ExploreResult, Findi
     assert case.kind in kinds, f"{case.name}: expected a {case.kind} finding, got {kinds}"
     assert result.exhausted, result.stopped_because
     finding = next(f for f in result.findings if f.kind == case.kind)
-    assert finding.schedule_id.startswith("1-")
+    assert finding.schedule_id.startswith("2-")
     assert finding.schedule_id in result.report()
     run = interleavings.replay(case.buggy, finding.schedule_id)
     same = [f for f in run.findings if f.kind == finding.kind and f.message == finding.message]

@@ -6,7 +6,7 @@ import pytest
 
 import interleave
 from interleave._core._ops import Operation
-from interleave._core._schedule import Schedule
+from interleave._core._schedule import Schedule, decode, encode
 from interleave._core._trace import Trace
 from interleave._report import MAX_ROWS, render_trace
 
@@ -48,7 +48,11 @@ def test_steps_are_built_from_the_parallel_tuples() -> None:
     assert [s.thread_name for s in steps] == ["a", "b", "a"]
     assert steps[1] == trace.step(1)
     assert len(trace) == 3
-    assert trace.schedule_id == trace.schedule.id
+    # The trace's ID carries the code of each step's operation; the schedule alone has none.
+    assert trace.schedule_id == encode(trace.schedule, trace.ops)
+    codes = decode(trace.schedule_id).codes
+    assert codes is not None and len(codes) == 3 and len(set(codes)) == 1  # one op, thrice
+    assert decode(trace.schedule.id).codes is None
 
 
 def test_render_trace_has_one_column_per_thread_that_ran() -> None:

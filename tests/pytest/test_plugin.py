@@ -41,9 +41,9 @@ def locked3():
 
 #: The schedule of ``lost_update`` that loses an update: worker#1 reads, worker#2 reads and
 #: writes, worker#1 writes (choices 0, 1, 1, 0).
-LOST_ID = "1-AAQAAQEB"
+LOST_ID = "2-kAQEAAEKChoaAAGm"
 #: The sequential schedule of ``lost_update`` (choices 0, 0, 1, 1): no finding.
-SEQUENTIAL_ID = "1-AAQAAgEC"
+SEQUENTIAL_ID = "2-UAQAChoKGq1B"
 
 # Hypothesis's plugin imports all of hypothesis at the end of every inner session (pytester
 # unloads it again between runs): the inner sessions do not need it.

@@ -52,7 +52,7 @@ def clean_race():
 """
 
 #: The schedule of ``lost_update`` that loses an update (as in test_plugin.py).
-LOST_ID = "1-AAQAAQEB"
+LOST_ID = "2-kAQEAAEKChoaAAGm"
 
 INI = """
 [pytest]
@@ -65,7 +65,7 @@ VERDICTS = """
 def test_proved(interleavings):
     assert interleavings.explore(locked3).verdict == "proved"
 
-@pytest.mark.interleave(preemption_bound=0)
+@pytest.mark.interleave(strategy="dfs", preemption_bound=0)
 def test_bounded(interleavings):
     assert interleavings.explore(clean_race).verdict == "bounded"
 
