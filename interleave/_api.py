@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
@@ -29,7 +30,8 @@ from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError
 from .instrument import _threading
-from .instrument._patches import enabled_patches
+from .instrument._patches import ExecutionPatch, enabled_patches
+from .instrument._project import Project, bind_project, scenario_project
 
 __all__ = ["EXHAUSTIVE_STRATEGIES", "STRATEGIES", "Scenario", "explore", "replay"]
 
@@ -149,9 +151,6 @@ def _target(factory: object) -> str | None:
     if not isinstance(name, str) or "<" in name or "." in name:
         return None
     if module in (None, "__main__") or not isinstance(module, str):
-        import inspect
-        import os
-
         try:
             path = inspect.getsourcefile(factory)  # type: ignore[arg-type]
         except TypeError:
@@ -267,16 +266,20 @@ def _validate_search(strategy: object, preemption_bound: object, depth: object) 
 
 
 def _patches(
-    patch_threading: bool, patch_sqlite: bool, trace_attributes: bool
-) -> list[Callable[[Runtime], contextlib.AbstractContextManager[object]]]:
-    """The per-execution patches the switches turn on."""
-    return enabled_patches(
-        {
-            "patch_threading": patch_threading,
-            "patch_sqlite": patch_sqlite,
-            "trace_attributes": trace_attributes,
-        }
-    )
+    project: Project, patch_threading: bool, patch_sqlite: bool, trace_attributes: bool
+) -> list[ExecutionPatch]:
+    """The per-execution contexts: the project first (the patches ask it), then the patches
+    the switches turn on."""
+    return [
+        bind_project(project),
+        *enabled_patches(
+            {
+                "patch_threading": patch_threading,
+                "patch_sqlite": patch_sqlite,
+                "trace_attributes": trace_attributes,
+            }
+        ),
+    ]
 
 
 def _watchdog_scope(watchdog: object) -> contextlib.AbstractContextManager[object]:
@@ -323,6 +326,7 @@ def explore(
     patch_sqlite: bool = True,
     trace_attributes: bool = False,
     watchdog: float | None = None,
+    project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> ExploreResult:
     """Run ``scenario`` under many interleavings and report what went wrong.
@@ -351,11 +355,17 @@ def explore(
         patch_sqlite: inside each execution, ``sqlite3.connect`` returns scheduled
             connections (every statement a yield point), so unmodified database code is
             explored (see the SQLite guide).
-        trace_attributes: make reads and writes of watched objects' attributes yield points.
+        trace_attributes: make reads and writes of the attributes of the project's classes
+            yield points (see ``project``).
         watchdog: seconds a thread may run without reaching a yield point before the
             execution is ended with ``BlockedOutsideScheduler`` (a blocking call interleave
             cannot see); ``0`` turns it off; ``None`` (default) keeps the ambient setting
             (``INTERLEAVE_WATCHDOG``, else 10 s).
+        project: packages (dotted names) or paths that are project code besides the default:
+            the scenario factory's module and its top-level package, and everything outside
+            the standard library, installed distributions and interleave. Only project code's
+            attribute accesses are traced, and only project modules' locks are swapped for
+            scheduled ones. Replay with the same value.
         progress: called about twice a second with (schedules run, findings, seconds).
 
     Returns:
@@ -382,8 +392,10 @@ def explore(
         trace_attributes=trace_attributes,
         minimise=minimise,
     )
+    scope_project = scenario_project(scenario, project)
     watchdog_scope = _watchdog_scope(watchdog)
     chosen = _make_strategy(strategy, seed, preemption_bound, depth)
+    contexts = _patches(scope_project, patch_threading, patch_sqlite, trace_attributes)
     with contextlib.ExitStack() as scope:
         scope.enter_context(watchdog_scope)
         if patch_threading:
@@ -398,7 +410,7 @@ def explore(
             stop_on_first=stop_on_first,
             detectors=_detectors,
             progress=progress,
-            contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
+            contexts=contexts,
             minimise_budget=min(max_schedules, 2_000) if minimise else 0,
         )
     return ExploreResult(
@@ -420,8 +432,11 @@ def replay(
     patch_sqlite: bool = True,
     trace_attributes: bool = False,
     watchdog: float | None = None,
+    project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
 ) -> RunResult:
     """Run ``scenario`` once, exactly as recorded in ``schedule_id``.
+
+    The keywords are those of :func:`explore`; give the values the exploration ran with.
 
     Raises:
         InvalidScheduleId: the ID is malformed (the message says how).
@@ -436,13 +451,14 @@ def replay(
     _check_factory(scenario)
     schedule = decode(schedule_id)
     _positive_int("max_steps", max_steps)
+    scope_project = scenario_project(scenario, project)
     chooser = ScheduleChooser(schedule)
     runtime = Runtime(
         _builder(scenario),
         chooser,
         observers=_detectors(),
         max_steps=max_steps,
-        contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
+        contexts=_patches(scope_project, patch_threading, patch_sqlite, trace_attributes),
     )
     with _watchdog_scope(watchdog):
         outcome = runtime.run()

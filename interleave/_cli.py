@@ -287,6 +287,19 @@ def _add_explore(sub: Any) -> None:
     parser.set_defaults(run=_run_explore)
 
 
+def _add_project_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--project",
+        action="append",
+        metavar="PKG_OR_PATH",
+        help=(
+            "a package (dotted name) or path that is project code besides the default (the "
+            "scenario's own package and everything outside the standard library and "
+            "site-packages); repeat it for several. Replays need the same value"
+        ),
+    )
+
+
 def _add_search_options(parser: argparse.ArgumentParser) -> None:
     """The options of explore() that ``explore`` and ``report`` share."""
     defaults = _defaults()
@@ -319,6 +332,7 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stop-on-first", action="store_true", help="stop at the first execution with a finding"
     )
+    _add_project_option(parser)
 
 
 #: explore() keyword -> command-line flag, to point error messages at the flag.
@@ -328,6 +342,7 @@ _FLAGS = {
     "seed": "--seed",
     "max_steps": "--max-steps",
     "timeout": "--timeout",
+    "project": "--project",
 }
 
 
@@ -396,6 +411,7 @@ def _add_replay(sub: Any) -> None:
             f"(default: {defaults.get('max_steps')})"
         ),
     )
+    _add_project_option(parser)
     parser.set_defaults(run=_run_replay)
 
 
@@ -404,6 +420,8 @@ def _run_replay(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.max_steps is not None:
         options["max_steps"] = args.max_steps
+    if args.project is not None:
+        options["project"] = args.project
     try:
         run = _api.replay(factory, args.schedule_id, **options)
     except InvalidArgument as exc:

@@ -76,6 +76,14 @@ class _SessionState:
     notes: list[str] = field(default_factory=list)
 
 
+#: List-valued settings of explore() (and replay(), for ``project``) the session may set.
+_LIST_SETTINGS = {
+    "project": (
+        "packages or paths that are project code besides the default (explore's project=); "
+        "relative paths start at the rootdir (ini) or the invocation directory (option)"
+    ),
+}
+
 _STATE = pytest.StashKey[_SessionState]()
 _SECTION = pytest.StashKey[list[str]]()
 
@@ -110,12 +118,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="replay this schedule ID instead of exploring (select one test by its node id)",
     )
+    for name, what in _LIST_SETTINGS.items():
+        group.addoption(
+            "--interleave-" + name.replace("_", "-"),
+            dest="interleave_" + name,
+            action="append",
+            metavar="NAMES",
+            default=None,
+            help=f"{what}; comma-separated or repeated (ini: interleave_{name})",
+        )
     number = _int_ini_type()
     parser.addini(
         "interleave_max_schedules", "default max_schedules of explore()", number, default=""
     )
     parser.addini("interleave_strategy", "default strategy of explore()", default="")
     parser.addini("interleave_seed", "default seed of the seeded strategies", number, default="")
+    for name, what in _LIST_SETTINGS.items():
+        parser.addini(f"interleave_{name}", what, "args", default=[])
 
 
 def _int_ini_type() -> Any:
@@ -149,6 +168,19 @@ def _session_settings(config: pytest.Config) -> dict[str, _Setting]:
                 continue
         value: object = _parse_int(name, raw, origin) if is_int else str(raw).strip()
         settings[name] = _Setting(value, origin)
+    for name in _LIST_SETTINGS:
+        given: list[object] | None = config.getoption("interleave_" + name)
+        origin, base = "--interleave-" + name.replace("_", "-"), config.invocation_params.dir
+        if not given:
+            given = list(config.getini("interleave_" + name) or [])
+            origin, base = f"ini interleave_{name}", config.rootpath
+            if not given:
+                continue
+        items = [p.strip() for item in given for p in str(item).split(",") if p.strip()]
+        if name == "project":
+            # A relative path means the same wherever pytest runs from; names stay names.
+            items = [str(base / i) if (base / i).exists() else i for i in items]
+        settings[name] = _Setting(items, origin)
     return settings
 
 

@@ -8,13 +8,15 @@ never sees the read and the write that make it racy. Watching a class installs h
 - ``@watch`` on a class, or ``watch(obj)`` on one instance (its class is swapped for a watched
   subclass), keeps the hooks for good; outside an exploration they cost one function call.
 - ``explore(..., trace_attributes=True)`` watches every class defined in the project's modules
-  (the working directory, minus the Python installation, site-packages, interleave itself and
-  test modules) for the duration of each execution, and removes the hooks afterwards.
+  (see :mod:`interleave.instrument._project`: the scenario's own package, test modules
+  included, and everything outside the standard library, installed distributions and
+  interleave) for the duration of each execution, and removes the hooks afterwards.
 
 Only accesses made *from project code* are yield points (the accessing frame's file must be in
 the project), so the standard library, pytest and interleave reading the same objects add no
-steps. Reads of methods and class attributes are not yield points: only instance data (the
-instance ``__dict__`` and ``__slots__``) is shared state.
+steps; a class watched with :func:`watch` also has the accesses of its own module traced,
+wherever it lives. Reads of methods and class attributes are not yield points: only instance
+data (the instance ``__dict__`` and ``__slots__``) is shared state.
 
 Each object gets a stable name per execution, ``ClassName#k``, numbered in the order the
 execution first touches objects of that class (creation order for objects the scenario builds),
@@ -27,7 +29,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from types import MemberDescriptorType, ModuleType
+from types import MemberDescriptorType
 from typing import Any, TypeVar
 
 from .._core import _context
@@ -36,7 +38,7 @@ from .._core._runtime import Runtime
 from ..errors import InvalidArgument
 from ._base import sim
 from ._patches import register
-from ._threading import is_project_file, project_modules
+from ._project import Project, project_of
 
 __all__ = ["is_watched", "trace_attributes", "unwatch", "watch"]
 
@@ -96,6 +98,33 @@ def _is_data(obj: object, name: str) -> bool:
     return isinstance(getattr(type(obj), name, None), MemberDescriptorType)
 
 
+# A class -> the files of the watched classes in its MRO (their modules' files).
+_own_files: dict[type, frozenset[str]] = {}
+
+
+def _is_own_code(cls: type, filename: str) -> bool:
+    """Was the access made by the code of a class watched with :func:`watch` (its module)?
+
+    An explicit ``watch(SomeClass)`` traces the class's own methods wherever it lives (an
+    installed package included); other code must be project code.
+    """
+    files = _own_files.get(cls)
+    if files is None:
+        found = set()
+        for c in cls.__mro__:
+            if c in _PERMANENT:
+                module = sys.modules.get(_origin(c).__module__)
+                path = getattr(module, "__file__", None)
+                if isinstance(path, str):
+                    found.add(os.path.abspath(path))
+        files = _own_files[cls] = frozenset(found)
+    return bool(files) and os.path.abspath(filename) in files
+
+
+def _is_traced_code(rt: Runtime, obj: object, filename: str) -> bool:
+    return project_of(rt).contains_file(filename) or _is_own_code(type(obj), filename)
+
+
 def _announce_attr(obj: object, name: str, kind: str) -> None:
     rt = sim()
     if rt is None:
@@ -103,8 +132,10 @@ def _announce_attr(obj: object, name: str, kind: str) -> None:
         if building is not None and kind == "write":
             _name(building, obj)  # number objects in creation order while the scenario builds
         return
+    if name.startswith("__"):
+        return
     # Frame 0 is this function, 1 the hook, 2 the code that made the access.
-    if name.startswith("__") or not is_project_file(sys._getframe(2).f_code.co_filename):
+    if not _is_traced_code(rt, obj, sys._getframe(2).f_code.co_filename):
         return
     if kind == "read" and not _is_data(obj, name):
         return  # a method or a class attribute: not shared state
@@ -113,7 +144,7 @@ def _announce_attr(obj: object, name: str, kind: str) -> None:
 
 def _announce_item(obj: object, key: object, kind: str) -> None:
     rt = sim()
-    if rt is None or not is_project_file(sys._getframe(2).f_code.co_filename):
+    if rt is None or not _is_traced_code(rt, obj, sys._getframe(2).f_code.co_filename):
         return
     rt.access(_op(rt, kind, ("item", f"{_name(rt, obj)}[{key!r}]")))
 
@@ -252,6 +283,7 @@ def watch(target: T) -> T:
         _check_watchable(target)
         _hook(target)
         _PERMANENT.add(target)
+        _own_files.clear()
         return target
     cls = type(target)
     if _origin(cls) is not cls or cls in _PERMANENT:
@@ -264,6 +296,7 @@ def watch(target: T) -> T:
         sub.__module__ = cls.__module__
         _hook(sub)
         _PERMANENT.add(sub)
+        _own_files.clear()
         _SUBCLASSES[cls] = sub
     try:
         target.__class__ = sub
@@ -286,6 +319,7 @@ def unwatch(target: object) -> None:
     """
     if isinstance(target, type):
         _PERMANENT.discard(target)
+        _own_files.clear()
         _unhook(target)
         return
     cls = type(target)
@@ -301,11 +335,6 @@ def is_watched(target: object) -> bool:
 
 
 # ---------------------------------------------------------------------------------- option
-def _is_test_module(module: ModuleType) -> bool:
-    base = os.path.basename(getattr(module, "__file__", "") or "")
-    return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py"
-
-
 def _traceable(cls: type, module: str) -> bool:
     if cls.__module__ != module or cls in _HOOKED or not hasattr(cls, "__dict__"):
         return False
@@ -314,24 +343,25 @@ def _traceable(cls: type, module: str) -> bool:
     return not any(c.__module__ == "enum" for c in cls.__mro__)
 
 
-_project_classes: tuple[object, list[type]] = (None, [])
+# Per project: (the modules list it was computed from, the classes found in it).
+_project_classes: dict[Project, tuple[object, list[type]]] = {}
 
 
-def project_classes() -> list[type]:
-    """Classes defined at the top level of the project's (non-test) modules."""
-    global _project_classes
-    modules = project_modules()
-    if _project_classes[0] is modules:  # the same cached list: no module imported since
-        return _project_classes[1]
+def project_classes(project: Project) -> list[type]:
+    """Classes defined at the top level of the project's modules (test modules included)."""
+    modules = project.modules()
+    cached = _project_classes.get(project)
+    if cached is not None and cached[0] is modules:  # no module imported since
+        return cached[1]
     found: list[type] = []
     for module in modules:
-        if _is_test_module(module):
-            continue
         name = module.__name__
         found.extend(
             v for v in list(vars(module).values()) if isinstance(v, type) and _traceable(v, name)
         )
-    _project_classes = (modules, found)
+    if len(_project_classes) > 64:
+        _project_classes.clear()
+    _project_classes[project] = (modules, found)
     return found
 
 
@@ -340,7 +370,7 @@ def trace_attributes(rt: Runtime) -> Iterator[None]:
     """Watch every project class for one execution (``explore(trace_attributes=True)``)."""
     hooked: list[type] = []
     try:
-        for cls in project_classes():
+        for cls in project_classes(project_of(rt)):
             if cls not in _HOOKED:
                 try:
                     _hook(cls)
