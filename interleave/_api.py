@@ -9,7 +9,7 @@ import contextlib
 import inspect
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
@@ -25,6 +25,7 @@ from ._engine._strategies import (
     RandomStrategy,
     Strategy,
 )
+from ._health import HealthCheck, HealthMonitor, parse_health_checks, run_health_checks
 from ._results import ExploreResult, RunResult
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
@@ -327,6 +328,8 @@ def explore(
     trace_attributes: bool = False,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    suppress_health_check: Iterable[HealthCheck | str] = (),
+    fail_health_check: Iterable[HealthCheck | str] = (),
     progress: Callable[[int, int, float], None] | None = None,
 ) -> ExploreResult:
     """Run ``scenario`` under many interleavings and report what went wrong.
@@ -366,11 +369,18 @@ def explore(
             the standard library, installed distributions and interleave. Only project code's
             attribute accesses are traced, and only project modules' locks are swapped for
             scheduled ones. Replay with the same value.
+        suppress_health_check: :class:`HealthCheck` members (or names) not to run.
+        fail_health_check: :class:`HealthCheck` members (or names, ``"all"``) that raise
+            :class:`~interleave.errors.FailedHealthCheck` instead of warning.
         progress: called about twice a second with (schedules run, findings, seconds).
 
     Returns:
         An :class:`ExploreResult`: ``ok``, ``findings`` (distinct), ``exhausted`` (every
         schedule was covered: a proof over the instrumented operations), ``report()``.
+
+    Warns:
+        HealthCheckWarning: the exploration found nothing but proved less than it seems (a
+            single thread, nothing traced …; see :class:`HealthCheck`).
 
     Example::
 
@@ -392,9 +402,12 @@ def explore(
         trace_attributes=trace_attributes,
         minimise=minimise,
     )
+    suppress = parse_health_checks("suppress_health_check", suppress_health_check)
+    fail = parse_health_checks("fail_health_check", fail_health_check)
     scope_project = scenario_project(scenario, project)
     watchdog_scope = _watchdog_scope(watchdog)
     chosen = _make_strategy(strategy, seed, preemption_bound, depth)
+    monitor = HealthMonitor()
     contexts = _patches(scope_project, patch_threading, patch_sqlite, trace_attributes)
     with contextlib.ExitStack() as scope:
         scope.enter_context(watchdog_scope)
@@ -410,10 +423,10 @@ def explore(
             stop_on_first=stop_on_first,
             detectors=_detectors,
             progress=progress,
-            contexts=contexts,
+            contexts=[contexts[0], monitor, *contexts[1:]],
             minimise_budget=min(max_schedules, 2_000) if minimise else 0,
         )
-    return ExploreResult(
+    result = ExploreResult(
         scenario=raw.scenario_name or _factory_name(scenario),
         strategy=chosen.describe(),
         max_schedules=max_schedules,
@@ -421,6 +434,15 @@ def explore(
         target=_target(scenario),
         max_steps=max_steps,
     )
+    run_health_checks(
+        result,
+        monitor,
+        project=scope_project,
+        trace_attributes=trace_attributes,
+        suppress=suppress,
+        fail=fail,
+    )
+    return result
 
 
 def replay(

@@ -5,7 +5,8 @@ named by a TARGET (``FILE.py:factory`` or ``module:factory``), calls :func:`inte
 or :func:`interleave.replay` and prints their reports.
 
 Exit status: 0 when there are no findings (and for ``demo`` whenever it ran), 1 when there are
-findings, 2 when the command could not run (a usage error, a bad TARGET, a bad schedule ID, a
+findings (or a health check named by ``--fail-health-check`` failed), 2 when the command could
+not run (a usage error, a bad TARGET, a bad schedule ID, a
 replay that diverges, or a scenario factory that raised). Usage errors are one line on stderr,
 ``interleave: error: <what is wrong and how to fix it>``, without a traceback.
 
@@ -25,14 +26,23 @@ import os
 import sys
 import textwrap
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn, TextIO
 
 from . import _api
+from ._results import ExploreResult
 from ._version import __version__
-from .errors import InterleaveError, InternalError, InvalidArgument, ScheduleDivergence
+from .errors import (
+    FailedHealthCheck,
+    HealthCheckWarning,
+    InterleaveError,
+    InternalError,
+    InvalidArgument,
+    ScheduleDivergence,
+)
 
 __all__ = ["main"]
 
@@ -279,7 +289,8 @@ def _add_explore(sub: Any) -> None:
             "  interleave explore myapp.tests.races:lost_update --max-schedules 100000\n"
             "  interleave explore races.py:cache_fill --strategy random --seed 7 "
             "--timeout 30\n\n"
-            "exit status: 0 no findings, 1 findings, 2 usage error"
+            "exit status: 0 no findings, 1 findings (or a failed --fail-health-check), "
+            "2 usage error"
         ),
     )
     parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
@@ -333,6 +344,25 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
         "--stop-on-first", action="store_true", help="stop at the first execution with a finding"
     )
     _add_project_option(parser)
+    checks = ", ".join(_health_check_names())
+    parser.add_argument(
+        "--suppress-health-check",
+        action="append",
+        metavar="NAMES",
+        help=f"do not run these health checks (comma-separated, repeatable; 'all'): {checks}",
+    )
+    parser.add_argument(
+        "--fail-health-check",
+        action="append",
+        metavar="NAMES",
+        help="make these health checks errors (exit status 1) instead of warnings ('all')",
+    )
+
+
+def _health_check_names() -> list[str]:
+    from ._health import HealthCheck
+
+    return list(HealthCheck.__members__)
 
 
 #: explore() keyword -> command-line flag, to point error messages at the flag.
@@ -343,7 +373,11 @@ _FLAGS = {
     "max_steps": "--max-steps",
     "timeout": "--timeout",
     "project": "--project",
+    "suppress_health_check": "--suppress-health-check",
+    "fail_health_check": "--fail-health-check",
 }
+#: Options given as lists of comma-separated names.
+_NAME_LISTS = ("suppress_health_check", "fail_health_check")
 
 
 def _explore_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -351,9 +385,38 @@ def _explore_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {
         name: getattr(args, name) for name in _FLAGS if getattr(args, name) is not None
     }
+    for name in _NAME_LISTS:
+        if name in options:
+            options[name] = [n for given in options[name] for n in given.split(",") if n.strip()]
     if args.stop_on_first:
         options["stop_on_first"] = True
     return options
+
+
+def _explore_warning_lines(
+    factory: Callable[[], object], options: dict[str, Any], line: ProgressLine | None
+) -> tuple[ExploreResult, FailedHealthCheck | None]:
+    """explore() with its health-check warnings printed as ``interleave: warning:`` lines on
+    stderr (other warnings are shown as usual); a failed health check is returned."""
+    failed = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HealthCheckWarning)
+        try:
+            result = _api.explore(factory, progress=line, **options)
+        except InvalidArgument as exc:
+            raise _option_error(exc) from None
+        except FailedHealthCheck as exc:
+            result, failed = exc.result, exc
+    if line is not None:
+        line.clear()
+    for warning in caught:
+        if issubclass(warning.category, HealthCheckWarning):
+            print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return result, failed
 
 
 def _option_error(exc: InvalidArgument) -> UsageError:
@@ -368,13 +431,13 @@ def _run_explore(args: argparse.Namespace) -> int:
     factory = load_target(args.target)
     options = _explore_options(args)
     with _progress() as line:
-        try:
-            result = _api.explore(factory, progress=line, **options)
-        except InvalidArgument as exc:
-            raise _option_error(exc) from None
+        result, failed = _explore_warning_lines(factory, options, line)
     # The replay lines should name the target exactly as it was typed here.
     result = dataclasses.replace(result, target=args.target)
     _emit(result.report())
+    if failed is not None:
+        print(f"{PROG}: error: {failed}", file=sys.stderr)
+        return EXIT_FINDINGS
     return EXIT_OK if result.ok else EXIT_FINDINGS
 
 
@@ -494,15 +557,17 @@ def _run_report(args: argparse.Namespace) -> int:
     factories = [pair for target in args.targets for pair in _report_factories(target)]
     options = _explore_options(args)
     results = []
+    failures = []
     for target, factory in factories:
         with _progress() as line:
-            try:
-                result = _api.explore(factory, progress=line, **options)
-            except InvalidArgument as exc:
-                raise _option_error(exc) from None
+            result, failed = _explore_warning_lines(factory, options, line)
         results.append(dataclasses.replace(result, target=target))
+        if failed is not None:
+            failures.append(failed)
     _emit(summary_report(results, format=args.format))
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
+    for failed in failures:
+        print(f"{PROG}: error: {failed}", file=sys.stderr)
+    return EXIT_OK if all(r.ok for r in results) and not failures else EXIT_FINDINGS
 
 
 # --------------------------------------------------------------------------------------------

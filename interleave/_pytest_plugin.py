@@ -82,6 +82,8 @@ _LIST_SETTINGS = {
         "packages or paths that are project code besides the default (explore's project=); "
         "relative paths start at the rootdir (ini) or the invocation directory (option)"
     ),
+    "suppress_health_check": "health checks not to run (explore's suppress_health_check=)",
+    "fail_health_check": "health checks that fail the test (explore's fail_health_check=)",
 }
 
 _STATE = pytest.StashKey[_SessionState]()
@@ -309,15 +311,19 @@ class Interleavings:
         if self._state.replay_id is not None:
             return self._replay_requested(scenario, self._state.replay_id, replay_kwargs)
         self._replay_cached(scenario, replay_kwargs)
-        problem = None
+        problem = failed_check = None
         try:
             result = interleave.explore(scenario, **kwargs)
         except interleave.errors.ScenarioError:
             raise
+        except interleave.errors.FailedHealthCheck as exc:
+            failed_check = f"interleave: {exc}"
         except interleave.errors.InvalidArgument as exc:
             if all(s.origin == "the explore() call" for s in settings.values()):
                 raise
             problem = str(exc)
+        if failed_check is not None:
+            pytest.fail(failed_check, pytrace=False)  # its message names the cause and the fix
         if problem is not None:
             # A bad value from the marker, command line or ini: say where each setting came
             # from (failing outside the except block keeps the traceback out of the output).

@@ -16,7 +16,8 @@ Only accesses made *from project code* are yield points (the accessing frame's f
 the project), so the standard library, pytest and interleave reading the same objects add no
 steps; a class watched with :func:`watch` also has the accesses of its own module traced,
 wherever it lives. Reads of methods and class attributes are not yield points: only instance
-data (the instance ``__dict__`` and ``__slots__``) is shared state.
+data (the instance ``__dict__`` and ``__slots__``) is shared state. Each execution keeps a
+:class:`Tally` of what was traced, for the health checks.
 
 Each object gets a stable name per execution, ``ClassName#k``, numbered in the order the
 execution first touches objects of that class (creation order for objects the scenario builds),
@@ -40,7 +41,16 @@ from ._base import sim
 from ._patches import register
 from ._project import Project, project_of
 
-__all__ = ["is_watched", "trace_attributes", "unwatch", "watch"]
+__all__ = [
+    "Tally",
+    "finished_tally",
+    "is_watched",
+    "tally",
+    "trace_attributes",
+    "unwatch",
+    "watch",
+    "watched_for_good",
+]
 
 T = TypeVar("T")
 
@@ -48,6 +58,7 @@ _object_getattribute = object.__getattribute__
 _NAMES = "watch.names"  # Runtime.scratch key: id(obj) -> (obj, name)
 _COUNTS = "watch.counts"  # Runtime.scratch key: class name -> last number
 _OPS = "watch.ops"  # Runtime.scratch key: (kind, resource) -> Operation
+_TALLY = "watch.tally"  # Runtime.scratch key: the execution's Tally
 
 # A hooked class -> the entries its hooks replaced (None: the class did not define it).
 _HOOKED: dict[type, dict[str, object]] = {}
@@ -98,6 +109,38 @@ def _is_data(obj: object, name: str) -> bool:
     return isinstance(getattr(type(obj), name, None), MemberDescriptorType)
 
 
+class Tally:
+    """What attribute tracing saw in one execution (the health checks read it).
+
+    Attributes:
+        traced: per type of the accessed object, the accesses that became steps.
+        untraced: per type, a file outside the project whose accesses were not traced.
+        built: types of watched objects the scenario factory, ``check`` or ``teardown``
+            wrote to (outside the threads, where accesses are never steps).
+    """
+
+    __slots__ = ("built", "traced", "untraced")
+
+    def __init__(self) -> None:
+        self.traced: dict[type, int] = {}
+        self.untraced: dict[type, str] = {}
+        self.built: set[type] = set()
+
+
+def tally(rt: Runtime) -> Tally:
+    """The :class:`Tally` of the execution ``rt`` runs."""
+    found: Tally | None = rt.scratch.get(_TALLY)
+    if found is None:
+        found = rt.scratch[_TALLY] = Tally()
+    return found
+
+
+def finished_tally(rt: Runtime) -> Tally | None:
+    """The :class:`Tally` of ``rt`` if attribute tracing saw anything in it, else None."""
+    found: Tally | None = rt.scratch.get(_TALLY)
+    return found
+
+
 # A class -> the files of the watched classes in its MRO (their modules' files).
 _own_files: dict[type, frozenset[str]] = {}
 
@@ -122,7 +165,10 @@ def _is_own_code(cls: type, filename: str) -> bool:
 
 
 def _is_traced_code(rt: Runtime, obj: object, filename: str) -> bool:
-    return project_of(rt).contains_file(filename) or _is_own_code(type(obj), filename)
+    if project_of(rt).contains_file(filename) or _is_own_code(type(obj), filename):
+        return True
+    tally(rt).untraced.setdefault(type(obj), filename)
+    return False
 
 
 def _announce_attr(obj: object, name: str, kind: str) -> None:
@@ -131,6 +177,7 @@ def _announce_attr(obj: object, name: str, kind: str) -> None:
         building = _context.building()
         if building is not None and kind == "write":
             _name(building, obj)  # number objects in creation order while the scenario builds
+            tally(building).built.add(type(obj))
         return
     if name.startswith("__"):
         return
@@ -139,6 +186,9 @@ def _announce_attr(obj: object, name: str, kind: str) -> None:
         return
     if kind == "read" and not _is_data(obj, name):
         return  # a method or a class attribute: not shared state
+    traced = tally(rt).traced
+    cls = type(obj)
+    traced[cls] = traced.get(cls, 0) + 1
     rt.access(_op(rt, kind, ("attr", f"{_name(rt, obj)}.{name}")))
 
 
@@ -146,6 +196,9 @@ def _announce_item(obj: object, key: object, kind: str) -> None:
     rt = sim()
     if rt is None or not _is_traced_code(rt, obj, sys._getframe(2).f_code.co_filename):
         return
+    traced = tally(rt).traced
+    cls = type(obj)
+    traced[cls] = traced.get(cls, 0) + 1
     rt.access(_op(rt, kind, ("item", f"{_name(rt, obj)}[{key!r}]")))
 
 
@@ -363,6 +416,11 @@ def project_classes(project: Project) -> list[type]:
         _project_classes.clear()
     _project_classes[project] = (modules, found)
     return found
+
+
+def watched_for_good(cls: type) -> bool:
+    """Was ``cls`` (or a base) watched with :func:`watch`, not just for one execution?"""
+    return any(c in _PERMANENT for c in cls.__mro__)
 
 
 @contextlib.contextmanager

@@ -79,7 +79,7 @@ def _run(script: str, cwd: Path | str, *path_entries: Path) -> dict[str, object]
         [
             "import json, sys, warnings",
             *(f"sys.path.append({str(p)!r})" for p in path_entries),
-            "warnings.simplefilter('error')",
+            "warnings.simplefilter('error')",  # a health-check warning fails the run
             "import interleave",
             textwrap.dedent(script),
         ]
@@ -238,12 +238,14 @@ def test_trace_attributes_on_an_installed_class_needs_project(tmp_path: Path) ->
     found = _run(
         """
         import tally_app
-        plain = interleave.explore(tally_app.own_methods, trace_attributes=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            plain = interleave.explore(tally_app.own_methods, trace_attributes=True)
         result = interleave.explore(
             tally_app.own_methods, trace_attributes=True, project="tallylib"
         )
         print(json.dumps({
-            "plain": plain.ok,
+            "plain": [plain.ok, [str(w.message.check) for w in caught]],
             "kinds": sorted({f.kind for f in result.findings}),
         }))
         """,
@@ -251,7 +253,7 @@ def test_trace_attributes_on_an_installed_class_needs_project(tmp_path: Path) ->
         target,
         tmp_path / "app",
     )
-    assert found["plain"] is True
+    assert found["plain"] == [True, ["HealthCheck.nothing_traced"]]
     assert found["kinds"] == ["invariant", "lost-update"]
 
 
@@ -264,13 +266,15 @@ def test_project_names_an_installed_library_whose_code_makes_the_accesses(
     found = _run(
         """
         import tally_app
-        plain = interleave.explore(tally_app.tallies)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            plain = interleave.explore(tally_app.tallies)
         result = interleave.explore(tally_app.tallies, project=["tallylib"])
         replayed = interleave.replay(
             tally_app.tallies, result.findings[0].schedule_id, project=["tallylib"]
         )
         print(json.dumps({
-            "plain": plain.ok,
+            "plain": [plain.ok, [str(w.message.check) for w in caught]],
             "kinds": sorted({f.kind for f in result.findings}),
             "replayed": sorted({f.kind for f in replayed.findings}),
         }))
@@ -279,8 +283,8 @@ def test_project_names_an_installed_library_whose_code_makes_the_accesses(
         target,
         tmp_path / "app",
     )
-    # Without project=: watched, but accessed only from another module of the library.
-    assert found["plain"] is True
+    # Without project=: watched, but accessed only from the library: a health warning.
+    assert found["plain"] == [True, ["HealthCheck.watched_class_untraced"]]
     assert found["kinds"] == found["replayed"] == ["invariant", "lost-update"]
 
 
@@ -339,9 +343,10 @@ def test_tallies(interleavings):
     )
     pytester.makeini("[pytest]\nfilterwarnings = error\naddopts = -p no:hypothesispytest\n")
     monkeypatch.syspath_prepend(target)
-    # Without the option: the class is watched, but touched from outside its module.
+    # Without the option: the class is watched but never traced: the warning is an error.
     plain = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    plain.assert_outcomes(passed=1)
+    plain.assert_outcomes(failed=1)
+    plain.stdout.fnmatch_lines(["*HealthCheckWarning*watched class(es) tallylib.Tally*"])
     # With it, the lost update is found (and the test fails on it).
     given = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--interleave-project=tallylib")
     given.assert_outcomes(failed=1)
