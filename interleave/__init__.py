@@ -33,13 +33,16 @@ from ._core._ops import Operation as Operation
 from ._core._trace import Step as Step
 from ._core._trace import Trace as Trace
 from ._engine._explorer import Statistics as Statistics
+from ._health import HealthCheck as HealthCheck
 from ._results import ExploreResult as ExploreResult
 from ._results import RunResult as RunResult
 from ._results import Verdict as Verdict
 from ._summary import summary_report as summary_report
 from ._version import __version__ as __version__
 from .errors import BlockedOutsideScheduler as BlockedOutsideScheduler
+from .errors import FailedHealthCheck as FailedHealthCheck
 from .errors import FindingsError as FindingsError
+from .errors import HealthCheckWarning as HealthCheckWarning
 from .errors import InterleaveError as InterleaveError
 from .errors import InvalidArgument as InvalidArgument
 from .errors import InvalidScheduleId as InvalidScheduleId
@@ -70,8 +73,11 @@ __all__ = [
     "Deadlock",
     "Event",
     "ExploreResult",
+    "FailedHealthCheck",
     "Finding",
     "FindingsError",
+    "HealthCheck",
+    "HealthCheckWarning",
     "InterleaveError",
     "InvalidArgument",
     "InvalidScheduleId",

@@ -8,7 +8,8 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
@@ -24,12 +25,14 @@ from ._engine._strategies import (
     RandomStrategy,
     Strategy,
 )
+from ._health import HealthCheck, HealthMonitor, parse_health_checks, run_health_checks
 from ._results import ExploreResult, RunResult
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError, ScheduleDivergence
 from .instrument import _threading
-from .instrument._patches import enabled_patches
+from .instrument._patches import ExecutionPatch, enabled_patches
+from .instrument._project import Project, bind_project, scenario_project
 
 __all__ = ["EXHAUSTIVE_STRATEGIES", "STRATEGIES", "Scenario", "explore", "replay"]
 
@@ -149,9 +152,6 @@ def _target(factory: object) -> str | None:
     if not isinstance(name, str) or "<" in name or "." in name:
         return None
     if module in (None, "__main__") or not isinstance(module, str):
-        import inspect
-        import os
-
         try:
             path = inspect.getsourcefile(factory)  # type: ignore[arg-type]
         except TypeError:
@@ -273,16 +273,20 @@ def _validate_search(strategy: object, preemption_bound: object, depth: object) 
 
 
 def _patches(
-    patch_threading: bool, patch_sqlite: bool, trace_attributes: bool
-) -> list[Callable[[Runtime], contextlib.AbstractContextManager[object]]]:
-    """The per-execution patches the switches turn on."""
-    return enabled_patches(
-        {
-            "patch_threading": patch_threading,
-            "patch_sqlite": patch_sqlite,
-            "trace_attributes": trace_attributes,
-        }
-    )
+    project: Project, patch_threading: bool, patch_sqlite: bool, trace_attributes: bool
+) -> list[ExecutionPatch]:
+    """The per-execution contexts: the project first (the patches ask it), then the patches
+    the switches turn on."""
+    return [
+        bind_project(project),
+        *enabled_patches(
+            {
+                "patch_threading": patch_threading,
+                "patch_sqlite": patch_sqlite,
+                "trace_attributes": trace_attributes,
+            }
+        ),
+    ]
 
 
 def _watchdog_scope(watchdog: object) -> contextlib.AbstractContextManager[object]:
@@ -329,6 +333,9 @@ def explore(
     patch_sqlite: bool = True,
     trace_attributes: bool = False,
     watchdog: float | None = None,
+    project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    suppress_health_check: Iterable[HealthCheck | str] = (),
+    fail_health_check: Iterable[HealthCheck | str] = (),
     progress: Callable[[int, int, float], None] | None = None,
 ) -> ExploreResult:
     """Run ``scenario`` under many interleavings and report what went wrong.
@@ -357,16 +364,29 @@ def explore(
         patch_sqlite: inside each execution, ``sqlite3.connect`` returns scheduled
             connections (every statement a yield point), so unmodified database code is
             explored (see the SQLite guide).
-        trace_attributes: make reads and writes of watched objects' attributes yield points.
+        trace_attributes: make reads and writes of the attributes of the project's classes
+            yield points (see ``project``).
         watchdog: seconds a thread may run without reaching a yield point before the
             execution is ended with ``BlockedOutsideScheduler`` (a blocking call interleave
             cannot see); ``0`` turns it off; ``None`` (default) keeps the ambient setting
             (``INTERLEAVE_WATCHDOG``, else 10 s).
+        project: packages (dotted names) or paths that are project code besides the default:
+            the scenario factory's module and its top-level package, and everything outside
+            the standard library, installed distributions and interleave. Only project code's
+            attribute accesses are traced, and only project modules' locks are swapped for
+            scheduled ones. Replay with the same value.
+        suppress_health_check: :class:`HealthCheck` members (or names) not to run.
+        fail_health_check: :class:`HealthCheck` members (or names, ``"all"``) that raise
+            :class:`~interleave.errors.FailedHealthCheck` instead of warning.
         progress: called about twice a second with (schedules run, findings, seconds).
 
     Returns:
         An :class:`ExploreResult`: ``ok``, ``findings`` (distinct), ``exhausted`` (every
         schedule was covered: a proof over the instrumented operations), ``report()``.
+
+    Warns:
+        HealthCheckWarning: the exploration found nothing but proved less than it seems (a
+            single thread, nothing traced …; see :class:`HealthCheck`).
 
     Example::
 
@@ -388,8 +408,13 @@ def explore(
         trace_attributes=trace_attributes,
         minimise=minimise,
     )
+    suppress = parse_health_checks("suppress_health_check", suppress_health_check)
+    fail = parse_health_checks("fail_health_check", fail_health_check)
+    scope_project = scenario_project(scenario, project)
     watchdog_scope = _watchdog_scope(watchdog)
     chosen = _make_strategy(strategy, seed, preemption_bound, depth)
+    monitor = HealthMonitor()
+    contexts = _patches(scope_project, patch_threading, patch_sqlite, trace_attributes)
     with contextlib.ExitStack() as scope:
         scope.enter_context(watchdog_scope)
         if patch_threading:
@@ -410,10 +435,10 @@ def explore(
             stop_on_first=stop_on_first,
             detectors=_detectors,
             progress=progress,
-            contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
+            contexts=[contexts[0], monitor, *contexts[1:]],
             minimise_budget=min(max_schedules, 2_000) if minimise else 0,
         )
-    return ExploreResult(
+    result = ExploreResult(
         scenario=raw.scenario_name or _factory_name(scenario),
         strategy=chosen.describe(),
         max_schedules=max_schedules,
@@ -421,6 +446,15 @@ def explore(
         target=_target(scenario),
         max_steps=max_steps,
     )
+    run_health_checks(
+        result,
+        monitor,
+        project=scope_project,
+        trace_attributes=trace_attributes,
+        suppress=suppress,
+        fail=fail,
+    )
+    return result
 
 
 def replay(
@@ -432,6 +466,7 @@ def replay(
     patch_sqlite: bool | None = None,
     trace_attributes: bool | None = None,
     watchdog: float | None = None,
+    project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
 ) -> RunResult:
     """Run ``scenario`` once, exactly as recorded in ``schedule_id``.
 
@@ -451,6 +486,8 @@ def replay(
         patch_sqlite: as for :func:`explore` (None: as recorded).
         trace_attributes: as for :func:`explore` (None: as recorded).
         watchdog: as for :func:`explore` (not recorded: it does not shape the execution).
+        project: as for :func:`explore` (not recorded: give the value the exploration ran
+            with when it was not the default).
 
     Raises:
         InvalidScheduleId: the ID is malformed or damaged (the message says how).
@@ -488,13 +525,19 @@ def replay(
             recorded.trace_attributes if trace_attributes is None else trace_attributes
         ),
     )
+    scope_project = scenario_project(scenario, project)
     chooser = ScheduleChooser(schedule)
     runtime = Runtime(
         _builder(scenario, options),
         chooser,
         observers=_detectors(),
         max_steps=options.max_steps,
-        contexts=_patches(options.patch_threading, options.patch_sqlite, options.trace_attributes),
+        contexts=_patches(
+            scope_project,
+            options.patch_threading,
+            options.patch_sqlite,
+            options.trace_attributes,
+        ),
     )
     try:
         with _watchdog_scope(watchdog):

@@ -5,9 +5,10 @@ named by a TARGET (``FILE.py:factory`` or ``module:factory``), calls :func:`inte
 or :func:`interleave.replay` and prints their reports.
 
 Exit status: 0 when there are no findings (and for ``demo`` whenever it ran), 1 when there are
-findings (or, with ``--require-proof``, when an exploration's verdict is not ``proved``), 2
-when the command could not run (a usage error, a bad TARGET, a bad schedule ID, a replay that
-diverges, or a scenario factory that raised). Usage errors are one line on stderr,
+findings (or, with ``--require-proof``, when an exploration's verdict is not ``proved``,
+or when a health check named by ``--fail-health-check`` failed), 2 when the command
+could not run (a usage error, a bad TARGET, a bad schedule ID, a replay that diverges,
+or a scenario factory that raised). Usage errors are one line on stderr,
 ``interleave: error: <what is wrong and how to fix it>``, without a traceback.
 
 Each subcommand is one ``_add_<name>(subparsers)`` function listed in ``_COMMANDS``: adding a
@@ -26,6 +27,7 @@ import os
 import sys
 import textwrap
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -33,8 +35,11 @@ from typing import Any, NoReturn, TextIO
 
 from . import _api
 from ._core._schedule import decode
+from ._results import ExploreResult
 from ._version import __version__
 from .errors import (
+    FailedHealthCheck,
+    HealthCheckWarning,
     InterleaveError,
     InternalError,
     InvalidArgument,
@@ -289,12 +294,25 @@ def _add_explore(sub: Any) -> None:
             "--timeout 30\n"
             "  interleave explore races.py:cache_fill --require-proof\n\n"
             "exit status: 0 no findings, 1 findings (or, with --require-proof, a verdict other\n"
-            "than proved), 2 usage error"
+            "than proved, or a failed --fail-health-check), 2 usage error"
         ),
     )
     parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
     _add_search_options(parser)
     parser.set_defaults(run=_run_explore)
+
+
+def _add_project_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--project",
+        action="append",
+        metavar="PKG_OR_PATH",
+        help=(
+            "a package (dotted name) or path that is project code besides the default (the "
+            "scenario's own package and everything outside the standard library and "
+            "site-packages); repeat it for several. Replays need the same value"
+        ),
+    )
 
 
 def _add_search_options(parser: argparse.ArgumentParser) -> None:
@@ -337,6 +355,26 @@ def _add_search_options(parser: argparse.ArgumentParser) -> None:
             "findings: a sampled or cut-short run is not a proof"
         ),
     )
+    _add_project_option(parser)
+    checks = ", ".join(_health_check_names())
+    parser.add_argument(
+        "--suppress-health-check",
+        action="append",
+        metavar="NAMES",
+        help=f"do not run these health checks (comma-separated, repeatable; 'all'): {checks}",
+    )
+    parser.add_argument(
+        "--fail-health-check",
+        action="append",
+        metavar="NAMES",
+        help="make these health checks errors (exit status 1) instead of warnings ('all')",
+    )
+
+
+def _health_check_names() -> list[str]:
+    from ._health import HealthCheck
+
+    return list(HealthCheck.__members__)
 
 
 #: explore() keyword -> command-line flag, to point error messages at the flag.
@@ -346,7 +384,12 @@ _FLAGS = {
     "seed": "--seed",
     "max_steps": "--max-steps",
     "timeout": "--timeout",
+    "project": "--project",
+    "suppress_health_check": "--suppress-health-check",
+    "fail_health_check": "--fail-health-check",
 }
+#: Options given as lists of comma-separated names.
+_NAME_LISTS = ("suppress_health_check", "fail_health_check")
 
 
 def _explore_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -354,9 +397,38 @@ def _explore_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {
         name: getattr(args, name) for name in _FLAGS if getattr(args, name) is not None
     }
+    for name in _NAME_LISTS:
+        if name in options:
+            options[name] = [n for given in options[name] for n in given.split(",") if n.strip()]
     if args.stop_on_first:
         options["stop_on_first"] = True
     return options
+
+
+def _explore_warning_lines(
+    factory: Callable[[], object], options: dict[str, Any], line: ProgressLine | None
+) -> tuple[ExploreResult, FailedHealthCheck | None]:
+    """explore() with its health-check warnings printed as ``interleave: warning:`` lines on
+    stderr (other warnings are shown as usual); a failed health check is returned."""
+    failed = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", HealthCheckWarning)
+        try:
+            result = _api.explore(factory, progress=line, **options)
+        except InvalidArgument as exc:
+            raise _option_error(exc) from None
+        except FailedHealthCheck as exc:
+            result, failed = exc.result, exc
+    if line is not None:
+        line.clear()
+    for warning in caught:
+        if issubclass(warning.category, HealthCheckWarning):
+            print(f"{PROG}: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return result, failed
 
 
 def _option_error(exc: InvalidArgument) -> UsageError:
@@ -371,13 +443,13 @@ def _run_explore(args: argparse.Namespace) -> int:
     factory = load_target(args.target)
     options = _explore_options(args)
     with _progress() as line:
-        try:
-            result = _api.explore(factory, progress=line, **options)
-        except InvalidArgument as exc:
-            raise _option_error(exc) from None
+        result, failed = _explore_warning_lines(factory, options, line)
     # The replay lines should name the target exactly as it was typed here.
     result = dataclasses.replace(result, target=args.target)
     _emit(result.report())
+    if failed is not None:
+        print(f"{PROG}: error: {failed}", file=sys.stderr)
+        return EXIT_FINDINGS
     unproved = _unproved([result]) if args.require_proof else False
     return EXIT_OK if result.ok and not unproved else EXIT_FINDINGS
 
@@ -439,6 +511,7 @@ def _add_replay(sub: Any) -> None:
         metavar="N",
         help="replay under another per-thread step limit (default: the one the ID recorded)",
     )
+    _add_project_option(parser)
     parser.set_defaults(run=_run_replay)
 
 
@@ -452,6 +525,8 @@ def _run_replay(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.max_steps is not None:
         options["max_steps"] = args.max_steps
+    if args.project is not None:
+        options["project"] = args.project
     try:
         run = _api.replay(factory, args.schedule_id, **options)
     except InvalidArgument as exc:
@@ -525,16 +600,19 @@ def _run_report(args: argparse.Namespace) -> int:
     factories = [pair for target in args.targets for pair in _report_factories(target)]
     options = _explore_options(args)
     results = []
+    failures = []
     for target, factory in factories:
         with _progress() as line:
-            try:
-                result = _api.explore(factory, progress=line, **options)
-            except InvalidArgument as exc:
-                raise _option_error(exc) from None
+            result, failed = _explore_warning_lines(factory, options, line)
         results.append(dataclasses.replace(result, target=target))
+        if failed is not None:
+            failures.append(failed)
     _emit(summary_report(results, format=args.format))
+    for failed in failures:
+        print(f"{PROG}: error: {failed}", file=sys.stderr)
     unproved = _unproved(results) if args.require_proof else False
-    return EXIT_OK if all(r.ok for r in results) and not unproved else EXIT_FINDINGS
+    ok = all(r.ok for r in results) and not failures and not unproved
+    return EXIT_OK if ok else EXIT_FINDINGS
 
 
 # --------------------------------------------------------------------------------------------

@@ -85,6 +85,16 @@ class _SessionState:
     replay_id: str | None = None
 
 
+#: List-valued settings of explore() (and replay(), for ``project``) the session may set.
+_LIST_SETTINGS = {
+    "project": (
+        "packages or paths that are project code besides the default (explore's project=); "
+        "relative paths start at the rootdir (ini) or the invocation directory (option)"
+    ),
+    "suppress_health_check": "health checks not to run (explore's suppress_health_check=)",
+    "fail_health_check": "health checks that fail the test (explore's fail_health_check=)",
+}
+
 _STATE = pytest.StashKey[_SessionState]()
 _SECTION = pytest.StashKey[list[str]]()
 #: Events of the current test phase, moved onto its report by pytest_runtest_makereport.
@@ -129,6 +139,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="replay this schedule ID instead of exploring (select one test by its node id)",
     )
+    for name, what in _LIST_SETTINGS.items():
+        group.addoption(
+            "--interleave-" + name.replace("_", "-"),
+            dest="interleave_" + name,
+            action="append",
+            metavar="NAMES",
+            default=None,
+            help=f"{what}; comma-separated or repeated (ini: interleave_{name})",
+        )
     number = _int_ini_type()
     parser.addini(
         "interleave_max_schedules", "default max_schedules of explore()", number, default=""
@@ -141,6 +160,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "bool",
         default=False,
     )
+    for name, what in _LIST_SETTINGS.items():
+        parser.addini(f"interleave_{name}", what, "args", default=[])
 
 
 def _int_ini_type() -> Any:
@@ -178,6 +199,19 @@ def _session_settings(config: pytest.Config) -> dict[str, _Setting]:
         settings["require_proof"] = _Setting(True, "--interleave-require-proof")
     elif config.getini("interleave_require_proof"):
         settings["require_proof"] = _Setting(True, "ini interleave_require_proof")
+    for name in _LIST_SETTINGS:
+        given: list[object] | None = config.getoption("interleave_" + name)
+        origin, base = "--interleave-" + name.replace("_", "-"), config.invocation_params.dir
+        if not given:
+            given = list(config.getini("interleave_" + name) or [])
+            origin, base = f"ini interleave_{name}", config.rootpath
+            if not given:
+                continue
+        items = [p.strip() for item in given for p in str(item).split(",") if p.strip()]
+        if name == "project":
+            # A relative path means the same wherever pytest runs from; names stay names.
+            items = [str(base / i) if (base / i).exists() else i for i in items]
+        settings[name] = _Setting(items, origin)
     return settings
 
 
@@ -400,15 +434,19 @@ class Interleavings:
             # line must work in a session that requires proofs too.
             return self._replay_requested(scenario, self._state.replay_id, replay_kwargs)
         self._replay_cached(scenario, replay_kwargs)
-        problem = None
+        problem = failed_check = None
         try:
             result = interleave.explore(scenario, **kwargs)
         except interleave.errors.ScenarioError:
             raise
+        except interleave.errors.FailedHealthCheck as exc:
+            failed_check = f"interleave: {exc}"
         except interleave.errors.InvalidArgument as exc:
             if all(s.origin == "the explore() call" for s in settings.values()):
                 raise
             problem = str(exc)
+        if failed_check is not None:
+            pytest.fail(failed_check, pytrace=False)  # its message names the cause and the fix
         if problem is not None:
             # A bad value from the marker, command line or ini: say where each setting came
             # from (failing outside the except block keeps the traceback out of the output).

@@ -6,9 +6,13 @@ All of them derive from :class:`InterleaveError` (warnings from :class:`Interlea
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "BlockedOutsideScheduler",
+    "FailedHealthCheck",
     "FindingsError",
+    "HealthCheckWarning",
     "InterleaveError",
     "InterleaveWarning",
     "InternalError",
@@ -62,6 +66,23 @@ class BlockedOutsideScheduler(InterleaveError):
     """
 
 
+class FailedHealthCheck(InterleaveError):
+    """A health check listed in ``explore(..., fail_health_check=[...])`` failed.
+
+    Raised at the end of an exploration that found nothing but proved less than it seems (see
+    :class:`interleave.HealthCheck`); the message names the cause and the fix.
+
+    Attributes:
+        checks: the failed checks (``HealthCheck`` members).
+        result: the ``ExploreResult`` of the exploration.
+    """
+
+    def __init__(self, message: str, *, checks: tuple[Any, ...] = (), result: Any = None):
+        super().__init__(message)
+        self.checks = checks
+        self.result = result
+
+
 class FindingsError(InterleaveError, AssertionError):
     """Raised by ``ExploreResult.raise_on_failure()``; its message is the full report."""
 
@@ -72,3 +93,16 @@ class InternalError(InterleaveError):
 
 class InterleaveWarning(UserWarning):
     """Root of interleave's warnings."""
+
+
+class HealthCheckWarning(InterleaveWarning):
+    """A health check failed: an exploration found nothing but proved less than it seems.
+
+    The message names the cause and the fix. ``check`` is the :class:`interleave.HealthCheck`
+    member; ``explore(..., suppress_health_check=[check])`` silences it and
+    ``fail_health_check=[check]`` raises :class:`FailedHealthCheck` instead.
+    """
+
+    def __init__(self, message: str, check: Any = None) -> None:
+        super().__init__(message)
+        self.check = check

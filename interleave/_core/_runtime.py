@@ -202,10 +202,18 @@ class Runtime:
 
     # ------------------------------------------------------------------ naming
     def next_name(self, kind: str) -> str:
-        """A stable name for an unnamed primitive: ``lock#1``, ``lock#2`` … per execution."""
-        n = self._counters.get(kind, 0) + 1
-        self._counters[kind] = n
-        return f"{kind}#{n}"
+        """A stable name for an unnamed primitive: ``lock#1``, ``lock#2`` … per execution.
+
+        Objects made by a running thread are numbered per thread (``lock#1@worker#2``): two
+        threads that each make one do so in either order, and a name must not depend on the
+        schedule (the same object must have the same name in every execution, or the
+        exploration would take it for another one).
+        """
+        thread = self.current
+        key = kind if thread is None else f"{kind}@{thread.name}"
+        n = self._counters.get(key, 0) + 1
+        self._counters[key] = n
+        return f"{kind}#{n}" if thread is None else f"{kind}#{n}@{thread.name}"
 
     def _thread_name(self, explicit: str | None, fn: Callable[..., Any]) -> str:
         if explicit is not None:

@@ -16,9 +16,10 @@ swaps in scheduled versions of the threading API:
   execution run on scheduled locks and conditions; ``queue.SimpleQueue`` is replaced by a
   scheduled equivalent. ``threading.local`` keeps one namespace per simulated thread.
 - ``time.sleep`` is a yield point and returns at once (no real sleeping).
-- Locks, conditions, semaphores and events that modules of the project created *before* the
-  exploration (module globals and class attributes) are swapped for scheduled stand-ins named
-  ``module.NAME`` for the execution, and so are names bound with ``from threading import Lock``.
+- Locks, conditions, semaphores and events that modules of the project (see
+  :mod:`interleave.instrument._project`) created *before* the exploration (module globals and
+  class attributes) are swapped for scheduled stand-ins named ``module.NAME`` for the
+  execution, and so are names bound with ``from threading import Lock``.
 
 A blocking call with a timeout may time out: a scheduling choice like any other. Everything is
 restored when the execution ends, also on errors and ``KeyboardInterrupt``.
@@ -38,7 +39,6 @@ import os
 import queue
 import signal
 import sys
-import sysconfig
 import threading
 import time
 import traceback
@@ -54,6 +54,7 @@ from ..errors import BlockedOutsideScheduler, InvalidArgument
 from . import _locks
 from ._base import sim
 from ._patches import register
+from ._project import project_of
 from ._spawn import _JoinWait, join_operation, spawn_operation
 
 __all__ = [
@@ -61,9 +62,7 @@ __all__ = [
     "BlockedOutsideScheduler",
     "exploration_scope",
     "is_patched",
-    "is_project_file",
     "patch_threading",
-    "project_modules",
     "watchdog_limit",
 ]
 
@@ -330,8 +329,13 @@ def _thread_init(self: threading.Thread, *args: Any, **kwargs: Any) -> None:
         if not given:
             # threading numbers unnamed threads from a process-wide counter, so names would
             # change from one execution to the next: number them per execution instead.
+            # One made by a running thread is numbered per thread, so that the name does not
+            # depend on the order in which threads run (see Runtime.next_name).
             _, sep, rest = self._name.partition(" ")  # type: ignore[attr-defined]
-            self._name = f"Thread-{_next_number(rt, 'Thread')}{sep}{rest}"  # type: ignore[attr-defined]
+            creator = rt.current
+            key = "Thread" if creator is None else f"Thread@{creator.name}"
+            suffix = "" if creator is None else f"@{creator.name}"
+            self._name = f"Thread-{_next_number(rt, key)}{suffix}{sep}{rest}"  # type: ignore[attr-defined]
 
 
 def _thread_objects(rt: Runtime) -> dict[int, threading.Thread]:
@@ -673,69 +677,6 @@ _SimpleQueue.__module__ = "queue"
 _INTERLEAVE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def _library_dirs() -> tuple[str, ...]:
-    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        with contextlib.suppress(KeyError):
-            dirs.add(sysconfig.get_paths()[key])
-    return tuple(os.path.abspath(d) + os.sep for d in dirs if d)
-
-
-_LIBRARY_DIRS = _library_dirs()
-_project_cache: dict[str, bool] = {}
-_project_root = ""
-_modules_cache: tuple[int, list[ModuleType]] = (-1, [])
-
-
-def _check_root() -> str:
-    # The project is the working directory: when it changes, every cached answer is stale.
-    global _project_root, _modules_cache
-    root = os.getcwd() + os.sep
-    if root != _project_root:
-        _project_root = root
-        _project_cache.clear()
-        _modules_cache = (-1, [])
-        _candidates.clear()
-    return root
-
-
-def is_project_file(filename: str) -> bool:
-    """Is ``filename`` part of the user's project?
-
-    The project is the current working directory, minus interleave itself, the Python
-    installation and virtual environment (``sys.prefix``), and ``site-packages``.
-    """
-    root = _check_root()
-    cached = _project_cache.get(filename)
-    if cached is not None:
-        return cached
-    path = os.path.abspath(filename)
-    ok = (
-        path.startswith(root)
-        and not path.startswith(_INTERLEAVE_DIR)
-        and not any(path.startswith(d) for d in _LIBRARY_DIRS)
-        and "site-packages" not in path
-    )
-    _project_cache[filename] = ok
-    return ok
-
-
-def project_modules() -> list[ModuleType]:
-    """Imported modules whose file belongs to the project (see :func:`is_project_file`)."""
-    global _modules_cache
-    _check_root()
-    count = len(sys.modules)
-    if _modules_cache[0] == count:  # no module imported since the last look
-        return _modules_cache[1]
-    found = []
-    for module in list(sys.modules.values()):
-        filename = getattr(module, "__file__", None)
-        if isinstance(filename, str) and is_project_file(filename):
-            found.append(module)
-    _modules_cache = (count, found)
-    return found
-
-
 # Functions and classes that ``from threading import X`` may have bound in a module before
 # the exploration, mapped to their patched counterparts.
 _ALIASES: dict[int, tuple[object, object]] = {}
@@ -791,7 +732,7 @@ def _swap_project_globals(rt: Runtime) -> list[tuple[object, str, object]]:
     """Replace pre-existing primitives and ``from threading import X`` names in project
     modules (globals, and attributes of classes defined there); return what to restore."""
     undo: list[tuple[object, str, object]] = []
-    for module in project_modules():
+    for module in project_of(rt).modules():
         modname = module.__name__
         namespace = vars(module)
         _, names, members = _scan(module)

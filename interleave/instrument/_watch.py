@@ -8,13 +8,16 @@ never sees the read and the write that make it racy. Watching a class installs h
 - ``@watch`` on a class, or ``watch(obj)`` on one instance (its class is swapped for a watched
   subclass), keeps the hooks for good; outside an exploration they cost one function call.
 - ``explore(..., trace_attributes=True)`` watches every class defined in the project's modules
-  (the working directory, minus the Python installation, site-packages, interleave itself and
-  test modules) for the duration of each execution, and removes the hooks afterwards.
+  (see :mod:`interleave.instrument._project`: the scenario's own package, test modules
+  included, and everything outside the standard library, installed distributions and
+  interleave) for the duration of each execution, and removes the hooks afterwards.
 
 Only accesses made *from project code* are yield points (the accessing frame's file must be in
 the project), so the standard library, pytest and interleave reading the same objects add no
-steps. Reads of methods and class attributes are not yield points: only instance data (the
-instance ``__dict__`` and ``__slots__``) is shared state.
+steps; a class watched with :func:`watch` also has the accesses of its own module traced,
+wherever it lives. Reads of methods and class attributes are not yield points: only instance
+data (the instance ``__dict__`` and ``__slots__``) is shared state. Each execution keeps a
+:class:`Tally` of what was traced, for the health checks.
 
 Each object gets a stable name per execution, ``ClassName#k``, numbered in the order the
 execution first touches objects of that class (creation order for objects the scenario builds),
@@ -27,7 +30,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from types import MemberDescriptorType, ModuleType
+from types import MemberDescriptorType
 from typing import Any, TypeVar
 
 from .._core import _context
@@ -36,9 +39,18 @@ from .._core._runtime import Runtime
 from ..errors import InvalidArgument
 from ._base import sim
 from ._patches import register
-from ._threading import is_project_file, project_modules
+from ._project import Project, project_of
 
-__all__ = ["is_watched", "trace_attributes", "unwatch", "watch"]
+__all__ = [
+    "Tally",
+    "finished_tally",
+    "is_watched",
+    "tally",
+    "trace_attributes",
+    "unwatch",
+    "watch",
+    "watched_for_good",
+]
 
 T = TypeVar("T")
 
@@ -46,6 +58,7 @@ _object_getattribute = object.__getattribute__
 _NAMES = "watch.names"  # Runtime.scratch key: id(obj) -> (obj, name)
 _COUNTS = "watch.counts"  # Runtime.scratch key: class name -> last number
 _OPS = "watch.ops"  # Runtime.scratch key: (kind, resource) -> Operation
+_TALLY = "watch.tally"  # Runtime.scratch key: the execution's Tally
 
 # A hooked class -> the entries its hooks replaced (None: the class did not define it).
 _HOOKED: dict[type, dict[str, object]] = {}
@@ -63,16 +76,26 @@ def _origin(cls: type) -> type:
     return getattr(cls, "_interleave_watch_origin", cls)
 
 
-def _name(rt: Runtime, obj: object) -> str:
+def _name(rt: Runtime, obj: object, *, made: bool = False) -> str:
+    """The object's name in this execution: ``Box#1``, or ``Box#1@worker#2`` when a thread
+    made it (``made``: called from its ``__init__``).
+
+    Objects are numbered when made: by the scenario factory in creation order, by a thread
+    per thread (two threads each make one in either order: a name numbered across threads
+    would depend on the schedule; see ``Runtime.next_name``). An object made before the
+    exploration is numbered when first met.
+    """
     names: dict[int, tuple[object, str]] = rt.scratch.setdefault(_NAMES, {})
     entry = names.get(id(obj))
     if entry is not None and entry[0] is obj:
         return entry[1]
     counts: dict[str, int] = rt.scratch.setdefault(_COUNTS, {})
     cls_name = _origin(type(obj)).__name__
-    k = counts.get(cls_name, 0) + 1
-    counts[cls_name] = k
-    name = f"{cls_name}#{k}"
+    thread = rt.current if made else None
+    key = cls_name if thread is None else f"{cls_name}@{thread.name}"
+    k = counts.get(key, 0) + 1
+    counts[key] = k
+    name = f"{cls_name}#{k}" if thread is None else f"{cls_name}#{k}@{thread.name}"
     names[id(obj)] = (obj, name)  # keeps obj alive for the execution, so ids are not reused
     return name
 
@@ -96,25 +119,101 @@ def _is_data(obj: object, name: str) -> bool:
     return isinstance(getattr(type(obj), name, None), MemberDescriptorType)
 
 
+class Tally:
+    """What attribute tracing saw in one execution (the health checks read it).
+
+    Attributes:
+        traced: per type of the accessed object, the accesses that became steps.
+        untraced: per type, a file outside the project whose accesses were not traced.
+        built: types of watched objects the scenario factory, ``check`` or ``teardown``
+            wrote to (outside the threads, where accesses are never steps).
+    """
+
+    __slots__ = ("built", "traced", "untraced")
+
+    def __init__(self) -> None:
+        self.traced: dict[type, int] = {}
+        self.untraced: dict[type, str] = {}
+        self.built: set[type] = set()
+
+
+def tally(rt: Runtime) -> Tally:
+    """The :class:`Tally` of the execution ``rt`` runs."""
+    found: Tally | None = rt.scratch.get(_TALLY)
+    if found is None:
+        found = rt.scratch[_TALLY] = Tally()
+    return found
+
+
+def finished_tally(rt: Runtime) -> Tally | None:
+    """The :class:`Tally` of ``rt`` if attribute tracing saw anything in it, else None."""
+    found: Tally | None = rt.scratch.get(_TALLY)
+    return found
+
+
+# A class -> the files of the watched classes in its MRO (their modules' files).
+_own_files: dict[type, frozenset[str]] = {}
+
+
+def _is_own_code(cls: type, filename: str) -> bool:
+    """Was the access made by the code of a class watched with :func:`watch` (its module)?
+
+    An explicit ``watch(SomeClass)`` traces the class's own methods wherever it lives (an
+    installed package included); other code must be project code.
+    """
+    files = _own_files.get(cls)
+    if files is None:
+        found = set()
+        for c in cls.__mro__:
+            if c in _PERMANENT:
+                module = sys.modules.get(_origin(c).__module__)
+                path = getattr(module, "__file__", None)
+                if isinstance(path, str):
+                    found.add(os.path.abspath(path))
+        files = _own_files[cls] = frozenset(found)
+    return bool(files) and os.path.abspath(filename) in files
+
+
+def _is_traced_code(rt: Runtime, obj: object, filename: str) -> bool:
+    if project_of(rt).contains_file(filename) or _is_own_code(type(obj), filename):
+        return True
+    tally(rt).untraced.setdefault(type(obj), filename)
+    return False
+
+
 def _announce_attr(obj: object, name: str, kind: str) -> None:
     rt = sim()
     if rt is None:
         building = _context.building()
         if building is not None and kind == "write":
             _name(building, obj)  # number objects in creation order while the scenario builds
+            tally(building).built.add(type(obj))
+        return
+    if name.startswith("__"):
         return
     # Frame 0 is this function, 1 the hook, 2 the code that made the access.
-    if name.startswith("__") or not is_project_file(sys._getframe(2).f_code.co_filename):
+    if not _is_traced_code(rt, obj, sys._getframe(2).f_code.co_filename):
         return
     if kind == "read" and not _is_data(obj, name):
         return  # a method or a class attribute: not shared state
+    traced = tally(rt).traced
+    cls = type(obj)
+    traced[cls] = traced.get(cls, 0) + 1
     rt.access(_op(rt, kind, ("attr", f"{_name(rt, obj)}.{name}")))
 
 
 def _announce_item(obj: object, key: object, kind: str) -> None:
     rt = sim()
-    if rt is None or not is_project_file(sys._getframe(2).f_code.co_filename):
+    if rt is None:
+        building = _context.building()
+        if building is not None and kind == "write":
+            _name(building, obj)  # number objects in creation order while the scenario builds
         return
+    if not _is_traced_code(rt, obj, sys._getframe(2).f_code.co_filename):
+        return
+    traced = tally(rt).traced
+    cls = type(obj)
+    traced[cls] = traced.get(cls, 0) + 1
     rt.access(_op(rt, kind, ("item", f"{_name(rt, obj)}[{key!r}]")))
 
 
@@ -159,10 +258,19 @@ def _make_hooks(cls: type) -> dict[str, object]:
             _announce_attr(self, name, "write")
         del_(self, name)
 
+    init = _unhooked(cls, "__init__")
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        building = state.building
+        if building is not None:
+            _name(building, self, made=True)
+        init(self, *args, **kwargs)
+
     hooks: dict[str, object] = {
         "__getattribute__": __getattribute__,
         "__setattr__": __setattr__,
         "__delattr__": __delattr__,
+        "__init__": __init__,
     }
     getitem = _unhooked(cls, "__getitem__")
     setitem = _unhooked(cls, "__setitem__")
@@ -252,6 +360,7 @@ def watch(target: T) -> T:
         _check_watchable(target)
         _hook(target)
         _PERMANENT.add(target)
+        _own_files.clear()
         return target
     cls = type(target)
     if _origin(cls) is not cls or cls in _PERMANENT:
@@ -264,6 +373,7 @@ def watch(target: T) -> T:
         sub.__module__ = cls.__module__
         _hook(sub)
         _PERMANENT.add(sub)
+        _own_files.clear()
         _SUBCLASSES[cls] = sub
     try:
         target.__class__ = sub
@@ -286,6 +396,7 @@ def unwatch(target: object) -> None:
     """
     if isinstance(target, type):
         _PERMANENT.discard(target)
+        _own_files.clear()
         _unhook(target)
         return
     cls = type(target)
@@ -301,11 +412,6 @@ def is_watched(target: object) -> bool:
 
 
 # ---------------------------------------------------------------------------------- option
-def _is_test_module(module: ModuleType) -> bool:
-    base = os.path.basename(getattr(module, "__file__", "") or "")
-    return base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py"
-
-
 def _traceable(cls: type, module: str) -> bool:
     if cls.__module__ != module or cls in _HOOKED or not hasattr(cls, "__dict__"):
         return False
@@ -314,25 +420,31 @@ def _traceable(cls: type, module: str) -> bool:
     return not any(c.__module__ == "enum" for c in cls.__mro__)
 
 
-_project_classes: tuple[object, list[type]] = (None, [])
+# Per project: (the modules list it was computed from, the classes found in it).
+_project_classes: dict[Project, tuple[object, list[type]]] = {}
 
 
-def project_classes() -> list[type]:
-    """Classes defined at the top level of the project's (non-test) modules."""
-    global _project_classes
-    modules = project_modules()
-    if _project_classes[0] is modules:  # the same cached list: no module imported since
-        return _project_classes[1]
+def project_classes(project: Project) -> list[type]:
+    """Classes defined at the top level of the project's modules (test modules included)."""
+    modules = project.modules()
+    cached = _project_classes.get(project)
+    if cached is not None and cached[0] is modules:  # no module imported since
+        return cached[1]
     found: list[type] = []
     for module in modules:
-        if _is_test_module(module):
-            continue
         name = module.__name__
         found.extend(
             v for v in list(vars(module).values()) if isinstance(v, type) and _traceable(v, name)
         )
-    _project_classes = (modules, found)
+    if len(_project_classes) > 64:
+        _project_classes.clear()
+    _project_classes[project] = (modules, found)
     return found
+
+
+def watched_for_good(cls: type) -> bool:
+    """Was ``cls`` (or a base) watched with :func:`watch`, not just for one execution?"""
+    return any(c in _PERMANENT for c in cls.__mro__)
 
 
 @contextlib.contextmanager
@@ -340,7 +452,7 @@ def trace_attributes(rt: Runtime) -> Iterator[None]:
     """Watch every project class for one execution (``explore(trace_attributes=True)``)."""
     hooked: list[type] = []
     try:
-        for cls in project_classes():
+        for cls in project_classes(project_of(rt)):
             if cls not in _HOOKED:
                 try:
                     _hook(cls)

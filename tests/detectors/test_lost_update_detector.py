@@ -8,8 +8,10 @@ import interleave
 from interleave import ExploreResult, LostUpdate
 
 
-def _explore(factory: Callable[[], object], strategy: str = "dfs") -> ExploreResult:
-    result = interleave.explore(factory, strategy=strategy)
+def _explore(
+    factory: Callable[[], object], strategy: str = "dfs", **options: object
+) -> ExploreResult:
+    result = interleave.explore(factory, strategy=strategy, **options)  # type: ignore[arg-type]
     assert result.exhausted, result.report()
     return result
 
@@ -78,8 +80,8 @@ def test_report_marks_the_three_steps() -> None:
     assert f"interleave.replay(textbook, {finding.schedule_id!r})" in result.report()
 
 
-def _clean(factory: Callable[[], object]) -> None:
-    result = _explore(factory)
+def _clean(factory: Callable[[], object], **options: object) -> None:
+    result = _explore(factory, **options)
     assert result.ok, result.report()
 
 
@@ -234,7 +236,7 @@ def test_cache_clear_by_the_same_thread_is_not_a_lost_update() -> None:
 
         return interleave.Scenario(threads=[bump_and_reset])
 
-    _clean(scenario)
+    _clean(scenario, suppress_health_check=[interleave.HealthCheck.single_thread])
 
 
 def test_counter_get_then_set_is_a_lost_update() -> None:

@@ -92,7 +92,8 @@ def test_three_threads_give_multinomial_count(counts: tuple[int, ...], expected:
 
 
 def test_single_thread_has_exactly_one_schedule() -> None:
-    result = interleave.explore(lambda: [_steps("solo", 5)], strategy="dfs")
+    with pytest.warns(interleave.HealthCheckWarning, match="ran a single thread"):
+        result = interleave.explore(lambda: [_steps("solo", 5)], strategy="dfs")
 
     assert result.ok
     assert result.exhausted

@@ -175,7 +175,9 @@ def test_connect_accepts_a_template_and_a_connection_factory() -> None:
 
         return [worker]
 
-    assert interleave.explore(scenario).ok
+    assert interleave.explore(
+        scenario, suppress_health_check=[interleave.HealthCheck.single_thread]
+    ).ok
 
 
 def test_connect_rejects_bad_arguments() -> None:

@@ -36,6 +36,11 @@ def _current() -> dict[str, object]:
 #: What threading, time and queue hold before any exploration (this module is imported first).
 REAL = _current()
 
+#: Many tests here run one thread to see what the patch hands it: nothing to interleave.
+ONE_THREAD = [interleave.HealthCheck.single_thread]
+#: Threads that share nothing interleave sees (identity, thread-local state): one schedule.
+ONE_SCHEDULE = [interleave.HealthCheck.single_schedule]
+
 
 def _originals_back() -> None:
     now = _current()
@@ -64,7 +69,7 @@ def test_everything_is_restored_and_no_os_thread_is_left() -> None:
 
         return interleave.Scenario(threads=[parent])
 
-    result = interleave.explore(scenario)
+    result = interleave.explore(scenario, suppress_health_check=ONE_SCHEDULE)
     assert result.ok and result.exhausted
     # It was patched inside, and it is the original afterwards.
     assert seen["thread Lock"] is not REAL["Lock"]
@@ -102,7 +107,7 @@ def test_patch_can_be_switched_off() -> None:
     def scenario() -> interleave.Scenario:
         return interleave.Scenario(threads=[lambda: made.append(threading.Lock())])
 
-    interleave.explore(scenario, patch_threading=False)
+    interleave.explore(scenario, patch_threading=False, suppress_health_check=ONE_THREAD)
     assert type(made[0]) is type(REAL["Lock"]())  # type: ignore[operator]
 
 
@@ -123,7 +128,7 @@ def test_other_os_threads_get_real_objects_during_an_execution() -> None:
 
         return interleave.Scenario(threads=[worker])
 
-    assert interleave.explore(scenario).ok
+    assert interleave.explore(scenario, suppress_health_check=ONE_THREAD).ok
     assert type(got[0]) is type(REAL["Lock"]())  # type: ignore[operator]
     assert type(got[1]) is REAL["Event"]
     assert isinstance(got[2], int) and got[2] < patch.IDENT_BASE
@@ -147,7 +152,7 @@ def test_primitives_made_inside_are_scheduled() -> None:
 
         return interleave.Scenario(threads=[worker])
 
-    assert interleave.explore(scenario).ok
+    assert interleave.explore(scenario, suppress_health_check=ONE_THREAD).ok
     assert isinstance(made["factory"], interleave.Lock)
     assert isinstance(made["Lock"], interleave.Lock)
     assert isinstance(made["RLock"], interleave.RLock)
@@ -187,11 +192,11 @@ def test_thread_identity_is_stable_per_simulated_thread() -> None:
 
         return interleave.Scenario(threads={"parent": parent})
 
-    interleave.explore(scenario)
+    interleave.explore(scenario, suppress_health_check=ONE_SCHEDULE)
     assert seen[0] == ("parent", "parent", patch.IDENT_BASE, patch.IDENT_BASE, False, True)
     assert seen[1] == (
         "child",
-        "Thread-1 (child)",
+        "Thread-1@parent (child)",  # numbered per creating thread: the same in every order
         patch.IDENT_BASE + 1,
         patch.IDENT_BASE + 1,
         True,
@@ -251,7 +256,7 @@ def test_threading_local_is_per_simulated_thread() -> None:
 
         return interleave.Scenario(threads=[worker, worker])
 
-    assert interleave.explore(scenario).ok
+    assert interleave.explore(scenario, suppress_health_check=ONE_SCHEDULE).ok
     assert set(values) == {("worker#1", 2), ("worker#2", 2)}
 
 
@@ -326,7 +331,7 @@ def test_queue_family_orders(kind: type[queue.Queue[int]], expected: list[int]) 
 
         return interleave.Scenario(threads=[main])
 
-    assert interleave.explore(scenario).ok
+    assert interleave.explore(scenario, suppress_health_check=ONE_THREAD).ok
     assert got == [expected]
     assert kind.get is REAL["Queue.get"]
 
@@ -521,7 +526,7 @@ def test_exploration_scope_keeps_the_patch_and_restores_it_at_the_end() -> None:
     with patch.exploration_scope():
         assert patch.is_patched()
         assert threading.Lock is not REAL["Lock"]
-        assert interleave.explore(scenario).ok
+        assert interleave.explore(scenario, suppress_health_check=ONE_THREAD).ok
         assert patch.is_patched()  # still on between executions
         # Other code calling the patched names outside an execution gets real objects.
         assert type(threading.Lock()) is type(REAL["Lock"]())  # type: ignore[operator]

@@ -30,8 +30,11 @@ def _counter(counter_type: type) -> interleave.Scenario:
 
 # ------------------------------------------------------------------ trace_attributes=True
 def test_count_increment_race_is_invisible_without_tracing() -> None:
-    result = interleave.explore(lambda: _counter(counter.HitCounter))
-    assert result.ok  # plain attribute accesses are no yield points
+    # Plain attribute accesses are no yield points: the race is invisible, and the health
+    # check says that the exploration saw nothing to interleave.
+    with pytest.warns(interleave.HealthCheckWarning, match="followed the same schedule"):
+        result = interleave.explore(lambda: _counter(counter.HitCounter))
+    assert result.ok
 
 
 def test_count_increment_race_is_found_with_tracing_and_replays() -> None:
@@ -59,7 +62,12 @@ def test_tracing_does_not_count_reads_of_methods() -> None:
         hits = counter.HitCounter()
         return interleave.Scenario(threads=[hits.hit])
 
-    result = interleave.explore(scenario, trace_attributes=True, strategy="dfs")
+    result = interleave.explore(
+        scenario,
+        trace_attributes=True,
+        strategy="dfs",
+        suppress_health_check=[interleave.HealthCheck.single_thread],
+    )
     assert result.statistics.steps == 2  # the read and the write of .count, not .hit
 
 
@@ -88,7 +96,9 @@ def test_watch_an_instance_only_watches_that_object() -> None:
     assert _kinds(result) == {"lost-update", "invariant"}
     assert isinstance(watched_objects[0], Plain) and type(watched_objects[0]).__name__ == "Plain"
     assert is_watched(watched_objects[0]) and not is_watched(Plain())
-    assert interleave.explore(lambda: _bumps(Plain())).ok  # other instances: not watched
+    # Other instances are not watched: no step, and the health check says so.
+    with pytest.warns(interleave.HealthCheckWarning, match="no step at all"):
+        assert interleave.explore(lambda: _bumps(Plain())).ok
     unwatch(watched_objects[0])
     assert type(watched_objects[0]) is Plain
 
@@ -163,7 +173,8 @@ def test_watched_subclass_of_watched_class_announces_once() -> None:
 
             return interleave.Scenario(threads=[read])
 
-        result = interleave.explore(scenario, strategy="dfs")
+        one_thread = [interleave.HealthCheck.single_thread]
+        result = interleave.explore(scenario, strategy="dfs", suppress_health_check=one_thread)
         assert result.statistics.steps == 1
     finally:
         unwatch(Child)
@@ -182,4 +193,11 @@ def test_threading_is_still_patched_with_tracing() -> None:
         lock = threading.Lock()
         return interleave.Scenario(threads=[lambda: lock.acquire()])
 
-    assert interleave.explore(scenario, trace_attributes=True).ok
+    # No attribute is touched: the health check says that tracing saw nothing.
+    with pytest.warns(interleave.HealthCheckWarning, match="traced no attribute access"):
+        result = interleave.explore(
+            scenario,
+            trace_attributes=True,
+            suppress_health_check=[interleave.HealthCheck.single_thread],
+        )
+    assert result.ok
