@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
+from ._core import _watchdog
 from ._core._observer import Observer
 from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
 from ._core._schedule import decode
@@ -279,18 +280,29 @@ def _patches(
     )
 
 
-def _watchdog_scope(watchdog: object) -> contextlib.AbstractContextManager[object]:
-    """The watchdog setting for a run: ambient (None), off (0) or a limit in seconds."""
+def _watchdog_limit(watchdog: object) -> float | None:
+    """The watchdog's limit for a run: ambient (None), off (0) or a limit in seconds."""
     if watchdog is None:
-        return contextlib.nullcontext()
+        return _watchdog.ambient_limit()
     if watchdog == 0 and not isinstance(watchdog, bool):
-        return _threading.watchdog_limit(None)
+        return None
     if isinstance(watchdog, bool) or not isinstance(watchdog, int | float) or not watchdog > 0:
         raise InvalidArgument(
             f"watchdog={watchdog!r} must be a number of seconds (0 turns the watchdog off) "
             "or None for the default"
         )
-    return _threading.watchdog_limit(float(watchdog))
+    return float(watchdog)
+
+
+def _contexts(
+    watch: _watchdog.Guard | None,
+    patch_threading: bool,
+    patch_sqlite: bool,
+    trace_attributes: bool,
+) -> list[Callable[[Runtime], contextlib.AbstractContextManager[object]]]:
+    """Every execution's contexts: the watchdog first (it watches the patches' work too)."""
+    patches = _patches(patch_threading, patch_sqlite, trace_attributes)
+    return patches if watch is None else [watch, *patches]
 
 
 def _make_strategy(
@@ -352,10 +364,12 @@ def explore(
             connections (every statement a yield point), so unmodified database code is
             explored (see the SQLite guide).
         trace_attributes: make reads and writes of watched objects' attributes yield points.
-        watchdog: seconds a thread may run without reaching a yield point before the
-            execution is ended with ``BlockedOutsideScheduler`` (a blocking call interleave
-            cannot see); ``0`` turns it off; ``None`` (default) keeps the ambient setting
-            (``INTERLEAVE_WATCHDOG``, else 10 s).
+        watchdog: seconds an execution may go without reaching a yield point (in a thread,
+            the scenario factory, ``check()`` or ``teardown()``) before the exploration is
+            ended with ``BlockedOutsideScheduler`` (a blocking call interleave cannot see);
+            ``0`` turns it off; ``None`` (default) keeps the ambient setting
+            (``INTERLEAVE_WATCHDOG``, else 10 s). See the threading guide for what it can
+            interrupt.
         progress: called about twice a second with (schedules run, findings, seconds).
 
     Returns:
@@ -382,10 +396,10 @@ def explore(
         trace_attributes=trace_attributes,
         minimise=minimise,
     )
-    watchdog_scope = _watchdog_scope(watchdog)
+    limit = _watchdog_limit(watchdog)
     chosen = _make_strategy(strategy, seed, preemption_bound, depth)
     with contextlib.ExitStack() as scope:
-        scope.enter_context(watchdog_scope)
+        watch = scope.enter_context(_watchdog.guard(limit))
         if patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
             scope.enter_context(_threading.exploration_scope())
@@ -398,7 +412,7 @@ def explore(
             stop_on_first=stop_on_first,
             detectors=_detectors,
             progress=progress,
-            contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
+            contexts=_contexts(watch, patch_threading, patch_sqlite, trace_attributes),
             minimise_budget=min(max_schedules, 2_000) if minimise else 0,
         )
     return ExploreResult(
@@ -436,15 +450,16 @@ def replay(
     _check_factory(scenario)
     schedule = decode(schedule_id)
     _positive_int("max_steps", max_steps)
+    limit = _watchdog_limit(watchdog)
     chooser = ScheduleChooser(schedule)
-    runtime = Runtime(
-        _builder(scenario),
-        chooser,
-        observers=_detectors(),
-        max_steps=max_steps,
-        contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
-    )
-    with _watchdog_scope(watchdog):
+    with _watchdog.guard(limit) as watch:
+        runtime = Runtime(
+            _builder(scenario),
+            chooser,
+            observers=_detectors(),
+            max_steps=max_steps,
+            contexts=_contexts(watch, patch_threading, patch_sqlite, trace_attributes),
+        )
         outcome = runtime.run()
     chooser.check_complete(runtime)
     return RunResult(
