@@ -356,7 +356,9 @@ def explore(
             preemptions, then fewest steps).
         max_steps: steps one thread may take in one execution before it is reported as a
             ``step-limit`` finding (a spin loop, most likely).
-        timeout: stop after this many seconds (the report says so).
+        timeout: stop after this many seconds (the report says so), also inside a long
+            execution (the clock is read every 1,000 steps; the unfinished execution is
+            dropped, the findings found so far are kept).
         stop_on_first: stop at the first execution with a finding.
         patch_threading: run unmodified ``threading``/``queue``/``time.sleep`` code under the
             scheduler (see the threading guide).

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -37,7 +38,7 @@ from ._schedule import Schedule, encode
 from ._threads import DONE, NEW, READY, SimThread, Wait
 from ._trace import Trace
 
-__all__ = ["Chooser", "Program", "RunOutcome", "Runtime", "ThreadSpec"]
+__all__ = ["Chooser", "DeadlineReached", "Program", "RunOutcome", "Runtime", "ThreadSpec"]
 
 
 class ThreadSpec(NamedTuple):
@@ -86,6 +87,20 @@ class _Unwind(BaseException):
 
 class _StopExecution(BaseException):
     """Ends the execution early (a step limit); private control flow."""
+
+
+class DeadlineReached(BaseException):
+    """The runtime's ``deadline`` passed during the execution, which is abandoned unfinished.
+
+    Raised out of :meth:`Runtime.run` (after unwinding and teardown, as for any abort); the
+    explorer stops with ``stopped_because="timeout"``. A ``BaseException``: user code's
+    ``except Exception`` cannot swallow it.
+    """
+
+
+#: With a deadline, the clock is read each time the busiest thread has taken this many more
+#: steps (a few milliseconds of steps): a long execution cannot overrun ``timeout=`` by much.
+DEADLINE_STEPS = 1_000
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -152,8 +167,11 @@ class Runtime:
         max_steps: int = 10_000,
         capture_locations: bool = True,
         contexts: Sequence[Callable[[Runtime], AbstractContextManager[object]]] = (),
+        deadline: float | None = None,
     ) -> None:
         self._build = build
+        #: ``time.monotonic()`` after which the execution is abandoned (``DeadlineReached``).
+        self.deadline = deadline
         self._contexts = tuple(contexts)
         self.chooser = chooser
         self.observers = tuple(observers)
@@ -344,6 +362,9 @@ class Runtime:
         on_step = self._on_step
         choose = self.chooser.choose
         max_steps = self.max_steps
+        # A thread's step count is compared with ``check_at`` on every step anyway (the step
+        # limit); a deadline lowers it, so the clock costs nothing per step (see _next_check).
+        check_at = max_steps if self.deadline is None else min(max_steps, DEADLINE_STEPS)
         for thread in list(threads):
             self._start(thread)
         while True:
@@ -383,7 +404,7 @@ class Runtime:
             for hook in on_step:
                 hook(self, index, thread, op)
             thread.steps = steps = thread.steps + 1
-            if steps > max_steps:
+            if steps > check_at and steps > (check_at := self._next_check(steps)):
                 self._findings.append(
                     StepLimit(
                         message=(
@@ -416,6 +437,17 @@ class Runtime:
                 for new in threads:
                     if new.state == NEW:
                         self._start(new)
+
+    def _next_check(self, steps: int) -> int:
+        """A thread's step count passed ``check_at``: raise when the deadline has passed, and
+        return the next count to look at (``max_steps`` at most: past it is a step limit)."""
+        deadline = self.deadline
+        max_steps = self.max_steps
+        if deadline is None or steps > max_steps:
+            return max_steps
+        if time.monotonic() >= deadline:
+            raise DeadlineReached
+        return min(max_steps, steps + DEADLINE_STEPS)
 
     def _note_pending(self, stopped: SimThread | None) -> None:
         # The execution ends with threads that still had an operation to do (blocked, or cut

@@ -215,3 +215,36 @@ def test_check_sees_the_simulated_state_of_events_and_locks() -> None:
     result = interleave.explore(scenario)
 
     assert result.ok, result.report()
+
+
+# ---------------------------------------------------------------------------- timeout
+def spins_in_its_second_execution() -> interleave.Scenario:
+    """The first (sequential) execution fails its check at once; in the second, ``waiter``
+    runs first and spins until ``max_steps`` on a flag only ``setter`` sets."""
+    flag = interleave.Shared("flag", False)
+
+    def setter() -> None:
+        flag.set(True)
+
+    def waiter() -> None:
+        while not flag.get():
+            pass
+
+    return interleave.Scenario(threads=[setter, waiter], check=lambda: False)
+
+
+def test_timeout_is_honoured_inside_a_long_execution() -> None:
+    # Without a look at the clock inside the execution, the spinning one runs to its step
+    # limit (a million steps, tens of seconds) and the exploration stops with "step-limit".
+    result = interleave.explore(
+        spins_in_its_second_execution, strategy="dfs", timeout=0.5, max_steps=1_000_000
+    )
+
+    assert result.stopped_because == "timeout"
+    assert not result.exhausted
+    # The finding of the first execution is kept; the cut execution is dropped.
+    assert [f.kind for f in result.findings] == ["invariant"]
+    assert result.schedules_run == 1
+    assert "NOT exhausted: " in result.report()
+    run = interleave.replay(spins_in_its_second_execution, result.findings[0].schedule_id)
+    assert [f.kind for f in run.findings] == ["invariant"]
