@@ -31,7 +31,7 @@ import greenlet
 
 from ..errors import InternalError, ScenarioError, ScheduleDivergence
 from . import _context
-from ._findings import Finding, InvariantViolation, StepLimit, ThreadCrashed
+from ._findings import Finding, InvariantViolation, StepLimit, TeardownFailed, ThreadCrashed
 from ._observer import Observer
 from ._ops import Location, Operation
 from ._schedule import Schedule, encode
@@ -562,7 +562,7 @@ class Runtime:
                 self._run_check(program.check)
         finally:
             if program.teardown is not None:
-                program.teardown()
+                self._run_teardown(program.teardown)
 
     def _run_check(self, check: Callable[[], object]) -> None:
         try:
@@ -590,6 +590,21 @@ class Runtime:
                     message=f"check() returned {ok!r} after all threads finished{hint}",
                     detail=f"{name} returned {ok!r}",
                     signature=("invariant", "returned", repr(ok)),
+                )
+            )
+
+    def _run_teardown(self, teardown: Callable[[], object]) -> None:
+        # A teardown that raises is a finding of its own: the exploration goes on (the next
+        # execution starts from fresh state anyway), and the traceback says what failed.
+        try:
+            teardown()
+        except Exception as exc:
+            self._findings.append(
+                TeardownFailed(
+                    message=f"teardown() raised {type(exc).__name__}: {exc}",
+                    exception=f"{type(exc).__name__}: {exc}",
+                    traceback=_user_traceback(exc),
+                    signature=("teardown", type(exc).__name__, _exception_location(exc)),
                 )
             )
 
