@@ -20,12 +20,13 @@ greenlets of that one OS thread, so the running one is the one that blocks):
 - **in any other thread**, with an asynchronous exception (``PyThreadState_SetAsyncExc``).
   Python raises it at the next bytecode, so a Python loop stops at once, but a blocking call
   cannot be interrupted off the main thread (Python retries it after a signal, and only the main
-  thread runs handlers): the watchdog says so on stderr at once, with the stack, and the
-  exploration ends with :class:`BlockedOutsideScheduler` when the call returns.
+  thread runs handlers): the watchdog says so on stderr just after the limit, with the stack,
+  and the exploration ends with :class:`BlockedOutsideScheduler` when the call returns.
 
-Not interruptible anywhere: a C call that neither returns on a signal nor runs Python code
-(a C extension's own wait loop or long computation). The watchdog reports it on stderr, and the
-error comes when the call returns.
+Not interruptible anywhere: C code that holds the GIL (a long computation in a C function)
+stops every Python thread, the monitor included, so it is not even seen until it returns; and a
+C extension that waits with the GIL released but retries after a signal without running Python's
+handlers, which the watchdog reports on stderr (the error comes when the call returns).
 
 Code that swallows the error (``except:`` or ``except BaseException:``) and blocks again gets it
 again, one tick later. The third time, a simulated thread in the main thread is abandoned: the
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
     from ._runtime import Runtime
 
 __all__ = [
-    "BlockedOutsideScheduler",
+    "DEFAULT_LIMIT",
     "Guard",
     "WatchdogFired",
     "ambient_limit",
