@@ -28,6 +28,7 @@ from ._core._findings import Finding as Finding
 from ._core._findings import InvariantViolation as InvariantViolation
 from ._core._findings import LostUpdate as LostUpdate
 from ._core._findings import StepLimit as StepLimit
+from ._core._findings import TeardownFailed as TeardownFailed
 from ._core._findings import ThreadCrashed as ThreadCrashed
 from ._core._ops import Operation as Operation
 from ._core._trace import Step as Step
@@ -96,6 +97,7 @@ __all__ = [
     "Statistics",
     "Step",
     "StepLimit",
+    "TeardownFailed",
     "ThreadCrashed",
     "ThreadHandle",
     "Trace",

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
+from ._core import _watchdog
 from ._core._observer import Observer
 from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
 from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions, decode
@@ -289,18 +290,37 @@ def _patches(
     ]
 
 
-def _watchdog_scope(watchdog: object) -> contextlib.AbstractContextManager[object]:
-    """The watchdog setting for a run: ambient (None), off (0) or a limit in seconds."""
+def _watchdog_limit(watchdog: object) -> float | None:
+    """The watchdog's limit for a run: ambient (None), off (0) or a limit in seconds."""
     if watchdog is None:
-        return contextlib.nullcontext()
+        return _watchdog.ambient_limit()
     if watchdog == 0 and not isinstance(watchdog, bool):
-        return _threading.watchdog_limit(None)
+        return None
     if isinstance(watchdog, bool) or not isinstance(watchdog, int | float) or not watchdog > 0:
         raise InvalidArgument(
             f"watchdog={watchdog!r} must be a number of seconds (0 turns the watchdog off) "
             "or None for the default"
         )
-    return _threading.watchdog_limit(float(watchdog))
+    return float(watchdog)
+
+
+def _contexts(
+    watch: _watchdog.Guard | None,
+    project: Project,
+    options: ExecutionOptions,
+    monitor: HealthMonitor | None = None,
+) -> list[ExecutionPatch]:
+    """Every execution's contexts: the watchdog first (it watches the patches' work too), the
+    project (the patches ask it), the health monitor, then the patches the options turn on."""
+    first, *patches = _patches(
+        project, options.patch_threading, options.patch_sqlite, options.trace_attributes
+    )
+    return [
+        *([] if watch is None else [watch]),
+        first,
+        *([] if monitor is None else [monitor]),
+        *patches,
+    ]
 
 
 def _make_strategy(
@@ -357,7 +377,9 @@ def explore(
             preemptions, then fewest steps).
         max_steps: steps one thread may take in one execution before it is reported as a
             ``step-limit`` finding (a spin loop, most likely).
-        timeout: stop after this many seconds (the report says so).
+        timeout: stop after this many seconds (the report says so), also inside a long
+            execution (the clock is read every 1,000 steps; the unfinished execution is
+            dropped, the findings found so far are kept).
         stop_on_first: stop at the first execution with a finding.
         patch_threading: run unmodified ``threading``/``queue``/``time.sleep`` code under the
             scheduler (see the threading guide).
@@ -366,10 +388,12 @@ def explore(
             explored (see the SQLite guide).
         trace_attributes: make reads and writes of the attributes of the project's classes
             yield points (see ``project``).
-        watchdog: seconds a thread may run without reaching a yield point before the
-            execution is ended with ``BlockedOutsideScheduler`` (a blocking call interleave
-            cannot see); ``0`` turns it off; ``None`` (default) keeps the ambient setting
-            (``INTERLEAVE_WATCHDOG``, else 10 s).
+        watchdog: seconds an execution may go without reaching a yield point (in a thread,
+            the scenario factory, ``check()`` or ``teardown()``) before the exploration is
+            ended with ``BlockedOutsideScheduler`` (a blocking call interleave cannot see);
+            ``0`` turns it off; ``None`` (default) keeps the ambient setting
+            (``INTERLEAVE_WATCHDOG``, else 10 s). See the threading guide for what it can
+            interrupt.
         project: packages (dotted names) or paths that are project code besides the default:
             the scenario factory's module and its top-level package, and everything outside
             the standard library, installed distributions and interleave. Only project code's
@@ -411,12 +435,11 @@ def explore(
     suppress = parse_health_checks("suppress_health_check", suppress_health_check)
     fail = parse_health_checks("fail_health_check", fail_health_check)
     scope_project = scenario_project(scenario, project)
-    watchdog_scope = _watchdog_scope(watchdog)
+    limit = _watchdog_limit(watchdog)
     chosen = _make_strategy(strategy, seed, preemption_bound, depth)
     monitor = HealthMonitor()
-    contexts = _patches(scope_project, patch_threading, patch_sqlite, trace_attributes)
     with contextlib.ExitStack() as scope:
-        scope.enter_context(watchdog_scope)
+        watch = scope.enter_context(_watchdog.guard(limit))
         if patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
             scope.enter_context(_threading.exploration_scope())
@@ -435,7 +458,7 @@ def explore(
             stop_on_first=stop_on_first,
             detectors=_detectors,
             progress=progress,
-            contexts=[contexts[0], monitor, *contexts[1:]],
+            contexts=_contexts(watch, scope_project, options, monitor),
             minimise_budget=min(max_schedules, 2_000) if minimise else 0,
         )
     result = ExploreResult(
@@ -526,21 +549,17 @@ def replay(
         ),
     )
     scope_project = scenario_project(scenario, project)
+    limit = _watchdog_limit(watchdog)
     chooser = ScheduleChooser(schedule)
-    runtime = Runtime(
-        _builder(scenario, options),
-        chooser,
-        observers=_detectors(),
-        max_steps=options.max_steps,
-        contexts=_patches(
-            scope_project,
-            options.patch_threading,
-            options.patch_sqlite,
-            options.trace_attributes,
-        ),
-    )
     try:
-        with _watchdog_scope(watchdog):
+        with _watchdog.guard(limit) as watch:
+            runtime = Runtime(
+                _builder(scenario, options),
+                chooser,
+                observers=_detectors(),
+                max_steps=options.max_steps,
+                contexts=_contexts(watch, scope_project, options),
+            )
             outcome = runtime.run()
         chooser.check_complete(runtime)
     except ScheduleDivergence as exc:

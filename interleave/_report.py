@@ -11,7 +11,14 @@ from collections import Counter as _Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ._core._findings import Deadlock, Finding, InvariantViolation, LostUpdate, ThreadCrashed
+from ._core._findings import (
+    Deadlock,
+    Finding,
+    InvariantViolation,
+    LostUpdate,
+    TeardownFailed,
+    ThreadCrashed,
+)
 from ._core._ops import describe_resource
 from ._core._trace import Trace
 
@@ -85,6 +92,7 @@ def render_explore(result: ExploreResult) -> str:
             # The same execution as an earlier finding: do not draw the diagram twice.
             out.append(_wrap(finding.message))
             out.append(f"(same execution as finding {first}: schedule ID {finding.schedule_id})")
+            out.extend(_teardown_traceback(finding))
             continue
         out.append(render_finding(finding, target=result.target))
     return "\n".join(out)
@@ -176,10 +184,18 @@ def render_finding(
         out.append("")
         out.append("check() traceback:")
         out.append(_indent(finding.detail.rstrip()))
+    out.extend(_teardown_traceback(finding))
     if replay_lines and finding.schedule_id:
         out.append("")
         out.append(render_replay_lines(finding.schedule_id, target))
     return "\n".join(out)
+
+
+def _teardown_traceback(finding: Finding) -> list[str]:
+    # Shown even when the execution was drawn for an earlier finding: it is all there is to see.
+    if not isinstance(finding, TeardownFailed) or not finding.traceback:
+        return []
+    return ["", "teardown() traceback:", _indent(finding.traceback.rstrip())]
 
 
 def render_replay_lines(schedule_id: str, target: str | None) -> str:

@@ -24,15 +24,15 @@ __all__ = ["FORMATS", "summary_report"]
 #: The formats ``summary_report`` renders.
 FORMATS: Final = ("text", "markdown")
 
-#: (finding kind, column header), in the order of the columns. Step limits get a column only
-#: when one occurred.
+#: (finding kind, column header), in the order of the columns. Step limits and failed
+#: teardowns get a column only when one occurred.
 _KIND_COLUMNS: Final = (
     ("deadlock", "deadlocks"),
     ("lost-update", "lost updates"),
     ("invariant", "invariant violations"),
     ("exception", "exceptions"),
 )
-_OPTIONAL_KIND_COLUMNS: Final = (("step-limit", "step limits"),)
+_OPTIONAL_KIND_COLUMNS: Final = (("step-limit", "step limits"), ("teardown", "teardown errors"))
 
 
 def summary_report(
@@ -45,8 +45,9 @@ def summary_report(
     Columns: scenario, threads, executions (schedules run), exhausted, the verdict
     (``proved``, ``bounded``, ``sampled`` or ``interrupted``: see :class:`~interleave.Verdict`),
     the number of distinct findings of each kind (deadlocks, lost updates, invariant
-    violations, exceptions; step limits when there are any), seconds, and the schedule ID of
-    the first finding, which ``interleave.replay(factory, ID)`` replays exactly.
+    violations, exceptions; step limits and teardown errors when there are any), seconds, and
+    the schedule ID of the first finding, which ``interleave.replay(factory, ID)`` replays
+    exactly.
 
     Args:
         results: the explorations, in the order of the rows; a mapping names each row by its

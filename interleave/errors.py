@@ -58,8 +58,10 @@ class NondeterministicScenario(ScheduleDivergence):
 
 
 class BlockedOutsideScheduler(InterleaveError):
-    """A thread blocked in a call interleave cannot see, and the watchdog ended the execution.
+    """An execution took no step for the watchdog's limit, and the watchdog ended the exploration.
 
+    Something blocked in a call interleave cannot see (in a thread, the scenario factory,
+    ``check()`` or ``teardown()``), or computed for longer than the limit without a yield point.
     Typical causes: a lock created before the exploration and captured where interleave could
     not swap it (a closure, an instance attribute), a lock shared with another OS thread, a
     real socket or pipe read, or a C extension that waits.

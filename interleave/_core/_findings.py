@@ -15,6 +15,7 @@ __all__ = [
     "InvariantViolation",
     "LostUpdate",
     "StepLimit",
+    "TeardownFailed",
     "ThreadCrashed",
     "WaitInfo",
 ]
@@ -25,7 +26,8 @@ class Finding:
     """A problem found in one execution.
 
     Attributes:
-        kind: ``deadlock``, ``lost-update``, ``invariant``, ``exception`` or ``step-limit``.
+        kind: ``deadlock``, ``lost-update``, ``invariant``, ``exception``, ``step-limit`` or
+            ``teardown``.
         message: one paragraph that says what happened.
         threads: names of the threads involved.
         steps: indices of the steps involved (into ``trace``).
@@ -129,3 +131,22 @@ class StepLimit(Finding):
     kind: ClassVar[str] = "step-limit"
     thread: str = ""
     max_steps: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeardownFailed(Finding):
+    """The scenario's ``teardown()`` raised (its traceback is kept); the exploration goes on.
+
+    Example::
+
+        def scenario():
+            conn = sqlite3.connect(":memory:")
+            return interleave.Scenario(threads=[work], teardown=conn.close)
+
+        result = interleave.explore(scenario)
+        failed = [f for f in result.findings if isinstance(f, interleave.TeardownFailed)]
+    """
+
+    kind: ClassVar[str] = "teardown"
+    exception: str = ""
+    traceback: str = ""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -30,7 +31,7 @@ import greenlet
 
 from ..errors import InternalError, ScenarioError, ScheduleDivergence
 from . import _context
-from ._findings import Finding, InvariantViolation, StepLimit, ThreadCrashed
+from ._findings import Finding, InvariantViolation, StepLimit, TeardownFailed, ThreadCrashed
 from ._fingerprint import StepVerifier, describe_code
 from ._observer import Observer
 from ._ops import GIVE, Location, Operation
@@ -38,7 +39,7 @@ from ._schedule import DEFAULT_OPTIONS, ExecutionOptions, Schedule, encode
 from ._threads import DONE, NEW, READY, SimThread, Wait
 from ._trace import Trace
 
-__all__ = ["Chooser", "Program", "RunOutcome", "Runtime", "ThreadSpec"]
+__all__ = ["Chooser", "DeadlineReached", "Program", "RunOutcome", "Runtime", "ThreadSpec"]
 
 
 class ThreadSpec(NamedTuple):
@@ -89,6 +90,20 @@ class _Unwind(BaseException):
 
 class _StopExecution(BaseException):
     """Ends the execution early (a step limit); private control flow."""
+
+
+class DeadlineReached(BaseException):
+    """The runtime's ``deadline`` passed during the execution, which is abandoned unfinished.
+
+    Raised out of :meth:`Runtime.run` (after unwinding and teardown, as for any abort); the
+    explorer stops with ``stopped_because="timeout"``. A ``BaseException``: user code's
+    ``except Exception`` cannot swallow it.
+    """
+
+
+#: With a deadline, the clock is read each time the busiest thread has taken this many more
+#: steps (a few milliseconds of steps): a long execution cannot overrun ``timeout=`` by much.
+DEADLINE_STEPS = 1_000
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -155,8 +170,11 @@ class Runtime:
         max_steps: int = 10_000,
         capture_locations: bool = True,
         contexts: Sequence[Callable[[Runtime], AbstractContextManager[object]]] = (),
+        deadline: float | None = None,
     ) -> None:
         self._build = build
+        #: ``time.monotonic()`` after which the execution is abandoned (``DeadlineReached``).
+        self.deadline = deadline
         self._contexts = tuple(contexts)
         self.chooser = chooser
         self.observers = tuple(observers)
@@ -372,6 +390,9 @@ class Runtime:
         on_step = self._on_step
         choose = self.chooser.choose
         max_steps = self.max_steps
+        # A thread's step count is compared with ``check_at`` on every step anyway (the step
+        # limit); a deadline lowers it, so the clock costs nothing per step (see _next_check).
+        check_at = max_steps if self.deadline is None else min(max_steps, DEADLINE_STEPS)
         for thread in list(threads):
             self._start(thread)
         while True:
@@ -416,7 +437,7 @@ class Runtime:
             for hook in on_step:
                 hook(self, index, thread, op)
             thread.steps = steps = thread.steps + 1
-            if steps > max_steps:
+            if steps > check_at and steps > (check_at := self._next_check(steps)):
                 self._findings.append(
                     StepLimit(
                         message=(
@@ -449,6 +470,17 @@ class Runtime:
                 for new in threads:
                     if new.state == NEW:
                         self._start(new)
+
+    def _next_check(self, steps: int) -> int:
+        """A thread's step count passed ``check_at``: raise when the deadline has passed, and
+        return the next count to look at (``max_steps`` at most: past it is a step limit)."""
+        deadline = self.deadline
+        max_steps = self.max_steps
+        if deadline is None or steps > max_steps:
+            return max_steps
+        if time.monotonic() >= deadline:
+            raise DeadlineReached
+        return min(max_steps, steps + DEADLINE_STEPS)
 
     def _note_pending(self, stopped: SimThread | None) -> None:
         # The execution ends with threads that still had an operation to do (blocked, or cut
@@ -573,7 +605,7 @@ class Runtime:
                 self._run_check(program.check)
         finally:
             if program.teardown is not None:
-                program.teardown()
+                self._run_teardown(program.teardown)
 
     def _run_check(self, check: Callable[[], object]) -> None:
         try:
@@ -601,6 +633,21 @@ class Runtime:
                     message=f"check() returned {ok!r} after all threads finished{hint}",
                     detail=f"{name} returned {ok!r}",
                     signature=("invariant", "returned", repr(ok)),
+                )
+            )
+
+    def _run_teardown(self, teardown: Callable[[], object]) -> None:
+        # A teardown that raises is a finding of its own: the exploration goes on (the next
+        # execution starts from fresh state anyway), and the traceback says what failed.
+        try:
+            teardown()
+        except Exception as exc:
+            self._findings.append(
+                TeardownFailed(
+                    message=f"teardown() raised {type(exc).__name__}: {exc}",
+                    exception=f"{type(exc).__name__}: {exc}",
+                    traceback=_user_traceback(exc),
+                    signature=("teardown", type(exc).__name__, _exception_location(exc)),
                 )
             )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .._core._findings import Finding
 from .._core._observer import Observer
-from .._core._runtime import Program, RunOutcome, Runtime
+from .._core._runtime import DeadlineReached, Program, RunOutcome, Runtime
 from ._minimise import minimise
 from ._strategies import Strategy
 
@@ -98,9 +98,20 @@ def explore_program(
             stopped = "timeout"
             break
         runtime = Runtime(
-            build, chooser, observers=detectors(), max_steps=max_steps, contexts=contexts
+            build,
+            chooser,
+            observers=detectors(),
+            max_steps=max_steps,
+            contexts=contexts,
+            deadline=deadline,
         )
-        outcome: RunOutcome = runtime.run()
+        try:
+            outcome: RunOutcome = runtime.run()
+        except DeadlineReached:
+            # The timeout passed inside a long execution: it is dropped unfinished (a cut
+            # execution cannot be replayed), and the findings found so far are kept.
+            stopped = "timeout"
+            break
         strategy.record(runtime, outcome)
         executions += 1
         if strategy.is_redundant():

@@ -24,33 +24,29 @@ swaps in scheduled versions of the threading API:
 A blocking call with a timeout may time out: a scheduling choice like any other. Everything is
 restored when the execution ends, also on errors and ``KeyboardInterrupt``.
 
-A watchdog (main thread only, ``SIGALRM``) ends an execution whose running thread has not
-yielded for a configurable time (a real socket read, a lock from another OS thread, a C call)
-with :class:`BlockedOutsideScheduler`, naming the thread and its stack.
+A call this patch cannot schedule (a real socket read, a lock from another OS thread, a C call)
+is the watchdog's business (:mod:`interleave._core._watchdog`), which is on with or without
+this patch.
 """
 
 from __future__ import annotations
 
-import _signal  # type: ignore[import-not-found]  # C module: no enum conversions per execution
 import _thread
 import collections
 import contextlib
 import os
 import queue
-import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Iterator
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import Any
 
 from .._core import _context
 from .._core._ops import Operation
 from .._core._runtime import Runtime
 from .._core._threads import DONE, SimThread
-from ..errors import BlockedOutsideScheduler, InvalidArgument
 from . import _locks
 from ._base import sim
 from ._patches import register
@@ -59,11 +55,9 @@ from ._spawn import _JoinWait, join_operation, spawn_operation
 
 __all__ = [
     "IDENT_BASE",
-    "BlockedOutsideScheduler",
     "exploration_scope",
     "is_patched",
     "patch_threading",
-    "watchdog_limit",
 ]
 
 # ---------------------------------------------------------------------------------- originals
@@ -754,189 +748,6 @@ def _swap_project_globals(rt: Runtime) -> list[tuple[object, str, object]]:
     return undo
 
 
-# ---------------------------------------------------------------------------------- watchdog
-class _WatchdogFired(BaseException):
-    """Thrown into the blocked code by the watchdog (a BaseException: not swallowed)."""
-
-
-_watchdog_seconds: list[float | None] = []
-
-
-def _default_watchdog() -> float | None:
-    raw = os.environ.get("INTERLEAVE_WATCHDOG", "")
-    if not raw:
-        return 10.0
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidArgument(
-            f"INTERLEAVE_WATCHDOG={raw!r} must be a number of seconds (0 turns it off)"
-        ) from None
-    return value if value > 0 else None
-
-
-def _check_watchdog(seconds: object) -> float | None:
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise InvalidArgument(f"watchdog={seconds!r} must be a number of seconds or None")
-    if not seconds > 0:
-        raise InvalidArgument(f"watchdog={seconds!r} must be greater than 0 seconds (or None)")
-    return float(seconds)
-
-
-@contextlib.contextmanager
-def watchdog_limit(seconds: float | None) -> Iterator[None]:
-    """Set the watchdog's limit for the executions run inside the block.
-
-    Args:
-        seconds: how long a thread may run without yielding before the execution is ended
-            with :class:`BlockedOutsideScheduler`; ``None`` turns the watchdog off. Without
-            this block the limit is ``INTERLEAVE_WATCHDOG`` (seconds, ``0`` = off) or 10 s.
-
-    Example::
-
-        with watchdog_limit(2.0):
-            interleave.explore(scenario)
-    """
-    _watchdog_seconds.append(_check_watchdog(seconds))
-    try:
-        yield
-    finally:
-        _watchdog_seconds.pop()
-
-
-_env_watchdog: list[float | None] = []
-
-
-def _watchdog_setting() -> float | None:
-    if _watchdog_seconds:
-        return _watchdog_seconds[-1]
-    if not _env_watchdog:  # INTERLEAVE_WATCHDOG is read once, when first needed
-        _env_watchdog.append(_default_watchdog())
-    return _env_watchdog[0]
-
-
-class _Watchdog:
-    """Notices that no step happened for ``limit`` seconds while code runs in an execution.
-
-    Uses ``SIGALRM`` (an interval timer), so it needs no thread and interrupts blocking calls
-    such as ``lock.acquire()``, ``socket.recv()`` or ``time.sleep()``: the signal handler runs
-    and raises into the blocked code.
-    """
-
-    __slots__ = ("fired", "limit", "rt", "since", "steps", "tick")
-
-    def __init__(self, rt: Runtime, limit: float) -> None:
-        self.rt = rt
-        self.limit = limit
-        # Ten ticks per limit: a blocked call is noticed within 1.1 x the limit.
-        self.tick = max(limit / 10, 0.005)
-        self.steps = len(rt.choices)
-        self.since = time.monotonic()
-        self.fired: str | None = None
-
-    def on_alarm(self, frame: FrameType | None) -> None:
-        steps = len(self.rt.choices)
-        now = time.monotonic()
-        if steps != self.steps:
-            self.steps, self.since = steps, now
-            return
-        if now - self.since < self.limit or self.fired is not None or self.rt.unwinding:
-            return
-        self.fired = self._describe(frame, now - self.since)
-        raise _WatchdogFired(self.fired)
-
-    def _describe(self, frame: FrameType | None, waited: float) -> str:
-        current = self.rt.current
-        if current is not None:
-            who = f"thread {current.name!r}"
-        elif self.rt.program is None:
-            who = "the scenario factory"
-        else:
-            who = "check() or teardown()"
-        # The user's frames only: the scheduler's own frames say nothing about the cause.
-        frames = [
-            f for f in traceback.extract_stack(frame) if not f.filename.startswith(_INTERLEAVE_DIR)
-        ]
-        stack = "".join(traceback.format_list(frames))
-        return (
-            f"{who} blocked outside interleave's control: it has not yielded for "
-            f"{waited:.1f} s (watchdog={self.limit:g} s). It is most likely waiting in a call "
-            "interleave cannot schedule: a lock created before the exploration that interleave "
-            "could not swap (keep locks in module globals or class attributes, or create them "
-            "in the scenario factory), a lock shared with another OS thread, a real socket or "
-            "pipe, or a C extension that waits. Its stack:\n" + stack
-        )
-
-
-# The watchdog of the execution running in the main thread (signals only reach that thread).
-_active_watchdog: _Watchdog | None = None
-# Main-thread exploration scopes open, and the interval of the timer they keep running.
-_scope_depth = 0
-_scope_tick = 0.0
-
-
-def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    watchdog = _active_watchdog
-    if watchdog is not None:
-        watchdog.on_alarm(frame)
-
-
-def _can_use_watchdog() -> bool:
-    return _HAS_ITIMER and _thread.get_ident() == _MAIN_IDENT
-
-
-_HAS_ITIMER = hasattr(signal, "setitimer")
-_MAIN_IDENT = threading.main_thread().ident
-_SIGALRM = int(getattr(signal, "SIGALRM", 14))
-_ITIMER_REAL = int(getattr(signal, "ITIMER_REAL", 0))
-
-
-class _Alarm:
-    """Arms ``SIGALRM`` for one execution; restores the previous handler and timer after.
-
-    Installing a signal handler costs more than a short execution, so inside an
-    :func:`exploration_scope` (which installs ``_on_alarm`` once) only the timer is armed.
-    """
-
-    __slots__ = ("old_handler", "old_timer", "persistent", "watchdog")
-
-    def __init__(self, watchdog: _Watchdog) -> None:
-        self.watchdog = watchdog
-        self.old_handler: Any = None
-        self.old_timer: tuple[float, float] = (0.0, 0.0)
-        self.persistent = False
-
-    def __enter__(self) -> None:
-        global _active_watchdog, _scope_tick
-        tick = self.watchdog.tick
-        if _scope_depth and _signal.getsignal(_SIGALRM) is _on_alarm:
-            # Inside an exploration_scope the interval timer keeps running between executions
-            # (ticks with no active watchdog do nothing): arming it costs more than a step.
-            self.persistent = True
-            _active_watchdog = self.watchdog
-            if _scope_tick != tick:
-                _signal.setitimer(_ITIMER_REAL, tick, tick)
-                _scope_tick = tick
-            return
-        if _signal.getsignal(_SIGALRM) is not _on_alarm:
-            self.old_handler = _signal.signal(_SIGALRM, _on_alarm)
-        _active_watchdog = self.watchdog
-        self.old_timer = _signal.setitimer(_ITIMER_REAL, tick, tick)
-
-    def __exit__(self, *exc: object) -> None:
-        global _active_watchdog
-        _active_watchdog = None
-        if self.persistent:
-            return
-        _signal.setitimer(_ITIMER_REAL, 0, 0)
-        if self.old_handler is not None:
-            _signal.signal(_SIGALRM, self.old_handler)
-        if self.old_timer[0] > 0:
-            _signal.setitimer(_ITIMER_REAL, *self.old_timer)
-
-
 # ---------------------------------------------------------------------------------- the patch
 _SETTERS: list[tuple[Any, str, object, object]] = [
     (threading, "Lock", _REAL_LOCK, _LockFactory),
@@ -991,12 +802,12 @@ def is_patched() -> bool:
 
 @contextlib.contextmanager
 def exploration_scope() -> Iterator[None]:
-    """Keep the module-wide swap (and the ``SIGALRM`` handler) in place for many executions.
+    """Keep the module-wide swap in place for many executions.
 
     Optional: each execution installs and restores everything by itself. Wrapping a whole
-    exploration in this scope makes that per-execution work cheap (a reference count and a
-    timer) while still restoring everything when the scope ends. Between executions only the
-    explorer runs, and calls from other OS threads get real objects as always.
+    exploration in this scope makes that per-execution work cheap (a reference count) while
+    still restoring everything when the scope ends. Between executions only the explorer runs,
+    and calls from other OS threads get real objects as always.
 
     Example::
 
@@ -1004,70 +815,43 @@ def exploration_scope() -> Iterator[None]:
             for chooser in choosers:
                 Runtime(build, chooser, contexts=[patch_threading]).run()
     """
-    global _scope_depth, _scope_tick
     _install()
-    old_handler: Any = None
-    watching = _can_use_watchdog()
-    if watching and _signal.getsignal(_SIGALRM) is not _on_alarm:
-        old_handler = _signal.signal(_SIGALRM, _on_alarm)
-    if watching:
-        _scope_depth += 1
     try:
         yield
     finally:
-        if watching:
-            _scope_depth -= 1
-            if not _scope_depth and _scope_tick:
-                _signal.setitimer(_ITIMER_REAL, 0, 0)  # the timer executions left running
-                _scope_tick = 0.0
-        if old_handler is not None:
-            _signal.signal(_SIGALRM, old_handler)
         _uninstall()
 
 
 class _ExecutionPatch:
     """The per-execution patch (a class, not a generator: it runs once per execution)."""
 
-    __slots__ = ("alarm", "rt", "undo")
+    __slots__ = ("rt", "undo")
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.undo: list[tuple[object, str, object]] = []
-        self.alarm: _Alarm | None = None
 
     def __enter__(self) -> None:
-        limit = _watchdog_setting()
         _install()
         try:
             self.undo = _swap_project_globals(self.rt)
-            if limit is not None and _can_use_watchdog():
-                alarm = _Alarm(_Watchdog(self.rt, limit))
-                alarm.__enter__()
-                self.alarm = alarm
         except BaseException:
             self._restore()
             raise
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self._restore()
-        if isinstance(exc, _WatchdogFired):
-            raise BlockedOutsideScheduler(str(exc)) from None
 
     def _restore(self) -> None:
-        try:
-            if self.alarm is not None:
-                self.alarm.__exit__()
-                self.alarm = None
-        finally:
-            for owner, name, value in reversed(self.undo):
-                if isinstance(owner, ModuleType):
-                    vars(owner)[name] = value
-                else:
-                    setattr(owner, name, value)
-            self.undo = []
-            for obj in _thread_objects(self.rt).values():
-                _mark_stopped(obj)
-            _uninstall()
+        for owner, name, value in reversed(self.undo):
+            if isinstance(owner, ModuleType):
+                vars(owner)[name] = value
+            else:
+                setattr(owner, name, value)
+        self.undo = []
+        for obj in _thread_objects(self.rt).values():
+            _mark_stopped(obj)
+        _uninstall()
 
 
 def patch_threading(rt: Runtime) -> contextlib.AbstractContextManager[None]:

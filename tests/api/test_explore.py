@@ -217,3 +217,77 @@ def test_check_sees_the_simulated_state_of_events_and_locks() -> None:
     )
 
     assert result.ok, result.report()
+
+
+# ---------------------------------------------------------------------------- teardown
+def failing_teardown() -> interleave.Scenario:
+    hits = interleave.Shared("hits", 0)
+    connections = ["db"]
+
+    def worker() -> None:
+        hits.set(hits.get() + 1)
+
+    def close() -> None:
+        if hits.get() != 2:  # only after the lost update: the teardown of a broken state
+            raise OSError(f"cannot close {connections[0]!r}: {hits.get()} hit(s)")
+
+    return interleave.Scenario(threads=[worker, worker], teardown=close)
+
+
+def test_a_raising_teardown_is_a_finding_and_the_exploration_goes_on() -> None:
+    result = interleave.explore(failing_teardown, strategy="dfs")
+
+    assert result.exhausted  # not aborted by the first failing teardown
+    assert result.schedules_run == 6
+    kinds = sorted(f.kind for f in result.findings)
+    assert kinds == ["lost-update", "teardown"]
+    [failed] = [f for f in result.findings if isinstance(f, interleave.TeardownFailed)]
+    assert failed.message == "teardown() raised OSError: cannot close 'db': 1 hit(s)"
+    assert failed.exception == "OSError: cannot close 'db': 1 hit(s)"
+    assert "in close" in failed.traceback and "raise OSError" in failed.traceback
+    report = result.report()
+    assert "teardown (in 4 of 6 schedules)" in report
+    assert "teardown() traceback:" in report
+    # The finding replays, with its traceback.
+    run = interleave.replay(failing_teardown, failed.schedule_id)
+    assert "teardown" in [f.kind for f in run.findings]
+    assert "teardown() traceback:" in run.report()
+
+
+def test_a_teardown_error_is_counted_in_the_summary() -> None:
+    result = interleave.explore(failing_teardown, strategy="dfs")
+    table = interleave.summary_report([result])
+    assert "teardown errors" in table.splitlines()[0]
+
+
+# ---------------------------------------------------------------------------- timeout
+def spins_in_its_second_execution() -> interleave.Scenario:
+    """The first (sequential) execution fails its check at once; in the second, ``waiter``
+    runs first and spins until ``max_steps`` on a flag only ``setter`` sets."""
+    flag = interleave.Shared("flag", False)
+
+    def setter() -> None:
+        flag.set(True)
+
+    def waiter() -> None:
+        while not flag.get():
+            pass
+
+    return interleave.Scenario(threads=[setter, waiter], check=lambda: False)
+
+
+def test_timeout_is_honoured_inside_a_long_execution() -> None:
+    # Without a look at the clock inside the execution, the spinning one runs to its step
+    # limit (a million steps, tens of seconds) and the exploration stops with "step-limit".
+    result = interleave.explore(
+        spins_in_its_second_execution, strategy="dfs", timeout=0.5, max_steps=1_000_000
+    )
+
+    assert result.stopped_because == "timeout"
+    assert not result.exhausted
+    # The finding of the first execution is kept; the cut execution is dropped.
+    assert [f.kind for f in result.findings] == ["invariant"]
+    assert result.schedules_run == 1
+    assert "NOT exhausted: " in result.report()
+    run = interleave.replay(spins_in_its_second_execution, result.findings[0].schedule_id)
+    assert [f.kind for f in run.findings] == ["invariant"]

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import interleave
+from interleave._core import _watchdog
 from interleave.instrument import _threading as patch
 
 
@@ -408,14 +409,15 @@ def test_watchdog_ends_a_blocked_execution_with_a_clear_error() -> None:
         work = module_locks.HIDDEN_LOCK_WORKER
         return interleave.Scenario(threads={"first": work, "second": work})  # type: ignore[dict-item]
 
-    with patch.watchdog_limit(0.3), pytest.raises(patch.BlockedOutsideScheduler) as info:
+    alarm = alarm_state()
+    with _watchdog.watchdog_limit(0.3), pytest.raises(interleave.BlockedOutsideScheduler) as info:
         interleave.explore(scenario, strategy="dfs")
     message = str(info.value)
     assert "thread 'second' blocked outside interleave's control" in message
     assert "watchdog=0.3 s" in message
     assert "module_locks.py" in message and "with lock:" in message
     _originals_back()
-    assert signal_handler_is_default()
+    assert alarm_state() == alarm
 
 
 def test_explore_watchdog_keyword_sets_the_limit() -> None:
@@ -425,11 +427,12 @@ def test_explore_watchdog_keyword_sets_the_limit() -> None:
         work = module_locks.HIDDEN_LOCK_WORKER
         return interleave.Scenario(threads={"first": work, "second": work})  # type: ignore[dict-item]
 
+    alarm = alarm_state()
     with pytest.raises(interleave.BlockedOutsideScheduler) as info:
         interleave.explore(scenario, strategy="dfs", watchdog=0.3)
     assert "watchdog=0.3 s" in str(info.value)
     _originals_back()
-    assert signal_handler_is_default()
+    assert alarm_state() == alarm
 
 
 @pytest.mark.parametrize("bad", [-1, "x", True])
@@ -438,19 +441,18 @@ def test_explore_watchdog_keyword_is_validated(bad: object) -> None:
         interleave.explore(lambda: [lambda: None], watchdog=bad)  # type: ignore[arg-type]
 
 
-def signal_handler_is_default() -> bool:
+def alarm_state() -> tuple[object, bool]:
+    """The SIGALRM handler and whether its timer is armed (pytest-timeout's, or none)."""
     import signal
 
-    return signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None) and signal.getitimer(
-        signal.ITIMER_REAL
-    ) == (0.0, 0.0)
+    return signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)[0] > 0
 
 
 def test_watchdog_limit_is_validated() -> None:
     with pytest.raises(interleave.InvalidArgument, match="watchdog=0 must be greater than 0"):
-        patch.watchdog_limit(0).__enter__()
+        _watchdog.watchdog_limit(0).__enter__()
     with pytest.raises(interleave.InvalidArgument, match="watchdog='x' must be a number"):
-        patch.watchdog_limit("x").__enter__()  # type: ignore[arg-type]
+        _watchdog.watchdog_limit("x").__enter__()  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ more of the API
@@ -523,6 +525,7 @@ def test_exploration_scope_keeps_the_patch_and_restores_it_at_the_end() -> None:
     def scenario() -> interleave.Scenario:
         return interleave.Scenario(threads=[lambda: threading.Lock().acquire()])
 
+    alarm = alarm_state()
     with patch.exploration_scope():
         assert patch.is_patched()
         assert threading.Lock is not REAL["Lock"]
@@ -531,7 +534,7 @@ def test_exploration_scope_keeps_the_patch_and_restores_it_at_the_end() -> None:
         # Other code calling the patched names outside an execution gets real objects.
         assert type(threading.Lock()) is type(REAL["Lock"]())  # type: ignore[operator]
     _originals_back()
-    assert signal_handler_is_default()
+    assert alarm_state() == alarm
 
 
 def test_explorations_in_two_os_threads_at_once() -> None:
@@ -545,7 +548,7 @@ def test_explorations_in_two_os_threads_at_once() -> None:
         )
 
     results: list[interleave.ExploreResult] = []
-    # Real OS threads (started outside any exploration); no watchdog off the main thread.
+    # Real OS threads (started outside any exploration), each with its own watchdog.
     runners = [
         threading.Thread(target=lambda: results.append(interleave.explore(scenario)))
         for _ in range(2)
