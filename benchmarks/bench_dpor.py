@@ -5,8 +5,12 @@ Prints, measured in one run:
 1. For each program: the optimal number of executions (Mazurkiewicz traces), what ``dpor``
    explored (and how many executions were sleep-set blocked), what ``dfs`` ran, and the time of
    each. Counts are deterministic and comparable across machines; times only as ratios.
+   The programs include the lock benchmarks of the literature (``filesystem``, ``indexer`` with
+   a lock per slot) and dining philosophers.
 2. Schedules per second of ``dpor`` beside ``dfs`` on the same scenario.
-3. The hit rate of ``random`` and ``pct`` (depth 2) over 1,000 seeded single executions on a
+3. SCTBench-style programs (``sctbench.py``): the bug each hides, found by the default
+   strategy, after how many executions, and the whole exploration.
+4. The hit rate of ``random`` and ``pct`` (depth 2) over 1,000 seeded single executions on a
    scenario with a depth-2 ordering bug.
 
 ``quick=True`` runs small sizes only (it proves the script works; not a measurement).
@@ -24,13 +28,20 @@ from tabulate import tabulate
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import litmus
+import sctbench
 
 import interleave
 
 
 def _explore(factory: Callable[[], object], strategy: str, budget: int) -> tuple[int, int, float]:
     start = time.perf_counter()
-    result = interleave.explore(factory, strategy=strategy, max_schedules=budget, minimise=False)
+    result = interleave.explore(
+        factory,
+        strategy=strategy,
+        max_schedules=budget,
+        minimise=False,
+        suppress_health_check="all",
+    )
     elapsed = time.perf_counter() - start
     if not result.exhausted:
         raise RuntimeError(f"{strategy} did not exhaust {factory} within {budget:,}")
@@ -46,6 +57,10 @@ def _programs(quick: bool) -> list[tuple[str, Callable[[], object], int, int | N
         ("readers(3)", litmus.readers(3), 8, 24),
         ("lastzero(5)", litmus.lastzero(5), 64, None),
         ("indexer(12)", litmus.indexer(12), 8, None),
+        ("filesystem(14)", litmus.filesystem(14), 2, None),
+        ("locked_indexer(12)", litmus.locked_indexer(12), 8, None),
+        ("philosophers(3, naive)", litmus.philosophers(3), 7, None),
+        ("philosophers(3, ordered)", litmus.philosophers(3, ordered=True), 6, None),
     ]
     if not quick:
         rows += [
@@ -54,6 +69,12 @@ def _programs(quick: bool) -> list[tuple[str, Callable[[], object], int, int | N
             ("lastzero(7)", litmus.lastzero(7), 320, None),
             ("indexer(13)", litmus.indexer(13), 64, None),
             ("indexer(14)", litmus.indexer(14), 512, None),
+            ("filesystem(16)", litmus.filesystem(16), 8, None),
+            ("filesystem(18)", litmus.filesystem(18), 32, None),
+            ("locked_indexer(13)", litmus.locked_indexer(13), 64, None),
+            ("philosophers(4, naive)", litmus.philosophers(4), 25, None),
+            ("philosophers(5, naive)", litmus.philosophers(5), 121, None),
+            ("philosophers(5, ordered)", litmus.philosophers(5, ordered=True), 120, None),
         ]
     return rows
 
@@ -121,6 +142,42 @@ def table_rate(quick: bool) -> str:
     )
 
 
+def table_sctbench(quick: bool) -> str:
+    rows = []
+    for name, (factory, kind) in sctbench.PROGRAMS.items():
+        start = time.perf_counter()
+        result = interleave.explore(factory, max_schedules=10**6, minimise=False)
+        elapsed = time.perf_counter() - start
+        found = kind in {f.kind for f in result.findings}
+        first = interleave.explore(factory, max_schedules=10**6, stop_on_first=True)
+        rows.append(
+            (
+                name,
+                kind,
+                "yes" if found else "NO",
+                f"{first.schedules_run:,}",
+                f"{result.schedules_run:,}",
+                "yes" if result.exhausted else "no",
+                f"{elapsed:.2f}",
+            )
+        )
+        if not found:
+            raise RuntimeError(f"dpor did not find the {kind} of {name}")
+    return tabulate(
+        rows,
+        headers=[
+            "program",
+            "bug",
+            "found",
+            "executions to it",
+            "dpor executions",
+            "exhausted",
+            "s",
+        ],
+        disable_numparse=True,
+    )
+
+
 def table_pct(quick: bool) -> str:
     runs = 100 if quick else 1_000
     rows = []
@@ -154,6 +211,9 @@ def main(quick: bool = False) -> None:
     print()
     print("Throughput on the same scenario")
     print(table_rate(quick))
+    print()
+    print("SCTBench-style programs: the bug found by the default strategy")
+    print(table_sctbench(quick))
     print()
     print("Depth-2 ordering bug: one execution per seed")
     print(table_pct(quick))

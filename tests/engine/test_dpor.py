@@ -18,6 +18,7 @@ from interleave._engine._dpor import dependent
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import litmus
+import sctbench
 
 
 def run(
@@ -93,6 +94,55 @@ def test_indexer(n: int, traces: int) -> None:
     result = run(litmus.indexer(n))
     assert result.exhausted and result.schedules_run == traces
     assert result.statistics.pruned == 0
+
+
+# --- literature counts with locks ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n", "traces"), [(14, 2), (16, 8), (18, 32)])
+def test_filesystem(n: int, traces: int) -> None:
+    # Flanagan and Godefroid (POPL 2005): threads i and i + 13 start at the same block, and
+    # only the order of their two critical sections on its lock makes a new trace.
+    assert 2 ** (n - 13) == traces
+    result = run(litmus.filesystem(n))
+    assert result.exhausted and result.ok
+    assert result.schedules_run == traces
+    assert result.statistics.pruned == 0
+
+
+@pytest.mark.parametrize(("n", "traces"), [(12, 8), (13, 64)])
+def test_indexer_with_a_lock_per_slot(n: int, traces: int) -> None:
+    result = run(litmus.locked_indexer(n))
+    assert result.exhausted and result.ok
+    assert result.schedules_run == traces == 8 ** (n - 11)
+    assert result.statistics.pruned == 0
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_dining_philosophers(n: int) -> None:
+    # Every meal (an atomic add) conflicts with every other, so a trace is an order of the
+    # meals, and each of the n! orders happens (the philosophers eating alone, in turn); the
+    # naive table has one more: the deadlock in which each holds a left fork. (The oracle in
+    # test_dpor_oracle.py confirms 7 and 6 for n = 3 from dfs.)
+    naive = run(litmus.philosophers(n))
+    assert naive.exhausted
+    assert naive.schedules_run == math.factorial(n) + 1
+    assert [f.kind for f in naive.findings] == ["deadlock"]
+    ordered = run(litmus.philosophers(n, ordered=True))
+    assert ordered.exhausted and ordered.ok
+    assert ordered.schedules_run == math.factorial(n)
+    assert naive.statistics.pruned == ordered.statistics.pruned == 0
+
+
+@pytest.mark.parametrize("name", sorted(sctbench.PROGRAMS))
+def test_sctbench_bugs_are_found_by_the_default_strategy(name: str) -> None:
+    factory, kind = sctbench.PROGRAMS[name]
+    result = interleave.explore(factory, max_schedules=100_000)
+    assert result.exhausted
+    assert kind in {f.kind for f in result.findings}
+    every = interleave.explore(factory, strategy="dfs", max_schedules=100_000, minimise=False)
+    assert {f.kind for f in result.findings} == {f.kind for f in every.findings}
+    assert result.schedules_run <= every.schedules_run
 
 
 def test_abba_deadlock_is_found_by_dpor() -> None:
