@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field, replace
 from types import CodeType, FrameType
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import greenlet
 
@@ -38,6 +38,8 @@ from ._ops import GIVE, Location, Operation
 from ._schedule import DEFAULT_OPTIONS, ExecutionOptions, Schedule, encode
 from ._threads import DONE, NEW, READY, SimThread, Wait
 from ._trace import Trace
+
+_S = TypeVar("_S")
 
 __all__ = ["Chooser", "DeadlineReached", "Program", "RunOutcome", "Runtime", "ThreadSpec"]
 
@@ -201,7 +203,9 @@ class Runtime:
         self._on_step = [o.on_step for o in self.observers if _overrides(o, "on_step")]
         self._on_finish = [o.on_finish for o in self.observers if _overrides(o, "on_finish")]
         self._hub: greenlet.greenlet | None = None
-        #: Free for primitives and patches to keep per-execution state (keyed by owner).
+        #: Per-execution state of primitives and patches, one instance per type (see slot()).
+        self._slots: dict[type, Any] = {}
+        # Untyped per-execution state, keyed by strings: being replaced by slot().
         self.scratch: dict[object, Any] = {}
 
     def add_observer(self, observer: Observer) -> None:
@@ -217,6 +221,22 @@ class Runtime:
             self._on_step.append(observer.on_step)
         if _overrides(observer, "on_finish"):
             self._on_finish.append(observer.on_finish)
+
+    def slot(self, kind: type[_S]) -> _S:
+        """This execution's instance of ``kind``, made (``kind()``) on first use.
+
+        Primitives and patches keep their per-execution state in a class of their own (the
+        threading patch's thread objects, SQLite's connections): typed, and gone with the
+        execution.
+        """
+        state = self._slots.get(kind)
+        if state is None:
+            state = self._slots[kind] = kind()
+        return state
+
+    def peek(self, kind: type[_S]) -> _S | None:
+        """This execution's instance of ``kind`` if something made it, else None."""
+        return self._slots.get(kind)
 
     # ------------------------------------------------------------------ naming
     def next_name(self, kind: str) -> str:

@@ -4,8 +4,6 @@ Each is a plain working object outside an exploration; inside one, every operati
 yield point the scheduler can interleave.
 """
 
-from . import _sqlite as _sqlite  # registers the sqlite3.connect patch
-from . import _watch as _watch  # registers the threading and trace_attributes patches
 from ._locks import BoundedSemaphore as BoundedSemaphore
 from ._locks import Condition as Condition
 from ._locks import Event as Event

@@ -1,39 +1,63 @@
 """Per-execution patches: code that must be swapped in while one execution runs.
 
-An instrumentation that patches a module (``sqlite3.connect``, ``threading``) registers a
-factory here. ``explore()`` and ``replay()`` enter the enabled patches around every execution
-(scenario factory, threads, check and teardown included) and always undo them, also when the
-scenario raises.
+``explore()`` and ``replay()`` enter the enabled patches around every execution (scenario
+factory, threads, check and teardown included) and always undo them, also when the scenario
+raises. The patches and the order in which they nest are listed here, once, rather than
+registered as a side effect of importing their modules (which made the nesting order the import
+order): outermost first.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from typing import NamedTuple
 
 from .._core._runtime import Runtime
 
-__all__ = ["ExecutionPatch", "enabled_patches", "register"]
+__all__ = ["PATCHES", "ExecutionPatch", "Patch", "enabled_patches"]
 
 ExecutionPatch = Callable[[Runtime], AbstractContextManager[object]]
 
-# name -> (patch, option that switches it, default when the option is not given)
-_REGISTRY: dict[str, tuple[ExecutionPatch, str | None, bool]] = {}
+
+class Patch(NamedTuple):
+    """One per-execution patch: where its context factory lives and what switches it on."""
+
+    name: str
+    module: str
+    factory: str
+    option: str | None = None  # the explore() keyword that switches it; None: always on
+    default: bool = True
+
+    def load(self) -> ExecutionPatch:
+        """The context factory (its module imported on first use)."""
+        patch: ExecutionPatch = getattr(importlib.import_module(self.module), self.factory)
+        return patch
 
 
-def register(
-    name: str, patch: ExecutionPatch, *, option: str | None = None, default: bool = True
-) -> None:
-    """Register ``patch`` under ``name``; ``option`` names the explore() keyword that
-    switches it (None: always on)."""
-    _REGISTRY[name] = (patch, option, default)
+#: Outermost first: SQLite's cleanup wraps everything else (it closes every connection the
+#: execution opened and removes its database copies, whatever else was swapped in), then the
+#: ``sqlite3.connect`` patch, attribute tracing, and the threading swap innermost.
+PATCHES: tuple[Patch, ...] = (
+    Patch("sqlite", "interleave.instrument._sqlite", "sqlite_execution"),
+    Patch("sqlite3.connect", "interleave.instrument._sqlite", "patch_sqlite", "patch_sqlite"),
+    Patch(
+        "trace_attributes",
+        "interleave.instrument._watch",
+        "trace_attributes",
+        "trace_attributes",
+        default=False,
+    ),
+    Patch("threading", "interleave.instrument._threading", "patch_threading", "patch_threading"),
+)
 
 
 def enabled_patches(options: Mapping[str, object]) -> list[ExecutionPatch]:
-    """The patches to enter, in registration order, given explore()'s keyword options."""
+    """The patches to enter, outermost first, given explore()'s keyword options."""
     chosen = []
-    for patch, option, default in _REGISTRY.values():
-        on = default if option is None else bool(options.get(option, default))
+    for patch in PATCHES:
+        on = patch.default if patch.option is None else options.get(patch.option, patch.default)
         if on:
-            chosen.append(patch)
+            chosen.append(patch.load())
     return chosen

@@ -356,14 +356,20 @@ def scenario_project(factory: object, project: object = None) -> Project:
     return _interned(tuple(sorted(set(roots))))
 
 
-_KEY = "project"  # Runtime.scratch key
+class _Bound:
+    """The project of one execution (a Runtime slot)."""
+
+    __slots__ = ("project",)
+
+    def __init__(self) -> None:
+        self.project: Project | None = None
 
 
 def bind_project(project: Project) -> Any:
     """A per-execution context that makes ``project`` the project of the execution."""
 
     def bind(rt: Runtime) -> contextlib.nullcontext[None]:
-        rt.scratch[_KEY] = project
+        rt.slot(_Bound).project = project
         return contextlib.nullcontext()
 
     return bind
@@ -371,7 +377,7 @@ def bind_project(project: Project) -> Any:
 
 def project_of(rt: Runtime) -> Project:
     """The project of the execution ``rt`` runs (the default one when none was bound)."""
-    project: Project | None = rt.scratch.get(_KEY)
-    if project is None:
-        project = rt.scratch[_KEY] = default_project()
-    return project
+    bound = rt.slot(_Bound)
+    if bound.project is None:
+        bound.project = default_project()
+    return bound.project

@@ -50,7 +50,6 @@ from .._core._runtime import Runtime
 from .._core._threads import SimThread, Wait
 from ..errors import InvalidArgument
 from ._base import sim
-from ._patches import register
 
 __all__ = [
     "Connection",
@@ -1602,9 +1601,3 @@ class patch_sqlite:
         if _installed == 0:
             sqlite3.connect = _original_connect
             sqlite3.dbapi2.connect = _original_connect
-
-
-# The cleanup is always on; the patch of sqlite3.connect follows explore(patch_sqlite=...) once
-# explore() has that option (on by default).
-register("sqlite", sqlite_execution)
-register("sqlite3.connect", patch_sqlite, option="patch_sqlite", default=True)

@@ -49,7 +49,6 @@ from .._core._runtime import Runtime
 from .._core._threads import DONE, SimThread
 from . import _locks
 from ._base import sim
-from ._patches import register
 from ._project import project_of
 from ._spawn import _JoinWait, join_operation, spawn_operation
 
@@ -857,6 +856,3 @@ class _ExecutionPatch:
 def patch_threading(rt: Runtime) -> contextlib.AbstractContextManager[None]:
     """Run ``threading``/``queue``/``time.sleep`` code of one execution under ``rt``."""
     return _ExecutionPatch(rt)
-
-
-register("threading", patch_threading, option="patch_threading", default=True)

@@ -38,7 +38,6 @@ from .._core._ops import Operation
 from .._core._runtime import Runtime
 from ..errors import InvalidArgument
 from ._base import sim
-from ._patches import register
 from ._project import Project, project_of
 
 __all__ = [
@@ -55,10 +54,18 @@ __all__ = [
 T = TypeVar("T")
 
 _object_getattribute = object.__getattribute__
-_NAMES = "watch.names"  # Runtime.scratch key: id(obj) -> (obj, name)
-_COUNTS = "watch.counts"  # Runtime.scratch key: class name -> last number
-_OPS = "watch.ops"  # Runtime.scratch key: (kind, resource) -> Operation
-_TALLY = "watch.tally"  # Runtime.scratch key: the execution's Tally
+
+
+class _Names:
+    """One execution's names of watched objects and the operations on their attributes."""
+
+    __slots__ = ("counts", "names", "ops")
+
+    def __init__(self) -> None:
+        self.names: dict[int, tuple[object, str]] = {}  # id(obj) -> (obj, name)
+        self.counts: dict[str, int] = {}  # class name (per thread) -> last number
+        self.ops: dict[tuple[str, tuple[object, ...]], Operation] = {}
+
 
 # A hooked class -> the entries its hooks replaced (None: the class did not define it).
 _HOOKED: dict[type, dict[str, object]] = {}
@@ -85,11 +92,12 @@ def _name(rt: Runtime, obj: object, *, made: bool = False) -> str:
     would depend on the schedule; see ``Runtime.next_name``). An object made before the
     exploration is numbered when first met.
     """
-    names: dict[int, tuple[object, str]] = rt.scratch.setdefault(_NAMES, {})
+    state = rt.slot(_Names)
+    names = state.names
     entry = names.get(id(obj))
     if entry is not None and entry[0] is obj:
         return entry[1]
-    counts: dict[str, int] = rt.scratch.setdefault(_COUNTS, {})
+    counts = state.counts
     cls_name = _origin(type(obj)).__name__
     thread = rt.current if made else None
     key = cls_name if thread is None else f"{cls_name}@{thread.name}"
@@ -101,7 +109,7 @@ def _name(rt: Runtime, obj: object, *, made: bool = False) -> str:
 
 
 def _op(rt: Runtime, kind: str, resource: tuple[object, ...]) -> Operation:
-    ops: dict[tuple[str, tuple[object, ...]], Operation] = rt.scratch.setdefault(_OPS, {})
+    ops = rt.slot(_Names).ops
     key = (kind, resource)
     op = ops.get(key)
     if op is None:
@@ -139,16 +147,12 @@ class Tally:
 
 def tally(rt: Runtime) -> Tally:
     """The :class:`Tally` of the execution ``rt`` runs."""
-    found: Tally | None = rt.scratch.get(_TALLY)
-    if found is None:
-        found = rt.scratch[_TALLY] = Tally()
-    return found
+    return rt.slot(Tally)
 
 
 def finished_tally(rt: Runtime) -> Tally | None:
     """The :class:`Tally` of ``rt`` if attribute tracing saw anything in it, else None."""
-    found: Tally | None = rt.scratch.get(_TALLY)
-    return found
+    return rt.peek(Tally)
 
 
 # A class -> the files of the watched classes in its MRO (their modules' files).
@@ -463,6 +467,3 @@ def trace_attributes(rt: Runtime) -> Iterator[None]:
     finally:
         for cls in reversed(hooked):
             _unhook(cls)
-
-
-register("trace_attributes", trace_attributes, option="trace_attributes", default=False)
