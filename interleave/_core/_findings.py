@@ -47,6 +47,12 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
 
+    @property
+    def origin(self) -> tuple[object, ...]:
+        """What makes two findings the same bug: ``(kind, *signature)``. An exploration keeps
+        one finding per origin (the first found), and counts how many executions showed it."""
+        return (self.kind, *self.signature)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hold:

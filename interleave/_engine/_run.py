@@ -1,0 +1,35 @@
+"""One execution: the only place a ``Runtime`` is made (exploring, minimising, replaying)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+
+from .._core._observer import Observer
+from .._core._runtime import Chooser, Program, RunOutcome, Runtime
+
+__all__ = ["ExecutionContext", "run_once"]
+
+ExecutionContext = Callable[[Runtime], AbstractContextManager[object]]
+
+
+def run_once(
+    build: Callable[[], Program],
+    chooser: Chooser,
+    *,
+    observers: Sequence[Observer],
+    max_steps: int,
+    contexts: Sequence[ExecutionContext] = (),
+    deadline: float | None = None,
+) -> tuple[Runtime, RunOutcome]:
+    """Build the program and run it once under ``chooser``; return the runtime (strategies
+    read what it recorded) and the outcome."""
+    runtime = Runtime(
+        build,
+        chooser,
+        observers=observers,
+        max_steps=max_steps,
+        contexts=contexts,
+        deadline=deadline,
+    )
+    return runtime, runtime.run()

@@ -1,0 +1,365 @@
+"""Exploration settings, exit reasons and verdicts: what every adapter agrees on.
+
+``ExploreSettings`` holds every option of an exploration, validated once when it is made
+(bad values raise ``InvalidArgument`` naming the value and the fix), frozen, and picklable so
+that it can travel to worker processes. ``explore()``, ``replay()``, the command line and the
+pytest plugin each build one; none of them rediscovers the options another way.
+
+``ExitReason`` says why an exploration ended and owns the sentence that says so; ``Verdict``
+says, in one word, how much its coverage proves.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from typing import Any, ClassVar
+
+from .._core._schedule import ExecutionOptions
+from ..errors import InvalidArgument
+
+__all__ = [
+    "DEFAULT_MAX_SCHEDULES",
+    "DEFAULT_MAX_STEPS",
+    "EXHAUSTIVE_STRATEGIES",
+    "STRATEGIES",
+    "ExitReason",
+    "ExploreSettings",
+    "HealthCheck",
+    "Verdict",
+    "parse_health_checks",
+]
+
+#: The strategy names ``explore()`` accepts.
+STRATEGIES = ("dpor", "dfs", "random", "pct")
+#: The strategies that can cover every schedule: deterministic (no seed), boundable.
+EXHAUSTIVE_STRATEGIES = ("dpor", "dfs")
+DEFAULT_MAX_SCHEDULES = 10_000
+#: Steps one thread may take in one execution (``ExecutionOptions`` has the same default).
+DEFAULT_MAX_STEPS = ExecutionOptions().max_steps
+
+
+class HealthCheck(enum.Enum):
+    """The health checks of an exploration; pass them to ``suppress_health_check=`` (silence)
+    or ``fail_health_check=`` (raise instead of warn).
+
+    Members:
+        nothing_traced: ``trace_attributes=True`` traced no attribute access at all.
+        watched_class_untraced: objects of a class watched with :func:`interleave.watch`
+            took part in the scenario, but none of their attribute accesses was traced (they
+            were made from code outside the project, or only outside the threads).
+        single_thread: every execution ran one thread: there is nothing to interleave.
+        single_step: the threads took at most one step per execution: their shared state is
+            invisible to interleave.
+        single_schedule: every execution followed the same schedule: the threads never
+            conflicted on anything interleave can see.
+
+    Example::
+
+        interleave.explore(
+            scenario,
+            suppress_health_check=[HealthCheck.single_schedule],
+            fail_health_check=[HealthCheck.nothing_traced],
+        )
+    """
+
+    nothing_traced = "nothing_traced"
+    watched_class_untraced = "watched_class_untraced"
+    single_thread = "single_thread"
+    single_step = "single_step"
+    single_schedule = "single_schedule"
+
+    def __repr__(self) -> str:
+        return f"HealthCheck.{self.name}"
+
+
+def parse_health_checks(option: str, value: object) -> frozenset[HealthCheck]:
+    """``value`` (a :class:`HealthCheck`, its name, or an iterable of them) as a set.
+
+    Names may use ``-`` for ``_``; ``"all"`` stands for every check.
+
+    Raises:
+        InvalidArgument: an unknown name or a value of the wrong type.
+    """
+    items: Iterable[object]
+    if isinstance(value, HealthCheck | str):
+        items = [value]
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        raise InvalidArgument(
+            f"{option}={value!r} must be a list of HealthCheck members, "
+            f"e.g. {option}=[HealthCheck.single_thread]"
+        )
+    found: set[HealthCheck] = set()
+    for item in items:
+        if isinstance(item, HealthCheck):
+            found.add(item)
+            continue
+        name = item.strip().replace("-", "_") if isinstance(item, str) else ""
+        if name == "all":
+            found.update(HealthCheck)
+        elif name in HealthCheck.__members__:
+            found.add(HealthCheck[name])
+        else:
+            known = ", ".join(HealthCheck.__members__)
+            raise InvalidArgument(
+                f"{option}={value!r}: {item!r} is not a health check; the checks are: {known} "
+                "(or 'all')"
+            )
+    return frozenset(found)
+
+
+class Verdict(enum.StrEnum):
+    """What an exploration's coverage shows, in one word (:attr:`ExploreResult.verdict`).
+
+    The verdict is about coverage, not about findings (``ok`` says whether anything was found):
+    it says how much a clean result proves, and whether the findings are all there are.
+
+    - ``proved``: an exhaustive strategy (``dpor`` or ``dfs``) ran out of schedules and no
+      preemption bound cut any of them (``exhausted=True``; a ``preemption_bound="iterative"``
+      search that ended on a round that cut nothing counts). Every interleaving of the
+      instrumented operations was covered: no finding means none can happen there.
+    - ``bounded``: an exhaustive search covered every schedule *within its preemption bound*
+      and the bound cut some (``stopped_because="preemption-bound"``, ``dfs`` only). Schedules
+      with more preemptions were not run: evidence, not a proof.
+    - ``sampled``: only some schedules ran: a seeded strategy (``random``, ``pct``), a search
+      stopped by a budget (``max_schedules``, ``timeout``, ``stop_on_first``, or a thread that
+      hit ``max_steps``), or ``dpor`` with a preemption bound that cut something
+      (``stopped_because="preemption-bound-partial"``: a trace class may be reachable only
+      through a representative with more preemptions). Evidence, not a proof.
+    - ``interrupted``: the exploration was stopped by Ctrl-C (``stopped_because=
+      "interrupted"``); the result holds what was found until then.
+
+    A ``Verdict`` is a ``str``: compare it with the word or with the member.
+
+    Example::
+
+        result = interleave.explore(locked_counter)
+        assert result.verdict == "proved" == interleave.Verdict.PROVED
+        sampled = interleave.explore(locked_counter, strategy="random", max_schedules=10)
+        assert sampled.verdict is interleave.Verdict.SAMPLED
+    """
+
+    PROVED = "proved"
+    BOUNDED = "bounded"
+    SAMPLED = "sampled"
+    INTERRUPTED = "interrupted"
+
+
+class ExitReason(enum.StrEnum):
+    """Why an exploration ended (``ExploreResult.stopped_because``).
+
+    A ``str``: ``result.stopped_because == "exhausted"`` works. ``text`` is the sentence the
+    reports print, ``verdict`` what the end proves.
+    """
+
+    EXHAUSTED = "exhausted"
+    MAX_SCHEDULES = "max_schedules"
+    TIMEOUT = "timeout"
+    FIRST_FINDING = "first-finding"
+    PREEMPTION_BOUND = "preemption-bound"
+    PREEMPTION_BOUND_PARTIAL = "preemption-bound-partial"
+    STEP_LIMIT = "step-limit"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def text(self) -> str:
+        """The reason as the reports say it."""
+        return _EXIT_TEXT[self]
+
+    @property
+    def verdict(self) -> Verdict:
+        """What ending this way proves (see :class:`Verdict`)."""
+        if self is ExitReason.EXHAUSTED:
+            return Verdict.PROVED
+        if self is ExitReason.PREEMPTION_BOUND:
+            return Verdict.BOUNDED
+        if self is ExitReason.INTERRUPTED:
+            return Verdict.INTERRUPTED
+        # Every other way to stop covered only some schedules: never call that a proof.
+        return Verdict.SAMPLED
+
+
+_EXIT_TEXT = {
+    ExitReason.EXHAUSTED: "every schedule was explored",
+    ExitReason.MAX_SCHEDULES: "stopped at max_schedules before covering every schedule",
+    ExitReason.TIMEOUT: "stopped at the timeout before covering every schedule",
+    ExitReason.FIRST_FINDING: "stopped at the first finding (stop_on_first=True)",
+    ExitReason.PREEMPTION_BOUND: (
+        "covered every schedule within the preemption bound, not beyond it"
+    ),
+    ExitReason.PREEMPTION_BOUND_PARTIAL: (
+        "cut the branches that preempt beyond the bound; with dpor that does not cover every "
+        "schedule within the bound either (use strategy='dfs' for a bounded proof)"
+    ),
+    ExitReason.STEP_LIMIT: (
+        "stopped at the first step-limit finding: a thread that does not stop makes the "
+        "search unbounded (fix the spin loop, or raise max_steps)"
+    ),
+    ExitReason.INTERRUPTED: "interrupted (Ctrl-C) before covering every schedule",
+}
+
+
+def _int_at_least(name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"{name}={value!r} must be an int (got {type(value).__name__})")
+    if value < low:
+        raise InvalidArgument(f"{name}={value!r} must be at least {low}")
+
+
+def _seconds(name: str, value: object, *, zero_means: str | None = None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise InvalidArgument(f"{name}={value!r} must be a number of seconds or None")
+    if zero_means is not None and value == 0:
+        return
+    if not value > 0:
+        raise InvalidArgument(f"{name}={value!r} must be greater than 0 seconds")
+
+
+def _project_entries(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items: Iterable[object] = (
+        [value] if isinstance(value, str | os.PathLike) else value  # type: ignore[assignment]
+    )
+    if not isinstance(items, Iterable):
+        raise InvalidArgument(
+            f"project={value!r} must be a package name, a path, or a list of them "
+            "(e.g. project=['myapp', 'src/tools'])"
+        )
+    entries = []
+    for item in items:
+        if not isinstance(item, str | os.PathLike) or not os.fspath(item):
+            raise InvalidArgument(
+                f"project={value!r}: {item!r} must be a non-empty package name or path"
+            )
+        entries.append(str(os.fspath(item)))
+    return tuple(entries)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExploreSettings:
+    """Every option of an exploration, validated when made (see :func:`interleave.explore`
+    for what each means). ``ExploreSettings()`` alone gives the defaults.
+
+    Frozen and picklable: it can travel to worker processes. ``replace(**changes)`` makes a
+    changed copy (validated again).
+
+    Example::
+
+        settings = interleave.ExploreSettings(strategy="dfs", max_schedules=500)
+        result = interleave.explore(lost_update, settings=settings)
+        quick = settings.replace(stop_on_first=True)
+    """
+
+    max_schedules: int = DEFAULT_MAX_SCHEDULES
+    strategy: str = "dpor"
+    seed: int | None = None
+    preemption_bound: int | str | None = None
+    depth: int = 3
+    minimise: bool = True
+    max_steps: int = DEFAULT_MAX_STEPS
+    timeout: float | None = None
+    stop_on_first: bool = False
+    patch_threading: bool = True
+    patch_sqlite: bool = True
+    trace_attributes: bool = False
+    watchdog: float | None = None
+    project: tuple[str, ...] = ()
+    suppress_health_check: frozenset[HealthCheck] = frozenset()
+    fail_health_check: frozenset[HealthCheck] = frozenset()
+
+    #: The options that shape one execution (an ID records them; replay() accepts them).
+    EXECUTION_OPTIONS: ClassVar[tuple[str, ...]] = (
+        "max_steps",
+        "patch_threading",
+        "patch_sqlite",
+        "trace_attributes",
+    )
+
+    def __post_init__(self) -> None:
+        _int_at_least("max_schedules", self.max_schedules, 1)
+        _int_at_least("max_steps", self.max_steps, 1)
+        strategy = self.strategy
+        if strategy not in STRATEGIES:
+            choices = ", ".join(repr(s) for s in STRATEGIES)
+            raise InvalidArgument(f"strategy={strategy!r} is not one of {choices}")
+        seed = self.seed
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise InvalidArgument(f"seed={seed!r} must be an int or None")
+        if seed is not None and strategy in EXHAUSTIVE_STRATEGIES:
+            raise InvalidArgument(
+                f"seed={seed!r} only applies to strategy='random' or 'pct' ({strategy} is "
+                "deterministic without a seed)"
+            )
+        bound = self.preemption_bound
+        if bound is not None:
+            if strategy not in EXHAUSTIVE_STRATEGIES:
+                raise InvalidArgument(
+                    f"preemption_bound= applies to strategy='dfs' or 'dpor', not {strategy!r}"
+                )
+            if bound != "iterative" and (
+                isinstance(bound, bool) or not isinstance(bound, int) or bound < 0
+            ):
+                raise InvalidArgument(
+                    f"preemption_bound={bound!r} must be an int >= 0, 'iterative' or None"
+                )
+        depth = self.depth
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+            raise InvalidArgument(f"depth={depth!r} must be an int of at least 1")
+        _seconds("timeout", self.timeout)
+        watchdog = self.watchdog
+        if watchdog is not None and (
+            isinstance(watchdog, bool)
+            or not isinstance(watchdog, int | float)
+            or math.isnan(watchdog)
+            or watchdog < 0
+        ):
+            raise InvalidArgument(
+                f"watchdog={watchdog!r} must be a number of seconds (0 turns the watchdog off) "
+                "or None for the default"
+            )
+        for name in (
+            "minimise",
+            "stop_on_first",
+            "patch_threading",
+            "patch_sqlite",
+            "trace_attributes",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise InvalidArgument(f"{name}={value!r} must be True or False")
+        object.__setattr__(self, "project", _project_entries(self.project))
+        for name in ("suppress_health_check", "fail_health_check"):
+            object.__setattr__(self, name, parse_health_checks(name, getattr(self, name)))
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        """The names of every option, in the order of :func:`interleave.explore`."""
+        return tuple(f.name for f in fields(cls))
+
+    def replace(self, **changes: Any) -> ExploreSettings:
+        """A copy with ``changes`` (validated like a new one)."""
+        unknown = sorted(set(changes) - set(self.option_names()))
+        if unknown:
+            raise InvalidArgument(
+                f"unknown exploration option(s) {', '.join(unknown)}; the options are: "
+                f"{', '.join(self.option_names())}"
+            )
+        return replace(self, **changes)
+
+    @property
+    def execution(self) -> ExecutionOptions:
+        """The options that shape each execution (a schedule ID records them)."""
+        return ExecutionOptions(
+            max_steps=self.max_steps,
+            patch_threading=self.patch_threading,
+            patch_sqlite=self.patch_sqlite,
+            trace_attributes=self.trace_attributes,
+        )
