@@ -15,10 +15,11 @@ from types import FunctionType
 
 from ._core import _watchdog
 from ._core._observer import Observer
-from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
+from ._core._runtime import Program, ScheduleChooser, ThreadSpec
 from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions, decode
 from ._engine._dpor import DporStrategy
 from ._engine._explorer import explore_program
+from ._engine._run import run_once
 from ._engine._strategies import (
     DfsStrategy,
     IterativeBound,
@@ -553,14 +554,13 @@ def replay(
     chooser = ScheduleChooser(schedule)
     try:
         with _watchdog.guard(limit) as watch:
-            runtime = Runtime(
+            runtime, outcome = run_once(
                 _builder(scenario, options),
                 chooser,
                 observers=_detectors(),
                 max_steps=options.max_steps,
                 contexts=_contexts(watch, scope_project, options),
             )
-            outcome = runtime.run()
         chooser.check_complete(runtime)
     except ScheduleDivergence as exc:
         overridden = [

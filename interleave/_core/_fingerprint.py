@@ -30,7 +30,7 @@ from ..errors import ScheduleDivergence
 from ._ops import Operation
 
 if TYPE_CHECKING:
-    from ._runtime import Runtime
+    from ._views import ExecutionView
 
 __all__ = ["KINDS", "StepVerifier", "describe_code", "op_code", "op_codes"]
 
@@ -157,7 +157,7 @@ class StepVerifier:
         self.codes = codes
         self.done = 0
 
-    def verify(self, runtime: Runtime, upto: int) -> None:
+    def verify(self, runtime: ExecutionView, upto: int) -> None:
         """Compare the recorded steps ``done .. upto - 1`` with the codes; raise at the first
         one that differs."""
         ops = runtime.ops
@@ -171,7 +171,7 @@ class StepVerifier:
         self.done = max(self.done, end)
 
 
-def _diverged(runtime: Runtime, index: int, op: Operation, code: int) -> str:
+def _diverged(runtime: ExecutionView, index: int, op: Operation, code: int) -> str:
     tid = runtime.choices[index]
     name = runtime.threads[tid].name if tid < len(runtime.threads) else f"thread #{tid}"
     location = runtime.locations[index] if index < len(runtime.locations) else None

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._findings import Finding
     from ._ops import Operation
-    from ._runtime import Runtime
     from ._threads import SimThread
+    from ._views import ExecutionView
 
 __all__ = ["Observer"]
 
@@ -17,18 +17,20 @@ class Observer:
     """Base class for detectors.
 
     Override only the hooks you need: the runtime calls just the overridden ones, so an unused
-    hook costs nothing. Hooks must not pick threads or touch instrumented objects. An exception
-    in a hook fails the run loudly (it is a bug in the detector).
+    hook costs nothing. A hook sees the step (``on_step``) or a read-only view of the execution
+    (``on_stuck``, ``on_finish``), never the runtime: it cannot pick threads, and must not
+    touch instrumented objects. An exception in a hook fails the run loudly (it is a bug in
+    the detector).
     """
 
-    def on_step(self, runtime: Runtime, index: int, thread: SimThread, op: Operation) -> None:
+    def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         """Called when ``thread`` has been chosen to perform ``op`` as step ``index``."""
 
-    def on_stuck(self, runtime: Runtime, blocked: list[SimThread]) -> list[Finding]:
+    def on_stuck(self, execution: ExecutionView, blocked: list[SimThread]) -> list[Finding]:
         """Called when no thread can run and ``blocked`` have not finished."""
         return []
 
-    def on_finish(self, runtime: Runtime) -> list[Finding]:
+    def on_finish(self, execution: ExecutionView) -> list[Finding]:
         """Called once after the execution ends (before ``check()``)."""
         return []
 

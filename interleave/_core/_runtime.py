@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field, replace
 from types import CodeType, FrameType
@@ -38,6 +38,7 @@ from ._ops import GIVE, Location, Operation
 from ._schedule import DEFAULT_OPTIONS, ExecutionOptions, Schedule, encode
 from ._threads import DONE, NEW, READY, SimThread, Wait
 from ._trace import Trace
+from ._views import ExecutionView, StepView
 
 _S = TypeVar("_S")
 
@@ -68,19 +69,34 @@ class Program:
 
 
 class Chooser(Protocol):
-    """Picks the thread to run at each step (strategies provide these)."""
+    """Picks the thread to run at each step (strategies provide these).
 
-    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread: ...
+    It sees the step through a read-only :class:`~interleave._core._views.StepView` (the
+    runtime itself, typed narrowly): it may read, never change, the execution.
+    """
+
+    def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread: ...
 
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
-    """What one execution produced."""
+    """What one execution produced: all a strategy learns from it.
+
+    Attributes:
+        trace: the steps (threads, resolved operations, locations) and how each thread ended.
+        findings: what went wrong.
+        stuck: no thread could run while some had not finished.
+        pending: the operation each unfinished thread was about to do (resolved) when the
+            execution ended early (stuck, or a step limit): they conflict with what ran.
+        created_at: per thread, the step during which another thread started it (-1: one of
+            the scenario's own threads).
+    """
 
     trace: Trace
     findings: tuple[Finding, ...]
     stuck: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    pending: Mapping[int, Operation] = field(default_factory=dict)
+    created_at: tuple[int, ...] = ()
 
 
 class _Unwind(BaseException):
@@ -338,6 +354,11 @@ class Runtime:
         return ready
 
     @property
+    def step_count(self) -> int:
+        """Steps taken so far (the index of the step being chosen, for choosers)."""
+        return len(self.choices)
+
+    @property
     def step_index(self) -> int:
         """Index of the step being performed (or about to be chosen)."""
         return len(self.choices) - 1
@@ -398,7 +419,13 @@ class Runtime:
                     f.__class__(**{**_fields(f), "schedule_id": sid, "trace": trace})
                     for f in self._findings
                 )
-            return RunOutcome(trace=trace, findings=findings, stuck=stuck)
+            return RunOutcome(
+                trace=trace,
+                findings=findings,
+                stuck=stuck,
+                pending=self.pending_at_end,
+                created_at=tuple([t.created_at for t in self.threads]),
+            )
         finally:
             state.building = None
 
@@ -455,7 +482,7 @@ class Runtime:
             ops.append(op)
             locations.append(thread.location)
             for hook in on_step:
-                hook(self, index, thread, op)
+                hook(index, thread, op)
             thread.steps = steps = thread.steps + 1
             if steps > check_at and steps > (check_at := self._next_check(steps)):
                 self._findings.append(
@@ -788,8 +815,8 @@ class ScheduleChooser:
         codes = schedule.codes
         self._verifier = StepVerifier(codes) if codes is not None else None
 
-    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
-        index = len(runtime.choices)
+    def choose(self, runtime: StepView, enabled: list[SimThread]) -> SimThread:
+        index = runtime.step_count
         if self._verifier is not None:
             self._verifier.verify(runtime, index)
         choices = self.schedule.choices
@@ -813,7 +840,7 @@ class ScheduleChooser:
             )
         return runtime.default_choice(enabled)
 
-    def check_complete(self, runtime: Runtime) -> None:
+    def check_complete(self, runtime: ExecutionView) -> None:
         if self._verifier is not None:
             self._verifier.verify(runtime, len(runtime.ops))
         steps = len(runtime.choices)

@@ -50,8 +50,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._core._ops import GIVE, READ, TAKE, Footprint, Operation, Resource, conflict
-from .._core._runtime import Chooser, RunOutcome, Runtime
+from .._core._runtime import Chooser, RunOutcome
 from .._core._threads import SimThread
+from .._core._views import StepView
 from ._strategies import Strategy, _nondeterminism, _operation_changed, same_operation
 
 __all__ = ["DporStrategy", "dependent"]
@@ -215,16 +216,17 @@ class DporStrategy(Strategy):
         """Was the last execution sleep-set blocked (equivalent to an explored one)?"""
         return self._chooser is not None and self._chooser.blocked_at is not None
 
-    def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
+    def record(self, outcome: RunOutcome) -> None:
         chooser = self._chooser
         assert chooser is not None
         stack = self.stack
+        length = len(outcome.trace)
         analysed = len(stack)
         if chooser.blocked_at is not None:  # (the explorer counts it as pruned)
             analysed = min(analysed, chooser.blocked_at)
-        del stack[len(runtime.choices) :]
-        analysed = min(analysed, len(runtime.choices))
-        _plant_wakeups(stack, runtime, analysed, self.new_from)
+        del stack[length:]
+        analysed = min(analysed, length)
+        _plant_wakeups(stack, outcome, analysed, self.new_from)
         # Move to the next unexplored branch: the deepest node with a pending wakeup branch.
         while stack:
             node = stack[-1]
@@ -273,7 +275,7 @@ def _prefix_related(a: Resource, b: Resource) -> bool:
 _Accesses = tuple[list[tuple[int, Resource]], list[tuple[int, Resource]]]
 
 
-def _plant_wakeups(stack: list[_Node], runtime: Runtime, length: int, new_from: int) -> None:
+def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_from: int) -> None:
     """Analyse the execution's first ``length`` steps for races; plant their reversals.
 
     Happens-before is tracked with vector clocks: ``clocks[k][u]`` is the latest step of
@@ -282,10 +284,11 @@ def _plant_wakeups(stack: list[_Node], runtime: Runtime, length: int, new_from: 
     (earlier ones are ordered before it by program order), so per resource and thread the
     steps are kept in lists and scanned from the end.
     """
-    choices = list(runtime.choices[:length])
-    ops: list[Operation] = list(runtime.ops[:length])
-    threads = runtime.threads
-    nthreads = len(threads)
+    trace = outcome.trace
+    choices = list(trace.choices[:length])
+    ops: list[Operation] = list(trace.ops[:length])
+    created_at = outcome.created_at
+    nthreads = len(created_at)
     zero = [-1] * nthreads
     clocks: list[list[int]] = []
     prev_step = [-1] * length  # the same thread's previous step, or -1
@@ -297,9 +300,9 @@ def _plant_wakeups(stack: list[_Node], runtime: Runtime, length: int, new_from: 
     last_take: dict[Resource, int] = {}
     take_before: dict[int, dict[Resource, int]] = {}
     spawn_child: dict[int, int] = {}
-    for thread in threads:
-        if thread.created_at >= 0:
-            spawn_child[thread.created_at] = thread.tid
+    for tid, created in enumerate(created_at):
+        if created >= 0:
+            spawn_child[created] = tid
 
     def analyse(k: int, t: int, footprint: Footprint, clock: list[int], keep: bool) -> None:
         # Per other thread, its latest conflicting step not yet ordered before this one.
@@ -345,7 +348,7 @@ def _plant_wakeups(stack: list[_Node], runtime: Runtime, length: int, new_from: 
         prev = last_of[t]
         if prev >= 0:
             return list(clocks[prev])
-        created = threads[t].created_at
+        created = created_at[t]
         return list(clocks[created]) if 0 <= created < len(clocks) else list(zero)
 
     for k in range(length):
@@ -369,8 +372,8 @@ def _plant_wakeups(stack: list[_Node], runtime: Runtime, length: int, new_from: 
     # they conflict with what did run, and those races must be reversed too, or the orders
     # in which they run earlier would never be explored. They follow the executed steps, not
     # each other, and may run with any of their outcomes (``potential``).
-    if len(runtime.choices) == length:
-        for t, pending in sorted(runtime.pending_at_end.items()):
+    if len(trace) == length:
+        for t, pending in sorted(outcome.pending.items()):
             op = pending.potential
             if not op.footprint:
                 continue
@@ -387,7 +390,7 @@ def _plant_wakeups(stack: list[_Node], runtime: Runtime, length: int, new_from: 
         q = choices[k]
         prev = prev_step[k] if k < length else pending_prev[k]
         e = i
-        if _waits(stack, k, length) and _cannot_run_before(stack, runtime, i, k, q, prev, ops):
+        if _waits(stack, k, length) and _cannot_run_before(stack, created_at, i, k, q, prev, ops):
             # ``k`` waited and ``i`` is what let it run: plant the hand-off instead, before
             # the step that made the resource unavailable, if there is one.
             e = _handoff(ops[i], ops[k], take_before.get(i, {}))
@@ -424,7 +427,7 @@ def _waits(stack: list[_Node], k: int, length: int) -> bool:
 
 def _cannot_run_before(
     stack: list[_Node],
-    runtime: Runtime,
+    created_at: tuple[int, ...],
     i: int,
     k: int,
     q: int,
@@ -439,7 +442,7 @@ def _cannot_run_before(
     resource ``k`` waits for was unavailable before ``i`` exactly when ``i`` gave it (GIVE): no
     step between them that is independent of ``i`` can change it.
     """
-    if prev < i and runtime.threads[q].created_at < i:
+    if prev < i and created_at[q] < i:
         return q not in stack[i].enabled
     given = {resource for resource, mode in ops[i].footprint if mode == GIVE}
     return any(resource in given for resource, _ in ops[k].footprint)
@@ -465,10 +468,10 @@ class _DporChooser:
         self.stack = stack
         self.blocked_at: int | None = None
 
-    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
-        depth = len(runtime.choices)
+    def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
+        depth = view.step_count
         if self.blocked_at is not None:
-            return runtime.default_choice(enabled)
+            return view.default_choice(enabled)
         stack = self.stack
         if depth < len(stack):
             # Replaying the current path: same enabled threads and operations as recorded, or
@@ -477,12 +480,12 @@ class _DporChooser:
             node = stack[depth]
             recorded = node.enabled
             if len(recorded) != len(enabled):
-                raise _nondeterminism(runtime, depth, recorded, enabled)
+                raise _nondeterminism(view, depth, recorded, enabled)
             tid = node.current
             chosen: SimThread | None = None
             for thread, expected in zip(enabled, recorded, strict=True):
                 if thread.tid != expected:
-                    raise _nondeterminism(runtime, depth, recorded, enabled)
+                    raise _nondeterminism(view, depth, recorded, enabled)
                 if expected == tid:
                     chosen = thread
             if chosen is None:
@@ -490,10 +493,10 @@ class _DporChooser:
             op = chosen.pending
             assert op is not None
             if op.resolve is not None:
-                op = op.resolve(runtime, chosen)
+                op = view.resolved(op, chosen)
             expected_op = node.ops[tid]
             if op is not expected_op and not same_operation(op, expected_op):
-                raise _operation_changed(runtime, depth, chosen, expected_op, op)
+                raise _operation_changed(depth, chosen, expected_op, op)
             wait = chosen.wait
             node.waits = wait is not None and not wait.timeout
             return chosen
@@ -512,8 +515,8 @@ class _DporChooser:
         if not awake:
             # Sleep-set blocked: every continuation is equivalent to one already explored.
             self.blocked_at = depth
-            return runtime.default_choice(enabled)
-        resolved = runtime.resolved
+            return view.default_choice(enabled)
+        resolved = view.resolved
         ops = {t.tid: resolved(t.pending, t) for t in enabled}  # type: ignore[arg-type]
         subtree = stack[-1].branch.children if stack and stack[-1].branch is not None else []
         chosen = None
@@ -525,14 +528,14 @@ class _DporChooser:
                 chosen, branch, pending = match, candidate, subtree[k + 1 :]
                 break
         if chosen is None:
-            chosen = runtime.default_choice(awake)
+            chosen = view.default_choice(awake)
         node = _Node(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)
         wait = chosen.wait
         node.waits = wait is not None and not wait.timeout
         node.branch = branch
         node.wakeup = list(pending)
-        node.pre = runtime.preemptions  # preemptions of the steps before this one
-        last = runtime.last
+        node.pre = view.preemptions  # preemptions of the steps before this one
+        last = view.last
         node.last = last.tid if last is not None and last in enabled else None
         stack.append(node)
         return chosen

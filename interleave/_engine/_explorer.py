@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from .._core._findings import Finding
 from .._core._observer import Observer
-from .._core._runtime import DeadlineReached, Program, RunOutcome, Runtime
+from .._core._runtime import DeadlineReached, Program, Runtime
 from ._minimise import minimise
+from ._run import run_once
 from ._strategies import Strategy
 
 __all__ = ["Exploration", "Statistics", "explore_program"]
@@ -97,22 +98,21 @@ def explore_program(
         if deadline is not None and time.monotonic() >= deadline:
             stopped = "timeout"
             break
-        runtime = Runtime(
-            build,
-            chooser,
-            observers=detectors(),
-            max_steps=max_steps,
-            contexts=contexts,
-            deadline=deadline,
-        )
         try:
-            outcome: RunOutcome = runtime.run()
+            runtime, outcome = run_once(
+                build,
+                chooser,
+                observers=detectors(),
+                max_steps=max_steps,
+                contexts=contexts,
+                deadline=deadline,
+            )
         except DeadlineReached:
             # The timeout passed inside a long execution: it is dropped unfinished (a cut
             # execution cannot be replayed), and the findings found so far are kept.
             stopped = "timeout"
             break
-        strategy.record(runtime, outcome)
+        strategy.record(outcome)
         executions += 1
         if strategy.is_redundant():
             pruned += 1
@@ -123,7 +123,7 @@ def explore_program(
         steps += depth
         max_depth = max(max_depth, depth)
         for finding in outcome.findings:
-            key = (finding.kind, *finding.signature)
+            key = finding.origin
             index = found.get(key)
             if index is None:
                 found[key] = len(findings)

@@ -9,11 +9,11 @@ shows the same finding (same kind and signature), the execution with the fewest 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 
 from .._core._findings import Finding
 from .._core._observer import Observer
-from .._core._runtime import Program, Runtime
+from .._core._runtime import Program
+from ._run import ExecutionContext, run_once
 from ._strategies import DfsStrategy
 
 __all__ = ["minimise"]
@@ -30,7 +30,7 @@ def minimise(
     findings: Sequence[Finding],
     *,
     detectors: Callable[[], Sequence[Observer]],
-    contexts: Sequence[Callable[[Runtime], AbstractContextManager[object]]],
+    contexts: Sequence[ExecutionContext],
     max_steps: int,
     budget: int,
 ) -> tuple[list[Finding], int]:
@@ -40,7 +40,7 @@ def minimise(
     One bounded search per bound serves every finding still open at that bound: findings of
     the same execution (a lost update and the check it breaks) share the work.
     """
-    keys = [(f.kind, *f.signature) for f in findings]
+    keys = [f.origin for f in findings]
     result = list(findings)
     original = {
         k: (f.trace.preemptions() if f.trace is not None else MAX_BOUND + 1)
@@ -61,14 +61,13 @@ def minimise(
             chooser = strategy.next_chooser()
             if chooser is None:
                 break
-            runtime = Runtime(
+            _, outcome = run_once(
                 build, chooser, observers=detectors(), max_steps=max_steps, contexts=contexts
             )
-            outcome = runtime.run()
-            strategy.record(runtime, outcome)
+            strategy.record(outcome)
             spent += 1
             for candidate in outcome.findings:
-                key = (candidate.kind, *candidate.signature)
+                key = candidate.origin
                 if key in wanted and (key not in best or _steps(candidate) < _steps(best[key])):
                     best[key] = candidate
             if len(best) == len(wanted):

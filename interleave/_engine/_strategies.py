@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from .._core._ops import Operation
-from .._core._runtime import Chooser, RunOutcome, Runtime
+from .._core._runtime import Chooser, RunOutcome
 from .._core._threads import SimThread
+from .._core._views import StepView
 from ..errors import NondeterministicScenario
 
 __all__ = ["DfsStrategy", "IterativeBound", "PctStrategy", "RandomStrategy", "Strategy"]
@@ -30,7 +31,7 @@ class Strategy:
     def next_chooser(self) -> Chooser | None:
         raise NotImplementedError
 
-    def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
+    def record(self, outcome: RunOutcome) -> None:
         """Learn from a finished execution (backtracking, DPOR bookkeeping …)."""
 
     def is_redundant(self) -> bool:
@@ -100,10 +101,10 @@ class DfsStrategy(Strategy):
         self._started = True
         return _DfsChooser(self)
 
-    def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
+    def record(self, outcome: RunOutcome) -> None:
         stack = self.stack
         # A step-limited execution ends early: nodes past its end were never reached.
-        del stack[len(runtime.choices) :]
+        del stack[len(outcome.trace) :]
         while stack:
             node = stack[-1]
             if node.pos + 1 < len(node.options):
@@ -119,30 +120,30 @@ class _DfsChooser:
         self.strategy = strategy
         self.stack = strategy.stack
 
-    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
-        depth = len(runtime.choices)
+    def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
+        depth = view.step_count
         stack = self.stack
         tids = tuple([t.tid for t in enabled])
         if depth < len(stack):
             # Replaying the current path: the same threads must be enabled as recorded.
             node = stack[depth]
             if tids != node.enabled:
-                raise _nondeterminism(runtime, depth, node.enabled, enabled)
+                raise _nondeterminism(view, depth, node.enabled, enabled)
             index = tids.index(node.options[node.pos])
             chosen = enabled[index]
             op, expected = chosen.pending, node.ops[index]
             assert op is not None
             if op is not expected and not same_operation(op, expected):
-                raise _operation_changed(runtime, depth, chosen, expected, op)
+                raise _operation_changed(depth, chosen, expected, op)
             return chosen
-        first = runtime.default_choice(enabled)
+        first = view.default_choice(enabled)
         options = [first.tid]
         bound = self.strategy.bound
-        last = runtime.last
+        last = view.last
         # Any other choice is a preemption when the last thread could have continued.
         preempts = last is not None and last in enabled
         # runtime.preemptions counts the preemptions of the steps before this one.
-        if bound is not None and preempts and runtime.preemptions >= bound:
+        if bound is not None and preempts and view.preemptions >= bound:
             if len(enabled) > 1:
                 self.strategy.cut = True
         else:
@@ -152,9 +153,9 @@ class _DfsChooser:
 
 
 def _nondeterminism(
-    runtime: Runtime, depth: int, recorded: tuple[int, ...], enabled: list[SimThread]
+    view: StepView, depth: int, recorded: tuple[int, ...], enabled: list[SimThread]
 ) -> NondeterministicScenario:
-    names = runtime.threads
+    names = view.threads
 
     def show(tids: Sequence[int]) -> str:
         return ", ".join(repr(names[t].name) if t < len(names) else f"#{t}" for t in tids) or (
@@ -196,7 +197,7 @@ def same_operation(a: Operation, b: Operation) -> bool:
 
 
 def _operation_changed(
-    runtime: Runtime, depth: int, thread: SimThread, expected: Operation, actual: Operation
+    depth: int, thread: SimThread, expected: Operation, actual: Operation
 ) -> NondeterministicScenario:
     if expected.kind == actual.kind and expected.resource[:1] == actual.resource[:1]:
         # Same operation on a differently named object: most often a name made per execution
@@ -241,7 +242,7 @@ class _RandomChooser:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
+    def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
         if len(enabled) == 1:
             return enabled[0]
         return enabled[self.rng.randrange(len(enabled))]
@@ -269,8 +270,8 @@ class PctStrategy(Strategy):
     def next_chooser(self) -> Chooser | None:
         return _PctChooser(self.rng, self.depth, self.steps)
 
-    def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
-        self.steps = max(self.steps, len(runtime.choices))
+    def record(self, outcome: RunOutcome) -> None:
+        self.steps = max(self.steps, len(outcome.trace))
 
     def describe(self) -> str:
         return f"pct (depth={self.depth}, seed={self.seed})"
@@ -288,13 +289,13 @@ class _PctChooser:
         # change point step -> the low priority the running thread drops to
         self.changes = {step: float(depth - 1 - i) for i, step in enumerate(sorted(points))}
 
-    def choose(self, runtime: Runtime, enabled: list[SimThread]) -> SimThread:
+    def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
         priority = self.priority
         for thread in enabled:
             if thread.tid not in priority:
                 priority[thread.tid] = self.depth + self.rng.random()
         best = max(enabled, key=lambda t: priority[t.tid])
-        low = self.changes.get(len(runtime.choices))
+        low = self.changes.get(view.step_count)
         if low is not None:
             priority[best.tid] = low
             best = max(enabled, key=lambda t: priority[t.tid])
@@ -326,8 +327,8 @@ class IterativeBound(Strategy):
             self.bound += 1
             self.inner = self.make(self.bound)
 
-    def record(self, runtime: Runtime, outcome: RunOutcome) -> None:
-        self.inner.record(runtime, outcome)
+    def record(self, outcome: RunOutcome) -> None:
+        self.inner.record(outcome)
         self.cut = True  # until a round finishes without cutting anything
 
     def is_redundant(self) -> bool:

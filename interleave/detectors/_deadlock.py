@@ -8,8 +8,8 @@ from .._core._findings import Deadlock, Finding, Hold, WaitInfo
 from .._core._observer import Observer
 
 if TYPE_CHECKING:
-    from .._core._runtime import Runtime
     from .._core._threads import SimThread
+    from .._core._views import ExecutionView
 
 __all__ = ["DeadlockDetector", "build_wait_graph"]
 
@@ -67,7 +67,7 @@ def _cycle(graph: Any) -> tuple[str, ...]:
 class DeadlockDetector(Observer):
     """Reports a stuck execution: the cycle in the lock-wait graph, or every blocked thread."""
 
-    def on_stuck(self, runtime: Runtime, blocked: list[SimThread]) -> list[Finding]:
+    def on_stuck(self, execution: ExecutionView, blocked: list[SimThread]) -> list[Finding]:
         # Where each blocked thread issued its blocking operation: the last step it was
         # chosen for is the step before it blocked; its pending location is the call site.
         waits: list[WaitInfo] = []

@@ -9,8 +9,8 @@ from .._core._observer import Observer
 from .._core._ops import Operation, Resource, describe_resource
 
 if TYPE_CHECKING:
-    from .._core._runtime import Runtime
     from .._core._threads import SimThread
+    from .._core._views import ExecutionView
 
 __all__ = ["LostUpdateDetector"]
 
@@ -24,15 +24,17 @@ class LostUpdateDetector(Observer):
     key under it.
     """
 
-    __slots__ = ("_findings", "_last_write", "_reads", "_seen")
+    __slots__ = ("_last_write", "_lost", "_reads")
 
     def __init__(self) -> None:
+        # Per (thread, resource): the step of the thread's latest read not yet written back.
         self._reads: dict[tuple[int, Resource], int] = {}
+        # Per resource: (step, thread) of its latest write.
         self._last_write: dict[Resource, tuple[int, int]] = {}
-        self._findings: list[Finding] = []
-        self._seen: set[tuple[object, ...]] = set()
+        # (resource, read, other thread's write, stale write) steps, reported at the end.
+        self._lost: list[tuple[Resource, int, int, int]] = []
 
-    def on_step(self, runtime: Runtime, index: int, thread: SimThread, op: Operation) -> None:
+    def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         kind = op.kind
         if kind == "read":
             self._reads[(thread.tid, op.resource)] = index
@@ -42,7 +44,7 @@ class LostUpdateDetector(Observer):
             if read is not None:
                 other = self._other_write_after(resource, read, thread.tid)
                 if other is not None:
-                    self._report(runtime, resource, read, other, index)
+                    self._lost.append((resource, read, other, index))
             self._last_write[resource] = (index, thread.tid)
         elif kind == "update":
             self._reads.pop((thread.tid, op.resource), None)
@@ -62,44 +64,43 @@ class LostUpdateDetector(Observer):
                 best = entry[0]
         return best
 
-    def _report(
-        self, runtime: Runtime, resource: Resource, read: int, other: int, write: int
-    ) -> None:
-        names = [t.name for t in runtime.threads]
-        choices, locs = runtime.choices, runtime.locations
-        loser, winner = names[choices[read]], names[choices[other]]
+    def on_finish(self, execution: ExecutionView) -> list[Finding]:
+        findings: list[Finding] = []
+        seen: set[tuple[object, ...]] = set()
+        names = [t.name for t in execution.threads]
+        choices, locs = execution.choices, execution.locations
 
         def at(step: int) -> str:
             loc = locs[step]
             return f"step {step}" + (f" ({loc})" if loc is not None else "")
 
-        what = describe_resource(resource)
-        signature = (
-            "lost-update",
-            resource,
-            str(locs[read]),
-            str(locs[other]),
-            str(locs[write]),
-        )
-        if signature in self._seen:
-            return
-        self._seen.add(signature)
-        self._findings.append(
-            LostUpdate(
-                message=(
-                    f"{loser} read {what} at {at(read)}, {winner} wrote it at {at(other)}, "
-                    f"then {loser} wrote it at {at(write)} without reading it again: "
-                    f"{winner}'s update is lost"
-                ),
-                threads=(loser, winner),
-                steps=(read, other, write),
-                resource=resource,
-                read_step=read,
-                other_write_step=other,
-                write_step=write,
-                signature=signature,
+        for resource, read, other, write in self._lost:
+            signature = (
+                "lost-update",
+                resource,
+                str(locs[read]),
+                str(locs[other]),
+                str(locs[write]),
             )
-        )
-
-    def on_finish(self, runtime: Runtime) -> list[Finding]:
-        return self._findings
+            if signature in seen:
+                continue
+            seen.add(signature)
+            loser, winner = names[choices[read]], names[choices[other]]
+            what = describe_resource(resource)
+            findings.append(
+                LostUpdate(
+                    message=(
+                        f"{loser} read {what} at {at(read)}, {winner} wrote it at {at(other)}, "
+                        f"then {loser} wrote it at {at(write)} without reading it again: "
+                        f"{winner}'s update is lost"
+                    ),
+                    threads=(loser, winner),
+                    steps=(read, other, write),
+                    resource=resource,
+                    read_step=read,
+                    other_write_step=other,
+                    write_step=write,
+                    signature=signature,
+                )
+            )
+        return findings

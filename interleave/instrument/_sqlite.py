@@ -48,6 +48,7 @@ from .._core._observer import Observer
 from .._core._ops import Location, Operation
 from .._core._runtime import Runtime
 from .._core._threads import SimThread, Wait
+from .._core._views import ExecutionView
 from ..errors import InvalidArgument
 from ._base import sim
 
@@ -1361,7 +1362,7 @@ class SqliteLostUpdates(Observer):
             )
         )
 
-    def on_finish(self, runtime: Runtime) -> list[Finding]:
+    def on_finish(self, execution: ExecutionView) -> list[Finding]:
         return self._findings
 
 

@@ -7,6 +7,7 @@ from interleave._core._observer import Observer
 from interleave._core._ops import Operation
 from interleave._core._runtime import Program, Runtime, ScheduleChooser, SimThread, ThreadSpec
 from interleave._core._schedule import Schedule
+from interleave._core._views import ExecutionView
 
 
 def philosophers() -> interleave.Scenario:
@@ -118,10 +119,10 @@ def test_add_observer_during_a_run_sees_later_steps_and_reports_findings() -> No
     seen: list[int] = []
 
     class Late(Observer):
-        def on_step(self, runtime: Runtime, index: int, thread: SimThread, op: Operation) -> None:
+        def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
             seen.append(index)
 
-        def on_finish(self, runtime: Runtime) -> list[interleave.Finding]:
+        def on_finish(self, execution: ExecutionView) -> list[interleave.Finding]:
             return [interleave.InvariantViolation(message="late", signature=("late",))]
 
     def build() -> Program:

@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 import interleave
 from interleave._api import _builder
-from interleave._core._runtime import Runtime, ScheduleChooser
+from interleave._core._runtime import ScheduleChooser
 from interleave._core._schedule import decode
+from interleave._engine._run import run_once
+from interleave._engine._settings import DEFAULT_MAX_STEPS as MAX_STEPS
 from interleave._engine._strategies import DfsStrategy, RandomStrategy
 
 
@@ -54,11 +56,10 @@ def _replays_exactly(factory: Callable[[], object], seed: int, runs: int) -> Non
     for _ in range(runs):
         chooser = strategy.next_chooser()
         assert chooser is not None
-        outcome = Runtime(build, chooser).run()
+        _, outcome = run_once(build, chooser, observers=(), max_steps=MAX_STEPS)
         schedule = decode(outcome.trace.schedule_id)
         again = ScheduleChooser(schedule)
-        runtime = Runtime(build, again)
-        replayed = runtime.run()
+        runtime, replayed = run_once(build, again, observers=(), max_steps=MAX_STEPS)
         again.check_complete(runtime)
         assert replayed.trace.choices == outcome.trace.choices
         assert replayed.trace.schedule == outcome.trace.schedule
@@ -75,12 +76,11 @@ def test_every_dfs_execution_replays_exactly_from_its_id() -> None:
     build = _builder(small_mixed)
     runs = 0
     while (chooser := strategy.next_chooser()) is not None:
-        runtime = Runtime(build, chooser)
-        outcome = runtime.run()
-        strategy.record(runtime, outcome)
+        _, outcome = run_once(build, chooser, observers=(), max_steps=MAX_STEPS)
+        strategy.record(outcome)
         again = ScheduleChooser(decode(outcome.trace.schedule_id))
-        replay_runtime = Runtime(build, again)
-        assert replay_runtime.run().trace.choices == outcome.trace.choices
+        replay_runtime, replayed = run_once(build, again, observers=(), max_steps=MAX_STEPS)
+        assert replayed.trace.choices == outcome.trace.choices
         again.check_complete(replay_runtime)
         runs += 1
 
@@ -92,9 +92,8 @@ def test_distinct_dfs_executions_have_distinct_ids() -> None:
     build = _builder(small_mixed)
     ids = []
     while (chooser := strategy.next_chooser()) is not None:
-        runtime = Runtime(build, chooser)
-        outcome = runtime.run()
-        strategy.record(runtime, outcome)
+        _, outcome = run_once(build, chooser, observers=(), max_steps=MAX_STEPS)
+        strategy.record(outcome)
         ids.append(outcome.trace.schedule_id)
 
     assert len(set(ids)) == len(ids)
