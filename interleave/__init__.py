@@ -34,6 +34,7 @@ from ._core._trace import Step as Step
 from ._core._trace import Trace as Trace
 from ._engine._explorer import Statistics as Statistics
 from ._results import ExploreResult as ExploreResult
+from ._results import Interrupted as Interrupted
 from ._results import RunResult as RunResult
 from ._summary import summary_report as summary_report
 from ._version import __version__ as __version__
@@ -72,6 +73,7 @@ __all__ = [
     "Finding",
     "FindingsError",
     "InterleaveError",
+    "Interrupted",
     "InvalidArgument",
     "InvalidScheduleId",
     "InvariantViolation",

@@ -6,12 +6,14 @@ Arguments are validated here, up front, before any execution runs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
+from ._core import _interrupts
 from ._core._observer import Observer
 from ._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
 from ._core._schedule import decode
@@ -24,7 +26,7 @@ from ._engine._strategies import (
     RandomStrategy,
     Strategy,
 )
-from ._results import ExploreResult, RunResult
+from ._results import ExploreResult, Interrupted, RunResult
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError
@@ -362,6 +364,11 @@ def explore(
         An :class:`ExploreResult`: ``ok``, ``findings`` (distinct), ``exhausted`` (every
         schedule was covered: a proof over the instrumented operations), ``report()``.
 
+    Raises:
+        Interrupted: Ctrl-C (a ``KeyboardInterrupt``) stopped the exploration; its ``result``
+            is the partial :class:`ExploreResult` (the findings found so far, stopped because
+            ``"interrupted"``). Everything the exploration set up is undone first.
+
     Example::
 
         result = interleave.explore(lost_update, max_schedules=1000)
@@ -384,7 +391,9 @@ def explore(
     )
     watchdog_scope = _watchdog_scope(watchdog)
     chosen = _make_strategy(strategy, seed, preemption_bound, depth)
-    with contextlib.ExitStack() as scope:
+    # Ctrl-C: the guard holds a SIGINT back while interleave's own code runs (entered first,
+    # left last, so setting up and undoing the patches is never cut short).
+    with _interrupts.guard() as interrupt, contextlib.ExitStack() as scope:
         scope.enter_context(watchdog_scope)
         if patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
@@ -400,15 +409,21 @@ def explore(
             progress=progress,
             contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
             minimise_budget=min(max_schedules, 2_000) if minimise else 0,
+            interrupted=interrupt.is_signalled,
         )
-    return ExploreResult(
-        scenario=raw.scenario_name or _factory_name(scenario),
-        strategy=chosen.describe(),
-        max_schedules=max_schedules,
-        raw=raw,
-        target=_target(scenario),
-        max_steps=max_steps,
-    )
+        # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
+        result = ExploreResult(
+            scenario=raw.scenario_name or _factory_name(scenario),
+            strategy=chosen.describe(),
+            max_schedules=max_schedules,
+            raw=raw,
+            target=_target(scenario),
+            max_steps=max_steps,
+        )
+    if interrupt.signalled or raw.stopped_because == "interrupted":
+        raw = dataclasses.replace(raw, stopped_because="interrupted", exhausted=False)
+        raise Interrupted(dataclasses.replace(result, raw=raw))
+    return result
 
 
 def replay(
@@ -444,8 +459,10 @@ def replay(
         max_steps=max_steps,
         contexts=_patches(patch_threading, patch_sqlite, trace_attributes),
     )
-    with _watchdog_scope(watchdog):
+    with _interrupts.guard() as interrupt, _watchdog_scope(watchdog):
         outcome = runtime.run()
+    if interrupt.signalled:
+        raise KeyboardInterrupt  # held back until the run had cleaned up after itself
     chooser.check_complete(runtime)
     return RunResult(
         scenario=runtime.program.name if runtime.program is not None else _factory_name(scenario),

@@ -6,8 +6,10 @@ or :func:`interleave.replay` and prints their reports.
 
 Exit status: 0 when there are no findings (and for ``demo`` whenever it ran), 1 when there are
 findings, 2 when the command could not run (a usage error, a bad TARGET, a bad schedule ID, a
-replay that diverges, or a scenario factory that raised). Usage errors are one line on stderr,
-``interleave: error: <what is wrong and how to fix it>``, without a traceback.
+replay that diverges, or a scenario factory that raised), 130 when Ctrl-C stopped it (``explore``
+and ``report`` first print what was found until then, with the schedule IDs). Usage errors are
+one line on stderr, ``interleave: error: <what is wrong and how to fix it>``, without a
+traceback.
 
 Each subcommand is one ``_add_<name>(subparsers)`` function listed in ``_COMMANDS``: adding a
 command means adding one function there.
@@ -31,6 +33,7 @@ from types import ModuleType
 from typing import Any, NoReturn, TextIO
 
 from . import _api
+from ._results import Interrupted
 from ._version import __version__
 from .errors import InterleaveError, InternalError, InvalidArgument, ScheduleDivergence
 
@@ -38,8 +41,8 @@ __all__ = ["main"]
 
 PROG = "interleave"
 
-#: Exit status: no findings / findings / the command could not run.
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+#: Exit status: no findings / findings / the command could not run / Ctrl-C (128 + SIGINT).
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 #: The files ``interleave demo`` looks for in ``./examples``.
 EXAMPLE_FILES = ("bank_transfer.py", "dining_philosophers.py")
@@ -279,7 +282,8 @@ def _add_explore(sub: Any) -> None:
             "  interleave explore myapp.tests.races:lost_update --max-schedules 100000\n"
             "  interleave explore races.py:cache_fill --strategy random --seed 7 "
             "--timeout 30\n\n"
-            "exit status: 0 no findings, 1 findings, 2 usage error"
+            "exit status: 0 no findings, 1 findings, 2 usage error, 130 interrupted (Ctrl-C: "
+            "the findings so far are printed first)"
         ),
     )
     parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
@@ -352,15 +356,27 @@ def _option_error(exc: InvalidArgument) -> UsageError:
 def _run_explore(args: argparse.Namespace) -> int:
     factory = load_target(args.target)
     options = _explore_options(args)
+    interrupted = False
     with _progress() as line:
         try:
             result = _api.explore(factory, progress=line, **options)
         except InvalidArgument as exc:
             raise _option_error(exc) from None
+        except Interrupted as stop:
+            result, interrupted = stop.result, True
     # The replay lines should name the target exactly as it was typed here.
     result = dataclasses.replace(result, target=args.target)
     _emit(result.report())
+    if interrupted:
+        return _interrupted(len(result.findings))
     return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+def _interrupted(findings: int) -> int:
+    """Say that Ctrl-C stopped the command (after printing what was found); exit status 130."""
+    found = f"the {findings} finding(s) above were found before it" if findings else "nothing found"
+    print(f"{PROG}: interrupted (Ctrl-C): {found}", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,14 +492,21 @@ def _run_report(args: argparse.Namespace) -> int:
     factories = [pair for target in args.targets for pair in _report_factories(target)]
     options = _explore_options(args)
     results = []
+    interrupted = False
     for target, factory in factories:
         with _progress() as line:
             try:
                 result = _api.explore(factory, progress=line, **options)
             except InvalidArgument as exc:
                 raise _option_error(exc) from None
+            except Interrupted as stop:
+                result, interrupted = stop.result, True
         results.append(dataclasses.replace(result, target=target))
+        if interrupted:
+            break  # the table shows what ran, the interrupted row last
     _emit(summary_report(results, format=args.format))
+    if interrupted:
+        return _interrupted(sum(len(r.findings) for r in results))
     return EXIT_OK if all(r.ok for r in results) else EXIT_FINDINGS
 
 
@@ -728,8 +751,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from interleave._cli import main
         status = main(["explore", "examples/bank_transfer.py:locked"])
     """
-    parser = build_parser()
     try:
+        parser = build_parser()
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help and --version
@@ -743,8 +766,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        print(f"{PROG}: interrupted (Ctrl-C)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except InternalError:
         raise
     except InterleaveError as exc:

@@ -74,6 +74,7 @@ class _SessionState:
     replays: int = 0
     cached_replays: int = 0
     notes: list[str] = field(default_factory=list)
+    interrupted: list[str] = field(default_factory=list)
 
 
 _STATE = pytest.StashKey[_SessionState]()
@@ -191,7 +192,11 @@ def pytest_runtest_makereport(
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     state = terminalreporter.config.stash.get(_STATE, None)
     if state is None or not (
-        state.explorations or state.replays or state.cached_replays or state.notes
+        state.explorations
+        or state.replays
+        or state.cached_replays
+        or state.notes
+        or state.interrupted
     ):
         return
     terminalreporter.section("interleave", sep="-")
@@ -199,6 +204,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if state.explorations or not state.replays:
         parts.append(f"{state.explorations} exploration(s) ran")
         parts.append(f"{len(state.not_exhausted)} NOT exhausted")
+    if state.interrupted:
+        parts.append(f"{len(state.interrupted)} interrupted (Ctrl-C)")
     if state.replays:
         parts.append(f"{state.replays} replay(s) of --interleave-replay={state.replay_id}")
     if state.cached_replays:
@@ -208,6 +215,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"  NOT exhausted: {line}")
     for note in state.notes:
         terminalreporter.write_line(f"  {note}")
+    for text in state.interrupted:
+        terminalreporter.write_line("")
+        for line in text.splitlines():
+            terminalreporter.write_line(line)
 
 
 # --- the fixture ------------------------------------------------------------------------------
@@ -280,6 +291,17 @@ class Interleavings:
         problem = None
         try:
             result = interleave.explore(scenario, **kwargs)
+        except interleave.Interrupted as stop:
+            # Ctrl-C: pytest stops the session as on any KeyboardInterrupt; the findings so far
+            # go to the terminal summary (with their replay lines) instead of being lost.
+            self._state.explorations += 1
+            self._state.interrupted.append(
+                f"{self.nodeid}: interrupted (Ctrl-C) after "
+                f"{stop.result.schedules_run:,} schedules, findings so far: "
+                f"{_kinds(stop.result.findings)}\n"
+                + stop.result.report().replace("pytest NODEID ", f"pytest {self._quoted()} ")
+            )
+            raise
         except interleave.errors.ScenarioError:
             raise
         except interleave.errors.InvalidArgument as exc:

@@ -9,7 +9,7 @@ from ._core._trace import Trace
 from ._engine._explorer import Exploration, Statistics
 from .errors import FindingsError
 
-__all__ = ["ExploreResult", "RunResult"]
+__all__ = ["ExploreResult", "Interrupted", "RunResult"]
 
 _STOP_TEXT = {
     "exhausted": "every schedule was explored",
@@ -21,6 +21,7 @@ _STOP_TEXT = {
         "stopped at the first step-limit finding: a thread that does not stop makes the "
         "search unbounded (fix the spin loop, or raise max_steps)"
     ),
+    "interrupted": "interrupted (Ctrl-C) before covering every schedule",
 }
 
 
@@ -40,8 +41,9 @@ class ExploreResult:
         schedules_run: executions run.
         exhausted: every schedule was covered (a proof over the instrumented operations).
         stopped_because: ``"exhausted"``, ``"max_schedules"``, ``"timeout"``,
-            ``"first-finding"``, ``"preemption-bound"`` (a bounded search covered its bound) or
-            ``"step-limit"`` (a thread took more than ``max_steps``: the search stops there).
+            ``"first-finding"``, ``"preemption-bound"`` (a bounded search covered its bound),
+            ``"step-limit"`` (a thread took more than ``max_steps``: the search stops there) or
+            ``"interrupted"`` (Ctrl-C: the result of :class:`Interrupted`).
         elapsed: seconds.
         statistics: counts and times (:class:`Statistics`).
     """
@@ -117,6 +119,46 @@ class ExploreResult:
             f"<ExploreResult {self.scenario!r} ok={self.ok} findings=[{kinds}] "
             f"schedules_run={self.schedules_run} exhausted={self.exhausted}>"
         )
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :func:`interleave.explore`; ``result`` holds what it found until then.
+
+    It is a ``KeyboardInterrupt``: code that does not know it stops as on any Ctrl-C (a script
+    exits with status 130, pytest stops the session), and ``except Exception`` never catches
+    it. ``result.stopped_because`` is ``"interrupted"`` and ``result.exhausted`` is False; its
+    findings are those of the executions that completed, each with a schedule ID that replays
+    it (the interrupted execution itself is dropped, and findings are not minimised).
+
+    Attributes:
+        result: the partial :class:`ExploreResult`.
+
+    Example::
+
+        try:
+            result = interleave.explore(scenario)
+        except interleave.Interrupted as stop:
+            print(stop.result.report())   # the findings so far, with their replay lines
+            raise
+    """
+
+    def __init__(self, result: ExploreResult) -> None:
+        super().__init__(_interrupted_text(result))
+        self.result = result
+
+    def __reduce__(self) -> tuple[type[Interrupted], tuple[ExploreResult]]:
+        return (type(self), (self.result,))
+
+
+def _interrupted_text(result: ExploreResult) -> str:
+    found = ", ".join(f"{f.kind} {f.schedule_id}" for f in result.findings[:5])
+    more = f" and {len(result.findings) - 5} more" if len(result.findings) > 5 else ""
+    return (
+        f"exploration of {result.scenario!r} interrupted after {result.schedules_run:,} "
+        f"schedule(s): "
+        + (f"findings so far: {found}{more}" if found else "no findings so far")
+        + " (the partial result is the exception's .result)"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,6 +30,7 @@ directory they live in, so schedule-relevant data is the same in every execution
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import hashlib
 import os
@@ -42,7 +43,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final, Literal
 
-from .._core import _context
+from .._core import _context, _interrupts
 from .._core._findings import Finding, Hold, LostUpdate
 from .._core._observer import Observer
 from .._core._ops import Location, Operation
@@ -76,6 +77,7 @@ NONE, SHARED, RESERVED, PENDING, EXCLUSIVE = range(5)
 LEVEL_NAMES: Final = ("NONE", "SHARED", "RESERVED", "PENDING", "EXCLUSIVE")
 
 _SQLITE_BUSY: Final = 5
+_SQLITE_AUTH: Final = 23
 _SQLITE_BUSY_SNAPSHOT: Final = 517
 
 # Authorizer action codes that change the schema (CREATE_* / DROP_* / ALTER / REINDEX / ANALYZE /
@@ -132,7 +134,8 @@ _ANALYSES: dict[tuple[object, str], _Analysis] = {}
 _MAX_ANALYSES: Final = 4096
 #: Template signature -> the template's image, and a private in-memory copy to analyse on.
 _TEMPLATE_IMAGES: dict[object, bytes] = {}
-_ANALYSERS: dict[object, tuple[sqlite3.Connection, list[Any]]] = {}
+_ANALYSERS: dict[object, sqlite3.Connection] = {}
+_ANALYSER_LOCK: Final = _thread.allocate_lock()  # the real lock, even while threading is patched
 #: (schema signature, table) -> SQL of a changed row's key (NEW side, OLD side).
 _ROW_KEYS: dict[tuple[object, str], tuple[str, str]] = {}
 
@@ -194,10 +197,10 @@ def _analyse(
     )
 
 
-def _analyser(sig: object) -> tuple[sqlite3.Connection, list[Any]] | None:
+def _analyser(sig: object) -> sqlite3.Connection | None:
     """A private in-memory copy of the template with signature ``sig`` (made once)."""
-    entry = _ANALYSERS.get(sig)
-    if entry is None:
+    conn = _ANALYSERS.get(sig)
+    if conn is None:
         image = _TEMPLATE_IMAGES.get(sig)
         deserialize = getattr(sqlite3.Connection, "deserialize", None)
         if image is None or deserialize is None:
@@ -205,28 +208,57 @@ def _analyser(sig: object) -> tuple[sqlite3.Connection, list[Any]] | None:
         # No statement cache: every EXPLAIN compiles, so the authorizer always sees it.
         conn = _original_connect(":memory:", check_same_thread=False, cached_statements=0)
         deserialize(conn, image)
-        sink: list[Any] = [None]
-
-        def authorize(*args: Any) -> int:
-            log = sink[0]
-            if log is not None:
-                log.append(args)
-            return sqlite3.SQLITE_OK
-
-        conn.set_authorizer(authorize)
-        entry = _ANALYSERS[sig] = (conn, sink)
-    return entry
+        _ANALYSERS[sig] = conn
+    return conn
 
 
-def _analyse_on(
-    analyser: tuple[sqlite3.Connection, list[Any]], log: list[Any], sql: str, params: Any
-) -> None:
-    conn, sink = analyser
-    sink[0] = log
+_Authorization = tuple[int, str | None, str | None, str | None, str | None]
+
+
+def _explain(
+    conn: sqlite3.Connection,
+    sql: str,
+    params: Any,
+    restore: object = None,
+    *,
+    log: list[_Authorization] | None = None,
+) -> list[_Authorization] | None:
+    """What the authorizer is asked while ``sql`` compiles on ``conn`` (None: it does not).
+
+    The authorizer is installed for this one ``EXPLAIN`` only (then ``restore``, the user's
+    own, is put back): an exception raised inside an sqlite3 callback is swallowed by sqlite3
+    (the statement fails with "not authorized"), so the fewer callbacks run, the better. An
+    exception raised in ours (a ``KeyboardInterrupt``) is remembered, the statement denied,
+    and the exception raised again here, once sqlite3 has returned.
+    """
+    calls: list[_Authorization] = [] if log is None else log
+    raised: list[BaseException] = []
+
+    def authorize(code: int, a1: str | None, a2: str | None, a3: str | None, a4: str | None) -> int:
+        try:
+            calls.append((code, a1, a2, a3, a4))
+        except BaseException as exc:
+            raised.append(exc)
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    sqlite3.Connection.set_authorizer(conn, authorize)
     try:
         _raw_execute(conn, "EXPLAIN " + sql, params)
+    except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
+        if raised:
+            raise raised[0] from None
+        if getattr(exc, "sqlite_errorcode", None) == _SQLITE_AUTH:
+            # Denied, yet our authorizer never denies: it raised before its first line ran
+            # (a signal handled on entry), and sqlite3 dropped the exception. Only Ctrl-C
+            # arrives that way while a statement compiles.
+            raise KeyboardInterrupt from None
+        return None  # the statement itself reports the error when it runs
     finally:
-        sink[0] = None
+        sqlite3.Connection.set_authorizer(conn, restore)  # type: ignore[arg-type]
+    if raised:
+        raise raised[0]
+    return calls
 
 
 def _label(sql: str, limit: int = 72) -> str:
@@ -674,10 +706,8 @@ class Connection(sqlite3.Connection):
         self._il_uri = bool(uri)
         self._il_rt: Runtime | None = None
         self._il_state: _ConnState | None = None
-        self._il_prepared = False
-        self._il_collect: list[tuple[int, str | None, str | None, str | None, str | None]] | None
-        self._il_collect = None
-        self._il_changes: list[tuple[int, object]] = []
+        self._il_authorizer: object = None  # the application's own, put back after analyses
+        self._il_changes: list[list[object]] = []  # per table number: keys of changed rows
         self._il_tracked: set[tuple[str, str]] = set()
         self._il_numbers: dict[str, int] = {}
         self._il_tables: list[str] = []
@@ -690,6 +720,11 @@ class Connection(sqlite3.Connection):
     def cursor(self, factory: type[sqlite3.Cursor] | None = None) -> Any:  # type: ignore[override]
         """A new :class:`Cursor` (or the given ``sqlite3.Cursor`` subclass, scheduled too)."""
         return super().cursor(Cursor if factory is None else _cursor_class(factory))
+
+    def set_authorizer(self, *args: Any, **kwargs: Any) -> None:
+        """As ``sqlite3.Connection.set_authorizer`` (kept across interleave's own analyses)."""
+        super().set_authorizer(*args, **kwargs)
+        self._il_authorizer = args[0] if args else kwargs.get("authorizer_callback")
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         """Run one statement on a new cursor and return the cursor."""
@@ -790,25 +825,10 @@ class Connection(sqlite3.Connection):
             if timeout:
                 state.restore_timeout = int(timeout)
                 _raw_execute(self, "PRAGMA busy_timeout = 0")
-        if not self._il_prepared:
-            self._il_prepared = True
-            self.set_authorizer(self._il_authorize)
-            self.create_function(_ROW_FUNCTION, 2, self._il_row)
         if self.in_transaction:
             # A transaction left open before the execution: assume it may hold a write lock.
             state.level = RESERVED
         return state
-
-    def _il_authorize(
-        self, code: int, a1: str | None, a2: str | None, a3: str | None, a4: str | None
-    ) -> int:
-        collect = self._il_collect
-        if collect is not None:
-            collect.append((code, a1, a2, a3, a4))
-        return sqlite3.SQLITE_OK
-
-    def _il_row(self, table: int, row: object) -> None:
-        self._il_changes.append((table, row))
 
     def _il_sig(self, state: _ConnState) -> object:
         db = state.db
@@ -833,21 +853,17 @@ class Connection(sqlite3.Connection):
         analysis = _ANALYSES.get(key)
         if analysis is not None:
             return analysis
-        log: list[tuple[int, str | None, str | None, str | None, str | None]] = []
         # A template copy whose schema this execution did not change is analysed on a private
         # in-memory copy of the template: it never meets a lock, so the analysis (and the
         # step's resource) does not depend on what the other threads hold.
         analyser = _analyser(sig) if sig == state.db.template_sig else None
-        self._il_collect = log
-        try:
-            if analyser is not None:
-                _analyse_on(analyser, log, sql, params)
-            else:
-                _raw_execute(self, "EXPLAIN " + sql, params)
-        except (sqlite3.Error, ValueError, TypeError, OverflowError):
-            return _UNKNOWN  # the statement itself reports the error when it runs
-        finally:
-            self._il_collect = None
+        if analyser is not None:
+            with _ANALYSER_LOCK:  # shared by explorations running in other OS threads
+                log = _explain(analyser, sql, params)
+        else:
+            log = _explain(self, sql, params, self._il_authorizer)
+        if log is None:
+            return _UNKNOWN
         analysis = _analyse(log, sql)
         if analysis.known:
             if len(_ANALYSES) >= _MAX_ANALYSES:
@@ -856,27 +872,35 @@ class Connection(sqlite3.Connection):
         return analysis
 
     def _il_track(self, state: _ConnState, analysis: _Analysis) -> None:
-        # TEMP triggers report each changed row to _interleave_row(table number, row key).
+        # TEMP triggers report each changed row's key to _interleave_row_<table number>(key).
         # One trigger per (table, event) the connection's statements fire, made on first use.
+        # The SQL function is the C method ``list.append`` of that table's list, not a Python
+        # function: an exception raised inside an sqlite3 callback is swallowed by sqlite3 (and
+        # a Ctrl-C is raised at the first line of whatever Python function runs next), while a
+        # C callback runs no Python code at all.
         for table, event in analysis.events:
             if (table, event) in self._il_tracked or table.startswith("sqlite_"):
                 continue
             number = self._il_numbers.get(table)
             if number is None:
-                number = self._il_numbers[table] = len(self._il_tables)
+                number = len(self._il_tables)
+                rows: list[object] = []
+                self.create_function(f"{_ROW_FUNCTION}_{number}", 1, rows.append)
+                self._il_changes.append(rows)
                 self._il_tables.append(table)
+                self._il_numbers[table] = number
+            function = f"{_ROW_FUNCTION}_{number}"
             quoted = '"' + table.replace('"', '""') + '"'
             try:
                 key_new, key_old = self._il_row_key(state, table)
                 if event == "INSERT":
-                    body = f"SELECT {_ROW_FUNCTION}({number}, {key_new});"
+                    body = f"SELECT {function}({key_new});"
                 elif event == "DELETE":
-                    body = f"SELECT {_ROW_FUNCTION}({number}, {key_old});"
+                    body = f"SELECT {function}({key_old});"
                 else:
                     body = (
-                        f"SELECT {_ROW_FUNCTION}({number}, {key_new}); "
-                        f"SELECT {_ROW_FUNCTION}({number}, {key_old}) "
-                        f"WHERE {key_old} IS NOT {key_new};"
+                        f"SELECT {function}({key_new}); "
+                        f"SELECT {function}({key_old}) WHERE {key_old} IS NOT {key_new};"
                     )
                 _raw_execute(
                     self,
@@ -963,6 +987,9 @@ class Connection(sqlite3.Connection):
         finally:
             self.isolation_level = saved
 
+    # While a statement runs, sqlite3 may call the application's own Python callbacks (SQL
+    # functions, collations) and swallows their exceptions: Ctrl-C waits for the next step.
+    @_interrupts.hold_below
     def _il_run(
         self,
         rt: Runtime,
@@ -984,7 +1011,8 @@ class Connection(sqlite3.Connection):
                 analysis = self._il_analysis(state, sql, params)
             if analysis.events:
                 self._il_track(state, analysis)
-            self._il_changes.clear()
+            for rows in self._il_changes:
+                rows.clear()
             try:
                 run()
             except sqlite3.OperationalError as exc:
@@ -1095,18 +1123,17 @@ class Connection(sqlite3.Connection):
                 ).encode()
             ).hexdigest()
         detector = self._il_detector(rt)
-        changes = self._il_changes
-        if changes and detector is not None:
-            for number, row in changes:
-                table = self._il_tables[number] if number < len(self._il_tables) else None
-                if table is None:
-                    continue
-                columns = analysis.writes.get(table) if table in analysis.writes else None
-                own_reads = analysis.reads.get(table, frozenset())
+        for number, rows in enumerate(self._il_changes):
+            if not rows:
+                continue
+            table = self._il_tables[number]
+            columns = analysis.writes.get(table) if table in analysis.writes else None
+            own_reads = analysis.reads.get(table, frozenset())
+            for row in rows:
                 pending = _Pending(thread, table, row, columns, step, label)
                 detector.check_write(state, pending, own_reads)
                 state.pending.append(pending)
-            changes.clear()
+            rows.clear()
         if detector is not None and analysis.reads:
             detector.record_reads(thread, db.key, analysis.reads, step, label)
         in_tx = self.in_transaction
