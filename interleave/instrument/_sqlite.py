@@ -24,8 +24,12 @@ transaction that already read upgrading to write while another connection writes
 avoidance), the application gets the same ``sqlite3.OperationalError`` it would really get, and
 the trace records it as an ``error`` step.
 
-Determinism: databases are keyed by their file's basename (``bank.db``), never by the temporary
-directory they live in, so schedule-relevant data is the same in every execution.
+Identity and determinism: one database reached under several names (a symlink, a hard link, a
+relative and an absolute path, a shared-cache memory URI opened twice) is one database: files
+are told apart by device and inode, shared memory databases by name. In resources and reports a
+database is named by its file's basename (``bank.db``, a template's name), never by the temporary
+directory it lives in or its inode, so schedule-relevant data is the same in every execution and
+on every machine.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import urllib.parse
 import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -398,12 +403,13 @@ class _Execution:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.dbs: dict[str, _Db] = {}
+        self.dbs: dict[object, _Db] = {}  # by identity (see _locate)
         self.keys: set[str] = set()
         self.opened: list[Connection] = []
         self.adopted: list[Connection] = []
         self.copies: dict[int, str] = {}
-        self.template_sigs: dict[str, object] = {}
+        #: Identity of this execution's template copies -> (template signature, name).
+        self.templates: dict[object, tuple[object, str]] = {}
         self._tmpdir: str | None = None
         self.detector = SqliteLostUpdates()
 
@@ -412,19 +418,29 @@ class _Execution:
             self._tmpdir = _mkdtemp()
         return self._tmpdir
 
-    def database(self, database: object, uri: bool) -> _Db:
-        path, base = _locate(database, uri)
-        ident = path if path is not None else f"<memory>{len(self.dbs)}"
-        db = self.dbs.get(ident)
+    def database(self, where: _Where) -> _Db:
+        """The database a connection opened at ``where`` reaches (one per identity).
+
+        Its key, the name in resources and reports, is the template's name for a template
+        copy, else the file name (symlinks resolved) or the memory database's name under which
+        this execution first reached it, numbered ``#2``, ``#3`` … when two databases share one.
+        """
+        identity, base, path = where
+        db = self.dbs.get(identity) if identity is not None else None
         if db is None:
+            template = self.templates.get(identity)
+            sig = None
+            if template is not None:
+                sig, base = template
             key = base
             n = 1
-            while key in self.keys:  # two files with one basename: number them in order
+            while key in self.keys:
                 n += 1
                 key = f"{base}#{n}"
             self.keys.add(key)
-            db = _Db(key, path, self.template_sigs.get(path) if path is not None else None)
-            self.dbs[ident] = db
+            db = _Db(key, path, sig)
+            if identity is not None:  # a private database is its connection's alone
+                self.dbs[identity] = db
         return db
 
     def close(self) -> None:
@@ -465,19 +481,69 @@ def _mkdtemp() -> str:
     return tempfile.mkdtemp(prefix=f"interleave-sqlite-{os.getpid()}-", dir=_TMP_ROOT[0])
 
 
-def _locate(database: object, uri: bool) -> tuple[str | None, str]:
-    """(real path or None for an in-memory database, stable display key)."""
+#: Which database a connection reached: (identity, display name, file path).
+#: The identity decides sameness: ("file", st_dev, st_ino) for a file (all its names, symlinks,
+#: hard links and relative paths are one database), ("memory", name) for a shared-cache or
+#: memdb memory database, None for a private one (``:memory:``, ``""``: its connection's own).
+#: It stays inside the process: reports and resource keys use the display name only.
+_Where = tuple[object | None, str, str | None]
+
+
+def _locate(database: object, uri: bool) -> _Where:
+    """Which database ``database`` (as given to ``connect``) names.
+
+    Called once the connection is open, so that a file the connection created exists.
+    """
     if isinstance(database, bytes):
         database = os.fsdecode(database)
     text = os.fspath(database) if isinstance(database, os.PathLike) else str(database)
     if uri and text.startswith("file:"):
-        body = text[5:].split("?", 1)[0].split("#", 1)[0]
-        if "mode=memory" in text or body in ("", ":memory:"):
-            return None, body or ":memory:"
-        text = body
+        rest, _, query = text[5:].partition("?")
+        rest = rest.partition("#")[0]
+        query = query.partition("#")[0]
+        if rest.startswith("//"):  # file://host/path: the authority is not part of the path
+            rest = "/" + rest[2:].partition("/")[2]
+        name = urllib.parse.unquote(rest)
+        params = dict(urllib.parse.parse_qsl(query))
+        if params.get("vfs") == "memdb":
+            # memdb: a name starting with "/" is shared by every connection of the process.
+            shared = name.startswith("/")
+            return (("memory", name) if shared else None), name or ":memory:", None
+        if params.get("mode") == "memory" or name in ("", ":memory:"):
+            name = name or ":memory:"
+            shared = params.get("cache") == "shared"
+            return (("memory", name) if shared else None), name, None
+        text = name
     if text in ("", ":memory:"):
-        return None, ":memory:"
-    return os.path.realpath(text), os.path.basename(text) or text
+        return None, text or ":memory:", None
+    path = os.path.realpath(text)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", path), os.path.basename(path) or path, path  # only its name to go by
+    name = os.path.basename(path)
+    if st.st_nlink > 1:
+        # Hard links: name the file by the first of its names in this directory, so that
+        # opening it under either name first gives the same resource names.
+        name = _first_link(os.path.dirname(path), st.st_ino, name)
+    return ("file", st.st_dev, st.st_ino), name, path
+
+
+def _first_link(directory: str, inode: int, name: str) -> str:
+    try:
+        with os.scandir(directory) as entries:
+            names = [e.name for e in entries if e.inode() == inode]
+    except OSError:
+        return name
+    return min(names, default=name)
+
+
+def _file_identity(path: str) -> object:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", path)
+    return ("file", st.st_dev, st.st_ino)
 
 
 def _execution(rt: Runtime) -> _Execution:
@@ -702,8 +768,7 @@ class Connection(sqlite3.Connection):
         super().__init__(*args, **kwargs)
         database = args[0] if args else kwargs.get("database", "")
         uri = kwargs.get("uri", args[7] if len(args) > 7 else False)  # sqlite3.connect's order
-        self._il_database: object = database
-        self._il_uri = bool(uri)
+        self._il_where = _locate(database, bool(uri))
         self._il_rt: Runtime | None = None
         self._il_state: _ConnState | None = None
         self._il_authorizer: object = None  # the application's own, put back after analyses
@@ -814,7 +879,7 @@ class Connection(sqlite3.Connection):
         if state is not None and self._il_rt is rt:
             return state
         ex = _execution(rt)
-        db = ex.database(self._il_database, self._il_uri)
+        db = ex.database(self._il_where)
         state = _ConnState(self, db)
         db.conns.append(state)
         self._il_rt, self._il_state = rt, state
@@ -1498,7 +1563,7 @@ class Template:
             os.mkdir(directory)
             path = _write(directory, self.name, image)
             ex.copies[id(self)] = path
-            ex.template_sigs[os.path.realpath(path)] = ("template", self._sig)
+            ex.templates[_file_identity(path)] = (("template", self._sig), self.name)
         return path
 
     def connect(self, **kwargs: Any) -> Connection:
