@@ -33,9 +33,15 @@ from ._core._findings import ThreadCrashed as ThreadCrashed
 from ._core._ops import Operation as Operation
 from ._core._trace import Step as Step
 from ._core._trace import Trace as Trace
+from ._engine._database import DirectoryDatabase as DirectoryDatabase
+from ._engine._database import InMemoryDatabase as InMemoryDatabase
+from ._engine._database import ScheduleDatabase as ScheduleDatabase
 from ._engine._explorer import Statistics as Statistics
-from ._health import HealthCheck as HealthCheck
+from ._engine._settings import ExitReason as ExitReason
+from ._engine._settings import ExploreSettings as ExploreSettings
+from ._engine._settings import HealthCheck as HealthCheck
 from ._results import ExploreResult as ExploreResult
+from ._results import Interrupted as Interrupted
 from ._results import RunResult as RunResult
 from ._results import Verdict as Verdict
 from ._summary import summary_report as summary_report
@@ -72,14 +78,19 @@ __all__ = [
     "Condition",
     "Counter",
     "Deadlock",
+    "DirectoryDatabase",
     "Event",
+    "ExitReason",
     "ExploreResult",
+    "ExploreSettings",
     "FailedHealthCheck",
     "Finding",
     "FindingsError",
     "HealthCheck",
     "HealthCheckWarning",
+    "InMemoryDatabase",
     "InterleaveError",
+    "Interrupted",
     "InvalidArgument",
     "InvalidScheduleId",
     "InvariantViolation",
@@ -91,6 +102,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "ScheduleDatabase",
     "ScheduleDivergence",
     "Semaphore",
     "Shared",

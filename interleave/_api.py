@@ -7,19 +7,26 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
-from ._core import _watchdog
+from ._core import _interrupts, _watchdog
 from ._core._observer import Observer
 from ._core._runtime import Program, ScheduleChooser, ThreadSpec
 from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions, decode
+from ._engine._database import ScheduleDatabase
 from ._engine._dpor import DporStrategy
 from ._engine._explorer import explore_program
 from ._engine._run import run_once
+from ._engine._settings import (
+    EXHAUSTIVE_STRATEGIES,
+    STRATEGIES,
+    ExitReason,
+    ExploreSettings,
+    HealthCheck,
+)
 from ._engine._strategies import (
     DfsStrategy,
     IterativeBound,
@@ -27,8 +34,8 @@ from ._engine._strategies import (
     RandomStrategy,
     Strategy,
 )
-from ._health import HealthCheck, HealthMonitor, parse_health_checks, run_health_checks
-from ._results import ExploreResult, RunResult
+from ._health import HealthMonitor, run_health_checks
+from ._results import ExploreResult, Interrupted, RunResult
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError, ScheduleDivergence
@@ -36,12 +43,14 @@ from .instrument import _threading
 from .instrument._patches import ExecutionPatch, enabled_patches
 from .instrument._project import Project, bind_project, scenario_project
 
-__all__ = ["EXHAUSTIVE_STRATEGIES", "STRATEGIES", "Scenario", "explore", "replay"]
-
-#: The strategy names ``explore()`` accepts.
-STRATEGIES = ("dpor", "dfs", "random", "pct")
-#: The strategies that can cover every schedule: deterministic (no seed), boundable.
-EXHAUSTIVE_STRATEGIES = ("dpor", "dfs")
+__all__ = [
+    "EXHAUSTIVE_STRATEGIES",
+    "STRATEGIES",
+    "Scenario",
+    "explore",
+    "replay",
+    "run_exploration",
+]
 
 ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
 
@@ -223,57 +232,6 @@ def _positive_int(name: str, value: object) -> int:
     return value
 
 
-def _validate(
-    *,
-    max_schedules: object,
-    strategy: object,
-    seed: object,
-    max_steps: object,
-    timeout: object,
-    stop_on_first: object,
-    **flags: object,
-) -> None:
-    _positive_int("max_schedules", max_schedules)
-    _positive_int("max_steps", max_steps)
-    if strategy not in STRATEGIES:
-        choices = ", ".join(repr(s) for s in STRATEGIES)
-        raise InvalidArgument(f"strategy={strategy!r} is not one of {choices}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise InvalidArgument(f"seed={seed!r} must be an int or None")
-    if seed is not None and strategy in EXHAUSTIVE_STRATEGIES:
-        raise InvalidArgument(
-            f"seed={seed!r} only applies to strategy='random' or 'pct' ({strategy} is "
-            "deterministic "
-            "without a seed)"
-        )
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-            raise InvalidArgument(f"timeout={timeout!r} must be a number of seconds or None")
-        if not timeout > 0 or math.isnan(timeout):
-            raise InvalidArgument(f"timeout={timeout!r} must be greater than 0 seconds")
-    for name, value in {"stop_on_first": stop_on_first, **flags}.items():
-        if not isinstance(value, bool):
-            raise InvalidArgument(f"{name}={value!r} must be True or False")
-
-
-def _validate_search(strategy: object, preemption_bound: object, depth: object) -> None:
-    if preemption_bound is not None:
-        if strategy not in EXHAUSTIVE_STRATEGIES:
-            raise InvalidArgument(
-                f"preemption_bound= applies to strategy='dfs' or 'dpor', not {strategy!r}"
-            )
-        if preemption_bound != "iterative" and (
-            isinstance(preemption_bound, bool)
-            or not isinstance(preemption_bound, int)
-            or preemption_bound < 0
-        ):
-            raise InvalidArgument(
-                f"preemption_bound={preemption_bound!r} must be an int >= 0, 'iterative' or None"
-            )
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise InvalidArgument(f"depth={depth!r} must be an int of at least 1")
-
-
 def _patches(
     project: Project, patch_threading: bool, patch_sqlite: bool, trace_attributes: bool
 ) -> list[ExecutionPatch]:
@@ -358,6 +316,9 @@ def explore(
     suppress_health_check: Iterable[HealthCheck | str] = (),
     fail_health_check: Iterable[HealthCheck | str] = (),
     progress: Callable[[int, int, float], None] | None = None,
+    settings: ExploreSettings | None = None,
+    database: ScheduleDatabase | None = None,
+    database_key: str | None = None,
 ) -> ExploreResult:
     """Run ``scenario`` under many interleavings and report what went wrong.
 
@@ -404,6 +365,15 @@ def explore(
         fail_health_check: :class:`HealthCheck` members (or names, ``"all"``) that raise
             :class:`~interleave.errors.FailedHealthCheck` instead of warning.
         progress: called about twice a second with (schedules run, findings, seconds).
+        settings: an :class:`ExploreSettings` holding the options above (for programs that
+            pass them around); a keyword given with a value other than its default overrides
+            the same option of ``settings``.
+        database: a :class:`ScheduleDatabase`: its failing schedules saved for this scenario
+            by earlier runs are replayed first (a failure that still shows stops the
+            exploration there: ``stopped_because="reproduced"``), and the failures found are
+            saved. ``None`` (default): no database.
+        database_key: the key of this scenario in ``database`` (default: its
+            ``module:factory`` name).
 
     Returns:
         An :class:`ExploreResult`: ``ok``, ``findings`` (distinct), ``exhausted`` (every
@@ -413,6 +383,11 @@ def explore(
         HealthCheckWarning: the exploration found nothing but proved less than it seems (a
             single thread, nothing traced …; see :class:`HealthCheck`).
 
+    Raises:
+        Interrupted: Ctrl-C (a ``KeyboardInterrupt``) stopped the exploration; its ``result``
+            is the partial :class:`ExploreResult` (the findings found so far, stopped because
+            ``"interrupted"``). Everything the exploration set up is undone first.
+
     Example::
 
         result = interleave.explore(lost_update, max_schedules=1000)
@@ -420,63 +395,120 @@ def explore(
         print(result.report())
     """
     _check_factory(scenario)
-    _validate_search(strategy, preemption_bound, depth)
-    _validate(
-        max_schedules=max_schedules,
-        strategy=strategy,
-        seed=seed,
-        max_steps=max_steps,
-        timeout=timeout,
-        stop_on_first=stop_on_first,
-        patch_threading=patch_threading,
-        patch_sqlite=patch_sqlite,
-        trace_attributes=trace_attributes,
-        minimise=minimise,
+    given = {
+        "max_schedules": max_schedules,
+        "strategy": strategy,
+        "seed": seed,
+        "preemption_bound": preemption_bound,
+        "depth": depth,
+        "minimise": minimise,
+        "max_steps": max_steps,
+        "timeout": timeout,
+        "stop_on_first": stop_on_first,
+        "patch_threading": patch_threading,
+        "patch_sqlite": patch_sqlite,
+        "trace_attributes": trace_attributes,
+        "watchdog": watchdog,
+        "project": project,
+        "suppress_health_check": suppress_health_check,
+        "fail_health_check": fail_health_check,
+    }
+    chosen_settings = _settings(settings, given)
+    return run_exploration(
+        scenario,
+        chosen_settings,
+        progress=progress,
+        database=database,
+        database_key=database_key,
     )
-    suppress = parse_health_checks("suppress_health_check", suppress_health_check)
-    fail = parse_health_checks("fail_health_check", fail_health_check)
-    scope_project = scenario_project(scenario, project)
-    limit = _watchdog_limit(watchdog)
-    chosen = _make_strategy(strategy, seed, preemption_bound, depth)
+
+
+def _settings(base: ExploreSettings | None, given: dict[str, object]) -> ExploreSettings:
+    """``base`` (or the defaults) with every keyword that differs from its default."""
+    if base is None:
+        return ExploreSettings(**given)  # type: ignore[arg-type]
+    if not isinstance(base, ExploreSettings):
+        raise InvalidArgument(f"settings={base!r} must be an interleave.ExploreSettings (or None)")
+    defaults = ExploreSettings()
+    changes = {name: value for name, value in given.items() if _differs(value, defaults, name)}
+    return base.replace(**changes) if changes else base
+
+
+def _differs(value: object, defaults: ExploreSettings, name: str) -> bool:
+    default = getattr(defaults, name)
+    if name in ("project", "suppress_health_check", "fail_health_check"):
+        return value not in (None, ()) and value != default
+    return value != default or type(value) is not type(default)
+
+
+def run_exploration(
+    scenario: Callable[[], object],
+    settings: ExploreSettings,
+    *,
+    progress: Callable[[int, int, float], None] | None = None,
+    database: ScheduleDatabase | None = None,
+    database_key: str | None = None,
+) -> ExploreResult:
+    """:func:`explore` with its options already made into ``settings`` (the CLI's and the
+    pytest plugin's entry point)."""
+    _check_factory(scenario)
+    if database is not None and not isinstance(database, ScheduleDatabase):
+        raise InvalidArgument(
+            f"database={database!r} must be an interleave.ScheduleDatabase (for example "
+            "interleave.DirectoryDatabase('.interleave')) or None"
+        )
+    scope_project = scenario_project(scenario, settings.project)
+    limit = _watchdog_limit(settings.watchdog)
+    chosen = _make_strategy(
+        settings.strategy, settings.seed, settings.preemption_bound, settings.depth
+    )
+    key = database_key or _target(scenario) or _factory_name(scenario)
     monitor = HealthMonitor()
-    with contextlib.ExitStack() as scope:
+    # Ctrl-C: the guard holds a SIGINT back while interleave's own code runs (entered first,
+    # left last, so setting up and undoing the patches is never cut short).
+    with _interrupts.guard() as interrupt, contextlib.ExitStack() as scope:
         watch = scope.enter_context(_watchdog.guard(limit))
-        if patch_threading:
+        if settings.patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
             scope.enter_context(_threading.exploration_scope())
-        options = ExecutionOptions(
-            max_steps=max_steps,
-            patch_threading=patch_threading,
-            patch_sqlite=patch_sqlite,
-            trace_attributes=trace_attributes,
-        )
+        options = settings.execution
         raw = explore_program(
             _builder(scenario, options),
             chosen,
-            max_schedules=max_schedules,
-            max_steps=max_steps,
-            timeout=timeout,
-            stop_on_first=stop_on_first,
+            settings,
             detectors=_detectors,
             progress=progress,
             contexts=_contexts(watch, scope_project, options, monitor),
-            minimise_budget=min(max_schedules, 2_000) if minimise else 0,
+            interrupted=interrupt.is_signalled,
+            database=database,
+            key=key if database is not None else None,
         )
-    result = ExploreResult(
-        scenario=raw.scenario_name or _factory_name(scenario),
-        strategy=chosen.describe(),
-        max_schedules=max_schedules,
-        raw=raw,
-        target=_target(scenario),
-        max_steps=max_steps,
-    )
+        # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
+        stopped = raw.stopped_because
+        if interrupt.signalled:
+            stopped = ExitReason.INTERRUPTED
+        result = ExploreResult(
+            scenario=raw.scenario_name or _factory_name(scenario),
+            strategy=chosen.describe(),
+            findings=raw.findings,
+            occurrences=raw.occurrences,
+            schedules_run=raw.schedules_run,
+            exhausted=raw.exhausted and stopped is not ExitReason.INTERRUPTED,
+            stopped_because=stopped,
+            elapsed=raw.elapsed,
+            statistics=raw.statistics,
+            settings=settings,
+            target=_target(scenario),
+        )
+    if stopped is ExitReason.INTERRUPTED:
+        raise Interrupted(result)
     run_health_checks(
         result,
         monitor,
         project=scope_project,
-        trace_attributes=trace_attributes,
-        suppress=suppress,
-        fail=fail,
+        trace_attributes=settings.trace_attributes,
+        suppress=settings.suppress_health_check,
+        fail=settings.fail_health_check,
     )
     return result
 
@@ -553,7 +585,7 @@ def replay(
     limit = _watchdog_limit(watchdog)
     chooser = ScheduleChooser(schedule)
     try:
-        with _watchdog.guard(limit) as watch:
+        with _interrupts.guard() as interrupt, _watchdog.guard(limit) as watch:
             runtime, outcome = run_once(
                 _builder(scenario, options),
                 chooser,
@@ -561,6 +593,8 @@ def replay(
                 max_steps=options.max_steps,
                 contexts=_contexts(watch, scope_project, options),
             )
+        if interrupt.signalled:
+            raise KeyboardInterrupt  # held back until the run had cleaned up after itself
         chooser.check_complete(runtime)
     except ScheduleDivergence as exc:
         overridden = [

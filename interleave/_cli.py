@@ -8,8 +8,9 @@ Exit status: 0 when there are no findings (and for ``demo`` whenever it ran), 1 
 findings (or, with ``--require-proof``, when an exploration's verdict is not ``proved``,
 or when a health check named by ``--fail-health-check`` failed), 2 when the command
 could not run (a usage error, a bad TARGET, a bad schedule ID, a replay that diverges,
-or a scenario factory that raised). Usage errors are one line on stderr,
-``interleave: error: <what is wrong and how to fix it>``, without a traceback.
+or a scenario factory that raised), 130 when Ctrl-C stopped it (``explore`` and ``report``
+first print what was found until then, with the schedule IDs). Usage errors are one line on
+stderr, ``interleave: error: <what is wrong and how to fix it>``, without a traceback.
 
 Each subcommand is one ``_add_<name>(subparsers)`` function listed in ``_COMMANDS``: adding a
 command means adding one function there.
@@ -35,7 +36,7 @@ from typing import Any, NoReturn, TextIO
 
 from . import _api
 from ._core._schedule import decode
-from ._results import ExploreResult
+from ._results import ExploreResult, Interrupted
 from ._version import __version__
 from .errors import (
     FailedHealthCheck,
@@ -51,8 +52,8 @@ __all__ = ["main"]
 
 PROG = "interleave"
 
-#: Exit status: no findings / findings / the command could not run.
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+#: Exit status: no findings / findings / the command could not run / Ctrl-C (128 + SIGINT).
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 #: The files ``interleave demo`` looks for in ``./examples``.
 EXAMPLE_FILES = ("bank_transfer.py", "dining_philosophers.py")
@@ -294,7 +295,8 @@ def _add_explore(sub: Any) -> None:
             "--timeout 30\n"
             "  interleave explore races.py:cache_fill --require-proof\n\n"
             "exit status: 0 no findings, 1 findings (or, with --require-proof, a verdict other\n"
-            "than proved, or a failed --fail-health-check), 2 usage error"
+            "than proved, or a failed --fail-health-check), 2 usage error, 130 interrupted\n"
+            "(Ctrl-C: the findings so far are printed first)"
         ),
     )
     parser.add_argument("target", metavar="TARGET", help=_TARGET_HELP)
@@ -407,10 +409,12 @@ def _explore_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _explore_warning_lines(
     factory: Callable[[], object], options: dict[str, Any], line: ProgressLine | None
-) -> tuple[ExploreResult, FailedHealthCheck | None]:
+) -> tuple[ExploreResult, FailedHealthCheck | None, bool]:
     """explore() with its health-check warnings printed as ``interleave: warning:`` lines on
-    stderr (other warnings are shown as usual); a failed health check is returned."""
+    stderr (other warnings are shown as usual); a failed health check is returned, and
+    whether Ctrl-C stopped it (the result then holds what was found until then)."""
     failed = None
+    interrupted = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", HealthCheckWarning)
         try:
@@ -419,6 +423,8 @@ def _explore_warning_lines(
             raise _option_error(exc) from None
         except FailedHealthCheck as exc:
             result, failed = exc.result, exc
+        except Interrupted as stop:
+            result, interrupted = stop.result, True
     if line is not None:
         line.clear()
     for warning in caught:
@@ -428,7 +434,7 @@ def _explore_warning_lines(
             warnings.showwarning(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
-    return result, failed
+    return result, failed, interrupted
 
 
 def _option_error(exc: InvalidArgument) -> UsageError:
@@ -442,11 +448,14 @@ def _option_error(exc: InvalidArgument) -> UsageError:
 def _run_explore(args: argparse.Namespace) -> int:
     factory = load_target(args.target)
     options = _explore_options(args)
+    interrupted = False
     with _progress() as line:
-        result, failed = _explore_warning_lines(factory, options, line)
+        result, failed, interrupted = _explore_warning_lines(factory, options, line)
     # The replay lines should name the target exactly as it was typed here.
     result = dataclasses.replace(result, target=args.target)
     _emit(result.report())
+    if interrupted:
+        return _interrupted(len(result.findings))
     if failed is not None:
         print(f"{PROG}: error: {failed}", file=sys.stderr)
         return EXIT_FINDINGS
@@ -476,6 +485,13 @@ def _unproved(results: Sequence[Any]) -> bool:
             file=sys.stderr,
         )
     return bool(unproved)
+
+
+def _interrupted(findings: int) -> int:
+    """Say that Ctrl-C stopped the command (after printing what was found); exit status 130."""
+    found = f"the {findings} finding(s) above were found before it" if findings else "nothing found"
+    print(f"{PROG}: interrupted (Ctrl-C): {found}", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
 
 
 # --------------------------------------------------------------------------------------------
@@ -601,13 +617,18 @@ def _run_report(args: argparse.Namespace) -> int:
     options = _explore_options(args)
     results = []
     failures = []
+    interrupted = False
     for target, factory in factories:
         with _progress() as line:
-            result, failed = _explore_warning_lines(factory, options, line)
+            result, failed, interrupted = _explore_warning_lines(factory, options, line)
         results.append(dataclasses.replace(result, target=target))
         if failed is not None:
             failures.append(failed)
+        if interrupted:
+            break  # the table shows what ran, the interrupted row last
     _emit(summary_report(results, format=args.format))
+    if interrupted:
+        return _interrupted(sum(len(r.findings) for r in results))
     for failed in failures:
         print(f"{PROG}: error: {failed}", file=sys.stderr)
     unproved = _unproved(results) if args.require_proof else False
@@ -856,8 +877,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from interleave._cli import main
         status = main(["explore", "examples/bank_transfer.py:locked"])
     """
-    parser = build_parser()
     try:
+        parser = build_parser()
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help and --version
@@ -871,8 +892,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        print(f"{PROG}: interrupted (Ctrl-C)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except InternalError:
         raise
     except InterleaveError as exc:

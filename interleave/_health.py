@@ -13,16 +13,15 @@ the attribute-tracing tally (``instrument._watch.Tally``) when it ends.
 
 from __future__ import annotations
 
-import enum
 import os
 import sys
 import warnings
-from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ._core._runtime import Runtime
-from .errors import FailedHealthCheck, HealthCheckWarning, InvalidArgument
+from ._engine._settings import HealthCheck, parse_health_checks
+from .errors import FailedHealthCheck, HealthCheckWarning
 from .instrument._project import Project, is_interleave_file
 from .instrument._watch import finished_tally, watched_for_good
 
@@ -30,77 +29,6 @@ if TYPE_CHECKING:
     from ._results import ExploreResult
 
 __all__ = ["HealthCheck", "HealthMonitor", "parse_health_checks", "run_health_checks"]
-
-
-class HealthCheck(enum.Enum):
-    """The health checks of an exploration; pass them to ``suppress_health_check=`` (silence)
-    or ``fail_health_check=`` (raise instead of warn).
-
-    Members:
-        nothing_traced: ``trace_attributes=True`` traced no attribute access at all.
-        watched_class_untraced: objects of a class watched with :func:`interleave.watch`
-            took part in the scenario, but none of their attribute accesses was traced (they
-            were made from code outside the project, or only outside the threads).
-        single_thread: every execution ran one thread: there is nothing to interleave.
-        single_step: the threads took at most one step per execution: their shared state is
-            invisible to interleave.
-        single_schedule: every execution followed the same schedule: the threads never
-            conflicted on anything interleave can see.
-
-    Example::
-
-        interleave.explore(
-            scenario,
-            suppress_health_check=[HealthCheck.single_schedule],
-            fail_health_check=[HealthCheck.nothing_traced],
-        )
-    """
-
-    nothing_traced = "nothing_traced"
-    watched_class_untraced = "watched_class_untraced"
-    single_thread = "single_thread"
-    single_step = "single_step"
-    single_schedule = "single_schedule"
-
-    def __repr__(self) -> str:
-        return f"HealthCheck.{self.name}"
-
-
-def parse_health_checks(option: str, value: object) -> frozenset[HealthCheck]:
-    """``value`` (a :class:`HealthCheck`, its name, or an iterable of them) as a set.
-
-    Names may use ``-`` for ``_``; ``"all"`` stands for every check.
-
-    Raises:
-        InvalidArgument: an unknown name or a value of the wrong type.
-    """
-    items: Iterable[object]
-    if isinstance(value, HealthCheck | str):
-        items = [value]
-    elif isinstance(value, Iterable):
-        items = value
-    else:
-        raise InvalidArgument(
-            f"{option}={value!r} must be a list of HealthCheck members, "
-            f"e.g. {option}=[HealthCheck.single_thread]"
-        )
-    found: set[HealthCheck] = set()
-    for item in items:
-        if isinstance(item, HealthCheck):
-            found.add(item)
-            continue
-        name = item.strip().replace("-", "_") if isinstance(item, str) else ""
-        if name == "all":
-            found.update(HealthCheck)
-        elif name in HealthCheck.__members__:
-            found.add(HealthCheck[name])
-        else:
-            known = ", ".join(HealthCheck.__members__)
-            raise InvalidArgument(
-                f"{option}={value!r}: {item!r} is not a health check; the checks are: {known} "
-                "(or 'all')"
-            )
-    return frozenset(found)
 
 
 class _Execution:

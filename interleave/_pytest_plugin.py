@@ -83,6 +83,9 @@ class _SessionState:
 
     session_settings: dict[str, _Setting] = field(default_factory=dict)
     replay_id: str | None = None
+    #: Reports of explorations Ctrl-C stopped in this process (pytest makes no test report
+    #: for an interrupted phase, so they cannot travel as the other events do).
+    interrupted: list[str] = field(default_factory=list)
 
 
 #: List-valued settings of explore() (and replay(), for ``project``) the session may set.
@@ -313,14 +316,18 @@ class _Summary:
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         ran = self.explorations
-        if not (ran or self.replays or self.cached_replays or self.notes):
+        interrupted = self.config.stash[_STATE].interrupted
+        if not (ran or self.replays or self.cached_replays or self.notes or interrupted):
             return
         terminalreporter.section("interleave", sep="-")
         not_exhausted = [e for e in ran if not e["exhausted"]]
         parts = []
-        if ran or not self.replays:
-            parts.append(f"{len(ran)} exploration(s) ran")
+        if ran or interrupted or not self.replays:
+            # An exploration Ctrl-C stopped ran too (it has no test report to count it by).
+            parts.append(f"{len(ran) + len(interrupted)} exploration(s) ran")
             parts.append(f"{len(not_exhausted)} NOT exhausted")
+        if interrupted:
+            parts.append(f"{len(interrupted)} interrupted (Ctrl-C)")
         if self.replays:
             replay_id = self.config.stash[_STATE].replay_id
             parts.append(f"{self.replays} replay(s) of --interleave-replay={replay_id}")
@@ -340,6 +347,10 @@ class _Summary:
             terminalreporter.write_line(f"  NOT exhausted: {_summary_line(event)}")
         for note in self.notes:
             terminalreporter.write_line(f"  {note}")
+        for text in interrupted:
+            terminalreporter.write_line("")
+            for line in text.splitlines():
+                terminalreporter.write_line(line)
 
 
 def _summary_line(event: Mapping[str, Any]) -> str:
@@ -437,6 +448,16 @@ class Interleavings:
         problem = failed_check = None
         try:
             result = interleave.explore(scenario, **kwargs)
+        except interleave.Interrupted as stop:
+            # Ctrl-C: pytest stops the session as on any KeyboardInterrupt; the findings so far
+            # go to the terminal summary (with their replay lines) instead of being lost.
+            self._state.interrupted.append(
+                f"{self.nodeid}: interrupted (Ctrl-C) after "
+                f"{stop.result.schedules_run:,} schedules, findings so far: "
+                f"{_kinds(stop.result.findings)}\n"
+                + stop.result.report().replace("pytest NODEID ", f"pytest {self._quoted()} ")
+            )
+            raise
         except interleave.errors.ScenarioError:
             raise
         except interleave.errors.FailedHealthCheck as exc:
@@ -461,7 +482,7 @@ class Interleavings:
             verdict=str(result.verdict),
             schedules=result.schedules_run,
             exhausted=result.exhausted,
-            stopped=result.stopped_because,
+            stopped=str(result.stopped_because),
             findings=len(result.findings),
         )
         coverage = _coverage(result)

@@ -1,82 +1,33 @@
-"""Public result types: ``ExploreResult`` (of ``explore``) and ``RunResult`` (of ``replay``)."""
+"""Public result types: ``ExploreResult`` (of ``explore``) and ``RunResult`` (of ``replay``).
+
+Results are flat, frozen data: what was explored, how, and what was found. ``to_dict()`` gives
+them as plain JSON-ready values; every text about them is rendered by ``_report`` (``report()``
+calls it), so no adapter edits rendered text.
+"""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from ._core._findings import Finding
 from ._core._trace import Trace
-from ._engine._explorer import Exploration, Statistics
+from ._engine._explorer import Statistics
+from ._engine._settings import ExitReason, ExploreSettings, Verdict
 from .errors import FindingsError
 
-__all__ = ["ExploreResult", "RunResult", "Verdict"]
-
-_STOP_TEXT = {
-    "exhausted": "every schedule was explored",
-    "max_schedules": "stopped at max_schedules before covering every schedule",
-    "timeout": "stopped at the timeout before covering every schedule",
-    "first-finding": "stopped at the first finding (stop_on_first=True)",
-    "preemption-bound": "covered every schedule within the preemption bound, not beyond it",
-    "preemption-bound-partial": (
-        "cut the branches that preempt beyond the bound; with dpor that does not cover every "
-        "schedule within the bound either (use strategy='dfs' for a bounded proof)"
-    ),
-    "step-limit": (
-        "stopped at the first step-limit finding: a thread that does not stop makes the "
-        "search unbounded (fix the spin loop, or raise max_steps)"
-    ),
-}
-
-
-class Verdict(enum.StrEnum):
-    """What an exploration's coverage shows, in one word (:attr:`ExploreResult.verdict`).
-
-    The verdict is about coverage, not about findings (``ok`` says whether anything was found):
-    it says how much a clean result proves, and whether the findings are all there are.
-
-    - ``proved``: an exhaustive strategy (``dpor`` or ``dfs``) ran out of schedules and no
-      preemption bound cut any of them (``exhausted=True``; a ``preemption_bound="iterative"``
-      search that ended on a round that cut nothing counts). Every interleaving of the
-      instrumented operations was covered: no finding means none can happen there.
-    - ``bounded``: an exhaustive search covered every schedule *within its preemption bound*
-      and the bound cut some (``stopped_because="preemption-bound"``, ``dfs`` only). Schedules
-      with more preemptions were not run: evidence, not a proof.
-    - ``sampled``: only some schedules ran: a seeded strategy (``random``, ``pct``), a search
-      stopped by a budget (``max_schedules``, ``timeout``, ``stop_on_first``, or a thread that
-      hit ``max_steps``), or ``dpor`` with a preemption bound that cut something
-      (``stopped_because="preemption-bound-partial"``: a trace class may be reachable only
-      through a representative with more preemptions). Evidence, not a proof.
-    - ``interrupted``: the exploration was stopped by Ctrl-C (``stopped_because=
-      "interrupted"``); the result holds what was found until then.
-
-    A ``Verdict`` is a ``str``: compare it with the word or with the member.
-
-    Example::
-
-        result = interleave.explore(locked_counter)
-        assert result.verdict == "proved" == interleave.Verdict.PROVED
-        sampled = interleave.explore(locked_counter, strategy="random", max_schedules=10)
-        assert sampled.verdict is interleave.Verdict.SAMPLED
-    """
-
-    PROVED = "proved"
-    BOUNDED = "bounded"
-    SAMPLED = "sampled"
-    INTERRUPTED = "interrupted"
+__all__ = ["ExploreResult", "Interrupted", "RunResult", "Verdict"]
 
 
 def verdict_of(*, exhausted: bool, stopped_because: str) -> Verdict:
     """The verdict of an exploration that ended as ``stopped_because``."""
     if exhausted:
         return Verdict.PROVED
-    if stopped_because == "preemption-bound":
-        return Verdict.BOUNDED
-    if stopped_because == "interrupted":
-        return Verdict.INTERRUPTED
-    # Every other way to stop (a budget, the first finding, a step limit, a seeded strategy,
-    # and any reason added later) covered only some schedules: never call that a proof.
-    return Verdict.SAMPLED
+    try:
+        reason = ExitReason(stopped_because)
+    except ValueError:
+        return Verdict.SAMPLED  # a reason this version does not know proves nothing
+    return Verdict.SAMPLED if reason is ExitReason.EXHAUSTED else reason.verdict
 
 
 #: How to turn each verdict that is not ``proved`` into a proof (for --require-proof).
@@ -99,56 +50,41 @@ class ExploreResult:
 
     Attributes:
         scenario: the scenario's name.
-        target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
-        max_steps: the per-thread step limit the exploration ran with (each schedule ID
-            records it, so replays need not be told).
-        strategy: the strategy that ran (with its seed, if any).
-        max_schedules: the budget it had.
-        ok: no findings.
+        strategy: the strategy that ran, described (``"dpor"``, ``"random (seed=3)"`` …).
         findings: distinct findings, in the order first found; each has a ``schedule_id``.
         occurrences: for each finding, how many executions showed it.
-        schedules_run: executions run.
+        schedules_run: executions run (the explore phase, redundant ones excluded).
         exhausted: every schedule was covered (a proof over the instrumented operations).
-        verdict: ``proved``, ``bounded``, ``sampled`` or ``interrupted``: how much the
-            coverage proves, in one word (:class:`Verdict`).
-        stopped_because: ``"exhausted"``, ``"max_schedules"``, ``"timeout"``,
-            ``"first-finding"``, ``"preemption-bound"`` (a bounded search covered its bound) or
-            ``"step-limit"`` (a thread took more than ``max_steps``: the search stops there).
+        stopped_because: why it ended (:class:`~interleave.ExitReason`, a ``str``:
+            ``"exhausted"``, ``"max_schedules"``, ``"timeout"``, ``"first-finding"``,
+            ``"preemption-bound"``, ``"preemption-bound-partial"``, ``"step-limit"``,
+            ``"interrupted"`` or ``"reproduced"``).
         elapsed: seconds.
-        statistics: counts and times (:class:`Statistics`).
+        statistics: counts and times (:class:`Statistics`), per phase too.
+        settings: the :class:`~interleave.ExploreSettings` it ran with.
+        target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
+
+    Derived: ``ok`` (no findings), ``verdict`` (``proved``, ``bounded``, ``sampled`` or
+    ``interrupted``: how much the coverage proves, :class:`Verdict`), ``stopped_text``,
+    ``max_schedules`` and ``max_steps`` (from the settings).
     """
 
     scenario: str
     strategy: str
-    max_schedules: int
-    raw: Exploration
+    findings: tuple[Finding, ...] = ()
+    occurrences: tuple[int, ...] = ()
+    schedules_run: int = 0
+    exhausted: bool = False
+    stopped_because: ExitReason = ExitReason.EXHAUSTED
+    elapsed: float = 0.0
+    statistics: Statistics = field(default_factory=Statistics)
+    settings: ExploreSettings = field(default_factory=ExploreSettings)
     target: str | None = None
-    max_steps: int = 10_000
 
     @property
     def ok(self) -> bool:
         """True when no execution produced a finding (check ``exhausted`` for a proof)."""
-        return not self.raw.findings
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        """Distinct findings, first found first."""
-        return self.raw.findings
-
-    @property
-    def occurrences(self) -> tuple[int, ...]:
-        """How many executions showed each finding."""
-        return self.raw.occurrences
-
-    @property
-    def schedules_run(self) -> int:
-        """How many executions ran."""
-        return self.raw.schedules_run
-
-    @property
-    def exhausted(self) -> bool:
-        """Was every schedule covered? Only then is a clean result a proof."""
-        return self.raw.exhausted
+        return not self.findings
 
     @property
     def verdict(self) -> Verdict:
@@ -157,30 +93,34 @@ class ExploreResult:
         return verdict_of(exhausted=self.exhausted, stopped_because=self.stopped_because)
 
     @property
-    def stopped_because(self) -> str:
-        """Why the exploration ended (see the class docs)."""
-        return self.raw.stopped_because
-
-    @property
     def stopped_text(self) -> str:
         """``stopped_because`` as a sentence."""
-        return _STOP_TEXT.get(self.stopped_because, self.stopped_because)
+        try:
+            return ExitReason(self.stopped_because).text
+        except ValueError:
+            return str(self.stopped_because)
 
     @property
-    def elapsed(self) -> float:
-        """Seconds spent."""
-        return self.raw.elapsed
+    def max_schedules(self) -> int:
+        """The budget it had (``settings.max_schedules``)."""
+        return self.settings.max_schedules
 
     @property
-    def statistics(self) -> Statistics:
-        """Counts and times of the exploration."""
-        return self.raw.statistics
+    def max_steps(self) -> int:
+        """The per-thread step limit it ran with (each schedule ID records it)."""
+        return self.settings.max_steps
 
     def report(self) -> str:
         """The full text report: summary, then each finding with its interleaving diagram."""
         from ._report import render_explore
 
         return render_explore(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain, JSON-ready values (see ``docs/reference/result-schema``)."""
+        from ._report import explore_dict
+
+        return explore_dict(self)
 
     def raise_on_failure(self) -> ExploreResult:
         """Raise :class:`~interleave.errors.FindingsError` (an AssertionError) with the
@@ -195,6 +135,46 @@ class ExploreResult:
             f"<ExploreResult {self.scenario!r} ok={self.ok} findings=[{kinds}] "
             f"schedules_run={self.schedules_run} exhausted={self.exhausted}>"
         )
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :func:`interleave.explore`; ``result`` holds what it found until then.
+
+    It is a ``KeyboardInterrupt``: code that does not know it stops as on any Ctrl-C (a script
+    exits with status 130, pytest stops the session), and ``except Exception`` never catches
+    it. ``result.stopped_because`` is ``"interrupted"`` and ``result.exhausted`` is False; its
+    findings are those of the executions that completed, each with a schedule ID that replays
+    it (the interrupted execution itself is dropped, and findings are not minimised).
+
+    Attributes:
+        result: the partial :class:`ExploreResult`.
+
+    Example::
+
+        try:
+            result = interleave.explore(scenario)
+        except interleave.Interrupted as stop:
+            print(stop.result.report())   # the findings so far, with their replay lines
+            raise
+    """
+
+    def __init__(self, result: ExploreResult) -> None:
+        super().__init__(_interrupted_text(result))
+        self.result = result
+
+    def __reduce__(self) -> tuple[type[Interrupted], tuple[ExploreResult]]:
+        return (type(self), (self.result,))
+
+
+def _interrupted_text(result: ExploreResult) -> str:
+    found = ", ".join(f"{f.kind} {f.schedule_id}" for f in result.findings[:5])
+    more = f" and {len(result.findings) - 5} more" if len(result.findings) > 5 else ""
+    return (
+        f"exploration of {result.scenario!r} interrupted after {result.schedules_run:,} "
+        f"schedule(s): "
+        + (f"findings so far: {found}{more}" if found else "no findings so far")
+        + " (the partial result is the exception's .result)"
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -223,6 +203,12 @@ class RunResult:
         from ._report import render_run
 
         return render_run(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The execution as plain, JSON-ready values."""
+        from ._report import run_dict
+
+        return run_dict(self)
 
     def __repr__(self) -> str:
         kinds = ", ".join(f.kind for f in self.findings) or "none"

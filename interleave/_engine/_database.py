@@ -56,14 +56,17 @@ class InMemoryDatabase(ScheduleDatabase):
         self._lock = threading.Lock()
 
     def save(self, key: str, schedule_id: str) -> None:
+        """Keep ``schedule_id`` under ``key``."""
         with self._lock:
             self._data.setdefault(key, set()).add(schedule_id)
 
     def fetch(self, key: str) -> list[str]:
+        """The IDs kept under ``key``, sorted."""
         with self._lock:
             return sorted(self._data.get(key, ()))
 
     def delete(self, key: str, schedule_id: str) -> None:
+        """Forget ``schedule_id`` under ``key``."""
         with self._lock:
             self._data.get(key, set()).discard(schedule_id)
 
@@ -93,6 +96,7 @@ class DirectoryDatabase(ScheduleDatabase):
         return self.path / _digest(key)
 
     def save(self, key: str, schedule_id: str) -> None:
+        """Write ``schedule_id`` as a file of its own under ``key``'s directory."""
         folder = self._key_dir(key)
         folder.mkdir(parents=True, exist_ok=True)
         # The key is kept beside its entries so that a person (or a tool) can tell them apart.
@@ -114,6 +118,7 @@ class DirectoryDatabase(ScheduleDatabase):
             raise
 
     def fetch(self, key: str) -> list[str]:
+        """The IDs in ``key``'s directory, sorted."""
         folder = self._key_dir(key)
         found = []
         try:
@@ -129,6 +134,7 @@ class DirectoryDatabase(ScheduleDatabase):
         return sorted(found)
 
     def delete(self, key: str, schedule_id: str) -> None:
+        """Remove ``schedule_id``'s file (nothing happens when another process did)."""
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._key_dir(key) / (_digest(schedule_id) + ".id"))
 

@@ -1,20 +1,63 @@
-"""The explorer: runs executions under a strategy until exhausted, out of budget or stopped."""
+"""The explorer: one exploration, in phases, until covered, out of budget or stopped.
+
+An exploration runs three phases, each counted on its own (``Statistics.phases``):
+
+``reuse``
+    With a schedule database, the IDs saved under the exploration's key by earlier runs are
+    replayed first. One that still fails is a finding at once, and the exploration stops there
+    (``ExitReason.REPRODUCED``): a known failure needs no new search. One that no longer
+    fails, or no longer replays (the scenario changed), is deleted.
+``explore``
+    The strategy hands out one chooser per execution and learns from each outcome, until it
+    has none left (covered), or a budget, the first finding, a step limit or Ctrl-C stops it.
+    Findings are kept once per origin (``Finding.origin``), the first found, with a count.
+``minimise``
+    Each finding is replaced by the simplest schedule that shows it (``_minimise``), and the
+    IDs are saved to the database.
+
+Errors: exceptions of the scenario (a factory that raises, a replay that diverges) propagate
+as they are; an unexpected exception from the engine's own code (a strategy) is wrapped in
+``InternalError`` ("a bug in interleave, please report it"). Ctrl-C ends the exploration with
+``ExitReason.INTERRUPTED`` and the findings of the executions that completed before it.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from .._core._findings import Finding
 from .._core._observer import Observer
-from .._core._runtime import DeadlineReached, Program, Runtime
+from .._core._runtime import (
+    Chooser,
+    DeadlineReached,
+    Program,
+    RunOutcome,
+    Runtime,
+    ScheduleChooser,
+)
+from .._core._schedule import decode
+from ..errors import InterleaveError, InternalError, InvalidScheduleId, ScheduleDivergence
+from ._database import ScheduleDatabase
 from ._minimise import minimise
-from ._run import run_once
+from ._run import ExecutionContext, run_once
+from ._settings import ExitReason, ExploreSettings
 from ._strategies import Strategy
 
-__all__ = ["Exploration", "Statistics", "explore_program"]
+__all__ = ["Exploration", "Phase", "Statistics", "explore_program"]
+
+#: Executions the minimiser may spend per finding, at most (and at most ``max_schedules``).
+MINIMISE_BUDGET = 2_000
+
+
+class Phase(StrEnum):
+    """The phases of an exploration, in the order they run."""
+
+    REUSE = "reuse"
+    EXPLORE = "explore"
+    MINIMISE = "minimise"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,13 +65,14 @@ class Statistics:
     """Counts and times of an exploration.
 
     Attributes:
-        executions: executions run, including redundant ones and those spent minimising.
-        steps: scheduling steps taken over all executions.
+        executions: executions run in every phase, redundant ones included.
+        steps: scheduling steps taken over the explore phase's executions.
         max_depth: the most steps in one execution.
         pruned: executions that turned out redundant (sleep-set blocked under DPOR: they
             were equivalent to an explored one); 0 for plain DFS.
         threads: the most threads in one execution.
-        phases: seconds per phase, e.g. ``{"explore": 1.2}``.
+        phases: seconds per phase that ran, e.g. ``{"explore": 1.2, "minimise": 0.1}``.
+        phase_executions: executions per phase that ran.
     """
 
     executions: int = 0
@@ -37,157 +81,279 @@ class Statistics:
     pruned: int = 0
     threads: int = 0
     phases: dict[str, float] = field(default_factory=dict)
+    phase_executions: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Exploration:
-    """The raw result of an exploration (the public ``ExploreResult`` wraps it)."""
+    """What an exploration produced (``ExploreResult`` adds what it explored and how)."""
 
     findings: tuple[Finding, ...]
     occurrences: tuple[int, ...]
     schedules_run: int
     exhausted: bool
-    stopped_because: str
+    stopped_because: ExitReason
     elapsed: float
     statistics: Statistics
     scenario_name: str | None = None
 
 
 Progress = Callable[[int, int, float], None]
-ExecutionContext = Callable[[Runtime], AbstractContextManager[object]]
+
+
+class _Exploring:
+    """The state of one exploration across its phases."""
+
+    def __init__(
+        self,
+        build: Callable[[], Program],
+        settings: ExploreSettings,
+        detectors: Callable[[], Sequence[Observer]],
+        contexts: Sequence[ExecutionContext],
+        interrupted: Callable[[], bool],
+    ) -> None:
+        self.build = build
+        self.settings = settings
+        self.detectors = detectors
+        self.contexts = contexts
+        self.interrupted = interrupted
+        self.start = time.perf_counter()
+        timeout = settings.timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.by_origin: dict[tuple[object, ...], int] = {}
+        self.findings: list[Finding] = []
+        self.counts: list[int] = []
+        self.runs = self.steps = self.max_depth = self.pruned = self.threads = 0
+        self.executions: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+        self.name: str | None = None
+        self.stopped = ExitReason.EXHAUSTED
+        self.exhausted = False
+
+    def run(self, chooser: Chooser) -> tuple[Runtime, RunOutcome]:
+        return run_once(
+            self.build,
+            chooser,
+            observers=self.detectors(),
+            max_steps=self.settings.max_steps,
+            contexts=self.contexts,
+            deadline=self.deadline,
+        )
+
+    def keep(self, outcome: RunOutcome) -> None:
+        """Count the outcome's findings, keeping the first of each origin."""
+        for finding in outcome.findings:
+            index = self.by_origin.get(finding.origin)
+            if index is None:
+                self.by_origin[finding.origin] = len(self.findings)
+                self.findings.append(finding)
+                self.counts.append(1)
+            else:
+                self.counts[index] += 1
+
+    # ------------------------------------------------------------------ phases
+    def reuse(self, database: ScheduleDatabase, key: str) -> None:
+        """Replay the IDs saved under ``key``; stop at once when one still fails."""
+        ran = 0
+        for schedule_id in database.fetch(key):
+            try:
+                chooser = ScheduleChooser(decode(schedule_id))
+            except InvalidScheduleId:
+                database.delete(key, schedule_id)
+                continue
+            try:
+                runtime, outcome = self.run(chooser)
+                ran += 1
+                chooser.check_complete(runtime)
+            except ScheduleDivergence:
+                database.delete(key, schedule_id)  # the scenario changed: it cannot replay
+                continue
+            if outcome.findings:
+                self.keep(outcome)
+            else:
+                database.delete(key, schedule_id)  # fixed
+        self.executions[Phase.REUSE] = ran
+        if self.findings:
+            self.stopped = ExitReason.REPRODUCED
+
+    def explore(self, strategy: Strategy, progress: Progress | None) -> None:
+        """Run the strategy's executions until it has none left or something stops it."""
+        settings = self.settings
+        max_schedules, stop_on_first = settings.max_schedules, settings.stop_on_first
+        deadline = self.deadline
+        executions = 0
+        next_progress = 1.0
+        try:
+            while True:
+                if self.interrupted():
+                    self.stopped = ExitReason.INTERRUPTED
+                    break
+                chooser = _engine_call(strategy.next_chooser)
+                if chooser is None:
+                    # Out of schedules: a proof unless a preemption bound cut some of them.
+                    self._covered(strategy)
+                    break
+                if executions >= max_schedules:
+                    self.stopped = ExitReason.MAX_SCHEDULES
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.stopped = ExitReason.TIMEOUT
+                    break
+                try:
+                    runtime, outcome = self.run(chooser)  # type: ignore[arg-type]
+                except DeadlineReached:
+                    # The timeout passed inside a long execution: it is dropped unfinished (a
+                    # cut execution cannot be replayed); the findings so far are kept.
+                    self.stopped = ExitReason.TIMEOUT
+                    break
+                if self.interrupted():
+                    # The execution a SIGINT arrived in is dropped like one it aborted: the
+                    # scenario's code may have swallowed the KeyboardInterrupt and gone on.
+                    self.stopped = ExitReason.INTERRUPTED
+                    break
+                _engine_call(strategy.record, outcome)
+                executions += 1
+                if strategy.is_redundant():
+                    self.pruned += 1
+                else:
+                    self.runs += 1
+                trace = outcome.trace
+                depth = len(trace)
+                self.threads = max(self.threads, len(trace.thread_names))
+                self.steps += depth
+                self.max_depth = max(self.max_depth, depth)
+                if outcome.findings:
+                    self.keep(outcome)
+                    if any(f.kind == "step-limit" for f in outcome.findings):
+                        # A thread that never stops (a spin loop) makes every other schedule
+                        # max_steps long and the space practically unbounded: report it now.
+                        self.stopped = ExitReason.STEP_LIMIT
+                        break
+                    if stop_on_first:
+                        if _engine_call(strategy.next_chooser) is None:
+                            self._covered(strategy)  # that was the last schedule anyway
+                        else:
+                            self.stopped = ExitReason.FIRST_FINDING
+                        break
+                if self.name is None and runtime.program is not None:
+                    self.name = runtime.program.name
+                if progress is not None:
+                    elapsed = time.perf_counter() - self.start
+                    if elapsed >= next_progress:
+                        progress(self.runs, len(self.findings), elapsed)
+                        next_progress = elapsed + 0.5
+        except KeyboardInterrupt:
+            # The execution it interrupted is dropped: its findings would describe a run that
+            # never finished (a check() on half-done threads, a thread cut off mid-statement).
+            self.stopped = ExitReason.INTERRUPTED
+        # An interrupt raised between two appends leaves a finding without its count.
+        self.counts.extend([1] * (len(self.findings) - len(self.counts)))
+        self.executions[Phase.EXPLORE] = executions
+
+    def _covered(self, strategy: Strategy) -> None:
+        self.exhausted = not strategy.cut
+        if self.exhausted:
+            self.stopped = ExitReason.EXHAUSTED
+        elif strategy.exact_bound:
+            self.stopped = ExitReason.PREEMPTION_BOUND  # every schedule within the bound ran
+        else:
+            self.stopped = ExitReason.PREEMPTION_BOUND_PARTIAL  # dpor only pruned at it
+
+    def minimise(self) -> None:
+        """Replace each finding by its simplest schedule (not after a timeout or Ctrl-C)."""
+        settings = self.settings
+        if not (settings.minimise and self.findings):
+            return
+        if self.stopped in (ExitReason.TIMEOUT, ExitReason.INTERRUPTED, ExitReason.REPRODUCED):
+            return
+        try:
+            simpler, spent = minimise(
+                self.build,
+                self.findings,
+                detectors=self.detectors,
+                contexts=self.contexts,
+                max_steps=settings.max_steps,
+                budget=min(settings.max_schedules, MINIMISE_BUDGET),
+            )
+        except KeyboardInterrupt:
+            self.stopped = ExitReason.INTERRUPTED
+            return
+        self.executions[Phase.MINIMISE] = spent
+        if self.interrupted():
+            # Interrupted: the findings as found (each replays), not half-minimised ones.
+            self.stopped = ExitReason.INTERRUPTED
+        else:
+            self.findings = simpler
+
+    def timed(self, phase: Phase, step: Callable[[], None]) -> None:
+        start = time.perf_counter()
+        try:
+            step()
+        finally:
+            if phase in self.executions:
+                self.seconds[phase] = time.perf_counter() - start
+
+    def result(self) -> Exploration:
+        if self.stopped is ExitReason.INTERRUPTED:
+            self.exhausted = False
+        return Exploration(
+            findings=tuple(self.findings),
+            occurrences=tuple(self.counts),
+            schedules_run=self.runs,
+            exhausted=self.exhausted,
+            stopped_because=self.stopped,
+            elapsed=time.perf_counter() - self.start,
+            statistics=Statistics(
+                executions=sum(self.executions.values()),
+                steps=self.steps,
+                max_depth=self.max_depth,
+                pruned=self.pruned,
+                threads=self.threads,
+                phases=dict(self.seconds),
+                phase_executions=dict(self.executions),
+            ),
+            scenario_name=self.name,
+        )
+
+
+def _engine_call(fn: Callable[..., object], *args: object) -> object:
+    """Call the engine's own code; an unexpected exception there is a bug in interleave."""
+    try:
+        return fn(*args)
+    except (InterleaveError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise InternalError(
+            "internal error in interleave, please report it (with the scenario if you can)"
+        ) from exc
 
 
 def explore_program(
     build: Callable[[], Program],
     strategy: Strategy,
+    settings: ExploreSettings,
     *,
-    max_schedules: int,
-    max_steps: int,
-    timeout: float | None,
-    stop_on_first: bool,
     detectors: Callable[[], Sequence[Observer]],
-    progress: Progress | None = None,
     contexts: Sequence[ExecutionContext] = (),
-    minimise_budget: int = 0,
+    progress: Progress | None = None,
+    interrupted: Callable[[], bool] = lambda: False,
+    database: ScheduleDatabase | None = None,
+    key: str | None = None,
 ) -> Exploration:
-    """Run executions of ``build`` as ``strategy`` directs; collect distinct findings.
+    """Explore ``build`` as ``strategy`` directs, within ``settings``: the three phases.
 
-    With ``minimise_budget`` > 0, each distinct finding is then replaced by the simplest
-    schedule that shows it (see ``_minimise``), spending at most that many executions each.
+    ``interrupted()`` says whether a SIGINT arrived (raised, held back, or swallowed by the
+    scenario); it is asked before and after each execution. The caller raises the interrupt
+    again, with the result.
     """
-    start = time.perf_counter()
-    deadline = None if timeout is None else time.monotonic() + timeout
-    found: dict[tuple[object, ...], int] = {}
-    findings: list[Finding] = []
-    counts: list[int] = []
-    runs = steps = max_depth = executions = pruned = max_threads = 0
-    name: str | None = None
-    stopped = "exhausted"
-    exhausted = False
-    next_progress = 1.0
-    while True:
-        chooser = strategy.next_chooser()
-        if chooser is None:
-            # Out of schedules: a proof unless a preemption bound cut some of them.
-            exhausted = not strategy.cut
-            stopped = "exhausted" if exhausted else _bound_stop(strategy)
-            break
-        if executions >= max_schedules:
-            stopped = "max_schedules"
-            break
-        if deadline is not None and time.monotonic() >= deadline:
-            stopped = "timeout"
-            break
-        try:
-            runtime, outcome = run_once(
-                build,
-                chooser,
-                observers=detectors(),
-                max_steps=max_steps,
-                contexts=contexts,
-                deadline=deadline,
-            )
-        except DeadlineReached:
-            # The timeout passed inside a long execution: it is dropped unfinished (a cut
-            # execution cannot be replayed), and the findings found so far are kept.
-            stopped = "timeout"
-            break
-        strategy.record(outcome)
-        executions += 1
-        if strategy.is_redundant():
-            pruned += 1
-        else:
-            runs += 1
-        depth = len(outcome.trace)
-        max_threads = max(max_threads, len(outcome.trace.thread_names))
-        steps += depth
-        max_depth = max(max_depth, depth)
-        for finding in outcome.findings:
-            key = finding.origin
-            index = found.get(key)
-            if index is None:
-                found[key] = len(findings)
-                findings.append(finding)
-                counts.append(1)
-            else:
-                counts[index] += 1
-        if name is None and runtime.program is not None:
-            name = runtime.program.name
-        if any(f.kind == "step-limit" for f in outcome.findings):
-            # A thread that never stops (a spin loop) makes every other schedule as long as
-            # max_steps and the space practically unbounded: report it now, not in hours.
-            stopped = "step-limit"
-            break
-        if stop_on_first and findings:
-            if strategy.next_chooser() is None:  # that was the last schedule anyway
-                exhausted = not strategy.cut
-                stopped = "exhausted" if exhausted else _bound_stop(strategy)
-            else:
-                stopped = "first-finding"
-            break
-        if progress is not None:
-            elapsed = time.perf_counter() - start
-            if elapsed >= next_progress:
-                progress(runs, len(findings), elapsed)
-                next_progress = elapsed + 0.5
-    explore_time = time.perf_counter() - start
-    minimise_time = 0.0
-    if minimise_budget > 0 and findings and stopped != "timeout":
-        t0 = time.perf_counter()
-        findings, spent = minimise(
-            build,
-            findings,
-            detectors=detectors,
-            contexts=contexts,
-            max_steps=max_steps,
-            budget=minimise_budget,
-        )
-        executions += spent
-        minimise_time = time.perf_counter() - t0
-    elapsed = time.perf_counter() - start
-    phases = {"explore": explore_time}
-    if minimise_time:
-        phases["minimise"] = minimise_time
-    return Exploration(
-        findings=tuple(findings),
-        occurrences=tuple(counts),
-        schedules_run=runs,
-        exhausted=exhausted,
-        stopped_because=stopped,
-        elapsed=elapsed,
-        statistics=Statistics(
-            executions=executions,
-            steps=steps,
-            max_depth=max_depth,
-            pruned=pruned,
-            threads=max_threads,
-            phases=phases,
-        ),
-        scenario_name=name,
-    )
-
-
-def _bound_stop(strategy: Strategy) -> str:
-    """How a search that a preemption bound cut ended: every schedule within the bound
-    covered (DFS), or only pruned at the bound (DPOR)."""
-    return "preemption-bound" if strategy.exact_bound else "preemption-bound-partial"
+    state = _Exploring(build, settings, detectors, contexts, interrupted)
+    if database is not None and key is not None:
+        state.timed(Phase.REUSE, lambda: state.reuse(database, key))
+    if state.stopped is not ExitReason.REPRODUCED:
+        state.timed(Phase.EXPLORE, lambda: state.explore(strategy, progress))
+    state.timed(Phase.MINIMISE, state.minimise)
+    if database is not None and key is not None and state.stopped is not ExitReason.INTERRUPTED:
+        for finding in state.findings:
+            if finding.schedule_id:
+                database.save(key, finding.schedule_id)
+    return state.result()

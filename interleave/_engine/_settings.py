@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import enum
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 from .._core._schedule import ExecutionOptions
 from ..errors import InvalidArgument
+from ..instrument._project import project_entries
 
 __all__ = [
     "DEFAULT_MAX_SCHEDULES",
@@ -165,6 +165,7 @@ class ExitReason(enum.StrEnum):
     PREEMPTION_BOUND_PARTIAL = "preemption-bound-partial"
     STEP_LIMIT = "step-limit"
     INTERRUPTED = "interrupted"
+    REPRODUCED = "reproduced"
 
     @property
     def text(self) -> str:
@@ -201,6 +202,10 @@ _EXIT_TEXT = {
         "search unbounded (fix the spin loop, or raise max_steps)"
     ),
     ExitReason.INTERRUPTED: "interrupted (Ctrl-C) before covering every schedule",
+    ExitReason.REPRODUCED: (
+        "stopped after reproducing failures an earlier run saved (the schedule database): "
+        "fix them, or explore without the database, for a full search"
+    ),
 }
 
 
@@ -211,36 +216,13 @@ def _int_at_least(name: str, value: object, low: int) -> None:
         raise InvalidArgument(f"{name}={value!r} must be at least {low}")
 
 
-def _seconds(name: str, value: object, *, zero_means: str | None = None) -> None:
+def _seconds(name: str, value: object) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidArgument(f"{name}={value!r} must be a number of seconds or None")
-    if zero_means is not None and value == 0:
-        return
-    if not value > 0:
+    if not value > 0 or math.isnan(value):
         raise InvalidArgument(f"{name}={value!r} must be greater than 0 seconds")
-
-
-def _project_entries(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    items: Iterable[object] = (
-        [value] if isinstance(value, str | os.PathLike) else value  # type: ignore[assignment]
-    )
-    if not isinstance(items, Iterable):
-        raise InvalidArgument(
-            f"project={value!r} must be a package name, a path, or a list of them "
-            "(e.g. project=['myapp', 'src/tools'])"
-        )
-    entries = []
-    for item in items:
-        if not isinstance(item, str | os.PathLike) or not os.fspath(item):
-            raise InvalidArgument(
-                f"project={value!r}: {item!r} must be a non-empty package name or path"
-            )
-        entries.append(str(os.fspath(item)))
-    return tuple(entries)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -335,7 +317,7 @@ class ExploreSettings:
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise InvalidArgument(f"{name}={value!r} must be True or False")
-        object.__setattr__(self, "project", _project_entries(self.project))
+        object.__setattr__(self, "project", project_entries(self.project))
         for name in ("suppress_health_check", "fail_health_check"):
             object.__setattr__(self, name, parse_health_checks(name, getattr(self, name)))
 

@@ -296,14 +296,7 @@ def _looks_like_module_name(text: str) -> bool:
 
 def _entry_roots(entry: object) -> list[str]:
     """The roots of one ``project=`` entry: a dotted package/module name or a path."""
-    if isinstance(entry, os.PathLike):
-        entry = os.fspath(entry)
-    if not isinstance(entry, str) or not entry.strip():
-        raise InvalidArgument(
-            f"project= entries must be package names or paths, got {entry!r}; e.g. "
-            "project=['myapp', 'src/helpers']"
-        )
-    text = entry.strip()
+    (text,) = project_entries([entry])
     if _looks_like_module_name(text):
         spec = None
         with contextlib.suppress(ImportError, ValueError, AttributeError):
@@ -336,6 +329,25 @@ def _entries(project: object) -> list[object]:
         f"project={project!r} must be a package name, a path, or a list of them "
         "(e.g. project=['myapp', 'src/helpers'])"
     )
+
+
+def project_entries(project: object) -> tuple[str, ...]:
+    """The ``project=`` value as a tuple of non-empty strings (names or paths), checked.
+
+    Raises:
+        InvalidArgument: not a name, a path, or a list of them.
+    """
+    entries = []
+    for entry in _entries(project):
+        if isinstance(entry, os.PathLike):
+            entry = os.fspath(entry)
+        if not isinstance(entry, str) or not entry.strip():
+            raise InvalidArgument(
+                f"project= entries must be package names or paths, got {entry!r}; e.g. "
+                "project=['myapp', 'src/helpers']"
+            )
+        entries.append(entry.strip())
+    return tuple(entries)
 
 
 def scenario_project(factory: object, project: object = None) -> Project:

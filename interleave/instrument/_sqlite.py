@@ -24,12 +24,17 @@ transaction that already read upgrading to write while another connection writes
 avoidance), the application gets the same ``sqlite3.OperationalError`` it would really get, and
 the trace records it as an ``error`` step.
 
-Determinism: databases are keyed by their file's basename (``bank.db``), never by the temporary
-directory they live in, so schedule-relevant data is the same in every execution.
+Identity and determinism: one database reached under several names (a symlink, a hard link, a
+relative and an absolute path, a shared-cache memory URI opened twice) is one database: files
+are told apart by device and inode, shared memory databases by name. In resources and reports a
+database is named by its file's basename (``bank.db``, a template's name), never by the temporary
+directory it lives in or its inode, so schedule-relevant data is the same in every execution and
+on every machine.
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import hashlib
 import os
@@ -37,12 +42,13 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import urllib.parse
 import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final, Literal
 
-from .._core import _context
+from .._core import _context, _interrupts
 from .._core._findings import Finding, Hold, LostUpdate
 from .._core._observer import Observer
 from .._core._ops import Location, Operation
@@ -76,6 +82,7 @@ NONE, SHARED, RESERVED, PENDING, EXCLUSIVE = range(5)
 LEVEL_NAMES: Final = ("NONE", "SHARED", "RESERVED", "PENDING", "EXCLUSIVE")
 
 _SQLITE_BUSY: Final = 5
+_SQLITE_AUTH: Final = 23
 _SQLITE_BUSY_SNAPSHOT: Final = 517
 
 # Authorizer action codes that change the schema (CREATE_* / DROP_* / ALTER / REINDEX / ANALYZE /
@@ -132,7 +139,8 @@ _ANALYSES: dict[tuple[object, str], _Analysis] = {}
 _MAX_ANALYSES: Final = 4096
 #: Template signature -> the template's image, and a private in-memory copy to analyse on.
 _TEMPLATE_IMAGES: dict[object, bytes] = {}
-_ANALYSERS: dict[object, tuple[sqlite3.Connection, list[Any]]] = {}
+_ANALYSERS: dict[object, sqlite3.Connection] = {}
+_ANALYSER_LOCK: Final = _thread.allocate_lock()  # the real lock, even while threading is patched
 #: (schema signature, table) -> SQL of a changed row's key (NEW side, OLD side).
 _ROW_KEYS: dict[tuple[object, str], tuple[str, str]] = {}
 
@@ -194,10 +202,10 @@ def _analyse(
     )
 
 
-def _analyser(sig: object) -> tuple[sqlite3.Connection, list[Any]] | None:
+def _analyser(sig: object) -> sqlite3.Connection | None:
     """A private in-memory copy of the template with signature ``sig`` (made once)."""
-    entry = _ANALYSERS.get(sig)
-    if entry is None:
+    conn = _ANALYSERS.get(sig)
+    if conn is None:
         image = _TEMPLATE_IMAGES.get(sig)
         deserialize = getattr(sqlite3.Connection, "deserialize", None)
         if image is None or deserialize is None:
@@ -205,28 +213,57 @@ def _analyser(sig: object) -> tuple[sqlite3.Connection, list[Any]] | None:
         # No statement cache: every EXPLAIN compiles, so the authorizer always sees it.
         conn = _original_connect(":memory:", check_same_thread=False, cached_statements=0)
         deserialize(conn, image)
-        sink: list[Any] = [None]
-
-        def authorize(*args: Any) -> int:
-            log = sink[0]
-            if log is not None:
-                log.append(args)
-            return sqlite3.SQLITE_OK
-
-        conn.set_authorizer(authorize)
-        entry = _ANALYSERS[sig] = (conn, sink)
-    return entry
+        _ANALYSERS[sig] = conn
+    return conn
 
 
-def _analyse_on(
-    analyser: tuple[sqlite3.Connection, list[Any]], log: list[Any], sql: str, params: Any
-) -> None:
-    conn, sink = analyser
-    sink[0] = log
+_Authorization = tuple[int, str | None, str | None, str | None, str | None]
+
+
+def _explain(
+    conn: sqlite3.Connection,
+    sql: str,
+    params: Any,
+    restore: object = None,
+    *,
+    log: list[_Authorization] | None = None,
+) -> list[_Authorization] | None:
+    """What the authorizer is asked while ``sql`` compiles on ``conn`` (None: it does not).
+
+    The authorizer is installed for this one ``EXPLAIN`` only (then ``restore``, the user's
+    own, is put back): an exception raised inside an sqlite3 callback is swallowed by sqlite3
+    (the statement fails with "not authorized"), so the fewer callbacks run, the better. An
+    exception raised in ours (a ``KeyboardInterrupt``) is remembered, the statement denied,
+    and the exception raised again here, once sqlite3 has returned.
+    """
+    calls: list[_Authorization] = [] if log is None else log
+    raised: list[BaseException] = []
+
+    def authorize(code: int, a1: str | None, a2: str | None, a3: str | None, a4: str | None) -> int:
+        try:
+            calls.append((code, a1, a2, a3, a4))
+        except BaseException as exc:
+            raised.append(exc)
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    sqlite3.Connection.set_authorizer(conn, authorize)
     try:
         _raw_execute(conn, "EXPLAIN " + sql, params)
+    except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
+        if raised:
+            raise raised[0] from None
+        if getattr(exc, "sqlite_errorcode", None) == _SQLITE_AUTH:
+            # Denied, yet our authorizer never denies: it raised before its first line ran
+            # (a signal handled on entry), and sqlite3 dropped the exception. Only Ctrl-C
+            # arrives that way while a statement compiles.
+            raise KeyboardInterrupt from None
+        return None  # the statement itself reports the error when it runs
     finally:
-        sink[0] = None
+        sqlite3.Connection.set_authorizer(conn, restore)  # type: ignore[arg-type]
+    if raised:
+        raise raised[0]
+    return calls
 
 
 def _label(sql: str, limit: int = 72) -> str:
@@ -366,12 +403,13 @@ class _Execution:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.dbs: dict[str, _Db] = {}
+        self.dbs: dict[object, _Db] = {}  # by identity (see _locate)
         self.keys: set[str] = set()
         self.opened: list[Connection] = []
         self.adopted: list[Connection] = []
         self.copies: dict[int, str] = {}
-        self.template_sigs: dict[str, object] = {}
+        #: Identity of this execution's template copies -> (template signature, name).
+        self.templates: dict[object, tuple[object, str]] = {}
         self._tmpdir: str | None = None
         self.detector = SqliteLostUpdates()
 
@@ -380,19 +418,29 @@ class _Execution:
             self._tmpdir = _mkdtemp()
         return self._tmpdir
 
-    def database(self, database: object, uri: bool) -> _Db:
-        path, base = _locate(database, uri)
-        ident = path if path is not None else f"<memory>{len(self.dbs)}"
-        db = self.dbs.get(ident)
+    def database(self, where: _Where) -> _Db:
+        """The database a connection opened at ``where`` reaches (one per identity).
+
+        Its key, the name in resources and reports, is the template's name for a template
+        copy, else the file name (symlinks resolved) or the memory database's name under which
+        this execution first reached it, numbered ``#2``, ``#3`` … when two databases share one.
+        """
+        identity, base, path = where
+        db = self.dbs.get(identity) if identity is not None else None
         if db is None:
+            template = self.templates.get(identity)
+            sig = None
+            if template is not None:
+                sig, base = template
             key = base
             n = 1
-            while key in self.keys:  # two files with one basename: number them in order
+            while key in self.keys:
                 n += 1
                 key = f"{base}#{n}"
             self.keys.add(key)
-            db = _Db(key, path, self.template_sigs.get(path) if path is not None else None)
-            self.dbs[ident] = db
+            db = _Db(key, path, sig)
+            if identity is not None:  # a private database is its connection's alone
+                self.dbs[identity] = db
         return db
 
     def close(self) -> None:
@@ -433,19 +481,69 @@ def _mkdtemp() -> str:
     return tempfile.mkdtemp(prefix=f"interleave-sqlite-{os.getpid()}-", dir=_TMP_ROOT[0])
 
 
-def _locate(database: object, uri: bool) -> tuple[str | None, str]:
-    """(real path or None for an in-memory database, stable display key)."""
+#: Which database a connection reached: (identity, display name, file path).
+#: The identity decides sameness: ("file", st_dev, st_ino) for a file (all its names, symlinks,
+#: hard links and relative paths are one database), ("memory", name) for a shared-cache or
+#: memdb memory database, None for a private one (``:memory:``, ``""``: its connection's own).
+#: It stays inside the process: reports and resource keys use the display name only.
+_Where = tuple[object | None, str, str | None]
+
+
+def _locate(database: object, uri: bool) -> _Where:
+    """Which database ``database`` (as given to ``connect``) names.
+
+    Called once the connection is open, so that a file the connection created exists.
+    """
     if isinstance(database, bytes):
         database = os.fsdecode(database)
     text = os.fspath(database) if isinstance(database, os.PathLike) else str(database)
     if uri and text.startswith("file:"):
-        body = text[5:].split("?", 1)[0].split("#", 1)[0]
-        if "mode=memory" in text or body in ("", ":memory:"):
-            return None, body or ":memory:"
-        text = body
+        rest, _, query = text[5:].partition("?")
+        rest = rest.partition("#")[0]
+        query = query.partition("#")[0]
+        if rest.startswith("//"):  # file://host/path: the authority is not part of the path
+            rest = "/" + rest[2:].partition("/")[2]
+        name = urllib.parse.unquote(rest)
+        params = dict(urllib.parse.parse_qsl(query))
+        if params.get("vfs") == "memdb":
+            # memdb: a name starting with "/" is shared by every connection of the process.
+            shared = name.startswith("/")
+            return (("memory", name) if shared else None), name or ":memory:", None
+        if params.get("mode") == "memory" or name in ("", ":memory:"):
+            name = name or ":memory:"
+            shared = params.get("cache") == "shared"
+            return (("memory", name) if shared else None), name, None
+        text = name
     if text in ("", ":memory:"):
-        return None, ":memory:"
-    return os.path.realpath(text), os.path.basename(text) or text
+        return None, text or ":memory:", None
+    path = os.path.realpath(text)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", path), os.path.basename(path) or path, path  # only its name to go by
+    name = os.path.basename(path)
+    if st.st_nlink > 1:
+        # Hard links: name the file by the first of its names in this directory, so that
+        # opening it under either name first gives the same resource names.
+        name = _first_link(os.path.dirname(path), st.st_ino, name)
+    return ("file", st.st_dev, st.st_ino), name, path
+
+
+def _first_link(directory: str, inode: int, name: str) -> str:
+    try:
+        with os.scandir(directory) as entries:
+            names = [e.name for e in entries if e.inode() == inode]
+    except OSError:
+        return name
+    return min(names, default=name)
+
+
+def _file_identity(path: str) -> object:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("path", path)
+    return ("file", st.st_dev, st.st_ino)
 
 
 def _execution(rt: Runtime) -> _Execution:
@@ -670,14 +768,11 @@ class Connection(sqlite3.Connection):
         super().__init__(*args, **kwargs)
         database = args[0] if args else kwargs.get("database", "")
         uri = kwargs.get("uri", args[7] if len(args) > 7 else False)  # sqlite3.connect's order
-        self._il_database: object = database
-        self._il_uri = bool(uri)
+        self._il_where = _locate(database, bool(uri))
         self._il_rt: Runtime | None = None
         self._il_state: _ConnState | None = None
-        self._il_prepared = False
-        self._il_collect: list[tuple[int, str | None, str | None, str | None, str | None]] | None
-        self._il_collect = None
-        self._il_changes: list[tuple[int, object]] = []
+        self._il_authorizer: object = None  # the application's own, put back after analyses
+        self._il_changes: list[list[object]] = []  # per table number: keys of changed rows
         self._il_tracked: set[tuple[str, str]] = set()
         self._il_numbers: dict[str, int] = {}
         self._il_tables: list[str] = []
@@ -690,6 +785,11 @@ class Connection(sqlite3.Connection):
     def cursor(self, factory: type[sqlite3.Cursor] | None = None) -> Any:  # type: ignore[override]
         """A new :class:`Cursor` (or the given ``sqlite3.Cursor`` subclass, scheduled too)."""
         return super().cursor(Cursor if factory is None else _cursor_class(factory))
+
+    def set_authorizer(self, *args: Any, **kwargs: Any) -> None:
+        """As ``sqlite3.Connection.set_authorizer`` (kept across interleave's own analyses)."""
+        super().set_authorizer(*args, **kwargs)
+        self._il_authorizer = args[0] if args else kwargs.get("authorizer_callback")
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         """Run one statement on a new cursor and return the cursor."""
@@ -779,7 +879,7 @@ class Connection(sqlite3.Connection):
         if state is not None and self._il_rt is rt:
             return state
         ex = _execution(rt)
-        db = ex.database(self._il_database, self._il_uri)
+        db = ex.database(self._il_where)
         state = _ConnState(self, db)
         db.conns.append(state)
         self._il_rt, self._il_state = rt, state
@@ -790,25 +890,10 @@ class Connection(sqlite3.Connection):
             if timeout:
                 state.restore_timeout = int(timeout)
                 _raw_execute(self, "PRAGMA busy_timeout = 0")
-        if not self._il_prepared:
-            self._il_prepared = True
-            self.set_authorizer(self._il_authorize)
-            self.create_function(_ROW_FUNCTION, 2, self._il_row)
         if self.in_transaction:
             # A transaction left open before the execution: assume it may hold a write lock.
             state.level = RESERVED
         return state
-
-    def _il_authorize(
-        self, code: int, a1: str | None, a2: str | None, a3: str | None, a4: str | None
-    ) -> int:
-        collect = self._il_collect
-        if collect is not None:
-            collect.append((code, a1, a2, a3, a4))
-        return sqlite3.SQLITE_OK
-
-    def _il_row(self, table: int, row: object) -> None:
-        self._il_changes.append((table, row))
 
     def _il_sig(self, state: _ConnState) -> object:
         db = state.db
@@ -833,21 +918,17 @@ class Connection(sqlite3.Connection):
         analysis = _ANALYSES.get(key)
         if analysis is not None:
             return analysis
-        log: list[tuple[int, str | None, str | None, str | None, str | None]] = []
         # A template copy whose schema this execution did not change is analysed on a private
         # in-memory copy of the template: it never meets a lock, so the analysis (and the
         # step's resource) does not depend on what the other threads hold.
         analyser = _analyser(sig) if sig == state.db.template_sig else None
-        self._il_collect = log
-        try:
-            if analyser is not None:
-                _analyse_on(analyser, log, sql, params)
-            else:
-                _raw_execute(self, "EXPLAIN " + sql, params)
-        except (sqlite3.Error, ValueError, TypeError, OverflowError):
-            return _UNKNOWN  # the statement itself reports the error when it runs
-        finally:
-            self._il_collect = None
+        if analyser is not None:
+            with _ANALYSER_LOCK:  # shared by explorations running in other OS threads
+                log = _explain(analyser, sql, params)
+        else:
+            log = _explain(self, sql, params, self._il_authorizer)
+        if log is None:
+            return _UNKNOWN
         analysis = _analyse(log, sql)
         if analysis.known:
             if len(_ANALYSES) >= _MAX_ANALYSES:
@@ -856,27 +937,35 @@ class Connection(sqlite3.Connection):
         return analysis
 
     def _il_track(self, state: _ConnState, analysis: _Analysis) -> None:
-        # TEMP triggers report each changed row to _interleave_row(table number, row key).
+        # TEMP triggers report each changed row's key to _interleave_row_<table number>(key).
         # One trigger per (table, event) the connection's statements fire, made on first use.
+        # The SQL function is the C method ``list.append`` of that table's list, not a Python
+        # function: an exception raised inside an sqlite3 callback is swallowed by sqlite3 (and
+        # a Ctrl-C is raised at the first line of whatever Python function runs next), while a
+        # C callback runs no Python code at all.
         for table, event in analysis.events:
             if (table, event) in self._il_tracked or table.startswith("sqlite_"):
                 continue
             number = self._il_numbers.get(table)
             if number is None:
-                number = self._il_numbers[table] = len(self._il_tables)
+                number = len(self._il_tables)
+                rows: list[object] = []
+                self.create_function(f"{_ROW_FUNCTION}_{number}", 1, rows.append)
+                self._il_changes.append(rows)
                 self._il_tables.append(table)
+                self._il_numbers[table] = number
+            function = f"{_ROW_FUNCTION}_{number}"
             quoted = '"' + table.replace('"', '""') + '"'
             try:
                 key_new, key_old = self._il_row_key(state, table)
                 if event == "INSERT":
-                    body = f"SELECT {_ROW_FUNCTION}({number}, {key_new});"
+                    body = f"SELECT {function}({key_new});"
                 elif event == "DELETE":
-                    body = f"SELECT {_ROW_FUNCTION}({number}, {key_old});"
+                    body = f"SELECT {function}({key_old});"
                 else:
                     body = (
-                        f"SELECT {_ROW_FUNCTION}({number}, {key_new}); "
-                        f"SELECT {_ROW_FUNCTION}({number}, {key_old}) "
-                        f"WHERE {key_old} IS NOT {key_new};"
+                        f"SELECT {function}({key_new}); "
+                        f"SELECT {function}({key_old}) WHERE {key_old} IS NOT {key_new};"
                     )
                 _raw_execute(
                     self,
@@ -963,6 +1052,9 @@ class Connection(sqlite3.Connection):
         finally:
             self.isolation_level = saved
 
+    # While a statement runs, sqlite3 may call the application's own Python callbacks (SQL
+    # functions, collations) and swallows their exceptions: Ctrl-C waits for the next step.
+    @_interrupts.hold_below
     def _il_run(
         self,
         rt: Runtime,
@@ -984,7 +1076,8 @@ class Connection(sqlite3.Connection):
                 analysis = self._il_analysis(state, sql, params)
             if analysis.events:
                 self._il_track(state, analysis)
-            self._il_changes.clear()
+            for rows in self._il_changes:
+                rows.clear()
             try:
                 run()
             except sqlite3.OperationalError as exc:
@@ -1095,18 +1188,17 @@ class Connection(sqlite3.Connection):
                 ).encode()
             ).hexdigest()
         detector = self._il_detector(rt)
-        changes = self._il_changes
-        if changes and detector is not None:
-            for number, row in changes:
-                table = self._il_tables[number] if number < len(self._il_tables) else None
-                if table is None:
-                    continue
-                columns = analysis.writes.get(table) if table in analysis.writes else None
-                own_reads = analysis.reads.get(table, frozenset())
+        for number, rows in enumerate(self._il_changes):
+            if not rows:
+                continue
+            table = self._il_tables[number]
+            columns = analysis.writes.get(table) if table in analysis.writes else None
+            own_reads = analysis.reads.get(table, frozenset())
+            for row in rows:
                 pending = _Pending(thread, table, row, columns, step, label)
                 detector.check_write(state, pending, own_reads)
                 state.pending.append(pending)
-            changes.clear()
+            rows.clear()
         if detector is not None and analysis.reads:
             detector.record_reads(thread, db.key, analysis.reads, step, label)
         in_tx = self.in_transaction
@@ -1471,7 +1563,7 @@ class Template:
             os.mkdir(directory)
             path = _write(directory, self.name, image)
             ex.copies[id(self)] = path
-            ex.template_sigs[os.path.realpath(path)] = ("template", self._sig)
+            ex.templates[_file_identity(path)] = (("template", self._sig), self.name)
         return path
 
     def connect(self, **kwargs: Any) -> Connection:

@@ -181,8 +181,7 @@ def test_a_step_limit_is_sampled() -> None:
 
 
 def _ended_as(result: ExploreResult, stopped_because: str) -> ExploreResult:
-    raw = dataclasses.replace(result.raw, exhausted=False, stopped_because=stopped_because)
-    return dataclasses.replace(result, raw=raw)
+    return dataclasses.replace(result, exhausted=False, stopped_because=stopped_because)
 
 
 def test_an_interrupted_exploration_is_interrupted() -> None:
