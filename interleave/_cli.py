@@ -36,6 +36,7 @@ from typing import Any, NoReturn, TextIO
 
 from . import _api
 from ._core._schedule import decode
+from ._report import ReplayContext, render_explore
 from ._results import ExploreResult, Interrupted
 from ._version import __version__
 from .errors import (
@@ -452,8 +453,7 @@ def _run_explore(args: argparse.Namespace) -> int:
     with _progress() as line:
         result, failed, interrupted = _explore_warning_lines(factory, options, line)
     # The replay lines should name the target exactly as it was typed here.
-    result = dataclasses.replace(result, target=args.target)
-    _emit(result.report())
+    _emit(render_explore(result, ReplayContext.of(result, target=args.target)))
     if interrupted:
         return _interrupted(len(result.findings))
     if failed is not None:

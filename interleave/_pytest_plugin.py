@@ -428,6 +428,7 @@ class Interleavings:
         """
         __tracebackhide__ = True
         import interleave
+        from interleave._report import ReplayContext, render_explore
 
         settings = self._settings(overrides)
         kwargs = {name: s.value for name, s in settings.items()}
@@ -455,7 +456,7 @@ class Interleavings:
                 f"{self.nodeid}: interrupted (Ctrl-C) after "
                 f"{stop.result.schedules_run:,} schedules, findings so far: "
                 f"{_kinds(stop.result.findings)}\n"
-                + stop.result.report().replace("pytest NODEID ", f"pytest {self._quoted()} ")
+                + render_explore(stop.result, ReplayContext.of(stop.result, node_id=self._quoted()))
             )
             raise
         except interleave.errors.ScenarioError:
@@ -501,7 +502,7 @@ class Interleavings:
             ids = list(dict.fromkeys(f.schedule_id for f in result.findings if f.schedule_id))
             self._store(scenario, ids)
             first = result.findings[0]
-            report = result.report().replace("pytest NODEID ", f"pytest {self._quoted()} ")
+            report = render_explore(result, ReplayContext.of(result, node_id=self._quoted()))
             pytest.fail(
                 f"{report}\n\nreplay the first finding ({first.kind}):\n"
                 f"  {self._replay_line(first.schedule_id)}"

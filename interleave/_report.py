@@ -7,8 +7,10 @@ deadlocks, and copy-paste replay lines.
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter as _Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._core._findings import (
@@ -25,7 +27,13 @@ from ._core._trace import Trace
 if TYPE_CHECKING:
     from ._results import ExploreResult, RunResult
 
-__all__ = ["render_explore", "render_finding", "render_run", "render_trace"]
+__all__ = [
+    "ReplayContext",
+    "render_explore",
+    "render_finding",
+    "render_run",
+    "render_trace",
+]
 
 #: Traces longer than this are shown around the steps that matter.
 MAX_ROWS = 60
@@ -51,8 +59,42 @@ def _rate(runs: int, seconds: float) -> str:
     return f"{seconds:.3f} s ({runs / seconds:,.0f} schedules/s)"
 
 
-def render_explore(result: ExploreResult) -> str:
-    """The report of an exploration."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayContext:
+    """How the reader of a report can run a schedule again: what the replay lines say.
+
+    Attributes:
+        factory: the Python name of the scenario factory (``lost_update``).
+        target: ``module:factory`` or ``file.py:factory`` for ``interleave replay``.
+        node_id: the pytest node ID of the test that explored it, if any (shell-quoted as
+            needed).
+        project: ``project=`` entries the exploration ran with (an ID does not record them:
+            they are paths of this machine), repeated in the lines.
+    """
+
+    factory: str | None = None
+    target: str | None = None
+    node_id: str | None = None
+    project: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, result: ExploreResult, **changes: Any) -> ReplayContext:
+        """The context a result implies (its target and project), with ``changes``."""
+        target = changes.pop("target", result.target)
+        factory = changes.pop("factory", target.rpartition(":")[2] if target else None)
+        return cls(
+            factory=factory,
+            target=target,
+            project=changes.pop("project", result.settings.project),
+            **changes,
+        )
+
+
+def render_explore(result: ExploreResult, context: ReplayContext | None = None) -> str:
+    """The report of an exploration (``context``: the replay lines to print, see
+    :class:`ReplayContext`; by default from the result's target)."""
+    if context is None:
+        context = ReplayContext.of(result)
     coverage = (
         f"exhausted: {result.stopped_text}"
         if result.exhausted
@@ -94,7 +136,7 @@ def render_explore(result: ExploreResult) -> str:
             out.append(f"(same execution as finding {first}: schedule ID {finding.schedule_id})")
             out.extend(_teardown_traceback(finding))
             continue
-        out.append(render_finding(finding, target=result.target))
+        out.append(render_finding(finding, context=context))
     return "\n".join(out)
 
 
@@ -135,14 +177,14 @@ def render_run(run: RunResult) -> str:
         out.append("")
         out.append(f"{finding.kind}")
         out.append("-" * len(finding.kind))
-        out.append(render_finding(finding, target=None, replay_lines=False))
+        out.append(render_finding(finding, replay_lines=False))
     return "\n".join(out)
 
 
 def render_finding(
     finding: Finding,
     *,
-    target: str | None = None,
+    context: ReplayContext | None = None,
     replay_lines: bool = True,
 ) -> str:
     """One finding: message, diagram, cycle, traceback and replay lines."""
@@ -187,7 +229,7 @@ def render_finding(
     out.extend(_teardown_traceback(finding))
     if replay_lines and finding.schedule_id:
         out.append("")
-        out.append(render_replay_lines(finding.schedule_id, target))
+        out.append(render_replay_lines(finding.schedule_id, context or ReplayContext()))
     return "\n".join(out)
 
 
@@ -198,21 +240,28 @@ def _teardown_traceback(finding: Finding) -> list[str]:
     return ["", "teardown() traceback:", _indent(finding.traceback.rstrip())]
 
 
-def render_replay_lines(schedule_id: str, target: str | None) -> str:
+def render_replay_lines(schedule_id: str, context: ReplayContext) -> str:
     """Copy-paste lines that replay ``schedule_id``.
 
-    They need no options: the ID records those that shape an execution (``max_steps``,
-    ``trace_attributes``, the patches), and ``replay()`` uses them.
+    They need no options but ``project=``: the ID records those that shape an execution
+    (``max_steps``, ``trace_attributes``, the patches), and ``replay()`` uses them. The pytest
+    line names the test's node ID (``NODEID`` outside pytest), the shell line needs a target.
     """
-    factory = target.rpartition(":")[2] if target else "scenario"
+    factory = context.factory or "scenario"
+    python_extra = f", project={list(context.project)!r}" if context.project else ""
+    shell_extra = "".join(f" --project {shlex.quote(p)}" for p in context.project)
     lines = [
         f"schedule ID: {schedule_id}",
         "replay it:",
-        f"  python:  interleave.replay({factory}, {schedule_id!r})",
-        f"  pytest:  pytest NODEID --interleave-replay={schedule_id}",
+        f"  python:  interleave.replay({factory}, {schedule_id!r}{python_extra})",
     ]
-    if target:
-        lines.append(f"  shell:   interleave replay {target} {schedule_id}")
+    node = context.node_id or "NODEID"
+    lines.append(f"  pytest:  pytest {node} --interleave-replay={schedule_id}")
+    if context.target:
+        lines.append(
+            f"  shell:   interleave replay {shlex.quote(context.target)} {schedule_id}"
+            + shell_extra
+        )
     return "\n".join(lines)
 
 
