@@ -14,7 +14,8 @@ from types import FunctionType
 
 from ._core import _interrupts, _watchdog
 from ._core._observer import Observer
-from ._core._runtime import Program, ScheduleChooser, ThreadSpec
+from ._core._program import Program, ThreadSpec
+from ._core._replay import ScheduleChooser
 from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions, decode
 from ._engine._database import ScheduleDatabase
 from ._engine._dpor import DporStrategy

@@ -50,7 +50,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._core._ops import GIVE, READ, TAKE, Footprint, Operation, Resource, conflict
-from .._core._runtime import Chooser, RunOutcome
+from .._core._program import Chooser, RunOutcome
 from .._core._threads import SimThread
 from .._core._views import StepView
 from ._strategies import Strategy, _nondeterminism, _operation_changed, same_operation

@@ -30,14 +30,9 @@ from enum import StrEnum
 
 from .._core._findings import Finding
 from .._core._observer import Observer
-from .._core._runtime import (
-    Chooser,
-    DeadlineReached,
-    Program,
-    RunOutcome,
-    Runtime,
-    ScheduleChooser,
-)
+from .._core._program import Chooser, Program, RunOutcome
+from .._core._replay import ScheduleChooser
+from .._core._runtime import DeadlineReached, Runtime
 from .._core._schedule import decode
 from ..errors import InterleaveError, InternalError, InvalidScheduleId, ScheduleDivergence
 from ._database import ScheduleDatabase

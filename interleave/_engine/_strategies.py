@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from .._core._ops import Operation
-from .._core._runtime import Chooser, RunOutcome
+from .._core._program import Chooser, RunOutcome
 from .._core._threads import SimThread
 from .._core._views import StepView
 from ..errors import NondeterministicScenario
