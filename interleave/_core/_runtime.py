@@ -28,7 +28,7 @@ import greenlet
 
 from ..errors import InterleaveError, InternalError, ScenarioError
 from . import _context
-from ._findings import Finding
+from ._findings import Finding, StepLimit
 from ._locations import user_location
 from ._names import Names
 from ._observer import Observer, overrides_hook
@@ -245,7 +245,7 @@ class Runtime:
             return self._run_within(index + 1)
 
     def _run(self) -> RunOutcome:
-        state = _context.state  # set_building() and set_active(), inlined
+        state = _context.state
         state.building = self
         try:
             self.program = program = self._build()
@@ -517,7 +517,7 @@ class Runtime:
             self._findings.extend(on_finish(self))
         program = self.program
         assert program is not None
-        completed = not stuck and not any(f.kind == "step-limit" for f in self._findings)
+        completed = not stuck and not any(isinstance(f, StepLimit) for f in self._findings)
         try:
             if completed and program.check is not None:
                 self._run_check(program.check)

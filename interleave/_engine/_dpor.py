@@ -111,7 +111,7 @@ def _weak_initial(tid: int, op: Operation, spawned: int, seq: list[_Event]) -> i
     return -1
 
 
-class _Node:
+class _DporNode:
     """One step of the current path and what is left to explore from it.
 
     ``enabled`` and ``ops`` (each enabled thread's operation as it would run here) are fixed
@@ -188,14 +188,13 @@ class _Node:
 class DporStrategy(Strategy):
     """Exhaustive search with optimal DPOR: wakeup trees and sleep sets (see the module docs)."""
 
-    complete: ClassVar[bool] = True
     name: ClassVar[str] = "dpor"
     exact_bound: ClassVar[bool] = False
 
     def __init__(self, preemption_bound: int | None = None) -> None:
         self.bound = preemption_bound
         self.cut = False
-        self.stack: list[_Node] = []
+        self.stack: list[_DporNode] = []
         self._started = False
         self.exhausted = False
         self.new_from = 0
@@ -212,9 +211,9 @@ class DporStrategy(Strategy):
     def describe(self) -> str:
         return self.name if self.bound is None else f"{self.name} (preemption bound {self.bound})"
 
-    def is_redundant(self) -> bool:
+    def last_was_pruned(self) -> bool:
         """Was the last execution sleep-set blocked (equivalent to an explored one)?"""
-        return self._chooser is not None and self._chooser.blocked_at is not None
+        return self._chooser is not None and self._chooser.pruned_at is not None
 
     def record(self, outcome: RunOutcome) -> None:
         chooser = self._chooser
@@ -222,8 +221,8 @@ class DporStrategy(Strategy):
         stack = self.stack
         length = len(outcome.trace)
         analysed = len(stack)
-        if chooser.blocked_at is not None:  # (the explorer counts it as pruned)
-            analysed = min(analysed, chooser.blocked_at)
+        if chooser.pruned_at is not None:  # (the explorer counts it as pruned)
+            analysed = min(analysed, chooser.pruned_at)
         del stack[length:]
         analysed = min(analysed, length)
         _plant_wakeups(stack, outcome, analysed, self.new_from)
@@ -275,7 +274,7 @@ def _prefix_related(a: Resource, b: Resource) -> bool:
 _Accesses = tuple[list[tuple[int, Resource]], list[tuple[int, Resource]]]
 
 
-def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_from: int) -> None:
+def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new_from: int) -> None:
     """Analyse the execution's first ``length`` steps for races; plant their reversals.
 
     Happens-before is tracked with vector clocks: ``clocks[k][u]`` is the latest step of
@@ -420,13 +419,13 @@ def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_fro
         node.insert(seq)
 
 
-def _waits(stack: list[_Node], k: int, length: int) -> bool:
+def _waits(stack: list[_DporNode], k: int, length: int) -> bool:
     """Did step ``k`` wait without a timeout? (A pending step at the end always did.)"""
     return k >= length or stack[k].waits
 
 
 def _cannot_run_before(
-    stack: list[_Node],
+    stack: list[_DporNode],
     created_at: tuple[int, ...],
     i: int,
     k: int,
@@ -462,15 +461,15 @@ def _handoff(give: Operation, waiting: Operation, takes: dict[Resource, int]) ->
 class _DporChooser:
     """Follows the current path, then extends it with new nodes (see the module docs)."""
 
-    __slots__ = ("blocked_at", "stack")
+    __slots__ = ("pruned_at", "stack")
 
-    def __init__(self, stack: list[_Node]) -> None:
+    def __init__(self, stack: list[_DporNode]) -> None:
         self.stack = stack
-        self.blocked_at: int | None = None
+        self.pruned_at: int | None = None
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
         depth = view.step_count
-        if self.blocked_at is not None:
+        if self.pruned_at is not None:
             return view.default_choice(enabled)
         stack = self.stack
         if depth < len(stack):
@@ -514,7 +513,7 @@ class _DporChooser:
         awake = [t for t in enabled if t.tid not in sleep]
         if not awake:
             # Sleep-set blocked: every continuation is equivalent to one already explored.
-            self.blocked_at = depth
+            self.pruned_at = depth
             return view.default_choice(enabled)
         resolved = view.resolved
         ops = {t.tid: resolved(t.pending, t) for t in enabled}  # type: ignore[arg-type]
@@ -529,7 +528,7 @@ class _DporChooser:
                 break
         if chosen is None:
             chosen = view.default_choice(awake)
-        node = _Node(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)
+        node = _DporNode(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)
         wait = chosen.wait
         node.waits = wait is not None and not wait.timeout
         node.branch = branch

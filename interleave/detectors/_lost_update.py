@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .._core._findings import Finding, LostUpdate
 from .._core._observer import Observer
-from .._core._ops import Operation, Resource, describe_resource
+from .._core._ops import Kind, Operation, Resource, describe_resource
 
 if TYPE_CHECKING:
     from .._core._threads import SimThread
@@ -36,9 +36,9 @@ class LostUpdateDetector(Observer):
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         kind = op.kind
-        if kind == "read":
+        if kind == Kind.READ:
             self._reads[(thread.tid, op.resource)] = index
-        elif kind == "write":
+        elif kind == Kind.WRITE:
             resource = op.resource
             read = self._reads.pop((thread.tid, resource), None)
             if read is not None:
@@ -46,7 +46,7 @@ class LostUpdateDetector(Observer):
                 if other is not None:
                     self._lost.append((resource, read, other, index))
             self._last_write[resource] = (index, thread.tid)
-        elif kind == "update":
+        elif kind == Kind.UPDATE:
             self._reads.pop((thread.tid, op.resource), None)
             self._last_write[op.resource] = (index, thread.tid)
 
