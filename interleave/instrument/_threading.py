@@ -47,7 +47,7 @@ from .._core import _context
 from .._core._ops import Operation
 from .._core._runtime import Runtime
 from .._core._threads import DONE, SimThread
-from . import _locks
+from . import _conditions, _events, _locks, _semaphores
 from ._base import sim
 from ._project import project_of
 from ._spawn import _JoinWait, join_operation, spawn_operation
@@ -199,34 +199,34 @@ class _RLockFactory(metaclass=_Factory):
 class _SemaphoreFactory(metaclass=_Factory):
     _real = _REAL_SEMAPHORE
     __init__ = _REAL_SEMAPHORE.__init__  # threading calls it directly
-    _sched = _locks.Semaphore
+    _sched = _semaphores.Semaphore
 
 
 class _BoundedSemaphoreFactory(metaclass=_Factory):
     _real = _REAL_BOUNDED_SEMAPHORE
     __init__ = _REAL_BOUNDED_SEMAPHORE.__init__  # threading calls it directly
-    _sched = _locks.BoundedSemaphore
+    _sched = _semaphores.BoundedSemaphore
 
 
 class _EventFactory(metaclass=_Factory):
     _real = _REAL_EVENT
     __init__ = _REAL_EVENT.__init__  # threading calls it directly
-    _sched = _locks.Event
+    _sched = _events.Event
 
 
 class _ConditionMeta(_Factory):
     def _make(cls, lock: Any = None) -> Any:
         if lock is None or isinstance(lock, _locks.Lock):
-            return _locks.Condition(lock)
+            return _conditions.Condition(lock)
         rt = _context.building()
         assert rt is not None
-        return _locks.Condition(_adopt(rt, lock))
+        return _conditions.Condition(_adopt(rt, lock))
 
 
 class _ConditionFactory(metaclass=_ConditionMeta):
     _real = _REAL_CONDITION
     __init__ = _REAL_CONDITION.__init__  # threading calls it directly
-    _sched = _locks.Condition
+    _sched = _conditions.Condition
 
 
 # ---------------------------------------------------------------------------------- adoption
@@ -274,16 +274,16 @@ def _adopt(rt: Runtime, real: Any, name: str | None = None) -> Any:
         elif isinstance(real, _RLOCK_TYPE):
             stand_in = _AdoptedRLock(real, name or rt.next_name("rlock"))
         elif isinstance(real, _REAL_CONDITION):
-            stand_in = _locks.Condition(_adopt(rt, real._lock), name=name)  # type: ignore[attr-defined]
+            stand_in = _conditions.Condition(_adopt(rt, real._lock), name=name)  # type: ignore[attr-defined]
             stand_in._real = real
         elif isinstance(real, _REAL_BOUNDED_SEMAPHORE):
-            stand_in = _locks.BoundedSemaphore(real._initial_value, name=name)  # type: ignore[attr-defined]
+            stand_in = _semaphores.BoundedSemaphore(real._initial_value, name=name)  # type: ignore[attr-defined]
             stand_in._real = real
         elif isinstance(real, _REAL_SEMAPHORE):
-            stand_in = _locks.Semaphore(real._value, name=name)
+            stand_in = _semaphores.Semaphore(real._value, name=name)
             stand_in._real = real
         elif isinstance(real, _REAL_EVENT):
-            stand_in = _locks.Event(name=name)
+            stand_in = _events.Event(name=name)
             stand_in._real = real
         else:  # pragma: no cover - callers check _is_adoptable first
             raise TypeError(f"cannot adopt {real!r}")
@@ -544,7 +544,7 @@ def _barrier_init(
         if rt is not None:
             name = rt.next_name("barrier")
             lock = _locks.Lock(name=f"{name}.lock")
-            self._cond = _locks.Condition(lock, name=name)  # type: ignore[attr-defined]
+            self._cond = _conditions.Condition(lock, name=name)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------- queues
@@ -555,9 +555,9 @@ def _queue_init(self: queue.Queue[Any], maxsize: int = 0) -> None:
         if rt is not None:
             name = rt.next_name("queue")
             self.mutex = _locks.Lock(name=f"{name}.mutex")  # type: ignore[assignment]
-            self.not_empty = _locks.Condition(self.mutex, name=f"{name}.not_empty")  # type: ignore[arg-type,assignment]
-            self.not_full = _locks.Condition(self.mutex, name=f"{name}.not_full")  # type: ignore[arg-type,assignment]
-            self.all_tasks_done = _locks.Condition(self.mutex, name=f"{name}.all_tasks_done")  # type: ignore[arg-type,assignment]
+            self.not_empty = _conditions.Condition(self.mutex, name=f"{name}.not_empty")  # type: ignore[arg-type,assignment]
+            self.not_full = _conditions.Condition(self.mutex, name=f"{name}.not_full")  # type: ignore[arg-type,assignment]
+            self.all_tasks_done = _conditions.Condition(self.mutex, name=f"{name}.all_tasks_done")  # type: ignore[arg-type,assignment]
 
 
 def _is_scheduled_queue(q: queue.Queue[Any]) -> bool:
@@ -612,7 +612,7 @@ class _SimpleQueue:
     """A scheduled ``queue.SimpleQueue`` (the real one is written in C)."""
 
     _items: collections.deque[Any]
-    _cond: _locks.Condition
+    _cond: _conditions.Condition
 
     def __new__(cls) -> Any:
         rt = _scheduling()
@@ -622,7 +622,7 @@ class _SimpleQueue:
         with _internal(rt):
             name = rt.next_name("simple-queue")
             self._items = collections.deque()
-            self._cond = _locks.Condition(_locks.Lock(name=f"{name}.mutex"), name=name)
+            self._cond = _conditions.Condition(_locks.Lock(name=f"{name}.mutex"), name=name)
         return self
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
