@@ -31,9 +31,9 @@ from ._results import ExploreResult, RunResult
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError, ScheduleDivergence
-from .instrument import _threading
 from .instrument._patches import ExecutionPatch, enabled_patches
 from .instrument._project import Project, bind_project, scenario_project
+from .instrument.threading import exploration_scope
 
 __all__ = ["EXHAUSTIVE_STRATEGIES", "STRATEGIES", "Scenario", "explore", "replay"]
 
@@ -442,7 +442,7 @@ def explore(
         watch = scope.enter_context(_watchdog.guard(limit))
         if patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
-            scope.enter_context(_threading.exploration_scope())
+            scope.enter_context(exploration_scope())
         options = ExecutionOptions(
             max_steps=max_steps,
             patch_threading=patch_threading,
