@@ -26,7 +26,7 @@ from ._originals import (
     REAL_SEMAPHORE,
     RLOCK_TYPE,
 )
-from ._scheduling import INTERNAL, internal, scheduling
+from ._scheduling import Internal, internal, scheduling
 
 __all__ = [
     "BoundedSemaphoreFactory",
@@ -73,12 +73,12 @@ class _Factory(type):
         if rt is None or _built_for_interleave(sys._getframe(1)):
             return cls._real(*args, **kwargs)
         # internal(rt), inlined: this runs for every primitive the program makes.
-        scratch = rt.scratch
-        scratch[INTERNAL] = scratch.get(INTERNAL, 0) + 1
+        state = rt.slot(Internal)
+        state.depth += 1
         try:
             return cls._make(*args, **kwargs)
         finally:
-            scratch[INTERNAL] -= 1
+            state.depth -= 1
 
     def __getattr__(cls, name: str) -> Any:
         # ``threading.Semaphore.__init__`` & co. as threading's own code uses them.
@@ -160,7 +160,15 @@ class _AdoptedRLock(_locks.RLock):
         return self._adopted
 
 
-_ADOPTED = "threading.adopted"  # id(real object) -> (real object, stand-in)
+class _Adopted:
+    """One execution's stand-ins for real primitives (a Runtime slot)."""
+
+    __slots__ = ("stand_ins",)
+
+    def __init__(self) -> None:
+        # id(real) -> (real, stand-in): holding the real object keeps its id from being reused
+        # by another object while the execution runs.
+        self.stand_ins: dict[int, tuple[Any, Any]] = {}
 
 
 def adopt(rt: Runtime, real: Any, name: str | None = None) -> Any:
@@ -169,7 +177,7 @@ def adopt(rt: Runtime, real: Any, name: str | None = None) -> Any:
     Outside simulated threads the stand-in delegates to ``real``, so code running elsewhere
     keeps real mutual exclusion.
     """
-    adopted: dict[int, tuple[Any, Any]] = rt.scratch.setdefault(_ADOPTED, {})
+    adopted = rt.slot(_Adopted).stand_ins
     entry = adopted.get(id(real))
     if entry is not None:
         return entry[1]

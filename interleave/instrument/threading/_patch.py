@@ -56,12 +56,11 @@ from ._threads import (
     current_thread,
     get_ident,
     get_native_id,
-    mark_stopped,
+    mark_all_stopped,
     sleep,
     thread_init,
     thread_is_alive,
     thread_join,
-    thread_objects,
     thread_start,
 )
 
@@ -174,8 +173,7 @@ class _ExecutionPatch:
     def _restore(self) -> None:
         restore_globals(self.undo)
         self.undo = []
-        for obj in thread_objects(self.rt).values():
-            mark_stopped(obj)
+        mark_all_stopped(self.rt)
         _uninstall()
 
 

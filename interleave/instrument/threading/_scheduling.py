@@ -14,10 +14,26 @@ from collections.abc import Iterator
 from ..._core import _context
 from ..._core._runtime import Runtime
 
-__all__ = ["INTERNAL", "internal", "scheduling"]
+__all__ = ["Internal", "internal", "is_internal", "scheduling"]
 
-#: Key in ``Runtime.scratch``: >0 while interleave builds its own objects.
-INTERNAL = "threading.internal"
+
+class Internal:
+    """How deep interleave is in building its own objects, in one execution (a Runtime slot).
+
+    Above 0, nested ``threading.X()`` calls (the real parts of its primitives, the Event inside
+    ``Thread.__init__``) are interleave's own, not the program's.
+    """
+
+    __slots__ = ("depth",)
+
+    def __init__(self) -> None:
+        self.depth = 0
+
+
+def is_internal(rt: Runtime) -> bool:
+    """Is interleave building one of its own objects in this execution?"""
+    state = rt.peek(Internal)
+    return state is not None and state.depth > 0
 
 
 def scheduling() -> Runtime | None:
@@ -28,7 +44,7 @@ def scheduling() -> Runtime | None:
     (between steps) and while interleave builds the real parts of its own objects.
     """
     rt = _context.building()
-    if rt is None or rt.scratch.get(INTERNAL):
+    if rt is None or is_internal(rt):
         return None
     if rt.current is None and _context.active() is rt:
         return None  # the scheduler itself, between steps
@@ -43,8 +59,9 @@ def internal(rt: Runtime | None) -> Iterator[None]:
     if rt is None:
         yield
         return
-    rt.scratch[INTERNAL] = rt.scratch.get(INTERNAL, 0) + 1
+    state = rt.slot(Internal)
+    state.depth += 1
     try:
         yield
     finally:
-        rt.scratch[INTERNAL] -= 1
+        state.depth -= 1

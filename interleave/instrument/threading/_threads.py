@@ -29,7 +29,7 @@ from ._originals import (
     REAL_THREAD_START,
     THREAD,
 )
-from ._scheduling import INTERNAL, internal, scheduling
+from ._scheduling import internal, is_internal, scheduling
 
 __all__ = [
     "IDENT_BASE",
@@ -37,12 +37,11 @@ __all__ = [
     "current_thread",
     "get_ident",
     "get_native_id",
-    "mark_stopped",
+    "mark_all_stopped",
     "sleep",
     "thread_init",
     "thread_is_alive",
     "thread_join",
-    "thread_objects",
     "thread_start",
 ]
 
@@ -51,13 +50,19 @@ __all__ = [
 #: and distinct from each other (real idents are addresses, rarely this small or this round).
 IDENT_BASE = 1 << 48
 
-# Keys of per-execution state in ``Runtime.scratch``.
-_THREAD_OBJECTS = "threading.objects"  # tid -> threading.Thread standing for it
-_COUNTERS = "threading.counters"  # "Thread" -> next number (for stable default names)
+
+class _Threads:
+    """One execution's ``Thread`` objects and default thread names (a Runtime slot)."""
+
+    __slots__ = ("numbers", "objects")
+
+    def __init__(self) -> None:
+        self.objects: dict[int, threading.Thread] = {}  # tid -> the Thread standing for it
+        self.numbers: dict[str, int] = {}  # "Thread" or "Thread@creator" -> last number given
 
 
 def _next_number(rt: Runtime, kind: str) -> int:
-    counters: dict[str, int] = rt.scratch.setdefault(_COUNTERS, {})
+    counters = rt.slot(_Threads).numbers
     n = counters.get(kind, 0) + 1
     counters[kind] = n
     return n
@@ -97,21 +102,15 @@ def thread_init(self: threading.Thread, *args: Any, **kwargs: Any) -> None:
             self._name = f"Thread-{_next_number(rt, key)}{suffix}{sep}{rest}"  # type: ignore[attr-defined]
 
 
-def thread_objects(rt: Runtime) -> dict[int, threading.Thread]:
-    """The ``Thread`` objects standing for the execution's simulated threads, by tid."""
-    objects: dict[int, threading.Thread] = rt.scratch.setdefault(_THREAD_OBJECTS, {})
-    return objects
-
-
 def _bind(obj: threading.Thread, rt: Runtime, thread: SimThread) -> None:
     obj.__dict__["_interleave_sim"] = _SimInfo(rt, thread)
-    if not rt.scratch.get(INTERNAL):
+    if not is_internal(rt):
         # Its Thread object can be joined: it ends in a step of its own. (Not when
         # threading's own code asks, as Thread.__init__ does for current_thread().)
         rt.observable(thread)
     obj._ident = obj._native_id = IDENT_BASE + thread.tid  # type: ignore[attr-defined]
     obj._started.set()  # type: ignore[attr-defined]  # a real Event (built while internal)
-    thread_objects(rt)[thread.tid] = obj
+    rt.slot(_Threads).objects[thread.tid] = obj
 
 
 def thread_start(self: threading.Thread) -> None:
@@ -134,7 +133,7 @@ def thread_start(self: threading.Thread) -> None:
         try:
             self.run()
         finally:
-            mark_stopped(self)
+            _mark_stopped(self)
 
     run.__name__ = "run"
     child = rt.new_thread(run, (), self.name)
@@ -145,10 +144,18 @@ def thread_start(self: threading.Thread) -> None:
     _bind(self, rt, child)
 
 
-def mark_stopped(obj: threading.Thread) -> None:
-    """Mark ``obj`` finished, so that the real join()/is_alive() agree once the patch is off."""
+def _mark_stopped(obj: threading.Thread) -> None:
+    # So that the real join()/is_alive() see a finished thread once the patch is off.
     if hasattr(obj, "_is_stopped"):
         obj._is_stopped = True
+
+
+def mark_all_stopped(rt: Runtime) -> None:
+    """Mark every ``Thread`` object of the execution finished (when its patch is undone)."""
+    threads = rt.peek(_Threads)
+    if threads is not None:
+        for obj in threads.objects.values():
+            _mark_stopped(obj)
 
 
 def thread_join(self: threading.Thread, timeout: float | None = None) -> None:
@@ -188,15 +195,14 @@ def current_thread() -> threading.Thread:
         return REAL_CURRENT_THREAD()
     me = rt.current
     assert me is not None
-    objects = thread_objects(rt)
-    obj = objects.get(me.tid)
+    obj = rt.slot(_Threads).objects.get(me.tid)
     if obj is None:
         # A thread of the scenario itself: a Thread object that stands for it.
         obj = THREAD.__new__(THREAD)
         with internal(rt):
             REAL_THREAD_INIT(obj, name=me.name, daemon=False)
         _bind(obj, rt, me)
-    elif not rt.scratch.get(INTERNAL):
+    elif not is_internal(rt):
         rt.observable(me)  # made for threading's own code first; now the program has it
     return obj
 
