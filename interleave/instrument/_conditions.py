@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from types import TracebackType
 from typing import Any, NamedTuple
 
 from .._core._ops import GIVE, READ, WRITE, Operation, Resource
@@ -11,7 +10,7 @@ from .._core._runtime import Runtime
 from .._core._threads import SimThread, Wait
 from ._base import auto_name, sim
 from ._locks import Lock, RLock
-from ._sync import RealCondition
+from ._sync import RealCondition, Releasable
 from ._sync import op as _op
 
 __all__ = ["Condition"]
@@ -61,7 +60,7 @@ def _resolve_wake(rt: Runtime, thread: SimThread) -> Operation:
     return ops.timed_out
 
 
-class Condition:
+class Condition(Releasable):
     """A condition variable with the ``threading.Condition`` API.
 
     ``wait()`` is three steps: release the lock and start waiting; wake up (on a notify, or
@@ -123,14 +122,6 @@ class Condition:
 
     __enter__ = acquire
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
-
     def wait(self, timeout: float | None = None) -> bool:
         """Release the lock, wait for a notify (or the timeout), re-acquire; True if notified."""
         rt = sim()
@@ -187,6 +178,3 @@ class Condition:
             self._real.notify_all()
             return
         self.notify(len(self._sim_waiters(rt)) or 1)
-
-    def __repr__(self) -> str:
-        return f"<Condition {self.name!r}>"

@@ -28,6 +28,8 @@ __all__ = [
 
 # The real primitives, bound at import: while threading is patched for an execution,
 # ``threading.Lock`` & co. are interleave's shims, which must still build on the real ones.
+# (The patch keeps its own copies in ``threading/_originals.py``: that package imports these
+# primitives, so they cannot import it back.)
 RealLock = threading.Lock
 RealRLock = threading.RLock
 RealSemaphore = threading.Semaphore
@@ -52,7 +54,7 @@ def op(kind: str, resource: Resource, label: str, mode: int) -> Operation:
 
 
 class Releasable:
-    """``with obj:`` releases on exit; the repr names the object (Lock, Semaphore)."""
+    """``with obj:`` releases on exit; the repr names the object (Lock, Semaphore, Condition)."""
 
     __slots__ = ()
     name: str
