@@ -40,9 +40,9 @@ from ._results import ExploreResult, Interrupted, RunResult
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScenarioError, ScheduleDivergence
-from .instrument import _threading
 from .instrument._patches import ExecutionPatch, enabled_patches
 from .instrument._project import Project, bind_project, scenario_project
+from .instrument.threading import exploration_scope
 
 __all__ = [
     "EXHAUSTIVE_STRATEGIES",
@@ -471,7 +471,7 @@ def run_exploration(
         watch = scope.enter_context(_watchdog.guard(limit))
         if settings.patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
-            scope.enter_context(_threading.exploration_scope())
+            scope.enter_context(exploration_scope())
         options = settings.execution
         raw = explore_program(
             _builder(scenario, options),

@@ -231,6 +231,27 @@ def test_detectors_and_instrument_are_independent_of_each_other_and_the_engine(
         )
 
 
+#: Modules that import nothing of interleave, so that any module may import them. The threading
+#: patch's captured originals must be importable before anything of interleave can patch.
+LEAF_MODULES = (
+    "interleave/errors.py",
+    "interleave/_version.py",
+    "interleave/instrument/threading/_originals.py",
+)
+
+
+@pytest.mark.parametrize("rel", LEAF_MODULES)
+def test_leaf_modules_import_nothing_of_interleave(rel: str) -> None:
+    path = ROOT / rel
+    assert path.exists(), f"{rel} is listed in LEAF_MODULES but does not exist"
+    inner = [
+        f"{rel}:{imp.lineno} imports {imp.target}"
+        for imp in _imports(path)
+        if imp.target == "interleave" or imp.target.startswith("interleave.")
+    ]
+    assert not inner, "a leaf module imports interleave: " + "; ".join(inner)
+
+
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_third_party_libraries_sit_behind_one_module(path: Path) -> None:
     rel = _relpath(path)
