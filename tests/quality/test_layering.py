@@ -32,6 +32,7 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/instrument/", 3),
     ("interleave/_engine/", 4),
     ("interleave/_api.py", 5),
+    ("interleave/_scenario.py", 5),
     ("interleave/_health.py", 5),
     ("interleave/_report.py", 5),
     ("interleave/_results.py", 5),
@@ -322,3 +323,47 @@ def test_upward_imports_are_reported_and_downward_ones_are_not() -> None:
         f"{core}:3 (layer 2, core) imports interleave._engine._explorer (layer 4, engine)",
         f"{core}:4 (layer 2, core) imports interleave (layer 6, re-exports)",
     ]
+
+
+def _runtime_imports(path: Path) -> list[Import]:
+    """The imports that run: those under ``if TYPE_CHECKING:`` are for the type checker."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    typing_only: set[int] = set()
+    for node in ast.walk(tree):
+        test = node.test if isinstance(node, ast.If) else None
+        if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        ):
+            typing_only.update(
+                n.lineno for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)
+            )
+    return [imp for imp in _imports(path) if imp.lineno not in typing_only]
+
+
+def test_no_import_cycles() -> None:
+    # Same-layer modules may import each other, but never in a circle (function-level imports
+    # included): a cycle means two modules that are really one, or a seam in the wrong place.
+    import networkx as nx
+
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for path in FILES:
+        source = _module_name(path)
+        graph.add_node(source)
+        for imp in _runtime_imports(path):
+            target = imp.target
+            if target.startswith("interleave") and target != source and _path_of_module(target):
+                graph.add_edge(source, target)
+    cycles = sorted((c for c in nx.simple_cycles(graph)), key=len)
+    assert not cycles, "import cycles:\n  " + "\n  ".join(" -> ".join(c) for c in cycles[:10])
+
+
+#: The most lines a module of interleave may have: past it, it holds more than one idea.
+MAX_LINES = 600
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_no_module_is_over_600_lines(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, (
+        f"{_relpath(path)} has {lines} lines (at most {MAX_LINES}): split it along its seams"
+    )

@@ -1,0 +1,190 @@
+"""Scenarios: what a scenario factory returns, and how one becomes the program an execution runs.
+
+A scenario *factory* builds fresh shared state and returns a :class:`Scenario` (or a list of
+thread functions); each execution calls it again, so every execution starts from the same
+state. This module checks what the factory gives and normalises it into a ``Program``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import FunctionType
+
+from ._core._program import Program, ThreadSpec
+from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions
+from .errors import ScenarioError
+
+__all__ = ["Scenario", "builder", "check_factory", "factory_name", "factory_target"]
+
+
+ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=False)
+class Scenario:
+    """What a scenario factory returns: fresh shared state's threads and how to check it.
+
+    Args:
+        threads: the logical threads, as a sequence of callables (named after the function,
+            ``worker#1``, ``worker#2`` …) or a mapping ``name -> callable``.
+        check: called after every thread finished; returning False (or raising) is an
+            ``invariant`` finding.
+        teardown: called after every execution, also failed ones (close files, drop state).
+        name: shown in reports; defaults to the factory's name.
+
+    Example::
+
+        def lost_update():
+            hits = interleave.Shared("hits", 0)
+            def worker():
+                hits.set(hits.get() + 1)
+            return interleave.Scenario(threads=[worker, worker],
+                                       check=lambda: hits.get() == 2)
+    """
+
+    threads: Sequence[Callable[[], object]] | Mapping[str, Callable[[], object]]
+    check: Callable[[], object] | None = None
+    teardown: Callable[[], object] | None = None
+    name: str | None = field(default=None)
+
+    #: The normalised threads, computed once when the Scenario is made.
+    _specs: tuple[ThreadSpec, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_specs", _thread_specs(self.threads, "Scenario"))
+        for label, fn in (("check", self.check), ("teardown", self.teardown)):
+            if fn is not None and not callable(fn):
+                raise ScenarioError(
+                    f"Scenario {label}= must be a callable taking no arguments, "
+                    f"not {type(fn).__name__}"
+                )
+        if self.name is not None and not isinstance(self.name, str):
+            raise ScenarioError(f"Scenario name={self.name!r} must be a string")
+
+
+def _thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
+    if type(threads) is list and threads:
+        # The common case, on every execution: a list of plain, synchronous functions.
+        for fn in threads:
+            if type(fn) is not FunctionType or fn.__code__.co_flags & inspect.CO_COROUTINE:
+                break
+        else:
+            return tuple([ThreadSpec(None, fn) for fn in threads])
+    if isinstance(threads, Mapping):
+        specs = []
+        for name, fn in threads.items():
+            if not isinstance(name, str) or not name:
+                raise ScenarioError(f"{where} thread names must be non-empty strings, got {name!r}")
+            if not callable(fn):
+                raise ScenarioError(
+                    f"{where} thread {name!r} must be a callable, not {type(fn).__name__}"
+                )
+            specs.append(ThreadSpec(name, fn))
+        result = tuple(specs)
+    elif isinstance(threads, Sequence) and not isinstance(threads, str | bytes):
+        for i, fn in enumerate(threads):
+            if not callable(fn):
+                raise ScenarioError(
+                    f"{where} thread {i} must be a callable, not {type(fn).__name__} "
+                    f"({fn!r}); pass the function itself, not its result"
+                )
+        result = tuple(ThreadSpec(None, fn) for fn in threads)
+    else:
+        raise ScenarioError(
+            f"{where} threads= must be a list of callables or a mapping name -> callable, "
+            f"not {type(threads).__name__}"
+        )
+    for spec in result:
+        fn = spec.fn
+        # Plain functions (the common case, on every execution) are checked by their code
+        # flags; anything else (partials, methods, callables) through inspect.
+        if (
+            fn.__code__.co_flags & inspect.CO_COROUTINE
+            if type(fn) is FunctionType
+            else inspect.iscoroutinefunction(fn)
+        ):
+            raise ScenarioError(
+                f"{where} thread {getattr(spec.fn, '__name__', spec.fn)!r} is an async function: "
+                "interleave runs threads, not coroutines (calling it would only create a "
+                "coroutine and explore nothing). Wrap synchronous code, or test asyncio code "
+                "with an asyncio tool"
+            )
+    if not result:
+        raise ScenarioError(
+            f"{where} needs at least one thread: threads= is empty (return the thread "
+            "functions, e.g. Scenario(threads=[worker, worker]))"
+        )
+    return result
+
+
+def factory_name(factory: object) -> str:
+    """The factory's qualified name (the scenario's name unless it gives one)."""
+    return str(getattr(factory, "__qualname__", None) or getattr(factory, "__name__", "scenario"))
+
+
+def factory_target(factory: object) -> str | None:
+    """``module:qualname`` for the command line, or ``path.py:name`` for scripts."""
+    name = getattr(factory, "__qualname__", None)
+    module = getattr(factory, "__module__", None)
+    if not isinstance(name, str) or "<" in name or "." in name:
+        return None
+    if module in (None, "__main__") or not isinstance(module, str):
+        try:
+            path = inspect.getsourcefile(factory)  # type: ignore[arg-type]
+        except TypeError:
+            return None
+        if not path:
+            return None
+        rel = os.path.relpath(path)
+        return f"{path if rel.startswith('..') else rel}:{name}"
+    return f"{module}:{name}"
+
+
+def check_factory(factory: object) -> None:
+    """Raise ``ScenarioError`` unless ``factory`` is a callable that is not a Scenario."""
+    if isinstance(factory, Scenario):
+        raise ScenarioError(
+            "explore() needs the scenario *factory* (a function that builds fresh state and "
+            "returns a Scenario), not a Scenario: each execution must start from fresh state. "
+            "Pass the function itself, e.g. explore(lost_update), not explore(lost_update())"
+        )
+    if not callable(factory):
+        raise ScenarioError(
+            f"the scenario must be a callable factory returning interleave.Scenario, "
+            f"not {type(factory).__name__}"
+        )
+
+
+def builder(
+    factory: Callable[[], object], options: ExecutionOptions = DEFAULT_OPTIONS
+) -> Callable[[], Program]:
+    """The runtime's ``build``: call the factory, normalise what it returns. ``options`` are
+    recorded in the schedule IDs of the executions."""
+    default_name = factory_name(factory)
+
+    def build() -> Program:
+        produced = factory()
+        if isinstance(produced, Scenario):
+            return Program(
+                threads=produced._specs,
+                check=produced.check,
+                teardown=produced.teardown,
+                name=produced.name or default_name,
+                options=options,
+            )
+        if isinstance(produced, Sequence | Mapping) and not isinstance(produced, str | bytes):
+            return Program(
+                threads=_thread_specs(produced, f"scenario factory {default_name}()"),
+                name=default_name,
+                options=options,
+            )
+        raise ScenarioError(
+            f"scenario factory {default_name}() returned {type(produced).__name__} "
+            f"({produced!r:.60}); it must return interleave.Scenario(threads=[...]) or a "
+            "list of callables"
+        )
+
+    return build
