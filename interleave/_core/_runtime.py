@@ -495,14 +495,22 @@ class Runtime:
         self._findings.extend(findings)
 
     def _unwind(self) -> None:
+        """End every unfinished thread so that its ``finally`` blocks and ``with`` exits run.
+
+        A deadlocked or step-limited execution leaves threads suspended at a yield point; left
+        alone, their greenlets would be collected some time later, running their cleanup then
+        (closing a connection, releasing a real lock) in the middle of another execution.
+        """
         # Unfinished threads get _Unwind thrown in, in creation order, so ``finally`` blocks
-        # and context managers run in a fixed order. Primitives do not yield meanwhile.
+        # and context managers run in a fixed order. With ``unwinding`` set, primitives do not
+        # yield (access() returns at once) and a blocking call raises _Unwind again: cleanup
+        # code cannot wait for another thread, which will never run.
         self.unwinding = True
         for thread in self.threads:
             glet = thread.glet
             if glet is not None and not thread.ended and not glet.dead:
                 thread.unwound = True
-                self.current = thread
+                self.current = thread  # cleanup code that asks sim() must see its thread
                 with suppress(_Unwind):
                     glet.throw(_Unwind)
                 self.current = None
@@ -510,6 +518,8 @@ class Runtime:
                 thread.ended = True
             thread.wait = None
             if thread.state == READY:
+                # Unwound to the end it is done; a greenlet that swallowed _Unwind and is
+                # still alive stays READY (reported as unfinished, and never pooled).
                 thread.state = DONE if glet is None or thread.ended else thread.state
 
     def _finish(self, stuck: bool) -> None:

@@ -51,8 +51,12 @@ class LostUpdateDetector(Observer):
             self._last_write[op.resource] = (index, thread.tid)
 
     def _other_write_after(self, resource: Resource, read: int, tid: int) -> int | None:
+        """The latest write of ``resource`` (or of a prefix of it: a whole-cache clear) by
+        another thread after step ``read``, if any."""
         best: int | None = None
         last = self._last_write
+        # Look at the resource and each prefix of it longer than its kind: ("cache", "c", 1),
+        # then ("cache", "c"); a bare kind ("cache",) names no object.
         for k in range(len(resource), 1, -1):
             entry = last.get(resource if k == len(resource) else resource[:k])
             if (
@@ -74,6 +78,8 @@ class LostUpdateDetector(Observer):
             loc = locs[step]
             return f"step {step}" + (f" ({loc})" if loc is not None else "")
 
+        # Findings are made at the end, when the names and lines of every step are known; one
+        # per distinct (resource, read, other write, stale write) lines.
         for resource, read, other, write in self._lost:
             signature = (
                 "lost-update",
