@@ -293,6 +293,57 @@ def _prefix_related(a: Resource, b: Resource) -> bool:
 _Accesses = tuple[list[tuple[int, Resource]], list[tuple[int, Resource]]]
 
 
+def _groups_of(
+    groups: dict[Resource, dict[int, _Accesses]],
+    by_kind: dict[Resource, list[Resource]],
+    resource: Resource,
+) -> list[dict[int, _Accesses]]:
+    """The groups whose resources may be prefix-related to ``resource``.
+
+    Resources are grouped by their first two items (a kind and an object's name), which
+    keeps the scan short; a one-item resource (a whole kind, such as ``("history",)``) is a
+    prefix of every resource of its kind, so it meets every group of that kind, and every
+    resource meets the one-item group of its kind.
+    """
+    if len(resource) == 1:
+        return [groups[key] for key in by_kind.get(resource, ())]
+    found = []
+    group = groups.get(resource[:2])
+    if group is not None:
+        found.append(group)
+    whole = groups.get(resource[:1])
+    if whole is not None:
+        found.append(whole)
+    return found
+
+
+def _latest_conflicts(
+    group: dict[int, _Accesses],
+    t: int,
+    clock: list[int],
+    resource: Resource,
+    reading: bool,
+    candidates: list[int],
+) -> None:
+    """Add, per thread other than ``t``, its latest step in ``group`` that conflicts with an
+    access to ``resource`` and is not ordered before the step already (``clock``)."""
+    for u, (reads, writes) in group.items():
+        if u == t:
+            continue
+        seen = clock[u]
+        best = -1
+        for events in (writes,) if reading else (writes, reads):
+            for j in range(len(events) - 1, -1, -1):
+                i, other = events[j]
+                if i <= seen or i <= best:
+                    break  # already ordered before k (or a later one was found)
+                if _prefix_related(other, resource):
+                    best = i
+                    break
+        if best >= 0:
+            candidates.append(best)
+
+
 def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new_from: int) -> None:
     """Analyse the execution's first ``length`` steps for races; plant their reversals.
 
@@ -312,6 +363,7 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
     prev_step = [-1] * length  # the same thread's previous step, or -1
     last_of = [-1] * nthreads
     groups: dict[Resource, dict[int, _Accesses]] = {}
+    by_kind: dict[Resource, list[Resource]] = {}  # a resource's kind -> its groups' keys
     races: list[tuple[int, int]] = []
     # For a step that makes a resource available (GIVE), the last step that had made it
     # unavailable (TAKE) before it: where a waiting step's race with it is reversed.
@@ -328,26 +380,10 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
         # order, so it cannot be an immediate race with k (something lies between them).
         candidates: list[int] = []
         for resource, mode in footprint:
-            group = groups.get(resource[:2])
-            if group is None:
-                group = groups[resource[:2]] = {}
             reading = mode == READ
-            # A read conflicts with writes only; a write with both (reads commute).
-            for u, (reads, writes) in group.items():
-                if u == t:
-                    continue
-                seen = clock[u]
-                best = -1
-                for events in (writes,) if reading else (writes, reads):
-                    for j in range(len(events) - 1, -1, -1):
-                        i, other = events[j]
-                        if i <= seen or i <= best:
-                            break  # already ordered before k (or a later one was found)
-                        if _prefix_related(other, resource):
-                            best = i
-                            break
-                if best >= 0:
-                    candidates.append(best)
+            for group in _groups_of(groups, by_kind, resource):
+                # A read conflicts with writes only; a write with both (reads commute).
+                _latest_conflicts(group, t, clock, resource, reading, candidates)
         # Latest first: a candidate ordered before k through a later candidate (joined into
         # k's clock first) has a step between it and k, so it is no immediate race.
         candidates.sort(reverse=True)
@@ -363,7 +399,11 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
             # Pending steps at the end (keep False) are races' later steps only: nothing
             # runs after them.
             for resource, mode in footprint:
-                group = groups[resource[:2]]
+                key = resource[:2]
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = {}
+                    by_kind.setdefault(resource[:1], []).append(key)
                 lists = group.get(t)
                 if lists is None:
                     lists = group[t] = ([], [])

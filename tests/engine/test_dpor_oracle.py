@@ -122,6 +122,9 @@ _SIMPLE = st.one_of(
     st.tuples(st.just("cache-set"), st.sampled_from((1, 2))),
     st.tuples(st.just("cache-clear")),
     st.tuples(st.just("point")),
+    # A one-item resource (a whole kind) is a prefix of every resource of its kind.
+    st.tuples(st.just("point-kind"), st.sampled_from(("read", "write"))),
+    st.tuples(st.just("point-item"), st.sampled_from((1, 2)), st.sampled_from(("read", "write"))),
 )
 _BODY = st.lists(
     st.one_of(
@@ -292,6 +295,10 @@ def _scenario(plan: Sequence[Sequence[Action]], run: _Run) -> Callable[[], inter
                     cache.clear()
                 elif kind == "point":
                     interleave.point("p")
+                elif kind == "point-kind":
+                    interleave.point("all", resource=("history",), access=action[1])
+                elif kind == "point-item":
+                    interleave.point("one", resource=("history", action[1]), access=action[2])
                 elif kind == "lock":
                     with locks[action[1]]:
                         log.append(("in", action[1]))
@@ -596,6 +603,8 @@ def test_canonical_form_knows_what_lock_outcomes_touch() -> None:
         [[("event", "wait")], [("event", "set"), ("event", "clear")], [("event", "timed")]],
         # a barrier of two
         [[("barrier",), ("read", "x")], [("write", "x"), ("barrier",)]],
+        # a whole kind (a one-item resource) against one item of it
+        [[("point-kind", "read")], [("point-item", 1, "write"), ("point-kind", "write")]],
         # plain attributes: self.a += 1 in two threads, one under a lock
         [[("attr-incr", "a")], [("lock", "a", [("attr-incr", "a")]), ("attr-read", "b")]],
     ],
@@ -613,6 +622,7 @@ def test_canonical_form_knows_what_lock_outcomes_touch() -> None:
         "queue",
         "event",
         "barrier",
+        "whole-kind",
         "attributes",
     ],
 )
