@@ -604,7 +604,7 @@ def test_canonical_form_knows_what_lock_outcomes_touch() -> None:
         # a barrier of two
         [[("barrier",), ("read", "x")], [("write", "x"), ("barrier",)]],
         # a whole kind (a one-item resource) against one item of it
-        [[("point-kind", "read")], [("point-item", 1, "write"), ("point-kind", "write")]],
+        [[("point-kind", "read")], [("point-item", 1, "write")]],
         # plain attributes: self.a += 1 in two threads, one under a lock
         [[("attr-incr", "a")], [("lock", "a", [("attr-incr", "a")]), ("attr-read", "b")]],
     ],
