@@ -23,10 +23,12 @@ import contextlib
 from ._api import Scenario as Scenario
 from ._api import explore as explore
 from ._api import replay as replay
+from ._core._findings import CallRecord as CallRecord
 from ._core._findings import Deadlock as Deadlock
 from ._core._findings import Finding as Finding
 from ._core._findings import InvariantViolation as InvariantViolation
 from ._core._findings import LostUpdate as LostUpdate
+from ._core._findings import NotLinearizable as NotLinearizable
 from ._core._findings import StepLimit as StepLimit
 from ._core._findings import TeardownFailed as TeardownFailed
 from ._core._findings import ThreadCrashed as ThreadCrashed
@@ -35,6 +37,9 @@ from ._core._trace import Step as Step
 from ._core._trace import Trace as Trace
 from ._engine._explorer import Statistics as Statistics
 from ._health import HealthCheck as HealthCheck
+from ._linearizability._api import LinearizabilityResult as LinearizabilityResult
+from ._linearizability._api import check_linearizable as check_linearizable
+from ._linearizability._api import replay_linearizable as replay_linearizable
 from ._results import ExploreResult as ExploreResult
 from ._results import RunResult as RunResult
 from ._results import Verdict as Verdict
@@ -69,6 +74,7 @@ __all__ = [
     "BlockedOutsideScheduler",
     "BoundedSemaphore",
     "Cache",
+    "CallRecord",
     "Condition",
     "Counter",
     "Deadlock",
@@ -83,9 +89,11 @@ __all__ = [
     "InvalidArgument",
     "InvalidScheduleId",
     "InvariantViolation",
+    "LinearizabilityResult",
     "Lock",
     "LostUpdate",
     "NondeterministicScenario",
+    "NotLinearizable",
     "Operation",
     "RLock",
     "RunResult",
@@ -103,9 +111,11 @@ __all__ = [
     "Trace",
     "Verdict",
     "__version__",
+    "check_linearizable",
     "explore",
     "point",
     "replay",
+    "replay_linearizable",
     "spawn",
     "summary_report",
     "unwatch",

@@ -8,7 +8,7 @@ deadlocks, and copy-paste replay lines.
 from __future__ import annotations
 
 from collections import Counter as _Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ._core._findings import (
@@ -16,6 +16,7 @@ from ._core._findings import (
     Finding,
     InvariantViolation,
     LostUpdate,
+    NotLinearizable,
     TeardownFailed,
     ThreadCrashed,
 )
@@ -25,7 +26,7 @@ from ._core._trace import Trace
 if TYPE_CHECKING:
     from ._results import ExploreResult, RunResult
 
-__all__ = ["render_explore", "render_finding", "render_run", "render_trace"]
+__all__ = ["render_explore", "render_finding", "render_history", "render_run", "render_trace"]
 
 #: Traces longer than this are shown around the steps that matter.
 MAX_ROWS = 60
@@ -51,8 +52,14 @@ def _rate(runs: int, seconds: float) -> str:
     return f"{seconds:.3f} s ({runs / seconds:,.0f} schedules/s)"
 
 
-def render_explore(result: ExploreResult) -> str:
-    """The report of an exploration."""
+def render_explore(
+    result: ExploreResult,
+    *,
+    replay_call: Callable[[str], str] | None = None,
+    how_to_prove: str | None = None,
+) -> str:
+    """The report of an exploration (``replay_call`` and ``how_to_prove`` replace the replay
+    line and the advice of ``explore()`` results, for ``check_linearizable``)."""
     coverage = (
         f"exhausted: {result.stopped_text}"
         if result.exhausted
@@ -74,7 +81,7 @@ def render_explore(result: ExploreResult) -> str:
     )
     out = [f"interleave: {result.scenario}: {verdict}", _table(summary)]
     if not result.exhausted and result.ok:
-        out.append(f"This is not a proof: {_how_to_prove(result)}.")
+        out.append(f"This is not a proof: {how_to_prove or _how_to_prove(result)}.")
     total = len(result.findings)
     shown: dict[str, int] = {}
     for number, (finding, seen) in enumerate(
@@ -94,7 +101,7 @@ def render_explore(result: ExploreResult) -> str:
             out.append(f"(same execution as finding {first}: schedule ID {finding.schedule_id})")
             out.extend(_teardown_traceback(finding))
             continue
-        out.append(render_finding(finding, target=result.target))
+        out.append(render_finding(finding, target=result.target, replay_call=replay_call))
     return "\n".join(out)
 
 
@@ -144,9 +151,13 @@ def render_finding(
     *,
     target: str | None = None,
     replay_lines: bool = True,
+    replay_call: Callable[[str], str] | None = None,
 ) -> str:
     """One finding: message, diagram, cycle, traceback and replay lines."""
     out = [_wrap(finding.message)]
+    if isinstance(finding, NotLinearizable):
+        out.append("")
+        out.append(render_history(finding))
     if finding.trace is not None:
         out.append(
             f"({len(finding.trace)} steps, {finding.trace.preemptions()} preemption(s) "
@@ -159,6 +170,8 @@ def render_finding(
             finding.other_write_step: "<- writes after that read",
             finding.write_step: "<- LOST UPDATE: overwrites it",
         }
+    elif isinstance(finding, NotLinearizable):
+        marks = {step: "<- no order explains this result" for step in finding.steps}
     elif finding.steps:
         marks = {finding.steps[-1]: f"<- {finding.kind}"}
     if isinstance(finding, Deadlock):
@@ -187,7 +200,7 @@ def render_finding(
     out.extend(_teardown_traceback(finding))
     if replay_lines and finding.schedule_id:
         out.append("")
-        out.append(render_replay_lines(finding.schedule_id, target))
+        out.append(render_replay_lines(finding.schedule_id, target, replay_call))
     return "\n".join(out)
 
 
@@ -198,20 +211,28 @@ def _teardown_traceback(finding: Finding) -> list[str]:
     return ["", "teardown() traceback:", _indent(finding.traceback.rstrip())]
 
 
-def render_replay_lines(schedule_id: str, target: str | None) -> str:
-    """Copy-paste lines that replay ``schedule_id``.
+def render_replay_lines(
+    schedule_id: str, target: str | None, replay_call: Callable[[str], str] | None = None
+) -> str:
+    """Copy-paste lines that replay ``schedule_id`` (``replay_call`` gives the Python line of
+    IDs that ``interleave.replay`` does not take).
 
     They need no options: the ID records those that shape an execution (``max_steps``,
     ``trace_attributes``, the patches), and ``replay()`` uses them.
     """
     factory = target.rpartition(":")[2] if target else "scenario"
+    python = (
+        replay_call(schedule_id)
+        if replay_call is not None
+        else f"interleave.replay({factory}, {schedule_id!r})"
+    )
     lines = [
         f"schedule ID: {schedule_id}",
         "replay it:",
-        f"  python:  interleave.replay({factory}, {schedule_id!r})",
+        f"  python:  {python}",
         f"  pytest:  pytest NODEID --interleave-replay={schedule_id}",
     ]
-    if target:
+    if target and replay_call is None:
         lines.append(f"  shell:   interleave replay {target} {schedule_id}")
     return "\n".join(lines)
 
@@ -307,3 +328,61 @@ def _wrap(text: str, width: int = 100) -> str:
     for line in text.splitlines():
         lines.extend(textwrap.wrap(line, width) or [line])
     return "\n".join(lines) or text
+
+
+def render_history(finding: NotLinearizable) -> str:
+    """The calls of a ``not-linearizable`` finding, per thread, and why no order explains
+    them."""
+    from ._linearizability._checker import short_repr
+
+    def call_text(i: int) -> str:
+        call = finding.calls[i]
+        return f"{call.thread} {call.method}({', '.join(short_repr(a, 20) for a in call.args)})"
+
+    def result_text(i: int) -> str:
+        call = finding.calls[i]
+        if call.raised:
+            return f"raised {type(call.result).__name__}"
+        return "-> " + short_repr(call.result, 30)
+
+    checked = set(finding.checked)
+    rows = [
+        (
+            call.thread,
+            f"{call.method}({', '.join(short_repr(a, 20) for a in call.args)})",
+            result_text(i),
+            f"{call.invoked}-{call.returned}",
+            "" if i in checked else "(other key)",
+        )
+        for i, call in enumerate(finding.calls)
+    ]
+    out = [
+        "calls (each thread's in order; a call runs from its 'call' step to its result step):",
+        _indent(_table(rows, ("thread", "call", "result", "steps", ""))),
+    ]
+    if finding.key is not None:
+        out.append(
+            f"{finding.model}.partition_key() puts calls on different keys apart; the calls on "
+            f"key {finding.key} are the ones no order explains."
+        )
+    after = [(a, b) for a, b in finding.after if a in checked and b in checked]
+    if after:
+        where = "in this trace" if finding.own_history else "in a reordering of this trace"
+        out.append(f"real time ({where}): a call invoked after another returned comes after it:")
+        out.extend(f"  {call_text(a)} before {call_text(b)}" for a, b in after)
+    if not finding.own_history:
+        out.append(
+            "(this execution's steps that do not conflict can run in another order with the "
+            "same results; in that order the calls are ordered as above)"
+        )
+    if finding.order:
+        out.append(f"the longest order {finding.model} explains:")
+        out.extend(f"  {call_text(i)} {result_text(i)}" for i in finding.order)
+        out.append("after it, no call fits:")
+    else:
+        out.append(f"no call can come first under {finding.model}:")
+    out.extend(
+        f"  {call_text(i)} {result_text(i)}, but {finding.model} gives {gives}"
+        for i, gives in finding.stuck
+    )
+    return "\n".join(out)

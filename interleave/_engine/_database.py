@@ -134,4 +134,3 @@ class DirectoryDatabase(ScheduleDatabase):
 
     def __repr__(self) -> str:
         return f"DirectoryDatabase({str(self.path)!r})"
-
