@@ -346,35 +346,33 @@ def render_history(finding: NotLinearizable) -> str:
         return "-> " + short_repr(call.result, 30)
 
     checked = set(finding.checked)
+    # A column for the calls on other keys, when the model partitions and some are.
+    keyed = finding.key is not None and len(checked) < len(finding.calls)
     rows = [
         (
             call.thread,
             f"{call.method}({', '.join(short_repr(a, 20) for a in call.args)})",
             result_text(i),
             f"{call.invoked}-{call.returned}",
-            "" if i in checked else "(other key)",
+            *([] if not keyed else ["" if i in checked else "(another key)"]),
         )
         for i, call in enumerate(finding.calls)
     ]
     out = [
         "calls (each thread's in order; a call runs from its 'call' step to its result step):",
-        _indent(_table(rows, ("thread", "call", "result", "steps", ""))),
+        _indent(_table(rows, ("thread", "call", "result", "steps", *([""] if keyed else [])))),
     ]
     if finding.key is not None:
         out.append(
-            f"{finding.model}.partition_key() puts calls on different keys apart; the calls on "
-            f"key {finding.key} are the ones no order explains."
+            _wrap(
+                f"{finding.model}.partition_key() checks calls on different keys apart; no "
+                f"order explains the calls on key {finding.key}."
+            )
         )
     after = [(a, b) for a, b in finding.after if a in checked and b in checked]
     if after:
-        where = "in this trace" if finding.own_history else "in a reordering of this trace"
-        out.append(f"real time ({where}): a call invoked after another returned comes after it:")
+        out.append("real time: a call invoked after another one returned must come after it:")
         out.extend(f"  {call_text(a)} before {call_text(b)}" for a, b in after)
-    if not finding.own_history:
-        out.append(
-            "(this execution's steps that do not conflict can run in another order with the "
-            "same results; in that order the calls are ordered as above)"
-        )
     if finding.order:
         out.append(f"the longest order {finding.model} explains:")
         out.extend(f"  {call_text(i)} {result_text(i)}" for i in finding.order)

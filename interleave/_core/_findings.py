@@ -186,7 +186,8 @@ class CallRecord:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NotLinearizable(Finding):
     """No sequential order of an execution's calls, respecting real time, gives their results
-    under the model (``interleave.check_linearizable``).
+    under the model (``interleave.check_linearizable``). The history is that of the execution
+    in ``trace``, as it ran: a call runs from its ``call`` step to its result step.
 
     Attributes:
         model: the model's name.
@@ -199,8 +200,6 @@ class NotLinearizable(Finding):
         order: the longest order of calls the model explains (indices into ``calls``).
         stuck: the calls that could come next after ``order``, each with what the model
             gives there instead of its result.
-        own_history: True when ``after`` is the real-time order of this very trace; False
-            when it is that of a reordering of its independent steps (same results).
 
     Example::
 
@@ -218,4 +217,3 @@ class NotLinearizable(Finding):
     key: str | None = None
     order: tuple[int, ...] = ()
     stuck: tuple[tuple[int, str], ...] = ()
-    own_history: bool = True

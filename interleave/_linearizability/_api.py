@@ -55,8 +55,8 @@ from ..errors import (
     ScenarioError,
     ScheduleDivergence,
 )
-from ..instrument._shared import point
 from ..instrument._project import scenario_project
+from ..instrument._shared import point
 from ._checker import Analysis, HistoryCall, Outcome, Spec, check_history, freeze, short_repr
 from ._history import (
     Poset,
