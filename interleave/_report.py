@@ -339,11 +339,12 @@ def render_history(finding: NotLinearizable) -> str:
         call = finding.calls[i]
         return f"{call.thread} {call.method}({', '.join(short_repr(a, 20) for a in call.args)})"
 
-    def result_text(i: int) -> str:
+    def result_text(i: int, width: int = 200) -> str:
+        # Whole in the explanation (two long results may differ at the end), short in the table.
         call = finding.calls[i]
         if call.raised:
             return f"raised {type(call.result).__name__}"
-        return "-> " + short_repr(call.result, 30)
+        return "-> " + short_repr(call.result, width)
 
     checked = set(finding.checked)
     # A column for the calls on other keys, when the model partitions and some are.
@@ -352,7 +353,7 @@ def render_history(finding: NotLinearizable) -> str:
         (
             call.thread,
             f"{call.method}({', '.join(short_repr(a, 20) for a in call.args)})",
-            result_text(i),
+            result_text(i, 30),
             f"{call.invoked}-{call.returned}",
             *([] if not keyed else ["" if i in checked else "(another key)"]),
         )
@@ -379,8 +380,7 @@ def render_history(finding: NotLinearizable) -> str:
         out.append("after it, no call fits:")
     else:
         out.append(f"no call can come first under {finding.model}:")
-    out.extend(
-        f"  {call_text(i)} {result_text(i)}, but {finding.model} gives {gives}"
-        for i, gives in finding.stuck
-    )
+    for i, gives in finding.stuck:
+        out.append(f"  {call_text(i)} {result_text(i)}")
+        out.append(f"    but {finding.model} gives {gives}")
     return "\n".join(out)

@@ -325,13 +325,13 @@ def _message(failure: _Failure, model: str) -> str:
         f"under {model}."
     )
     misses = "; ".join(
-        f"{_describe(spans[i].call)} {spans[i].call.outcome.describe(20)} where {model} "
-        f"gives {got.describe(20)}"
+        f"{_describe(spans[i].call)} {spans[i].call.outcome.describe(60)} where {model} "
+        f"gives {got.describe(60)}"
         for i, got in analysis.stuck
     )
     if analysis.order:
         steps = ", ".join(
-            f"{_describe(spans[i].call)} {spans[i].call.outcome.describe(20)}"
+            f"{_describe(spans[i].call)} {spans[i].call.outcome.describe(60)}"
             for i in analysis.order
         )
         return f"{head} The longest order that explains its calls is {steps}; after it, {misses}."
@@ -373,7 +373,7 @@ def _finding(failure: _Failure, trace: Trace, lin_id: str, model: str) -> NotLin
         checked=analysis.checked,
         key=short_repr(analysis.key, 60) if analysis.partitioned else None,
         order=analysis.order,
-        stuck=tuple((i, got.describe(40)) for i, got in analysis.stuck),
+        stuck=tuple((i, got.describe(200)) for i, got in analysis.stuck),
     )
 
 

@@ -161,7 +161,7 @@ def test_the_report_shows_the_calls_their_results_and_why_no_order_explains_them
     assert re.search(r"t1 +increment\(\) +-> 2", report)
     assert re.search(r"t2 +increment\(\) +-> 2", report)
     assert "no call can come first under CounterModel" in report
-    assert "t1 increment() -> 2, but CounterModel gives -> 1" in report
+    assert "  t1 increment() -> 2\n    but CounterModel gives -> 1" in report
     assert "<- no order explains this result" in report
     assert "call increment()" in report  # the invocation marks are steps of the diagram
 
