@@ -382,5 +382,5 @@ def render_history(finding: NotLinearizable) -> str:
         out.append(f"no call can come first under {finding.model}:")
     for i, gives in finding.stuck:
         out.append(f"  {call_text(i)} {result_text(i)}")
-        out.append(f"    but {finding.model} gives {gives}")
+        out.append(f"    but {finding.model} {gives} there")
     return "\n".join(out)

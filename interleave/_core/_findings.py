@@ -199,7 +199,7 @@ class NotLinearizable(Finding):
         key: the ``repr`` of the partition key whose calls fail (None: not partitioned).
         order: the longest order of calls the model explains (indices into ``calls``).
         stuck: the calls that could come next after ``order``, each with what the model
-            gives there instead of its result.
+            does there instead (``returns 1``, ``raises Empty``).
 
     Example::
 

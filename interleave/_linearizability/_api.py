@@ -57,7 +57,16 @@ from ..errors import (
 )
 from ..instrument._project import scenario_project
 from ..instrument._shared import point
-from ._checker import Analysis, HistoryCall, Outcome, Spec, check_history, freeze, short_repr
+from ._checker import (
+    Analysis,
+    HistoryCall,
+    Outcome,
+    Spec,
+    check_history,
+    display_name,
+    freeze,
+    short_repr,
+)
 from ._history import (
     Poset,
     Span,
@@ -326,7 +335,7 @@ def _message(failure: _Failure, model: str) -> str:
     )
     misses = "; ".join(
         f"{_describe(spans[i].call)} {spans[i].call.outcome.describe(60)} where {model} "
-        f"gives {got.describe(60)}"
+        f"{got.as_model(60)}"
         for i, got in analysis.stuck
     )
     if analysis.order:
@@ -373,7 +382,7 @@ def _finding(failure: _Failure, trace: Trace, lin_id: str, model: str) -> NotLin
         checked=analysis.checked,
         key=short_repr(analysis.key, 60) if analysis.partitioned else None,
         order=analysis.order,
-        stuck=tuple((i, got.describe(200)) for i, got in analysis.stuck),
+        stuck=tuple((i, got.as_model(200)) for i, got in analysis.stuck),
     )
 
 
@@ -558,8 +567,10 @@ class _Runner:
         return _Program(self.make, scenario, self.checker, self.name)
 
     def _explore(
-        self, program: _Program, *, final: bool, first: bool = False
+        self, program: _Program, *, first: bool
     ) -> tuple[ExploreResult, tuple[HealthCheck, ...]] | None:
+        """Explore one scenario (until its first finding, with ``first``); each finding is
+        replaced by its simplest schedule (minimisation runs only when something was found)."""
         remaining = None
         if self.deadline is not None:
             remaining = self.deadline - time.monotonic()
@@ -570,7 +581,6 @@ class _Runner:
         try:
             result = explore(
                 program,
-                minimise=final,
                 stop_on_first=first,
                 timeout=remaining,
                 watchdog=self.watchdog,
@@ -598,7 +608,7 @@ class _Runner:
         probe = self.probes.get(scenario)
         if probe is None:
             program = self.program(scenario)
-            explored = self._explore(program, final=False, first=True)
+            explored = self._explore(program, first=True)
             if (
                 explored is not None
                 and explored[0].findings
@@ -606,7 +616,7 @@ class _Runner:
             ):
                 # Stopped at a finding the check does not report: explore it all.
                 program = self.program(scenario)
-                explored = self._explore(program, final=False)
+                explored = self._explore(program, first=False)
             if explored is None:
                 return False
             found, checks = explored
@@ -651,7 +661,7 @@ class _Runner:
         return None
 
     def findings(self, scenario: ScenarioCalls) -> tuple[tuple[Finding, ...], tuple[int, ...]]:
-        """The findings of a failing scenario, explored in full and minimised, as reported."""
+        """The findings of a failing scenario (minimised when it was explored), as reported."""
         probe = self.probes[scenario]
         if probe.confirmed is not None:
             # Only a reordering failed: its replay is the finding (nothing else was found).
@@ -659,12 +669,7 @@ class _Runner:
             lin_id = encode_id(scenario, run.trace.schedule_id)
             found = _convert(run.findings, probe.program, self.spec.name, lin_id, run.trace)
             return found, (seen,) * len(found)
-        program = self.program(scenario)
-        explored = self._explore(program, final=True)
-        result = explored[0] if explored is not None else probe.result
-        if explored is None or not _reported(result.findings):
-            # Out of time: the findings of its first exploration (not minimised) stand.
-            result, program = probe.result, probe.program
+        result, program = probe.result, probe.program
         out: list[Finding] = []
         occurrences: list[int] = []
         for finding, seen in zip(result.findings, result.occurrences, strict=True):
@@ -713,18 +718,6 @@ def _positive(name: str, value: object) -> int:
     if value < 1:
         raise InvalidArgument(f"{name}={value!r} must be at least 1")
     return value
-
-
-def _shown_name(obj: object, fallback: str) -> str:
-    """How a replay line names ``obj``: its qualified name where that is an expression, its
-    plain name inside a function, else ``fallback``."""
-    qualname = getattr(obj, "__qualname__", None)
-    if isinstance(qualname, str) and all(p.isidentifier() for p in qualname.split(".")):
-        return qualname
-    name = getattr(obj, "__name__", None)
-    if isinstance(name, str) and name.isidentifier():
-        return name
-    return fallback
 
 
 def _check_callables(make: object, model: object) -> None:
@@ -846,7 +839,7 @@ def check_linearizable(
     ):
         raise InvalidArgument(f"timeout={timeout!r} must be a number of seconds > 0, or None")
     start = time.perf_counter()
-    make_name = _shown_name(make, "make")
+    make_name = display_name(make, "make")
     spec = Spec(model)
     name = f"check_linearizable({make_name}, {spec.name})"
     runner = _Runner(
@@ -916,7 +909,7 @@ def check_linearizable(
         target=None,
         max_steps=max_steps,
         make=make_name,
-        model=_shown_name(model, "model"),
+        model=display_name(model, "model"),
         threads=threads,
         calls_per_thread=calls,
         operations=len(templates),
@@ -1087,11 +1080,11 @@ def replay_linearizable(
             if not callable(getattr(model, method, None)):
                 raise InvalidArgument(
                     f"the scenario of {schedule_id.strip()[:40]!r}... calls {method!r}, which "
-                    f"the model {_shown_name(model, 'model')} does not have: pass the model "
+                    f"the model {display_name(model, 'model')} does not have: pass the model "
                     "the check ran with"
                 )
     spec = Spec(model)
-    name = f"check_linearizable({_shown_name(make, 'make')}, {spec.name})"
+    name = f"check_linearizable({display_name(make, 'make')}, {spec.name})"
     program = _Program(make, scenario, _Checker(spec), name)
     run = replay(program, inner, watchdog=watchdog, project=_roots(make, project) or None)
     lin_id = schedule_id.strip()

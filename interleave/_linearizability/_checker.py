@@ -55,6 +55,12 @@ class Outcome:
         except Exception:
             return False
 
+    def as_model(self, width: int = 40) -> str:
+        """What a model does, in words: ``returns 2`` or ``raises Empty``."""
+        if self.raised:
+            return f"raises {type(self.value).__name__}"
+        return "returns " + short_repr(self.value, width)
+
     def describe(self, width: int = 40) -> str:
         """``-> 2`` or ``raised Empty``."""
         if self.raised:
@@ -117,7 +123,7 @@ class Spec:
 
     def __init__(self, model: Callable[[], object]) -> None:
         self.model = model
-        self.name = str(getattr(model, "__qualname__", None) or type(model).__name__)
+        self.name = display_name(model, "model")
         self._keyer: Callable[[str, tuple[object, ...]], object] | None = None
         if callable(getattr(model, "partition_key", None)):
             # Asked of one instance, made once: keys depend on the call, not on any state.
@@ -189,6 +195,19 @@ def apply(model: object, call: HistoryCall) -> Outcome:
         return Outcome(False, getattr(model, call.method)(*call.args))
     except Exception as exc:
         return Outcome(True, exc)
+
+
+def display_name(obj: object, fallback: str) -> str:
+    """How reports and replay lines name ``obj``: its qualified name where that is an
+    expression (``Counter``, ``Tests.Model``), its plain name when it was defined in a
+    function, else ``fallback``."""
+    qualname = getattr(obj, "__qualname__", None)
+    if isinstance(qualname, str) and all(p.isidentifier() for p in qualname.split(".")):
+        return qualname
+    name = getattr(obj, "__name__", None)
+    if isinstance(name, str) and name.isidentifier():
+        return name
+    return fallback
 
 
 class _Unfrozen(Exception):

@@ -119,7 +119,7 @@ def test_the_buggy_duration_cache_serves_a_result_of_the_old_day_length() -> Non
         if c.method == "parse_duration_text" and c.result.hours_per_day == 24.0
     ]
     assert stale and any(c.method == "set_hours_per_day" for c in finding.calls)
-    assert "DurationCalculatorModel gives" in result.report()
+    assert "but DurationCalculatorModel returns DurationResult(" in result.report()
 
 
 @pytest.mark.parametrize("threads", [2, 3])

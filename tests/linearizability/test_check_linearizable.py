@@ -49,7 +49,7 @@ def test_a_counter_whose_increment_returns_a_stale_value() -> None:
     assert result.failing_scenario == ((("increment", ()),), (("increment", ()),))
     assert _results(finding) == [("t1", "increment", (), 2), ("t2", "increment", (), 2)]
     assert finding.order == ()
-    assert [gives for _, gives in finding.stuck] == ["-> 1", "-> 1"]
+    assert [does for _, does in finding.stuck] == ["returns 1", "returns 1"]
     assert result.verdict == "sampled"  # it stopped at the first failing scenario
 
 
@@ -161,7 +161,7 @@ def test_the_report_shows_the_calls_their_results_and_why_no_order_explains_them
     assert re.search(r"t1 +increment\(\) +-> 2", report)
     assert re.search(r"t2 +increment\(\) +-> 2", report)
     assert "no call can come first under CounterModel" in report
-    assert "  t1 increment() -> 2\n    but CounterModel gives -> 1" in report
+    assert "  t1 increment() -> 2\n    but CounterModel returns 1 there" in report
     assert "<- no order explains this result" in report
     assert "call increment()" in report  # the invocation marks are steps of the diagram
 
@@ -339,4 +339,7 @@ def test_a_raised_exception_is_a_result_compared_by_type() -> None:
 
     finding = _not_linearizable(result)
     assert finding.calls[0].raised and isinstance(finding.calls[0].result, queue.Empty)
-    assert "raised Empty" in result.report() and "gives raised LookupError" in result.report()
+    assert (
+        "raised Empty" in result.report()
+        and "but WrongEmpty raises LookupError there" in result.report()
+    )
