@@ -143,9 +143,14 @@ class Poset:
 
 
 def call_poset(choices: Sequence[int], clocks: list[list[int]], spans: Sequence[Span]) -> Poset:
-    """The :class:`Poset` of an execution."""
+    """The :class:`Poset` of an execution.
+
+    Events are numbered by call (each call's first step, then its last), not by when they
+    ran: executions that order the same calls the same way get equal posets (and share the
+    answer of :func:`maximal_histories`).
+    """
     firsts, lasts = _ends(choices, spans)
-    events = sorted(set(firsts) | set(lasts))
+    events = list(dict.fromkeys(step for pair in zip(firsts, lasts, strict=True) for step in pair))
     index = {step: i for i, step in enumerate(events)}
     m = len(events)
     preds = [0] * m
@@ -204,14 +209,14 @@ def maximal_histories(poset: Poset) -> list[tuple[int, ...]]:
             extend(done | 1 << e, ends, (*before[:c], finished, *before[c + 1 :]))
 
     extend(0, 0, (0,) * poset.calls)
+    # Keep the maximal ones: each history as one bit mask of its pairs, for a fast subset test.
+    n = poset.calls
     histories = sorted(found)
+    packed = [sum(mask << (c * n) for c, mask in enumerate(h)) for h in histories]
     return [
         h
-        for h in histories
-        if not any(
-            o != h and all(mine & ~theirs == 0 for mine, theirs in zip(h, o, strict=True))
-            for o in histories
-        )
+        for h, bits in zip(histories, packed, strict=True)
+        if not any(other != bits and bits & ~other == 0 for other in packed)
     ]
 
 
