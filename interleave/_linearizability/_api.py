@@ -90,8 +90,6 @@ from ._scenarios import (
 
 __all__ = ["LinearizabilityResult", "check_linearizable", "replay_linearizable"]
 
-#: The signature of the finding ``check()`` makes when it returns False (only ours does).
-_OURS = ("invariant", "returned", "False")
 _CACHE_LIMIT = 100_000
 #: Failing reorderings kept (and replayed) per scenario: each costs one execution to confirm.
 _MAX_CANDIDATES = 20
@@ -396,10 +394,6 @@ def _reported(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(f for f in findings if f.kind not in _NOT_REPORTED)
 
 
-def _is_ours(finding: Finding) -> bool:
-    return isinstance(finding, InvariantViolation) and finding.signature == _OURS
-
-
 def _convert(
     findings: Iterable[Finding],
     program: _Program,
@@ -411,7 +405,9 @@ def _convert(
     out: list[Finding] = []
     failure = program.last.failure if program.last is not None else None
     for finding in _reported(findings):
-        if _is_ours(finding) and failure is not None:
+        # The scenario's only check() is ours: an invariant finding with a failing history is
+        # that history (one without is check() raising, the model's partition_key say).
+        if isinstance(finding, InvariantViolation) and failure is not None:
             out.append(_finding(failure, trace, lin_id, model))
         else:
             out.append(replace(finding, schedule_id=lin_id))
@@ -676,13 +672,14 @@ class _Runner:
             if not _reported((finding,)):
                 continue
             occurrences.append(seen)
-            if _is_ours(finding):
+            if isinstance(finding, InvariantViolation):
                 out.append(self._not_linearizable(program, scenario, finding))
             else:
                 out.append(replace(finding, schedule_id=encode_id(scenario, finding.schedule_id)))
         return tuple(out), tuple(occurrences)
 
     def _replay(self, program: _Program, schedule_id: str) -> RunResult:
+        self.executions += 1
         return replay(program, schedule_id, watchdog=self.watchdog, project=self.roots or None)
 
     def _not_linearizable(
@@ -692,7 +689,8 @@ class _Runner:
         failure = program.last.failure if program.last is not None else None
         lin_id = encode_id(scenario, run.trace.schedule_id)
         if failure is None:
-            # The replay did not fail again: keep the finding as found (its ID replays it).
+            # check() raised (its traceback is the finding's), or, if the object is not
+            # deterministic, the history passed this time: the finding stands as found.
             return replace(finding, schedule_id=lin_id)
         return _finding(failure, run.trace, lin_id, self.spec.name)
 
@@ -799,14 +797,17 @@ def check_linearizable(
         project: as for :func:`interleave.explore`; the module of ``make`` is project code.
         suppress_health_check: checks not to run (:class:`HealthCheck`): ``single_step``
             warns when no call took a step of its own (interleave saw none of the object's
-            state), ``single_schedule`` when no scenario had two schedules, ``single_thread``
+            state), or when an order of an execution's independent steps ran differently when
+            replayed (state interleave cannot see), ``single_schedule`` when no scenario had
+            two schedules, ``single_thread``
             for ``threads=1``, ``nothing_traced`` and ``watched_class_untraced`` as for
             :func:`interleave.explore` (when every scenario failed them).
         fail_health_check: checks that raise :class:`~interleave.errors.FailedHealthCheck`.
 
     Returns:
         A :class:`LinearizabilityResult` (an :class:`ExploreResult`): ``ok``, ``findings``
-        (``not-linearizable`` and any other finding, of the first failing scenario, shrunk),
+        (``not-linearizable`` and any other finding, of the first failing scenario, shrunk;
+        not ``lost-update``: the results are the judge here),
         ``verdict`` (``proved`` only when every scenario was explored exhaustively),
         ``report()``. Each finding's ID replays with :func:`replay_linearizable`.
 
@@ -826,6 +827,15 @@ def check_linearizable(
     threads = _positive("threads", threads)
     calls = _positive("calls_per_thread", calls_per_thread)
     max_scenarios = _positive("max_scenarios", max_scenarios)
+    _positive("max_schedules", max_schedules)
+    _positive("max_steps", max_steps)
+    for flag, value in (
+        ("patch_threading", patch_threading),
+        ("patch_sqlite", patch_sqlite),
+        ("trace_attributes", trace_attributes),
+    ):
+        if not isinstance(value, bool):
+            raise InvalidArgument(f"{flag}={value!r} must be True or False")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise InvalidArgument(f"seed={seed!r} must be an int")
     suppress = parse_health_checks("suppress_health_check", suppress_health_check)

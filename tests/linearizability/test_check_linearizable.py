@@ -184,6 +184,19 @@ def test_ids_are_the_same_on_every_run() -> None:
     assert first.schedules_run == second.schedules_run
 
 
+def test_drawn_scenarios_are_the_same_on_every_run_with_one_seed() -> None:
+    from hypothesis import strategies as st
+
+    operations = [("put", (st.integers(0, 9),)), "get"]
+    runs = [
+        interleave.check_linearizable(RacyQueue, QueueModel, operations, max_scenarios=30)
+        for _ in range(2)
+    ]
+
+    assert runs[0].failing_scenario == runs[1].failing_scenario is not None
+    assert [f.schedule_id for f in runs[0].findings] == [f.schedule_id for f in runs[1].findings]
+
+
 def test_replay_refuses_a_plain_schedule_id_and_a_damaged_one() -> None:
     finding = _not_linearizable(
         interleave.check_linearizable(StaleCounter, CounterModel, ["increment"])
@@ -343,3 +356,16 @@ def test_a_raised_exception_is_a_result_compared_by_type() -> None:
         "raised Empty" in result.report()
         and "but WrongEmpty raises LookupError there" in result.report()
     )
+
+
+def test_a_model_that_raises_outside_its_calls_is_reported_with_its_traceback() -> None:
+    class BrokenKeys(CacheModel):
+        def partition_key(self, method: str, args: tuple[Any, ...]) -> Any:
+            raise RuntimeError("no key for you")
+
+    result = interleave.check_linearizable(RacyCache, BrokenKeys, [("get", ("k",))])
+
+    assert [f.kind for f in result.findings] == ["invariant"]
+    assert "RuntimeError: no key for you" in result.report()
+    run = interleave.replay_linearizable(RacyCache, BrokenKeys, result.findings[0].schedule_id)
+    assert [f.kind for f in run.findings] == ["invariant"]
