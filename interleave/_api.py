@@ -142,6 +142,7 @@ def explore(
     patch_threading: bool = True,
     patch_sqlite: bool = True,
     trace_attributes: bool = False,
+    cancellation: bool = False,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     suppress_health_check: Iterable[HealthCheck | str] = (),
@@ -181,6 +182,9 @@ def explore(
             explored (see the SQLite guide).
         trace_attributes: make reads and writes of the attributes of the project's classes
             yield points (see ``project``).
+        cancellation: asyncio scenarios: also explore each task being cancelled at each of
+            its suspension points (``await``), one cancellation per execution, so that cleanup
+            missing on cancellation is found (see the asyncio guide). Recorded in the IDs.
         watchdog: seconds an execution may go without reaching a yield point (in a thread,
             the scenario factory, ``check()`` or ``teardown()``) before the exploration is
             ended with ``BlockedOutsideScheduler`` (a blocking call interleave cannot see);
@@ -239,6 +243,7 @@ def explore(
         "patch_threading": patch_threading,
         "patch_sqlite": patch_sqlite,
         "trace_attributes": trace_attributes,
+        "cancellation": cancellation,
         "watchdog": watchdog,
         "project": project,
         "suppress_health_check": suppress_health_check,
@@ -352,6 +357,7 @@ def replay(
     patch_threading: bool | None = None,
     patch_sqlite: bool | None = None,
     trace_attributes: bool | None = None,
+    cancellation: bool | None = None,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
 ) -> RunResult:
@@ -372,6 +378,7 @@ def replay(
         patch_threading: as for :func:`explore` (None: as recorded).
         patch_sqlite: as for :func:`explore` (None: as recorded).
         trace_attributes: as for :func:`explore` (None: as recorded).
+        cancellation: as for :func:`explore` (None: as recorded).
         watchdog: as for :func:`explore` (not recorded: it does not shape the execution).
         project: as for :func:`explore` (not recorded: give the value the exploration ran
             with when it was not the default).
@@ -393,10 +400,11 @@ def replay(
         "patch_threading": patch_threading,
         "patch_sqlite": patch_sqlite,
         "trace_attributes": trace_attributes,
+        "cancellation": cancellation,
     }
     if max_steps is not None:
         _positive_int("max_steps", max_steps)
-    for name in ("patch_threading", "patch_sqlite", "trace_attributes"):
+    for name in ("patch_threading", "patch_sqlite", "trace_attributes", "cancellation"):
         value = given[name]
         if value is not None and not isinstance(value, bool):
             raise InvalidArgument(
@@ -411,6 +419,7 @@ def replay(
         trace_attributes=(
             recorded.trace_attributes if trace_attributes is None else trace_attributes
         ),
+        cancellation=recorded.cancellation if cancellation is None else cancellation,
     )
     scope_project = scenario_project(scenario, project)
     limit = _watchdog_limit(watchdog)

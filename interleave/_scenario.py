@@ -97,27 +97,48 @@ def _thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
             f"{where} threads= must be a list of callables or a mapping name -> callable, "
             f"not {type(threads).__name__}"
         )
-    for spec in result:
-        fn = spec.fn
-        # Plain functions (the common case, on every execution) are checked by their code
-        # flags; anything else (partials, methods, callables) through inspect.
-        if (
-            fn.__code__.co_flags & inspect.CO_COROUTINE
-            if type(fn) is FunctionType
-            else inspect.iscoroutinefunction(fn)
-        ):
+    asynchronous = [_is_async(spec.fn) for spec in result]
+    if any(asynchronous):
+        if not all(asynchronous):
+            sync = [_fn_name(s.fn) for s, a in zip(result, asynchronous, strict=True) if not a]
+            tasks = [_fn_name(s.fn) for s, a in zip(result, asynchronous, strict=True) if a]
             raise ScenarioError(
-                f"{where} thread {getattr(spec.fn, '__name__', spec.fn)!r} is an async function: "
-                "interleave runs threads, not coroutines (calling it would only create a "
-                "coroutine and explore nothing). Wrap synchronous code, or test asyncio code "
-                "with an asyncio tool"
+                f"{where} mixes async functions ({', '.join(tasks)}) with synchronous threads "
+                f"({', '.join(sync)}): interleave explores either the tasks of one event loop "
+                "or threads, not both (a task blocked on a thread's lock stops its whole event "
+                "loop, which it cannot model soundly yet). Make every thread an async function, "
+                "or none"
             )
+        from .instrument.asyncio import AsyncMain
+
+        result = tuple(ThreadSpec(spec.name, AsyncMain(spec.fn), spec.args) for spec in result)
     if not result:
         raise ScenarioError(
             f"{where} needs at least one thread: threads= is empty (return the thread "
             "functions, e.g. Scenario(threads=[worker, worker]))"
         )
     return result
+
+
+def _is_async(fn: object) -> bool:
+    # Plain functions (the common case, on every execution) are checked by their code flags;
+    # anything else (partials, methods, callables) through inspect.
+    if type(fn) is FunctionType:
+        return bool(fn.__code__.co_flags & inspect.CO_COROUTINE)
+    return inspect.iscoroutinefunction(fn)
+
+
+def _fn_name(fn: object) -> str:
+    return str(getattr(fn, "__name__", fn))
+
+
+def _with_cancellers(threads: tuple[ThreadSpec, ...]) -> tuple[ThreadSpec, ...]:
+    """The scenario's tasks and, after them, a canceller for each (``cancellation=True``)."""
+    from .instrument.asyncio import AsyncMain, Canceller
+
+    if not threads or not isinstance(threads[0].fn, AsyncMain):
+        return threads
+    return threads + tuple(ThreadSpec(None, Canceller(i)) for i in range(len(threads)))
 
 
 def factory_name(factory: object) -> str:
@@ -168,16 +189,18 @@ def builder(
     def build() -> Program:
         produced = factory()
         if isinstance(produced, Scenario):
+            specs = produced._specs
             return Program(
-                threads=produced._specs,
+                threads=_with_cancellers(specs) if options.cancellation else specs,
                 check=produced.check,
                 teardown=produced.teardown,
                 name=produced.name or default_name,
                 options=options,
             )
         if isinstance(produced, Sequence | Mapping) and not isinstance(produced, str | bytes):
+            specs = _thread_specs(produced, f"scenario factory {default_name}()")
             return Program(
-                threads=_thread_specs(produced, f"scenario factory {default_name}()"),
+                threads=_with_cancellers(specs) if options.cancellation else specs,
                 name=default_name,
                 options=options,
             )

@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "BlockedOutsideScheduler",
+    "EventLoopBlocked",
     "FailedHealthCheck",
     "FindingsError",
     "HealthCheckWarning",
@@ -65,6 +66,16 @@ class BlockedOutsideScheduler(InterleaveError):
     Typical causes: a lock created before the exploration and captured where interleave could
     not swap it (a closure, an instance attribute), a lock shared with another OS thread, a
     real socket or pipe read, or a C extension that waits.
+    """
+
+
+class EventLoopBlocked(InterleaveError):
+    """An asyncio task would block its event loop: a wait no other task could end.
+
+    Raised in the task (and reported as its crash) when it makes a blocking call that cannot
+    go on now, such as acquiring a held ``threading.Lock``: while the event loop's thread is
+    blocked no other task runs, so the program would hang there. Use the asyncio primitive, or
+    run the blocking call in a thread.
     """
 
 

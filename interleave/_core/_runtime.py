@@ -208,6 +208,14 @@ class Runtime:
                 # A ``finally`` that blocks while the execution is unwound cannot wait.
                 raise _Unwind
             return wait.is_ready()
+        # asyncio (instrument/asyncio): a task's wait that is not at an ``await`` blocks its
+        # event loop's thread, so no other task could end it; the task says so if it cannot
+        # go on now (``Task.check_blocking_wait`` raises EventLoopBlocked in the task).
+        handle = thread.handle
+        if handle is not None and not wait.cooperative:
+            check = getattr(handle, "check_blocking_wait", None)
+            if check is not None:
+                check(wait)
         thread.pending = op
         thread.wait = wait
         if self.capture_locations:

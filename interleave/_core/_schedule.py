@@ -37,6 +37,10 @@ After the recorded prefix of choices the runtime follows the default policy (kee
 current thread, else the lowest-numbered runnable one), so trailing choices that the default
 policy would make anyway are not stored.
 
+Format 3 is format 2 with one more varint at the start of BODY (before the step count): the
+options that format 2 has no bit for (bit 0: ``cancellation`` on). It is written only when one
+of them is on, so every other ID stays format 2 and older versions still read it.
+
 Format 1 (still read, no longer written): ``1-`` and the base64url of a flag byte (0 raw, 1
 zlib-compressed rest), then varints: steps, then (thread, count) runs. It has no checksum, no
 options (a replay uses the defaults) and no operation codes.
@@ -56,7 +60,7 @@ import re
 import struct
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 
 from ..errors import InvalidScheduleId
@@ -75,8 +79,9 @@ __all__ = [
 
 #: The ID format written. Bump it when the encoding or the meaning of a choice changes.
 FORMAT = 2
-#: The formats read.
-_FORMATS = (1, 2)
+#: The formats read (format 3: format 2 with extended options, see the module docs).
+_FORMATS = (1, 2, 3)
+_EXT_CANCELLATION = 0x1
 
 # The caps that bound decoding, checked before anything is allocated. Together they keep a
 # decode under about 10 MB whatever the text (the checksum is no defence against an ID made by
@@ -121,6 +126,8 @@ class ExecutionOptions:
     patch_threading: bool = True
     patch_sqlite: bool = True
     trace_attributes: bool = False
+    #: asyncio: explore a cancellation of each task at each of its suspension points.
+    cancellation: bool = False
 
 
 #: The defaults of format 2 (an option equal to its default is not written).
@@ -191,6 +198,10 @@ def encode(schedule: Schedule, ops: Sequence[Operation] | None = None) -> str:
     options = schedule.options
     head = 0
     body = bytearray()
+    version = FORMAT
+    if options.cancellation:
+        version = 3
+        _varint(body, _EXT_CANCELLATION)
     _varint(body, schedule.steps)
     if options.trace_attributes:
         head |= _OPT_TRACE_ATTRIBUTES
@@ -219,7 +230,7 @@ def encode(schedule: Schedule, ops: Sequence[Operation] | None = None) -> str:
     zeros = -(1 + len(body) + 2) % 3
     data = bytes([head | (zeros + 1) << 6]) + bytes(body) + bytes(zeros)
     raw = data + binascii.crc_hqx(data, 0xFFFF).to_bytes(2, "big")
-    return f"{FORMAT}-" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return f"{version}-" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 # ---------------------------------------------------------------------------------- decoding
@@ -284,7 +295,7 @@ def decode(schedule_id: str) -> Schedule:
         )
     if version == 1:
         return _decode_v1(text, payload)
-    return _decode_v2(text, payload)
+    return _decode_v2(text, payload, extended=version == 3)
 
 
 _URLSAFE = str.maketrans("-_", "+/")
@@ -308,7 +319,7 @@ def _b64(text: str, payload: str) -> bytes:
     return raw
 
 
-def _decode_v2(text: str, payload: str) -> Schedule:
+def _decode_v2(text: str, payload: str, *, extended: bool = False) -> Schedule:
     if len(payload) % 4:
         raise _damaged(
             text,
@@ -331,8 +342,11 @@ def _decode_v2(text: str, payload: str) -> Schedule:
     if head & _HEAD_COMPRESSED:
         body = _inflate(text, body, _MAX_BODY, raw=True)
     reader = _Reader(text, body)
+    ext = reader.number("extended options", _EXT_CANCELLATION) if extended else 0
     steps = reader.number("step count", MAX_STEPS)
     options = _options(reader, head)
+    if ext & _EXT_CANCELLATION:
+        options = replace(options, cancellation=True)
     n2 = reader.number("number of recorded choices", 2 * min(steps, _MAX_CHOICES) + 1)
     n, wide = n2 >> 1, n2 & 1
     start, width = reader.pos, 2 if wide else 1

@@ -30,6 +30,10 @@ class Wait:
 
     __slots__ = ("resource", "timeout")
 
+    #: True for an asyncio task's wait at an ``await``: its event loop runs the other tasks
+    #: meanwhile. A task's other waits block the loop's thread (see ``Runtime.block``).
+    cooperative = False
+
     def __init__(self, resource: Resource, *, timeout: bool = False) -> None:
         self.resource = resource
         self.timeout = timeout

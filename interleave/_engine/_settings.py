@@ -256,6 +256,7 @@ class ExploreSettings:
     patch_threading: bool = True
     patch_sqlite: bool = True
     trace_attributes: bool = False
+    cancellation: bool = False
     watchdog: float | None = None
     project: tuple[str, ...] = ()
     suppress_health_check: frozenset[HealthCheck] = frozenset()
@@ -267,6 +268,7 @@ class ExploreSettings:
         "patch_threading",
         "patch_sqlite",
         "trace_attributes",
+        "cancellation",
     )
 
     def __post_init__(self) -> None:
@@ -317,6 +319,7 @@ class ExploreSettings:
             "patch_threading",
             "patch_sqlite",
             "trace_attributes",
+            "cancellation",
         ):
             value = getattr(self, name)
             if not isinstance(value, bool):
@@ -348,4 +351,5 @@ class ExploreSettings:
             patch_threading=self.patch_threading,
             patch_sqlite=self.patch_sqlite,
             trace_attributes=self.trace_attributes,
+            cancellation=self.cancellation,
         )

@@ -8,7 +8,7 @@ from .._core import _context
 from .._core._context import state as _state
 from .._core._runtime import Runtime
 
-__all__ = ["auto_name", "sim"]
+__all__ = ["auto_name", "refuse_threads_in_task", "sim"]
 
 _plain_counter = itertools.count(1)
 
@@ -37,3 +37,16 @@ def auto_name(kind: str, name: str | None) -> str:
     if rt is not None:
         return rt.next_name(kind)
     return f"{kind}#{next(_plain_counter)}"
+
+
+def refuse_threads_in_task(rt: Runtime, what: str) -> None:
+    """Raise ``ScenarioError`` when an asyncio task of the execution starts a thread: tasks and
+    threads are not explored together (see ``Scenario``)."""
+    me = rt.current
+    if me is not None and hasattr(me.handle, "check_blocking_wait"):
+        from ..errors import ScenarioError
+
+        raise ScenarioError(
+            f"task {me.name!r} called {what}: interleave explores the tasks of one event loop or "
+            "threads, not both. Explore the threaded code in a scenario of its own"
+        )

@@ -38,7 +38,8 @@ class Patch(NamedTuple):
 
 #: Outermost first: SQLite's cleanup wraps everything else (it closes every connection the
 #: execution opened and removes its database copies, whatever else was swapped in), then the
-#: ``sqlite3.connect`` patch, attribute tracing, and the threading swap innermost.
+#: ``sqlite3.connect`` patch, attribute tracing, the threading swap, and the asyncio swap
+#: innermost (always on: it only changes what an execution's tasks get).
 PATCHES: tuple[Patch, ...] = (
     Patch("sqlite", "interleave.instrument._sqlite", "sqlite_execution"),
     Patch("sqlite3.connect", "interleave.instrument._sqlite", "patch_sqlite", "patch_sqlite"),
@@ -50,6 +51,7 @@ PATCHES: tuple[Patch, ...] = (
         default=False,
     ),
     Patch("threading", "interleave.instrument.threading", "patch_threading", "patch_threading"),
+    Patch("asyncio", "interleave.instrument.asyncio", "patch_asyncio"),
 )
 
 

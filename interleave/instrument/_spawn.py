@@ -11,7 +11,7 @@ from .._core._findings import Hold
 from .._core._ops import WRITE, Operation, Resource
 from .._core._runtime import Runtime
 from .._core._threads import DONE, SimThread, Wait
-from ._base import sim
+from ._base import refuse_threads_in_task, sim
 
 __all__ = ["ThreadHandle", "join_operation", "spawn", "spawn_operation"]
 
@@ -153,6 +153,7 @@ def spawn(fn: Callable[..., Any], *args: Any, name: str | None = None) -> Thread
         return ThreadHandle(real.name, real=real)
     me = rt.current
     assert me is not None
+    refuse_threads_in_task(rt, "interleave.spawn()")
     rt.access(spawn_operation(me, "spawn"))
     child = rt.new_thread(fn, args, name)
     rt.observable(child)

@@ -16,7 +16,7 @@ from ..._core import _context
 from ..._core._ops import Operation
 from ..._core._runtime import Runtime
 from ..._core._threads import DONE, SimThread
-from .._base import sim
+from .._base import refuse_threads_in_task, sim
 from .._spawn import _JoinWait, join_operation, spawn_operation
 from ._originals import (
     REAL_CURRENT_THREAD,
@@ -127,6 +127,7 @@ def thread_start(self: threading.Thread) -> None:
         raise RuntimeError("threads can only be started once")
     me = rt.current
     if me is not None:
+        refuse_threads_in_task(rt, "Thread.start()")
         rt.access(spawn_operation(me, "start"))
 
     def run() -> None:

@@ -1,0 +1,11 @@
+"""asyncio under the scheduler: tasks as simulated threads, and scheduled asyncio primitives.
+
+See :mod:`._tasks` for how a task runs, :mod:`._patch` for what is swapped during an execution.
+"""
+
+from __future__ import annotations
+
+from ._patch import is_patched, patch_asyncio
+from ._tasks import AsyncMain, Canceller, Task
+
+__all__ = ["AsyncMain", "Canceller", "Task", "is_patched", "patch_asyncio"]

@@ -1,0 +1,174 @@
+"""Install and remove the asyncio patch: process-wide (reference counted), once per execution.
+
+While it is on, ``asyncio.Lock`` & co. are factories that return the scheduled primitive when
+called from an execution (a task, or the scenario factory) and asyncio's own anywhere else;
+``asyncio.sleep``, ``gather``, ``create_task`` … are stand-ins that do asyncio's work when
+called from anything but an execution's task. Each execution also swaps the names a project
+module bound with ``from asyncio import Lock`` & co., runs ``aiosqlite`` (if the program
+imported it) on scheduled connections, and puts back the OS thread's running loop at its end.
+"""
+
+from __future__ import annotations
+
+import _thread
+import functools
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from ..._core._runtime import Runtime
+from .._project import project_of
+from ..threading._scheduling import internal, scheduling
+from . import _functions, _locks, _queues
+from ._loop import LoopState
+from ._originals import MODULES, REAL
+
+__all__ = ["is_patched", "patch_asyncio"]
+
+
+class _Factory(type):
+    """Metaclass of the stand-ins for ``asyncio.Lock`` & co.: a scheduled object when called
+    from an execution, asyncio's own elsewhere; ``isinstance`` accepts both."""
+
+    _real: Any
+    _sched: Any
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        rt = scheduling()
+        if rt is None:
+            return cls._real(*args, **kwargs)
+        with internal(rt):  # the threading primitives inside are interleave's own
+            return cls._sched(*args, **kwargs)
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(cls._real, name)
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, cls._sched | cls._real)
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return issubclass(sub, cls._sched | cls._real)
+
+
+def _factory(name: str, sched: type) -> Any:
+    return _Factory(name, (), {"_real": REAL[name], "_sched": sched, "__module__": "asyncio"})
+
+
+_STAND_INS: dict[str, object] = {
+    "Lock": _factory("Lock", _locks.Lock),
+    "Event": _factory("Event", _locks.Event),
+    "Condition": _factory("Condition", _locks.Condition),
+    "Semaphore": _factory("Semaphore", _locks.Semaphore),
+    "BoundedSemaphore": _factory("BoundedSemaphore", _locks.BoundedSemaphore),
+    "Queue": _factory("Queue", _queues.Queue),
+    "LifoQueue": _factory("LifoQueue", _queues.LifoQueue),
+    "PriorityQueue": _factory("PriorityQueue", _queues.PriorityQueue),
+    "TaskGroup": _factory("TaskGroup", _functions.TaskGroup),
+    "sleep": _functions.sleep,
+    "create_task": _functions.create_task,
+    "current_task": _functions.current_task,
+    "all_tasks": _functions.all_tasks,
+    "gather": _functions.gather,
+    "wait_for": _functions.wait_for,
+    "timeout": _functions.timeout,
+    "timeout_at": _functions.timeout_at,
+    "wait": _functions.wait,
+    "as_completed": _functions.as_completed,
+    "shield": _functions.shield,
+    "to_thread": _functions.to_thread,
+}
+
+#: (module, attribute, real, stand-in): every attribute the module-wide swap sets.
+_SETTERS = [
+    (module, name, REAL[name], stand_in)
+    for module in MODULES
+    for name, stand_in in _STAND_INS.items()
+    if getattr(module, name, None) is REAL[name]
+]
+_ALIASES = {id(REAL[name]): (REAL[name], stand_in) for name, stand_in in _STAND_INS.items()}
+
+_install_lock = _thread.allocate_lock()
+_installed = 0
+
+
+def _install() -> None:
+    global _installed
+    with _install_lock:
+        _installed += 1
+        if _installed == 1:
+            for owner, name, _real, patched in _SETTERS:
+                setattr(owner, name, patched)
+
+
+def _uninstall() -> None:
+    global _installed
+    with _install_lock:
+        _installed -= 1
+        if _installed == 0:
+            for owner, name, real, _patched in _SETTERS:
+                setattr(owner, name, real)
+
+
+def is_patched() -> bool:
+    """Is the asyncio patch on (some execution is running)?"""
+    return _installed > 0
+
+
+# module name -> (size of its namespace when scanned, names bound to a real asyncio object).
+_candidates: dict[str, tuple[int, list[str]]] = {}
+
+
+def _aliases_in(module: ModuleType) -> list[str]:
+    namespace = vars(module)
+    entry = _candidates.get(module.__name__)
+    if entry is None or entry[0] != len(namespace):
+        names = [n for n, v in list(namespace.items()) if id(v) in _ALIASES]
+        entry = _candidates[module.__name__] = (len(namespace), names)
+    return entry[1]
+
+
+class _ExecutionPatch:
+    """The per-execution patch (a class, not a generator: it runs once per execution)."""
+
+    __slots__ = ("rt", "undo")
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.undo: list[Callable[[], None]] = []
+
+    def __enter__(self) -> None:
+        _install()
+        try:
+            for module in project_of(self.rt).modules():
+                namespace = vars(module)
+                for name in _aliases_in(module):
+                    value = namespace.get(name)
+                    alias = _ALIASES.get(id(value))
+                    if alias is not None and alias[0] is value:
+                        self.undo.append(functools.partial(namespace.__setitem__, name, value))
+                        namespace[name] = alias[1]
+            if "aiosqlite" in sys.modules:
+                from . import _aiosqlite
+
+                self.undo.extend(_aiosqlite.patch(sys.modules["aiosqlite"]))
+        except BaseException:
+            self._restore()
+            raise
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self._restore()
+
+    def _restore(self) -> None:
+        for undo in reversed(self.undo):
+            undo()
+        self.undo = []
+        state = self.rt.peek(LoopState)
+        if state is not None:
+            state.restore()
+        _uninstall()
+
+
+def patch_asyncio(rt: Runtime) -> _ExecutionPatch:
+    """Run ``asyncio`` code of one execution's tasks under ``rt`` (see the module docs)."""
+    return _ExecutionPatch(rt)
