@@ -136,12 +136,13 @@ class _Exploring:
         )
 
     def keep(self, outcome: RunOutcome) -> None:
-        """Count the outcome's findings, keeping the first of each origin."""
-        for finding in outcome.findings:
+        """Count the outcome's findings, keeping the first of each origin (only it gets its
+        schedule ID and trace)."""
+        for finding in outcome.raw_findings:
             index = self.by_origin.get(finding.origin)
             if index is None:
                 self.by_origin[finding.origin] = len(self.findings)
-                self.findings.append(finding)
+                self.findings.append(outcome.finalise(finding))
                 self.counts.append(1)
             else:
                 self.counts[index] += 1
@@ -163,7 +164,7 @@ class _Exploring:
             except ScheduleDivergence:
                 database.delete(key, schedule_id)  # the scenario changed: it cannot replay
                 continue
-            if outcome.findings:
+            if outcome.raw_findings:
                 self.keep(outcome)
             else:
                 database.delete(key, schedule_id)  # fixed
@@ -217,9 +218,9 @@ class _Exploring:
                 self.threads = max(self.threads, len(trace.thread_names))
                 self.steps += depth
                 self.max_depth = max(self.max_depth, depth)
-                if outcome.findings:
+                if outcome.raw_findings:
                     self.keep(outcome)
-                    if any(isinstance(f, StepLimit) for f in outcome.findings):
+                    if any(isinstance(f, StepLimit) for f in outcome.raw_findings):
                         # A thread that never stops (a spin loop) makes every other schedule
                         # max_steps long and the space practically unbounded: report it now.
                         self.stopped = ExitReason.STEP_LIMIT
