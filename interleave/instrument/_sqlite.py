@@ -34,271 +34,83 @@ on every machine.
 
 from __future__ import annotations
 
-import _thread
 import contextlib
+import functools
 import hashlib
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
-import urllib.parse
 import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Final, Literal
 
 from .._core import _context, _interrupts
-from .._core._findings import Finding, Hold, LostUpdate
-from .._core._observer import Observer
+from .._core._findings import Hold
 from .._core._ops import Location, Operation
 from .._core._runtime import Runtime
 from .._core._threads import SimThread, Wait
-from .._core._views import ExecutionView
 from ..errors import InvalidArgument
 from ._base import sim
+from .sqlite._analysis import (
+    COMMIT,
+    ROLLBACK,
+    UNKNOWN,
+    Analysis,
+    analyse_statement,
+    label,
+    remember_template,
+    schema_signature,
+    split_script,
+)
+from .sqlite._identity import Where, file_identity, locate, unique_name
+from .sqlite._lost_updates import Pending, SqliteLostUpdates, Transaction
+from .sqlite._raw import SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, is_busy, original_connect, raw_execute
+from .sqlite._rows import RowTracker
 
 __all__ = [
+    "EXCLUSIVE",
+    "LEVEL_NAMES",
+    "NONE",
+    "NO_ROWS",
+    "PENDING",
+    "RESERVED",
+    "SHARED",
+    "ConnState",
     "Connection",
     "Cursor",
-    "SqliteLostUpdates",
+    "Db",
+    "Execution",
+    "LockWait",
     "Template",
+    "TemplateBase",
     "connect",
+    "cursor_class",
+    "execution",
+    "held_level",
+    "mkdtemp",
+    "on_temporary_cursor",
     "patch_sqlite",
+    "requested_level",
     "sqlite_execution",
+    "sqlite_refuses_to_wait",
+    "statement_operation",
     "template",
 ]
 
-_original_connect: Final = sqlite3.connect
 
-#: Names of our TEMP triggers and SQL function (filtered out of every read/write set).
-_PREFIX: Final = "_interleave_"
-_ROW_FUNCTION: Final = "_interleave_row"
 #: Key of the per-execution state in ``Runtime.scratch``.
 _SCRATCH_KEY: Final = "interleave.sqlite"
 
-# SQLite lock levels, as far as a connection's transaction state tells.
-NONE, SHARED, RESERVED, PENDING, EXCLUSIVE = range(5)
-LEVEL_NAMES: Final = ("NONE", "SHARED", "RESERVED", "PENDING", "EXCLUSIVE")
 
-_SQLITE_BUSY: Final = 5
-_SQLITE_AUTH: Final = 23
-_SQLITE_BUSY_SNAPSHOT: Final = 517
-
-# Authorizer action codes that change the schema (CREATE_* / DROP_* / ALTER / REINDEX / ANALYZE /
-# virtual tables); the TEMP variants only change the connection's own temp schema.
-_DDL_CODES: Final = frozenset({*range(1, 18), 26, 27, 28, 29, 30})
-_TEMP_DDL_CODES: Final = frozenset({3, 5, 7, 11, 13, 15})
-
-_BEGIN_MODE = re.compile(r"^\s*BEGIN\s+(DEFERRED|IMMEDIATE|EXCLUSIVE)\b", re.IGNORECASE)
-
-
-# ---------------------------------------------------------------------------- statement analysis
-class _Analysis:
-    """What one statement reads and writes, from the authorizer (immutable by convention).
-
-    ``reads`` maps table -> columns read (``""`` for a table read with no column, as in
-    ``count(*)``); ``writes`` maps table -> columns updated, or ``None`` for whole rows
-    (INSERT / DELETE). ``tx`` is ``begin``, ``begin immediate``, ``begin exclusive``, ``commit``,
-    ``rollback``, ``savepoint``, ``release`` or ``rollback to``. ``known`` is False when the
-    statement could not be analysed (it is then treated as a write of the whole database).
-    """
-
-    __slots__ = ("ddl", "events", "known", "reads", "temp_ddl", "tx", "writes")
-
-    def __init__(
-        self,
-        reads: dict[str, frozenset[str]],
-        writes: dict[str, frozenset[str] | None],
-        *,
-        events: tuple[tuple[str, str], ...] = (),
-        tx: str | None = None,
-        ddl: bool = False,
-        temp_ddl: bool = False,
-        known: bool = True,
-    ) -> None:
-        self.reads = reads
-        self.writes = writes
-        self.events = events  # (table, "INSERT" | "UPDATE" | "DELETE") the statement may fire
-        self.tx = tx
-        self.ddl = ddl
-        self.temp_ddl = temp_ddl
-        self.known = known
-
-    @property
-    def tables(self) -> set[str]:
-        return set(self.reads) | set(self.writes)
-
-
-_UNKNOWN: Final = _Analysis({}, {}, known=False)
-_COMMIT: Final = _Analysis({}, {}, tx="commit")
-_ROLLBACK: Final = _Analysis({}, {}, tx="rollback")
-
-#: (schema signature, SQL) -> analysis, shared by every connection of the process.
-_ANALYSES: dict[tuple[object, str], _Analysis] = {}
-_MAX_ANALYSES: Final = 4096
-#: Template signature -> the template's image, and a private in-memory copy to analyse on.
-_TEMPLATE_IMAGES: dict[object, bytes] = {}
-_ANALYSERS: dict[object, sqlite3.Connection] = {}
-_ANALYSER_LOCK: Final = _thread.allocate_lock()  # the real lock, even while threading is patched
-#: (schema signature, table) -> SQL of a changed row's key (NEW side, OLD side).
-_ROW_KEYS: dict[tuple[object, str], tuple[str, str]] = {}
-
-
-def _analyse(
-    log: list[tuple[int, str | None, str | None, str | None, str | None]], sql: str
-) -> _Analysis:
-    reads: dict[str, set[str]] = {}
-    writes: dict[str, set[str] | None] = {}
-    events: dict[tuple[str, str], None] = {}
-    tx: str | None = None
-    ddl = temp_ddl = False
-    known = bool(log)
-    for code, a1, a2, a3, a4 in log:
-        if a4 is not None and a4.startswith(_PREFIX):
-            continue  # our own row-logging triggers
-        if code == sqlite3.SQLITE_READ:
-            if a3 == "temp" or a1 is None:
-                continue
-            reads.setdefault(a1, set()).add(a2 or "")
-        elif code == sqlite3.SQLITE_UPDATE:
-            if a3 == "temp" or a1 is None:
-                continue
-            cols = writes.setdefault(a1, set())
-            if cols is not None and a2 is not None:
-                cols.add(a2)
-            events[(a1, "UPDATE")] = None
-        elif code in (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_DELETE):
-            if a3 == "temp" or a1 is None:
-                continue
-            writes[a1] = None
-            events[(a1, "INSERT" if code == sqlite3.SQLITE_INSERT else "DELETE")] = None
-        elif code == sqlite3.SQLITE_TRANSACTION:
-            op = (a1 or "").upper()
-            if op == "BEGIN":
-                match = _BEGIN_MODE.match(sql)
-                mode = match.group(1).upper() if match else "DEFERRED"
-                tx = "begin" if mode == "DEFERRED" else f"begin {mode.lower()}"
-            else:
-                tx = op.lower()
-        elif code == sqlite3.SQLITE_SAVEPOINT:
-            op = (a1 or "").upper()
-            tx = {"BEGIN": "savepoint", "RELEASE": "release"}.get(op, "rollback to")
-        elif code in _DDL_CODES:
-            if code in _TEMP_DDL_CODES or a3 == "temp":
-                temp_ddl = True
-            else:
-                ddl = True
-        elif code in (sqlite3.SQLITE_PRAGMA, sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
-            known = False
-    return _Analysis(
-        {t: frozenset(c) for t, c in reads.items()},
-        {t: (None if c is None else frozenset(c)) for t, c in writes.items()},
-        events=tuple(events),
-        tx=tx,
-        ddl=ddl,
-        temp_ddl=temp_ddl,
-        known=known,
-    )
-
-
-def _analyser(sig: object) -> sqlite3.Connection | None:
-    """A private in-memory copy of the template with signature ``sig`` (made once)."""
-    conn = _ANALYSERS.get(sig)
-    if conn is None:
-        image = _TEMPLATE_IMAGES.get(sig)
-        deserialize = getattr(sqlite3.Connection, "deserialize", None)
-        if image is None or deserialize is None:
-            return None
-        # No statement cache: every EXPLAIN compiles, so the authorizer always sees it.
-        conn = _original_connect(":memory:", check_same_thread=False, cached_statements=0)
-        deserialize(conn, image)
-        _ANALYSERS[sig] = conn
-    return conn
-
-
-_Authorization = tuple[int, str | None, str | None, str | None, str | None]
-
-
-def _explain(
-    conn: sqlite3.Connection,
-    sql: str,
-    params: Any,
-    restore: object = None,
-    *,
-    log: list[_Authorization] | None = None,
-) -> list[_Authorization] | None:
-    """What the authorizer is asked while ``sql`` compiles on ``conn`` (None: it does not).
-
-    The authorizer is installed for this one ``EXPLAIN`` only (then ``restore``, the user's
-    own, is put back): an exception raised inside an sqlite3 callback is swallowed by sqlite3
-    (the statement fails with "not authorized"), so the fewer callbacks run, the better. An
-    exception raised in ours (a ``KeyboardInterrupt``) is remembered, the statement denied,
-    and the exception raised again here, once sqlite3 has returned.
-    """
-    calls: list[_Authorization] = [] if log is None else log
-    raised: list[BaseException] = []
-
-    def authorize(code: int, a1: str | None, a2: str | None, a3: str | None, a4: str | None) -> int:
-        try:
-            calls.append((code, a1, a2, a3, a4))
-        except BaseException as exc:
-            raised.append(exc)
-            return sqlite3.SQLITE_DENY
-        return sqlite3.SQLITE_OK
-
-    sqlite3.Connection.set_authorizer(conn, authorize)
-    try:
-        _raw_execute(conn, "EXPLAIN " + sql, params)
-    except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
-        if raised:
-            raise raised[0] from None
-        if getattr(exc, "sqlite_errorcode", None) == _SQLITE_AUTH:
-            # Denied, yet our authorizer never denies: it raised before its first line ran
-            # (a signal handled on entry), and sqlite3 dropped the exception. Only Ctrl-C
-            # arrives that way while a statement compiles.
-            raise KeyboardInterrupt from None
-        return None  # the statement itself reports the error when it runs
-    finally:
-        sqlite3.Connection.set_authorizer(conn, restore)  # type: ignore[arg-type]
-    if raised:
-        raise raised[0]
-    return calls
-
-
-def _label(sql: str, limit: int = 72) -> str:
-    """The SQL text on one line, shortened for the step table."""
-    text = " ".join(sql.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _split_script(script: str) -> list[str]:
-    """Split an ``executescript`` script into complete statements (trigger bodies kept whole)."""
-    statements = []
-    start = 0
-    for i, ch in enumerate(script):
-        if ch == ";" and sqlite3.complete_statement(script[start : i + 1]):
-            statements.append(script[start : i + 1].strip())
-            start = i + 1
-    rest = script[start:].strip()
-    if rest:
-        statements.append(rest)
-    return [s for s in statements if s.strip("; \t\r\n")]
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF == _SQLITE_BUSY
-    return "database is locked" in str(exc)
-
-
-# ---------------------------------------------------------------------------- per-execution state
-class _Db:
-    """One database file as seen by one execution: its key, lock holders and generation.
+class Db:
+    """One database as seen by one execution: its key, lock holders and generation.
 
     ``generation`` grows whenever a connection of this database releases a lock (commit,
     rollback, close); a thread blocked on SQLITE_BUSY waits until it changes, then retries.
+    ``sig`` is the signature of its schema analyses are cached under (None: not computed since
+    the last schema change), ``template_sig`` the template's when it is a template copy.
     """
 
     __slots__ = ("conns", "ddl", "generation", "key", "path", "sig", "template_sig")
@@ -307,7 +119,7 @@ class _Db:
         self.key = key
         self.path = path
         self.generation = 0
-        self.conns: list[_ConnState] = []
+        self.conns: list[ConnState] = []
         self.template_sig = template_sig
         self.sig: object | None = None
         self.ddl = False
@@ -323,90 +135,50 @@ class _Db:
         return len(header) == 20 and header[18] == 2
 
 
-class _Pending:
-    """A row write not yet visible to other connections (its transaction is open)."""
+class ConnState:
+    """One connection within one execution: lock level and holder, open transaction.
 
-    __slots__ = ("columns", "label", "row", "step", "table", "thread")
+    ``level`` is the SQLite lock level (``_locks.py``) its transaction holds, ``holder`` the
+    thread that took it, at ``step`` and ``where``. ``restore_timeout`` is the busy timeout
+    of a connection opened before the execution, put back when the execution ends.
+    """
 
-    def __init__(
-        self,
-        thread: SimThread,
-        table: str,
-        row: object,
-        columns: frozenset[str] | None,
-        step: int,
-        label: str,
-    ) -> None:
-        self.thread = thread
-        self.table = table
-        self.row = row
-        self.columns = columns
-        self.step = step
-        self.label = label
+    __slots__ = ("db", "holder", "level", "restore_timeout", "step", "tx", "where")
 
-
-class _ConnState:
-    """One connection within one execution: lock level, holder, uncommitted writes."""
-
-    __slots__ = (
-        "candidates",
-        "conn",
-        "db",
-        "holder",
-        "level",
-        "pending",
-        "restore_timeout",
-        "step",
-        "where",
-    )
-
-    def __init__(self, conn: Connection, db: _Db) -> None:
-        self.conn = conn
+    def __init__(self, db: Db, level: int) -> None:
         self.db = db
-        self.level = NONE
+        self.level = level
         self.holder: SimThread | None = None
         self.step: int | None = None
         self.where: Location | None = None
-        self.pending: list[_Pending] = []
-        self.candidates: list[_Candidate] = []
+        self.tx = Transaction()
         self.restore_timeout: int | None = None
 
 
-class _Candidate:
-    """A stale write found when it ran; reported if its transaction commits."""
+class TemplateBase:
+    """What ``connect()`` needs of a template: the path of this execution's copy.
 
-    __slots__ = ("column", "key", "other", "read", "read_label", "write", "write_label", "writer")
+    ``_template.Template`` derives from it. It is here, below both, so that ``connect()`` can
+    tell a template from a path without importing the template module, whose
+    ``Template.connect`` calls ``connect()``.
+    """
 
-    def __init__(
-        self,
-        key: str,
-        writer: SimThread,
-        column: str,
-        read: int,
-        read_label: str,
-        other: tuple[_Pending, int],
-        write: int,
-        write_label: str,
-    ) -> None:
-        self.key = key
-        self.writer = writer
-        self.column = column
-        self.read = read
-        self.read_label = read_label
-        self.other = other
-        self.write = write
-        self.write_label = write_label
+    __slots__ = ()
+
+    def path(self) -> str:
+        raise NotImplementedError
 
 
-class _Execution:
-    """Everything the sqlite instrumentation keeps for one execution (in ``rt.scratch``)."""
+class Execution:
+    """Everything the SQLite instrumentation keeps for one execution (in ``rt.scratch``)."""
 
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self.dbs: dict[object, _Db] = {}  # by identity (see _locate)
+    def __init__(self) -> None:
+        self.dbs: dict[object, Db] = {}  # by identity (see _identity.locate)
         self.keys: set[str] = set()
-        self.opened: list[Connection] = []
-        self.adopted: list[Connection] = []
+        # How to close each connection this execution opened, and how to hand back each one it
+        # adopted from outside: the connection module knows how (it imports this one).
+        self.opened: list[Callable[[], None]] = []
+        self.adopted: list[Callable[[], None]] = []
         self.copies: dict[int, str] = {}
         #: Identity of this execution's template copies -> (template signature, name).
         self.templates: dict[object, tuple[object, str]] = {}
@@ -415,10 +187,10 @@ class _Execution:
 
     def tmpdir(self) -> str:
         if self._tmpdir is None:
-            self._tmpdir = _mkdtemp()
+            self._tmpdir = mkdtemp()
         return self._tmpdir
 
-    def database(self, where: _Where) -> _Db:
+    def database(self, where: Where) -> Db:
         """The database a connection opened at ``where`` reaches (one per identity).
 
         Its key, the name in resources and reports, is the template's name for a template
@@ -432,13 +204,7 @@ class _Execution:
             sig = None
             if template is not None:
                 sig, base = template
-            key = base
-            n = 1
-            while key in self.keys:
-                n += 1
-                key = f"{base}#{n}"
-            self.keys.add(key)
-            db = _Db(key, path, sig)
+            db = Db(unique_name(base, self.keys), path, sig)
             if identity is not None:  # a private database is its connection's alone
                 self.dbs[identity] = db
         return db
@@ -447,26 +213,30 @@ class _Execution:
         # Connections opened during the execution are closed (their transactions roll back);
         # connections from outside get their busy timeout back. Then the copies are removed.
         try:
-            for conn in reversed(self.opened):
-                with contextlib.suppress(sqlite3.Error):
-                    sqlite3.Connection.close(conn)
-                conn._il_forget()
-            for conn in self.adopted:
-                state = conn._il_state
-                if state is not None and state.restore_timeout is not None:
-                    with contextlib.suppress(sqlite3.Error):
-                        _raw_execute(conn, f"PRAGMA busy_timeout = {state.restore_timeout}")
-                conn._il_forget()
+            for close in reversed(self.opened):
+                close()
+            for hand_back in self.adopted:
+                hand_back()
         finally:
             if self._tmpdir is not None:
                 shutil.rmtree(self._tmpdir, ignore_errors=True)
                 self._tmpdir = None
 
 
+def execution(rt: Runtime) -> Execution:
+    """The SQLite state of ``rt``'s execution, made on first use (it attaches the SQL-aware
+    lost-update observer to the execution)."""
+    ex = rt.scratch.get(_SCRATCH_KEY)
+    if not isinstance(ex, Execution):
+        ex = rt.scratch[_SCRATCH_KEY] = Execution()
+        rt.add_observer(ex.detector)
+    return ex
+
+
 _TMP_ROOT: list[str | None] = []
 
 
-def _mkdtemp() -> str:
+def mkdtemp() -> str:
     """A new temporary directory, in memory (``/dev/shm``) when the system has one.
 
     Every execution creates and removes one; on a disk-backed ``/tmp`` that alone can cost
@@ -481,105 +251,67 @@ def _mkdtemp() -> str:
     return tempfile.mkdtemp(prefix=f"interleave-sqlite-{os.getpid()}-", dir=_TMP_ROOT[0])
 
 
-#: Which database a connection reached: (identity, display name, file path).
-#: The identity decides sameness: ("file", st_dev, st_ino) for a file (all its names, symlinks,
-#: hard links and relative paths are one database), ("memory", name) for a shared-cache or
-#: memdb memory database, None for a private one (``:memory:``, ``""``: its connection's own).
-#: It stays inside the process: reports and resource keys use the display name only.
-_Where = tuple[object | None, str, str | None]
+NONE, SHARED, RESERVED, PENDING, EXCLUSIVE = range(5)
+LEVEL_NAMES: Final = ("NONE", "SHARED", "RESERVED", "PENDING", "EXCLUSIVE")
 
 
-def _locate(database: object, uri: bool) -> _Where:
-    """Which database ``database`` (as given to ``connect``) names.
+def statement_operation(
+    state: ConnState, analysis: Analysis, label: str, in_transaction: bool
+) -> Operation:
+    """The operation the scheduler sees for a statement: which resource, read or update."""
+    key = state.db.key
+    if analysis.tx is not None or analysis.ddl or not analysis.known:
+        return Operation("update", ("sqlite", key), label)
+    tables = analysis.tables
+    if analysis.writes:
+        # The first write of a transaction takes the database's write lock: it conflicts
+        # with every statement on the database. Later writes conflict per table.
+        if state.level >= RESERVED and len(tables) == 1 and in_transaction:
+            return Operation("update", ("sqlite", key, next(iter(tables))), label)
+        return Operation("update", ("sqlite", key), label)
+    if len(tables) == 1:
+        return Operation("read", ("sqlite", key, next(iter(tables))), label)
+    return Operation("read", ("sqlite", key), label)
 
-    Called once the connection is open, so that a file the connection created exists.
+
+def requested_level(analysis: Analysis, in_transaction: bool) -> int:
+    """The level a statement that got SQLITE_BUSY was asking for."""
+    tx = analysis.tx
+    if tx in ("commit", "begin exclusive"):
+        return EXCLUSIVE
+    if tx == "begin immediate":
+        return RESERVED
+    if analysis.writes or analysis.ddl or not analysis.known:
+        # Outside a transaction the statement commits at once: it needs the file itself.
+        return RESERVED if in_transaction else EXCLUSIVE
+    return SHARED
+
+
+def held_level(analysis: Analysis) -> int:
+    """The level an open transaction holds at least once the statement has run."""
+    if analysis.tx == "begin exclusive":
+        return EXCLUSIVE
+    if analysis.tx == "begin immediate" or analysis.writes or analysis.ddl:
+        return RESERVED
+    if analysis.reads or not analysis.known:
+        return SHARED
+    return NONE
+
+
+def sqlite_refuses_to_wait(code: int, level: int, analysis: Analysis, requested: int) -> bool:
+    """Did SQLite answer BUSY at once, without calling any busy handler?
+
+    Its deadlock avoidance: a transaction that already holds SHARED and asks for more, while
+    another connection writes, could wait forever for a reader that waits for it, so SQLite
+    fails it instead (a commit excepted: it waits for readers to finish). In WAL mode, a
+    transaction whose snapshot is older than the last commit cannot write at all
+    (SQLITE_BUSY_SNAPSHOT).
     """
-    if isinstance(database, bytes):
-        database = os.fsdecode(database)
-    text = os.fspath(database) if isinstance(database, os.PathLike) else str(database)
-    if uri and text.startswith("file:"):
-        rest, _, query = text[5:].partition("?")
-        rest = rest.partition("#")[0]
-        query = query.partition("#")[0]
-        if rest.startswith("//"):  # file://host/path: the authority is not part of the path
-            rest = "/" + rest[2:].partition("/")[2]
-        name = urllib.parse.unquote(rest)
-        params = dict(urllib.parse.parse_qsl(query))
-        if params.get("vfs") == "memdb":
-            # memdb: a name starting with "/" is shared by every connection of the process.
-            shared = name.startswith("/")
-            return (("memory", name) if shared else None), name or ":memory:", None
-        if params.get("mode") == "memory" or name in ("", ":memory:"):
-            name = name or ":memory:"
-            shared = params.get("cache") == "shared"
-            return (("memory", name) if shared else None), name, None
-        text = name
-    if text in ("", ":memory:"):
-        return None, text or ":memory:", None
-    path = os.path.realpath(text)
-    try:
-        st = os.stat(path)
-    except OSError:
-        return ("path", path), os.path.basename(path) or path, path  # only its name to go by
-    name = os.path.basename(path)
-    if st.st_nlink > 1:
-        # Hard links: name the file by the first of its names in this directory, so that
-        # opening it under either name first gives the same resource names.
-        name = _first_link(os.path.dirname(path), st.st_ino, name)
-    return ("file", st.st_dev, st.st_ino), name, path
+    return code == SQLITE_BUSY_SNAPSHOT or (
+        level >= SHARED and analysis.tx != "commit" and requested > SHARED
+    )
 
 
-def _first_link(directory: str, inode: int, name: str) -> str:
-    try:
-        with os.scandir(directory) as entries:
-            names = [e.name for e in entries if e.inode() == inode]
-    except OSError:
-        return name
-    return min(names, default=name)
-
-
-def _file_identity(path: str) -> object:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return ("path", path)
-    return ("file", st.st_dev, st.st_ino)
-
-
-def _execution(rt: Runtime) -> _Execution:
-    """The sqlite state of ``rt``'s execution, made on first use (it attaches the SQL-aware
-    lost-update detector to the execution)."""
-    state = rt.scratch.get(_SCRATCH_KEY)
-    if isinstance(state, _Execution):
-        return state
-    ex = rt.scratch[_SCRATCH_KEY] = _Execution(rt)
-    _attach_observer(rt, ex.detector)
-    return ex
-
-
-def _attach_observer(rt: Runtime, observer: Observer) -> None:
-    """Add ``observer`` (it overrides only ``on_finish``) to a running execution.
-
-    The core has no hook for this yet (a ``Runtime.add_observer`` is proposed): until it does,
-    append to ``observers`` and to the runtime's precomputed ``on_finish`` list, when it keeps
-    one.
-    """
-    add = getattr(rt, "add_observer", None)
-    if callable(add):
-        add(observer)
-        return
-    rt.observers = (*rt.observers, observer)
-    hooks = getattr(rt, "_on_finish", None)
-    if isinstance(hooks, list):
-        hooks.append(observer.on_finish)
-
-
-def _raw_execute(conn: sqlite3.Connection, sql: str, params: Any = ()) -> sqlite3.Cursor:
-    """Run ``sql`` on ``conn`` unscheduled, on a plain cursor."""
-    return sqlite3.Cursor.execute(sqlite3.Cursor(conn), sql, params)
-
-
-# ---------------------------------------------------------------------------- lock waits
 def _conflicts(requested: int, held: int, wal: bool) -> bool:
     if wal:
         # WAL: readers never block and are never blocked; writers exclude each other.
@@ -591,12 +323,12 @@ def _conflicts(requested: int, held: int, wal: bool) -> bool:
     return held >= SHARED
 
 
-class _LockWait(Wait):
+class LockWait(Wait):
     """Waiting for a database lock after SQLITE_BUSY: ready when some holder released one."""
 
     __slots__ = ("db", "generation", "requested", "state", "wal")
 
-    def __init__(self, state: _ConnState, requested: int) -> None:
+    def __init__(self, state: ConnState, requested: int) -> None:
         super().__init__(("sqlite", state.db.key))
         self.state = state
         self.db = state.db
@@ -627,8 +359,8 @@ class _LockWait(Wait):
         return f"{LEVEL_NAMES[self.requested]} lock on sqlite {self.db.key!r}"
 
 
-# ---------------------------------------------------------------------------- cursor
-_NO_ROWS: Final[list[Any]] = []
+#: The rows of a statement that returns none (shared: never modified).
+NO_ROWS: Final[list[Any]] = []
 
 
 class Cursor(sqlite3.Cursor):
@@ -650,35 +382,35 @@ class Cursor(sqlite3.Cursor):
 
     def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
         """Run one statement (a yield point inside an exploration)."""
-        conn = self.connection
         rt = sim()
-        if rt is None or not isinstance(conn, Connection):
+        run = None if rt is None else getattr(self.connection, "_il_statement", None)
+        if run is None:
             self._il_rows = None
             super().execute(sql, parameters)
             return self
-        conn._il_statement(rt, self, sql, parameters, many=False)
+        run(rt, self, sql, parameters, many=False)
         return self
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> Cursor:
         """Run one statement for each parameter set: one yield point for all of them."""
-        conn = self.connection
         rt = sim()
-        if rt is None or not isinstance(conn, Connection):
+        run = None if rt is None else getattr(self.connection, "_il_statement", None)
+        if run is None:
             self._il_rows = None
             super().executemany(sql, seq_of_parameters)
             return self
-        conn._il_statement(rt, self, sql, list(seq_of_parameters), many=True)
+        run(rt, self, sql, list(seq_of_parameters), many=True)
         return self
 
     def executescript(self, sql_script: str, /) -> Cursor:
         """Run a script: inside an exploration each statement is its own yield point."""
-        conn = self.connection
         rt = sim()
-        if rt is None or not isinstance(conn, Connection):
+        run = None if rt is None else getattr(self.connection, "_il_script", None)
+        if run is None:
             self._il_rows = None
             super().executescript(sql_script)
             return self
-        conn._il_script(rt, self, sql_script)
+        run(rt, self, sql_script)
         return self
 
     def fetchone(self) -> Any:
@@ -730,14 +462,15 @@ class Cursor(sqlite3.Cursor):
     def _il_buffer(self) -> None:
         # Fetch the rows now, inside the statement's step: an unfinished SELECT would otherwise
         # keep a SHARED lock that no step of the schedule took.
-        self._il_rows = super().fetchall() if self.description is not None else _NO_ROWS
+        self._il_rows = super().fetchall() if self.description is not None else NO_ROWS
         self._il_pos = 0
 
 
 _cursor_classes: dict[type, type] = {}
 
 
-def _cursor_class(factory: type) -> type:
+def cursor_class(factory: type) -> type:
+    """A scheduled cursor class for ``factory`` (a ``sqlite3.Cursor`` subclass), made once."""
     if issubclass(factory, Cursor):
         return factory
     cls = _cursor_classes.get(factory)
@@ -747,7 +480,6 @@ def _cursor_class(factory: type) -> type:
     return cls
 
 
-# ---------------------------------------------------------------------------- connection
 class Connection(sqlite3.Connection):
     """A ``sqlite3.Connection`` whose statements are yield points inside an exploration.
 
@@ -768,14 +500,11 @@ class Connection(sqlite3.Connection):
         super().__init__(*args, **kwargs)
         database = args[0] if args else kwargs.get("database", "")
         uri = kwargs.get("uri", args[7] if len(args) > 7 else False)  # sqlite3.connect's order
-        self._il_where = _locate(database, bool(uri))
+        self._il_where = locate(database, bool(uri))
         self._il_rt: Runtime | None = None
-        self._il_state: _ConnState | None = None
+        self._il_state: ConnState | None = None
         self._il_authorizer: object = None  # the application's own, put back after analyses
-        self._il_changes: list[list[object]] = []  # per table number: keys of changed rows
-        self._il_tracked: set[tuple[str, str]] = set()
-        self._il_numbers: dict[str, int] = {}
-        self._il_tables: list[str] = []
+        self._il_tracker = RowTracker()
         self._il_temp_sig: object | None = None
         self._il_closed = False
         self._il_born: Runtime | None = None
@@ -784,7 +513,7 @@ class Connection(sqlite3.Connection):
     # ------------------------------------------------------------------ public API
     def cursor(self, factory: type[sqlite3.Cursor] | None = None) -> Any:  # type: ignore[override]
         """A new :class:`Cursor` (or the given ``sqlite3.Cursor`` subclass, scheduled too)."""
-        return super().cursor(Cursor if factory is None else _cursor_class(factory))
+        return super().cursor(Cursor if factory is None else cursor_class(factory))
 
     def set_authorizer(self, *args: Any, **kwargs: Any) -> None:
         """As ``sqlite3.Connection.set_authorizer`` (kept across interleave's own analyses)."""
@@ -795,19 +524,19 @@ class Connection(sqlite3.Connection):
         """Run one statement on a new cursor and return the cursor."""
         if sim() is None:
             return super().execute(sql, parameters)
-        return _on_temporary_cursor(self.cursor(), "execute", sql, parameters)
+        return on_temporary_cursor(self.cursor(), "execute", sql, parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any:
         """Run one statement per parameter set on a new cursor and return the cursor."""
         if sim() is None:
             return super().executemany(sql, parameters)
-        return _on_temporary_cursor(self.cursor(), "executemany", sql, parameters)
+        return on_temporary_cursor(self.cursor(), "executemany", sql, parameters)
 
     def executescript(self, sql_script: str, /) -> Any:
         """Run a script on a new cursor (each statement a yield point inside an exploration)."""
         if sim() is None:
             return super().executescript(sql_script)
-        return _on_temporary_cursor(self.cursor(), "executescript", sql_script)
+        return on_temporary_cursor(self.cursor(), "executescript", sql_script)
 
     def commit(self) -> None:
         """Commit the open transaction (a yield point; waits while readers block it)."""
@@ -815,7 +544,7 @@ class Connection(sqlite3.Connection):
         if rt is None or self._il_closed or not self.in_transaction:
             super().commit()
             return
-        self._il_run(rt, None, "COMMIT", _COMMIT, super().commit)
+        self._il_run(rt, None, "COMMIT", COMMIT, super().commit)
 
     def rollback(self) -> None:
         """Roll back the open transaction (a yield point)."""
@@ -823,7 +552,7 @@ class Connection(sqlite3.Connection):
         if rt is None or self._il_closed or not self.in_transaction:
             super().rollback()
             return
-        self._il_run(rt, None, "ROLLBACK", _ROLLBACK, super().rollback)
+        self._il_run(rt, None, "ROLLBACK", ROLLBACK, super().rollback)
 
     def close(self) -> None:
         """Close the connection; an open transaction rolls back and its locks are released."""
@@ -863,8 +592,8 @@ class Connection(sqlite3.Connection):
     # ------------------------------------------------------------------ per-execution state
     def _il_apply_settings(self) -> None:
         try:
-            _raw_execute(self, "PRAGMA synchronous = OFF")
-            _raw_execute(self, "PRAGMA temp_store = MEMORY")
+            raw_execute(self, "PRAGMA synchronous = OFF")
+            raw_execute(self, "PRAGMA temp_store = MEMORY")
         except sqlite3.OperationalError:
             self._il_settings_pending = True
         else:
@@ -874,147 +603,64 @@ class Connection(sqlite3.Connection):
         self._il_rt = None
         self._il_state = None
 
-    def _il_enter(self, rt: Runtime) -> _ConnState:
+    def _il_close_at_end(self) -> None:
+        # Opened during the execution that is ending: closed (an open transaction rolls back).
+        with contextlib.suppress(sqlite3.Error):
+            sqlite3.Connection.close(self)
+        self._il_forget()
+
+    def _il_hand_back(self) -> None:
+        # Opened before the execution that is ending: its busy timeout back, as it was.
+        state = self._il_state
+        if state is not None and state.restore_timeout is not None:
+            with contextlib.suppress(sqlite3.Error):
+                raw_execute(self, f"PRAGMA busy_timeout = {state.restore_timeout}")
+        self._il_forget()
+
+    def _il_enter(self, rt: Runtime) -> ConnState:
         state = self._il_state
         if state is not None and self._il_rt is rt:
             return state
-        ex = _execution(rt)
+        ex = execution(rt)
         db = ex.database(self._il_where)
-        state = _ConnState(self, db)
+        # A transaction left open before the execution: assume it may hold a write lock.
+        state = ConnState(db, RESERVED if self.in_transaction else NONE)
         db.conns.append(state)
         self._il_rt, self._il_state = rt, state
         if self._il_born is not rt:
             # Opened before this execution: no busy timeout while it runs; restored after.
-            ex.adopted.append(self)
-            timeout = _raw_execute(self, "PRAGMA busy_timeout").fetchone()[0]
+            ex.adopted.append(self._il_hand_back)
+            timeout = raw_execute(self, "PRAGMA busy_timeout").fetchone()[0]
             if timeout:
                 state.restore_timeout = int(timeout)
-                _raw_execute(self, "PRAGMA busy_timeout = 0")
-        if self.in_transaction:
-            # A transaction left open before the execution: assume it may hold a write lock.
-            state.level = RESERVED
+                raw_execute(self, "PRAGMA busy_timeout = 0")
         return state
 
-    def _il_sig(self, state: _ConnState) -> object:
+    def _il_sig(self, state: ConnState) -> object:
+        """The schema signature analyses of this connection's statements are cached under."""
         db = state.db
         if db.sig is None:
             if db.template_sig is not None and not db.ddl:
                 db.sig = db.template_sig
             else:
-                rows = _raw_execute(
-                    self, "SELECT type, name, tbl_name, sql FROM main.sqlite_schema"
-                ).fetchall()
-                db.sig = hashlib.sha1(repr(rows).encode()).hexdigest()
+                db.sig = schema_signature(self, "main")
         if self._il_temp_sig is None:
             return db.sig
         return (db.sig, self._il_temp_sig)
 
-    def _il_analysis(self, state: _ConnState, sql: str, params: Any) -> _Analysis:
+    def _il_analysis(self, state: ConnState, sql: str, params: Any) -> Analysis:
         try:
             sig = self._il_sig(state)
         except sqlite3.Error:
-            return _UNKNOWN
-        key = (sig, sql)
-        analysis = _ANALYSES.get(key)
-        if analysis is not None:
-            return analysis
-        # A template copy whose schema this execution did not change is analysed on a private
-        # in-memory copy of the template: it never meets a lock, so the analysis (and the
-        # step's resource) does not depend on what the other threads hold.
-        analyser = _analyser(sig) if sig == state.db.template_sig else None
-        if analyser is not None:
-            with _ANALYSER_LOCK:  # shared by explorations running in other OS threads
-                log = _explain(analyser, sql, params)
-        else:
-            log = _explain(self, sql, params, self._il_authorizer)
-        if log is None:
-            return _UNKNOWN
-        analysis = _analyse(log, sql)
-        if analysis.known:
-            if len(_ANALYSES) >= _MAX_ANALYSES:
-                _ANALYSES.clear()
-            _ANALYSES[key] = analysis
-        return analysis
-
-    def _il_track(self, state: _ConnState, analysis: _Analysis) -> None:
-        # TEMP triggers report each changed row's key to _interleave_row_<table number>(key).
-        # One trigger per (table, event) the connection's statements fire, made on first use.
-        # The SQL function is the C method ``list.append`` of that table's list, not a Python
-        # function: an exception raised inside an sqlite3 callback is swallowed by sqlite3 (and
-        # a Ctrl-C is raised at the first line of whatever Python function runs next), while a
-        # C callback runs no Python code at all.
-        for table, event in analysis.events:
-            if (table, event) in self._il_tracked or table.startswith("sqlite_"):
-                continue
-            number = self._il_numbers.get(table)
-            if number is None:
-                number = len(self._il_tables)
-                rows: list[object] = []
-                self.create_function(f"{_ROW_FUNCTION}_{number}", 1, rows.append)
-                self._il_changes.append(rows)
-                self._il_tables.append(table)
-                self._il_numbers[table] = number
-            function = f"{_ROW_FUNCTION}_{number}"
-            quoted = '"' + table.replace('"', '""') + '"'
-            try:
-                key_new, key_old = self._il_row_key(state, table)
-                if event == "INSERT":
-                    body = f"SELECT {function}({key_new});"
-                elif event == "DELETE":
-                    body = f"SELECT {function}({key_old});"
-                else:
-                    body = (
-                        f"SELECT {function}({key_new}); "
-                        f"SELECT {function}({key_old}) WHERE {key_old} IS NOT {key_new};"
-                    )
-                _raw_execute(
-                    self,
-                    f'CREATE TEMP TRIGGER IF NOT EXISTS "{_PREFIX}{number}_{event[0].lower()}" '
-                    f"AFTER {event} ON main.{quoted} BEGIN {body} END",
-                )
-            except sqlite3.OperationalError as exc:
-                if _is_busy(exc):
-                    continue  # the schema is locked: try again before the retry
-            except sqlite3.Error:
-                pass  # a view or virtual table: its rows stay unknown
-            self._il_tracked.add((table, event))
-
-    def _il_row_key(self, state: _ConnState, table: str) -> tuple[str, str]:
-        """SQL for a changed row's key: ``rowid``, or the primary key of a WITHOUT ROWID table."""
-        cache_key = (self._il_sig(state), table)
-        cached = _ROW_KEYS.get(cache_key)
-        if cached is not None:
-            return cached
-        without_rowid = False
-        literal = "'" + table.replace("'", "''") + "'"  # pragma arguments cannot be bound
-        try:
-            info = _raw_execute(self, f"PRAGMA main.table_list({literal})").fetchall()
-            without_rowid = any(row[4] for row in info if row[1] == table)
-        except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
-                raise
-            # SQLite before 3.37 has no table_list: assume a rowid table.
-        if not without_rowid:
-            result = ("NEW.rowid", "OLD.rowid")
-        else:
-            pk = [
-                row[1]
-                for row in sorted(
-                    _raw_execute(self, f"PRAGMA main.table_info({literal})").fetchall(),
-                    key=lambda r: r[5],
-                )
-                if row[5]
-            ]
-            cols = ['"' + c.replace('"', '""') + '"' for c in pk]
-
-            def key(side: str) -> str:
-                return " || ',' || ".join(f"quote({side}.{c})" for c in cols)
-
-            result = (key("NEW"), key("OLD"))
-        if len(_ROW_KEYS) >= _MAX_ANALYSES:
-            _ROW_KEYS.clear()
-        _ROW_KEYS[cache_key] = result
-        return result
+            return UNKNOWN
+        return analyse_statement(
+            self,
+            sig,
+            sql,
+            params,
+            template_sig=state.db.template_sig,
+            authorizer=self._il_authorizer,
+        )
 
     # ------------------------------------------------------------------ running statements
     def _il_statement(
@@ -1028,7 +674,7 @@ class Connection(sqlite3.Connection):
             raise TypeError(f"execute() argument 1 must be str, not {type(sql).__name__}")
         sample = (params[0] if params else ()) if many else params
         if many and not params:
-            cursor._il_rows = _NO_ROWS
+            cursor._il_rows = NO_ROWS
             sqlite3.Cursor.executemany(cursor, sql, params)
             return
         base_execute = sqlite3.Cursor.executemany if many else sqlite3.Cursor.execute
@@ -1047,7 +693,7 @@ class Connection(sqlite3.Connection):
         saved = self.isolation_level
         self.isolation_level = None  # scripts run their statements as written
         try:
-            for statement in _split_script(script):
+            for statement in split_script(script):
                 self._il_statement(rt, cursor, statement, (), many=False)
         finally:
             self.isolation_level = saved
@@ -1060,40 +706,38 @@ class Connection(sqlite3.Connection):
         rt: Runtime,
         params: Any,
         sql: str,
-        fixed: _Analysis | None,
+        fixed: Analysis | None,
         run: Callable[[], object],
     ) -> None:
         state = self._il_enter(rt)
         db = state.db
         analysis = fixed if fixed is not None else self._il_analysis(state, sql, params)
-        label = _label(sql)
-        rt.access(self._il_operation(state, analysis, label))
+        text = label(sql)
+        rt.access(statement_operation(state, analysis, text, self.in_transaction))
         thread = rt.current
         assert thread is not None
         step = rt.step_index
+        tracker = self._il_tracker
         while True:
             if fixed is None and not analysis.known:
                 analysis = self._il_analysis(state, sql, params)
             if analysis.events:
-                self._il_track(state, analysis)
-            for rows in self._il_changes:
+                tracker.track(self, analysis, functools.partial(self._il_sig, state))
+            for rows in tracker.changes:
                 rows.clear()
             try:
                 run()
             except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
-                    self._il_failed(state, analysis)
+                if not is_busy(exc):
+                    self._il_failed(state)
                     raise
-                requested = self._il_requested(analysis, state)
+                requested = requested_level(analysis, self.in_transaction)
                 if analysis.tx == "commit" and not db.is_wal():
                     state.level = max(state.level, PENDING)
                     self._il_hold(state, thread, step)
-                code = getattr(exc, "sqlite_errorcode", _SQLITE_BUSY)
-                if code == _SQLITE_BUSY_SNAPSHOT or (
-                    state.level >= SHARED and analysis.tx != "commit" and requested > SHARED
-                ):
-                    # SQLite's own deadlock avoidance: it answers BUSY at once, without
-                    # calling any busy handler. The application gets the error, as it would.
+                code = getattr(exc, "sqlite_errorcode", SQLITE_BUSY)
+                if sqlite_refuses_to_wait(code, state.level, analysis, requested):
+                    # The application gets the error, as it would.
                     rt.access(
                         Operation(
                             "error",
@@ -1106,59 +750,32 @@ class Connection(sqlite3.Connection):
                     Operation(
                         "acquire",
                         ("sqlite", db.key),
-                        f"wait for {LEVEL_NAMES[requested]} lock, then: {label}",
+                        f"wait for {LEVEL_NAMES[requested]} lock, then: {text}",
                     ),
-                    _LockWait(state, requested),
+                    LockWait(state, requested),
                 )
                 step = rt.step_index
                 continue
             except BaseException:
-                self._il_failed(state, analysis)
+                self._il_failed(state)
                 raise
             break
         if self._il_settings_pending:
             self._il_apply_settings()
-        self._il_done(rt, state, analysis, thread, step, label)
+        self._il_done(rt, state, analysis, thread, step, text)
 
-    def _il_operation(self, state: _ConnState, analysis: _Analysis, label: str) -> Operation:
-        key = state.db.key
-        if analysis.tx is not None or analysis.ddl or not analysis.known:
-            return Operation("update", ("sqlite", key), label)
-        tables = analysis.tables
-        if analysis.writes:
-            # The first write of a transaction takes the database's write lock: it conflicts
-            # with every statement on the database. Later writes conflict per table.
-            if state.level >= RESERVED and len(tables) == 1 and self.in_transaction:
-                return Operation("update", ("sqlite", key, next(iter(tables))), label)
-            return Operation("update", ("sqlite", key), label)
-        if len(tables) == 1:
-            return Operation("read", ("sqlite", key, next(iter(tables))), label)
-        return Operation("read", ("sqlite", key), label)
-
-    def _il_requested(self, analysis: _Analysis, state: _ConnState) -> int:
-        tx = analysis.tx
-        if tx in ("commit", "begin exclusive"):
-            return EXCLUSIVE
-        if tx == "begin immediate":
-            return RESERVED
-        if analysis.writes or analysis.ddl or not analysis.known:
-            return RESERVED if self.in_transaction else EXCLUSIVE
-        return SHARED
-
-    def _il_hold(self, state: _ConnState, thread: SimThread, step: int) -> None:
+    def _il_hold(self, state: ConnState, thread: SimThread, step: int) -> None:
         state.holder, state.step, state.where = thread, step, thread.location
 
-    def _il_failed(self, state: _ConnState, analysis: _Analysis) -> None:
+    def _il_failed(self, state: ConnState) -> None:
         # A statement that failed may have ended the transaction (ON CONFLICT ROLLBACK …).
         if not self._il_closed and not self.in_transaction and state.level > NONE:
             self._il_release(state, commit=False)
 
-    def _il_release(self, state: _ConnState, *, commit: bool) -> None:
+    def _il_release(self, state: ConnState, *, commit: bool) -> None:
         if not commit:
-            state.pending.clear()
-            state.candidates.clear()
-            # TEMP triggers created inside a rolled-back transaction are gone too.
-            self._il_tracked.clear()
+            state.tx.clear()
+            self._il_tracker.forget_triggers()
         if state.level > NONE:
             state.level = NONE
             state.db.generation += 1
@@ -1167,63 +784,47 @@ class Connection(sqlite3.Connection):
     def _il_done(
         self,
         rt: Runtime,
-        state: _ConnState,
-        analysis: _Analysis,
+        state: ConnState,
+        analysis: Analysis,
         thread: SimThread,
         step: int,
-        label: str,
+        text: str,
     ) -> None:
         db = state.db
         if analysis.ddl:
             db.ddl = True
             db.sig = None
         if analysis.temp_ddl:
-            self._il_temp_sig = hashlib.sha1(
-                repr(
-                    _raw_execute(
-                        self,
-                        "SELECT type, name, tbl_name, sql FROM temp.sqlite_schema "
-                        "WHERE name NOT LIKE '\\_interleave\\_%' ESCAPE '\\'",
-                    ).fetchall()
-                ).encode()
-            ).hexdigest()
-        detector = self._il_detector(rt)
-        for number, rows in enumerate(self._il_changes):
+            self._il_temp_sig = schema_signature(self, "temp")
+        detector = execution(rt).detector
+        tracker = self._il_tracker
+        for number, rows in enumerate(tracker.changes):
             if not rows:
                 continue
-            table = self._il_tables[number]
+            table = tracker.tables[number]
             columns = analysis.writes.get(table) if table in analysis.writes else None
             own_reads = analysis.reads.get(table, frozenset())
             for row in rows:
-                pending = _Pending(thread, table, row, columns, step, label)
-                detector.check_write(state, pending, own_reads)
-                state.pending.append(pending)
+                pending = Pending(thread, table, row, columns, step, text)
+                detector.check_write(db.key, state.tx, pending, own_reads)
+                state.tx.pending.append(pending)
             rows.clear()
-        if detector is not None and analysis.reads:
-            detector.record_reads(thread, db.key, analysis.reads, step, label)
-        in_tx = self.in_transaction
-        if in_tx:
-            needed = NONE
-            if analysis.tx == "begin exclusive":
-                needed = EXCLUSIVE
-            elif analysis.tx == "begin immediate" or analysis.writes or analysis.ddl:
-                needed = RESERVED
-            elif analysis.reads or not analysis.known:
-                needed = SHARED
+        if analysis.reads:
+            detector.record_reads(thread, db.key, analysis.reads, step, text)
+        if self.in_transaction:
+            needed = held_level(analysis)
             if needed > state.level:
                 state.level = needed
                 self._il_hold(state, thread, step)
         else:
             committed = analysis.tx != "rollback"
-            if committed and detector is not None:
-                detector.commit(rt, state, step)
+            if committed:
+                detector.commit(rt, db.key, state.tx, step)
             self._il_release(state, commit=committed)
 
-    def _il_detector(self, rt: Runtime) -> SqliteLostUpdates:
-        return _execution(rt).detector
 
-
-def _on_temporary_cursor(cursor: Cursor, method: str, *args: Any) -> Any:
+def on_temporary_cursor(cursor: Cursor, method: str, *args: Any) -> Any:
+    """``cursor.method(*args)``; the cursor is closed at once if the statement fails."""
     # sqlite3's own Connection.execute drops its cursor at once, also when the statement
     # fails. A failed statement kept alive by a cursor (here: by the traceback's frames) would
     # keep a closed connection open as a zombie that still holds its locks.
@@ -1299,12 +900,12 @@ def connect(
         **kwargs,
     }
     cls = _connection_class(factory)
-    if isinstance(database, Template):
+    if isinstance(database, TemplateBase):
         database = database.path()
     rt = _context.building()
     if rt is not None:
         params["timeout"] = 0.0  # SQLITE_BUSY at once: it becomes a scheduling decision
-    conn: Connection = _original_connect(database, factory=cls, **params)
+    conn: Connection = original_connect(database, factory=cls, **params)
     if rt is not None:
         # Durability is not what an exploration tests, and fsync at every commit would make it
         # a disk benchmark: no syncing, and the TEMP schema (our row-logging triggers) in
@@ -1313,7 +914,7 @@ def connect(
         # then they are applied after the connection's first statement instead.)
         conn._il_apply_settings()
         conn._il_born = rt
-        _execution(rt).opened.append(conn)
+        execution(rt).opened.append(conn._il_close_at_end)
     return conn
 
 
@@ -1321,145 +922,63 @@ def _patched_connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connec
     # Installed as sqlite3.connect while an execution runs; other OS threads (and code outside
     # the execution) get the real thing.
     if _context.building() is None:
-        conn: sqlite3.Connection = _original_connect(database, *args, **kwargs)
+        conn: sqlite3.Connection = original_connect(database, *args, **kwargs)
         return conn
     return connect(database, *args, **kwargs)
 
 
-# ---------------------------------------------------------------------------- lost updates
-class SqliteLostUpdates(Observer):
-    """Lost updates on rows: T read a column of table X, another thread's write of row R of X
-    became visible after that read, then T wrote R (that column) without reading it again.
+class sqlite_execution:
+    """Per-execution cleanup of scheduled connections: at the end of the execution, close the
+    connections it opened and remove its database copies.
 
-    Reads are known per column (the authorizer), writes per row (TEMP triggers). A write that
-    reads the column it writes in the same statement (``SET v = v + 1``) is atomic and never
-    stale; threads that read-modify-write different rows are never reported; a stale write is
-    reported only if its transaction commits.
+    The state itself (``_state.Execution``: database registry, SQL-aware lost-update observer)
+    is made on first use, so a scenario without SQLite pays only this object.
     """
 
-    def __init__(self) -> None:
-        # (thread id, db key, table) -> column -> (last read step, SQL)
-        self._reads: dict[tuple[int, str, str], dict[str, tuple[int, str]]] = {}
-        # (db key, table, row) -> [(visible step, write)]
-        self._visible: dict[tuple[str, str, object], list[tuple[int, _Pending]]] = {}
-        self._findings: list[Finding] = []
-        self._seen: set[tuple[object, ...]] = set()
+    __slots__ = ("rt",)
 
-    def record_reads(
-        self,
-        thread: SimThread,
-        key: str,
-        reads: dict[str, frozenset[str]],
-        step: int,
-        label: str,
-    ) -> None:
-        for table, columns in reads.items():
-            entry = self._reads.setdefault((thread.tid, key, table), {})
-            for column in columns:
-                entry[column] = (step, label)
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
 
-    def check_write(self, state: _ConnState, write: _Pending, own_reads: frozenset[str]) -> None:
-        key = state.db.key
-        reads = self._reads.get((write.thread.tid, key, write.table))
-        if not reads:
-            return
-        others = list(self._visible.get((key, write.table, write.row), ()))
-        # Writes of other threads on the same connection are visible before they commit.
-        others.extend(
-            (p.step, p)
-            for p in state.pending
-            if p.thread is not write.thread and p.table == write.table and p.row == write.row
-        )
-        if not others:
-            return
-        columns = (set(reads) if write.columns is None else set(write.columns)) - own_reads
-        for column in sorted(columns):
-            read = reads.get(column)
-            if read is None:
-                continue
-            for visible, other in reversed(others):
-                if (
-                    other.thread is not write.thread
-                    and visible > read[0]
-                    and (other.columns is None or column in other.columns)
-                ):
-                    state.candidates.append(
-                        _Candidate(
-                            key,
-                            write.thread,
-                            column,
-                            read[0],
-                            read[1],
-                            (other, visible),
-                            write.step,
-                            write.label,
-                        )
-                    )
-                    return
+    def __enter__(self) -> None:
+        return None
 
-    def commit(self, rt: Runtime, state: _ConnState, step: int) -> None:
-        key = state.db.key
-        for pending in state.pending:
-            self._visible.setdefault((key, pending.table, pending.row), []).append((step, pending))
-        for candidate in state.candidates:
-            self._report(rt, candidate, state, step)
-        state.pending.clear()
-        state.candidates.clear()
-
-    def _report(self, rt: Runtime, c: _Candidate, state: _ConnState, commit: int) -> None:
-        other, visible = c.other
-        locs = rt.locations
-        loser, winner = c.writer.name, other.thread.name
-        table = other.table
-        signature = (
-            "sqlite",
-            c.key,
-            table,
-            c.column,
-            str(locs[c.read]),
-            str(locs[other.step]),
-            str(locs[c.write]),
-            c.read_label,
-            other.label,
-            c.write_label,
-        )
-        if signature in self._seen:
-            return
-        self._seen.add(signature)
-
-        def at(step: int) -> str:
-            loc = locs[step] if step < len(locs) else None
-            return f"step {step}" + (f" ({loc})" if loc is not None else "")
-
-        row = f"row {other.row!r} of {table!r} in {c.key!r}"
-        made = (
-            f"and committed it at step {visible}" if visible != other.step else "(same connection)"
-        )
-        message = (
-            f"{loser} read {table}.{c.column or '*'} at {at(c.read)}: {c.read_label} | "
-            f"{winner} wrote {row} at {at(other.step)}: {other.label} {made} | "
-            f"then {loser} wrote the same row at {at(c.write)}: {c.write_label} "
-            f"without reading it again: {winner}'s update is lost"
-        )
-        self._findings.append(
-            LostUpdate(
-                message=message,
-                threads=(loser, winner),
-                steps=(c.read, other.step, c.write),
-                resource=("sqlite", c.key, table, other.row),
-                read_step=c.read,
-                other_write_step=other.step,
-                write_step=c.write,
-                signature=signature,
-            )
-        )
-
-    def on_finish(self, execution: ExecutionView) -> list[Finding]:
-        return self._findings
+    def __exit__(self, *exc: object) -> None:
+        ex = self.rt.scratch.get(_SCRATCH_KEY)
+        if isinstance(ex, Execution):
+            ex.close()
 
 
-# ---------------------------------------------------------------------------- templates
-class Template:
+# Explorations may run in several OS threads at once: sqlite3.connect is swapped by the first
+# execution to enter and restored by the last to leave.
+_installed = 0
+
+
+class patch_sqlite:
+    """Per-execution patch: ``sqlite3.connect`` makes scheduled connections (for the code of
+    the execution only; other OS threads get the real thing)."""
+
+    __slots__ = ()
+
+    def __init__(self, rt: Runtime) -> None:
+        pass
+
+    def __enter__(self) -> None:
+        global _installed
+        _installed += 1
+        if _installed == 1:
+            sqlite3.connect = _patched_connect  # type: ignore[assignment]
+            sqlite3.dbapi2.connect = _patched_connect  # type: ignore[assignment]
+
+    def __exit__(self, *exc: object) -> None:
+        global _installed
+        _installed -= 1
+        if _installed == 0:
+            sqlite3.connect = original_connect
+            sqlite3.dbapi2.connect = original_connect
+
+
+class Template(TemplateBase):
     """A database built once and copied fresh for every execution.
 
     Made by :func:`template`. :meth:`path` returns the current execution's own copy (the same
@@ -1518,19 +1037,19 @@ class Template:
         if self._image is None:
             built = self._build()
             self._sig = hashlib.sha1(built).hexdigest()
-            _TEMPLATE_IMAGES[("template", self._sig)] = built
+            remember_template(("template", self._sig), built)
             self._image = _with_journal_mode(built, self.journal_mode)
         return self._image
 
     def _build(self) -> bytes:
-        src = _original_connect(":memory:")
+        src = original_connect(":memory:")
         try:
             schema = self.schema
             try:
                 if isinstance(schema, str):
                     src.executescript(schema)
                 elif isinstance(schema, os.PathLike):
-                    disk = _original_connect(os.fspath(schema))
+                    disk = original_connect(os.fspath(schema))
                     try:
                         disk.backup(src)
                     finally:
@@ -1553,17 +1072,17 @@ class Template:
         image = self.image
         rt = _context.building()
         if rt is None:
-            directory = _mkdtemp()
+            directory = mkdtemp()
             self._outside.append(directory)
             return _write(directory, self.name, image)
-        ex = _execution(rt)
+        ex = execution(rt)
         path = ex.copies.get(id(self))
         if path is None:
             directory = os.path.join(ex.tmpdir(), str(len(ex.copies)))
             os.mkdir(directory)
             path = _write(directory, self.name, image)
             ex.copies[id(self)] = path
-            ex.templates[_file_identity(path)] = (("template", self._sig), self.name)
+            ex.templates[file_identity(path)] = (("template", self._sig), self.name)
         return path
 
     def connect(self, **kwargs: Any) -> Connection:
@@ -1608,7 +1127,7 @@ def _serialize(conn: sqlite3.Connection) -> bytes:
     # SQLite built without serialize: go through a temporary file and the backup API.
     with tempfile.TemporaryDirectory(prefix="interleave-sqlite-") as directory:
         path = os.path.join(directory, "image.db")
-        disk = _original_connect(path)
+        disk = original_connect(path)
         try:
             conn.backup(disk)
         finally:
@@ -1644,53 +1163,3 @@ def template(
         path = BANK.path()   # in the factory: this execution's copy
     """
     return Template(schema, name=name, journal_mode=journal_mode)
-
-
-# ---------------------------------------------------------------------------- the patch
-_installed = 0
-
-
-class sqlite_execution:
-    """Per-execution cleanup of scheduled connections: at the end of the execution, close the
-    connections it opened and remove its database copies.
-
-    The state itself (:class:`_Execution`: database registry, SQL-aware lost-update detector) is
-    made on first use, so a scenario without SQLite pays only this object.
-    """
-
-    __slots__ = ("rt",)
-
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        ex = self.rt.scratch.get(_SCRATCH_KEY)
-        if isinstance(ex, _Execution):
-            ex.close()
-
-
-class patch_sqlite:
-    """Per-execution patch: ``sqlite3.connect`` makes scheduled connections (for the code of
-    the execution only; other OS threads get the real thing)."""
-
-    __slots__ = ()
-
-    def __init__(self, rt: Runtime) -> None:
-        pass
-
-    def __enter__(self) -> None:
-        global _installed
-        _installed += 1
-        if _installed == 1:
-            sqlite3.connect = _patched_connect  # type: ignore[assignment]
-            sqlite3.dbapi2.connect = _patched_connect  # type: ignore[assignment]
-
-    def __exit__(self, *exc: object) -> None:
-        global _installed
-        _installed -= 1
-        if _installed == 0:
-            sqlite3.connect = _original_connect
-            sqlite3.dbapi2.connect = _original_connect

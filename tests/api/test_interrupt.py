@@ -30,7 +30,7 @@ import interleave
 import interleave.sqlite
 from interleave._cli import main
 from interleave._core import _interrupts
-from interleave.instrument import _sqlite
+from interleave.instrument.sqlite import _analysis as _sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 

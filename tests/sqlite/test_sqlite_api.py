@@ -15,7 +15,8 @@ import interleave
 import interleave.sqlite
 from interleave._core._schedule import Schedule, encode
 from interleave.errors import InvalidArgument
-from interleave.instrument._sqlite import _analyse, _split_script
+from interleave.instrument.sqlite._analysis import _analyse
+from interleave.instrument.sqlite._analysis import split_script as _split_script
 
 SCHEMA = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INT);"
 ITEMS = interleave.sqlite.template(
