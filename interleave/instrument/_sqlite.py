@@ -47,10 +47,9 @@ from types import TracebackType
 from typing import Any, Final, Literal
 
 from .._core import _context, _interrupts
-from .._core._findings import Hold
-from .._core._ops import Location, Operation
+from .._core._ops import Operation
 from .._core._runtime import Runtime
-from .._core._threads import SimThread, Wait
+from .._core._threads import SimThread
 from ..errors import InvalidArgument
 from ._base import sim
 from .sqlite._analysis import (
@@ -64,299 +63,35 @@ from .sqlite._analysis import (
     schema_signature,
     split_script,
 )
-from .sqlite._identity import Where, file_identity, locate, unique_name
-from .sqlite._lost_updates import Pending, SqliteLostUpdates, Transaction
-from .sqlite._raw import SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, is_busy, original_connect, raw_execute
+from .sqlite._identity import file_identity, locate
+from .sqlite._locks import (
+    LEVEL_NAMES,
+    NONE,
+    PENDING,
+    RESERVED,
+    LockWait,
+    held_level,
+    requested_level,
+    sqlite_refuses_to_wait,
+    statement_operation,
+)
+from .sqlite._lost_updates import Pending
+from .sqlite._raw import SQLITE_BUSY, is_busy, original_connect, raw_execute
 from .sqlite._rows import RowTracker
+from .sqlite._state import ConnState, Execution, TemplateBase, execution, mkdtemp
 
 __all__ = [
-    "EXCLUSIVE",
-    "LEVEL_NAMES",
-    "NONE",
     "NO_ROWS",
-    "PENDING",
-    "RESERVED",
-    "SHARED",
-    "ConnState",
     "Connection",
     "Cursor",
-    "Db",
-    "Execution",
-    "LockWait",
     "Template",
-    "TemplateBase",
     "connect",
     "cursor_class",
-    "execution",
-    "held_level",
-    "mkdtemp",
     "on_temporary_cursor",
     "patch_sqlite",
-    "requested_level",
     "sqlite_execution",
-    "sqlite_refuses_to_wait",
-    "statement_operation",
     "template",
 ]
-
-
-#: Key of the per-execution state in ``Runtime.scratch``.
-_SCRATCH_KEY: Final = "interleave.sqlite"
-
-
-class Db:
-    """One database as seen by one execution: its key, lock holders and generation.
-
-    ``generation`` grows whenever a connection of this database releases a lock (commit,
-    rollback, close); a thread blocked on SQLITE_BUSY waits until it changes, then retries.
-    ``sig`` is the signature of its schema analyses are cached under (None: not computed since
-    the last schema change), ``template_sig`` the template's when it is a template copy.
-    """
-
-    __slots__ = ("conns", "ddl", "generation", "key", "path", "sig", "template_sig")
-
-    def __init__(self, key: str, path: str | None, template_sig: object | None) -> None:
-        self.key = key
-        self.path = path
-        self.generation = 0
-        self.conns: list[ConnState] = []
-        self.template_sig = template_sig
-        self.sig: object | None = None
-        self.ddl = False
-
-    def is_wal(self) -> bool:
-        if self.path is None:
-            return False
-        try:
-            with open(self.path, "rb") as f:
-                header = f.read(20)
-        except OSError:
-            return False
-        return len(header) == 20 and header[18] == 2
-
-
-class ConnState:
-    """One connection within one execution: lock level and holder, open transaction.
-
-    ``level`` is the SQLite lock level (``_locks.py``) its transaction holds, ``holder`` the
-    thread that took it, at ``step`` and ``where``. ``restore_timeout`` is the busy timeout
-    of a connection opened before the execution, put back when the execution ends.
-    """
-
-    __slots__ = ("db", "holder", "level", "restore_timeout", "step", "tx", "where")
-
-    def __init__(self, db: Db, level: int) -> None:
-        self.db = db
-        self.level = level
-        self.holder: SimThread | None = None
-        self.step: int | None = None
-        self.where: Location | None = None
-        self.tx = Transaction()
-        self.restore_timeout: int | None = None
-
-
-class TemplateBase:
-    """What ``connect()`` needs of a template: the path of this execution's copy.
-
-    ``_template.Template`` derives from it. It is here, below both, so that ``connect()`` can
-    tell a template from a path without importing the template module, whose
-    ``Template.connect`` calls ``connect()``.
-    """
-
-    __slots__ = ()
-
-    def path(self) -> str:
-        raise NotImplementedError
-
-
-class Execution:
-    """Everything the SQLite instrumentation keeps for one execution (in ``rt.scratch``)."""
-
-    def __init__(self) -> None:
-        self.dbs: dict[object, Db] = {}  # by identity (see _identity.locate)
-        self.keys: set[str] = set()
-        # How to close each connection this execution opened, and how to hand back each one it
-        # adopted from outside: the connection module knows how (it imports this one).
-        self.opened: list[Callable[[], None]] = []
-        self.adopted: list[Callable[[], None]] = []
-        self.copies: dict[int, str] = {}
-        #: Identity of this execution's template copies -> (template signature, name).
-        self.templates: dict[object, tuple[object, str]] = {}
-        self._tmpdir: str | None = None
-        self.detector = SqliteLostUpdates()
-
-    def tmpdir(self) -> str:
-        if self._tmpdir is None:
-            self._tmpdir = mkdtemp()
-        return self._tmpdir
-
-    def database(self, where: Where) -> Db:
-        """The database a connection opened at ``where`` reaches (one per identity).
-
-        Its key, the name in resources and reports, is the template's name for a template
-        copy, else the file name (symlinks resolved) or the memory database's name under which
-        this execution first reached it, numbered ``#2``, ``#3`` … when two databases share one.
-        """
-        identity, base, path = where
-        db = self.dbs.get(identity) if identity is not None else None
-        if db is None:
-            template = self.templates.get(identity)
-            sig = None
-            if template is not None:
-                sig, base = template
-            db = Db(unique_name(base, self.keys), path, sig)
-            if identity is not None:  # a private database is its connection's alone
-                self.dbs[identity] = db
-        return db
-
-    def close(self) -> None:
-        # Connections opened during the execution are closed (their transactions roll back);
-        # connections from outside get their busy timeout back. Then the copies are removed.
-        try:
-            for close in reversed(self.opened):
-                close()
-            for hand_back in self.adopted:
-                hand_back()
-        finally:
-            if self._tmpdir is not None:
-                shutil.rmtree(self._tmpdir, ignore_errors=True)
-                self._tmpdir = None
-
-
-def execution(rt: Runtime) -> Execution:
-    """The SQLite state of ``rt``'s execution, made on first use (it attaches the SQL-aware
-    lost-update observer to the execution)."""
-    ex = rt.scratch.get(_SCRATCH_KEY)
-    if not isinstance(ex, Execution):
-        ex = rt.scratch[_SCRATCH_KEY] = Execution()
-        rt.add_observer(ex.detector)
-    return ex
-
-
-_TMP_ROOT: list[str | None] = []
-
-
-def mkdtemp() -> str:
-    """A new temporary directory, in memory (``/dev/shm``) when the system has one.
-
-    Every execution creates and removes one; on a disk-backed ``/tmp`` that alone can cost
-    milliseconds (journal files are created and unlinked at every commit too).
-    """
-    if not _TMP_ROOT:
-        shm = "/dev/shm"
-        usable = os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK)
-        _TMP_ROOT.append(shm if usable else None)
-    # The process id in the name tells whose copies these are (several test runs may share
-    # /dev/shm).
-    return tempfile.mkdtemp(prefix=f"interleave-sqlite-{os.getpid()}-", dir=_TMP_ROOT[0])
-
-
-NONE, SHARED, RESERVED, PENDING, EXCLUSIVE = range(5)
-LEVEL_NAMES: Final = ("NONE", "SHARED", "RESERVED", "PENDING", "EXCLUSIVE")
-
-
-def statement_operation(
-    state: ConnState, analysis: Analysis, label: str, in_transaction: bool
-) -> Operation:
-    """The operation the scheduler sees for a statement: which resource, read or update."""
-    key = state.db.key
-    if analysis.tx is not None or analysis.ddl or not analysis.known:
-        return Operation("update", ("sqlite", key), label)
-    tables = analysis.tables
-    if analysis.writes:
-        # The first write of a transaction takes the database's write lock: it conflicts
-        # with every statement on the database. Later writes conflict per table.
-        if state.level >= RESERVED and len(tables) == 1 and in_transaction:
-            return Operation("update", ("sqlite", key, next(iter(tables))), label)
-        return Operation("update", ("sqlite", key), label)
-    if len(tables) == 1:
-        return Operation("read", ("sqlite", key, next(iter(tables))), label)
-    return Operation("read", ("sqlite", key), label)
-
-
-def requested_level(analysis: Analysis, in_transaction: bool) -> int:
-    """The level a statement that got SQLITE_BUSY was asking for."""
-    tx = analysis.tx
-    if tx in ("commit", "begin exclusive"):
-        return EXCLUSIVE
-    if tx == "begin immediate":
-        return RESERVED
-    if analysis.writes or analysis.ddl or not analysis.known:
-        # Outside a transaction the statement commits at once: it needs the file itself.
-        return RESERVED if in_transaction else EXCLUSIVE
-    return SHARED
-
-
-def held_level(analysis: Analysis) -> int:
-    """The level an open transaction holds at least once the statement has run."""
-    if analysis.tx == "begin exclusive":
-        return EXCLUSIVE
-    if analysis.tx == "begin immediate" or analysis.writes or analysis.ddl:
-        return RESERVED
-    if analysis.reads or not analysis.known:
-        return SHARED
-    return NONE
-
-
-def sqlite_refuses_to_wait(code: int, level: int, analysis: Analysis, requested: int) -> bool:
-    """Did SQLite answer BUSY at once, without calling any busy handler?
-
-    Its deadlock avoidance: a transaction that already holds SHARED and asks for more, while
-    another connection writes, could wait forever for a reader that waits for it, so SQLite
-    fails it instead (a commit excepted: it waits for readers to finish). In WAL mode, a
-    transaction whose snapshot is older than the last commit cannot write at all
-    (SQLITE_BUSY_SNAPSHOT).
-    """
-    return code == SQLITE_BUSY_SNAPSHOT or (
-        level >= SHARED and analysis.tx != "commit" and requested > SHARED
-    )
-
-
-def _conflicts(requested: int, held: int, wal: bool) -> bool:
-    if wal:
-        # WAL: readers never block and are never blocked; writers exclude each other.
-        return requested >= RESERVED and held >= RESERVED
-    if requested == SHARED:
-        return held >= PENDING
-    if requested == RESERVED:
-        return held >= RESERVED
-    return held >= SHARED
-
-
-class LockWait(Wait):
-    """Waiting for a database lock after SQLITE_BUSY: ready when some holder released one."""
-
-    __slots__ = ("db", "generation", "requested", "state", "wal")
-
-    def __init__(self, state: ConnState, requested: int) -> None:
-        super().__init__(("sqlite", state.db.key))
-        self.state = state
-        self.db = state.db
-        self.generation = state.db.generation
-        self.requested = requested
-        self.wal = state.db.is_wal()
-
-    def is_ready(self) -> bool:
-        return self.db.generation != self.generation
-
-    def holders(self) -> list[Hold]:
-        holds = []
-        for other in self.db.conns:
-            if other is self.state or other.holder is None:
-                continue
-            if _conflicts(self.requested, other.level, self.wal):
-                holds.append(
-                    Hold(
-                        thread=other.holder.name,
-                        resource=f"{LEVEL_NAMES[other.level]} lock on sqlite {self.db.key!r}",
-                        step=other.step,
-                        location=other.where,
-                    )
-                )
-        return holds
-
-    def describe(self) -> str:
-        return f"{LEVEL_NAMES[self.requested]} lock on sqlite {self.db.key!r}"
 
 
 #: The rows of a statement that returns none (shared: never modified).
@@ -944,8 +679,8 @@ class sqlite_execution:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        ex = self.rt.scratch.get(_SCRATCH_KEY)
-        if isinstance(ex, Execution):
+        ex = self.rt.peek(Execution)
+        if ex is not None:
             ex.close()
 
 

@@ -263,6 +263,8 @@ SQLITE_ORDER: tuple[str, ...] = (
     "_rows",
     "_identity",
     "_lost_updates",
+    "_state",
+    "_locks",
 )
 SQLITE_PACKAGE = "interleave.instrument.sqlite"
 

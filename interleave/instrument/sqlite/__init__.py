@@ -9,7 +9,8 @@ test in ``tests/quality/test_layering.py`` keeps it so)::
     _rows.py           which rows it changed: TEMP triggers that call a row function
     _identity.py       which database a connect() argument names, and its display name
     _lost_updates.py   the SQL-aware lost-update observer
+    _state.py          per-execution state: databases, connections' locks, copies
+    _locks.py          SQLite lock levels, what each statement needs, waiting after SQLITE_BUSY
 
-The connection, its cursor, per-execution state, lock levels, templates and the patch are still
-in ``instrument/_sqlite.py``.
+The connection, its cursor, templates and the patch are still in ``instrument/_sqlite.py``.
 """
