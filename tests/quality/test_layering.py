@@ -61,7 +61,7 @@ ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "greenlet": ("interleave/_core/",),
     "networkx": ("interleave/detectors/_deadlock.py",),
     "tabulate": ("interleave/_report.py",),
-    "sqlite3": ("interleave/instrument/_sqlite", "interleave/instrument/sqlite/"),
+    "sqlite3": ("interleave/instrument/sqlite/",),
     "pytest": ("interleave/_pytest_plugin.py",),
     "_pytest": ("interleave/_pytest_plugin.py",),
 }
@@ -265,6 +265,10 @@ SQLITE_ORDER: tuple[str, ...] = (
     "_lost_updates",
     "_state",
     "_locks",
+    "_cursor",
+    "_connection",
+    "_patch",
+    "_template",
 )
 SQLITE_PACKAGE = "interleave.instrument.sqlite"
 

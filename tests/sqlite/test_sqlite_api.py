@@ -348,7 +348,7 @@ def test_public_objects_report_the_public_module() -> None:
 
 def test_the_sqlite3_connect_patch_has_an_option_and_the_cleanup_is_always_on() -> None:
     from interleave.instrument._patches import enabled_patches
-    from interleave.instrument._sqlite import patch_sqlite, sqlite_execution
+    from interleave.instrument.sqlite._patch import patch_sqlite, sqlite_execution
 
     assert {patch_sqlite, sqlite_execution} <= set(enabled_patches({}))
     off = enabled_patches({"patch_sqlite": False})

@@ -11,6 +11,18 @@ test in ``tests/quality/test_layering.py`` keeps it so)::
     _lost_updates.py   the SQL-aware lost-update observer
     _state.py          per-execution state: databases, connections' locks, copies
     _locks.py          SQLite lock levels, what each statement needs, waiting after SQLITE_BUSY
+    _cursor.py         the scheduled cursor (rows buffered per statement)
+    _connection.py     the scheduled connection: running a statement as a step
+    _patch.py          connect(), the sqlite3.connect patch and the per-execution cleanup
+    _template.py       templates: a database built once, copied fresh for every execution
 
-The connection, its cursor, templates and the patch are still in ``instrument/_sqlite.py``.
+Inside an exploration (and, through the ``sqlite3.connect`` patch, for unmodified code that
+calls ``sqlite3.connect``) every statement is a yield point taken *before* the statement runs,
+and the statement then runs atomically. What the scheduler sees of a statement comes from
+SQLite itself: its read and write sets from the authorizer, the rows it changed from TEMP
+triggers. SQLITE_BUSY becomes waiting for the lock's holders, so deadlocks show as lock-wait
+cycles, and row-level lost updates are reported with their SQL.
+
+This ``__init__`` imports nothing: the patch registry (``instrument/_patches.py``) loads
+``_patch`` and what it needs, ``interleave.sqlite`` the public names.
 """
