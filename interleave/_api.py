@@ -9,7 +9,7 @@ import contextlib
 import inspect
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import FunctionType
 
 from ._core import _interrupts, _watchdog
@@ -500,6 +500,11 @@ def run_exploration(
             settings=settings,
             target=_target(scenario),
         )
+    if interrupt.signalled and stopped is not ExitReason.INTERRUPTED:
+        # Held back after the check above (building the result, undoing the scopes): the
+        # guard is left now, so this is the last look; an interrupt is never dropped.
+        stopped = ExitReason.INTERRUPTED
+        result = replace(result, stopped_because=stopped, exhausted=False)
     if stopped is ExitReason.INTERRUPTED:
         raise Interrupted(result)
     run_health_checks(
