@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from ._core import _interrupts, _watchdog
 from ._core._observer import Observer
@@ -331,6 +332,11 @@ def run_exploration(
             settings=settings,
             target=factory_target(scenario),
         )
+    if interrupt.signalled and stopped is not ExitReason.INTERRUPTED:
+        # Held back after the check above (building the result, undoing the scopes): the
+        # guard is left now, so this is the last look; an interrupt is never dropped.
+        stopped = ExitReason.INTERRUPTED
+        result = replace(result, stopped_because=stopped, exhausted=False)
     if stopped is ExitReason.INTERRUPTED:
         raise Interrupted(result)
     run_health_checks(

@@ -114,8 +114,6 @@ class Runtime:
         self._hub: greenlet.greenlet | None = None
         #: Per-execution state of primitives and patches, one instance per type (see slot()).
         self._slots: dict[type, Any] = {}
-        # Untyped per-execution state, keyed by strings: being replaced by slot().
-        self.scratch: dict[object, Any] = {}
 
     def add_observer(self, observer: Observer) -> None:
         """Attach ``observer`` to this execution, also while it runs.

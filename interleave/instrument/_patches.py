@@ -40,8 +40,8 @@ class Patch(NamedTuple):
 #: execution opened and removes its database copies, whatever else was swapped in), then the
 #: ``sqlite3.connect`` patch, attribute tracing, and the threading swap innermost.
 PATCHES: tuple[Patch, ...] = (
-    Patch("sqlite", "interleave.instrument._sqlite", "sqlite_execution"),
-    Patch("sqlite3.connect", "interleave.instrument._sqlite", "patch_sqlite", "patch_sqlite"),
+    Patch("sqlite", "interleave.instrument.sqlite._patch", "sqlite_execution"),
+    Patch("sqlite3.connect", "interleave.instrument.sqlite._patch", "patch_sqlite", "patch_sqlite"),
     Patch(
         "trace_attributes",
         "interleave.instrument._watch",
