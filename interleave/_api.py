@@ -448,9 +448,11 @@ def run_exploration(
     progress: Callable[[int, int, float], None] | None = None,
     database: ScheduleDatabase | None = None,
     database_key: str | None = None,
+    target: str | None = None,
 ) -> ExploreResult:
     """:func:`explore` with its options already made into ``settings`` (the CLI's and the
-    pytest plugin's entry point)."""
+    pytest plugin's entry point). ``target`` names the scenario for ``interleave replay``
+    when its ``module:factory`` name would not (a file the command line loaded)."""
     _check_factory(scenario)
     if database is not None and not isinstance(database, ScheduleDatabase):
         raise InvalidArgument(
@@ -462,7 +464,8 @@ def run_exploration(
     chosen = _make_strategy(
         settings.strategy, settings.seed, settings.preemption_bound, settings.depth
     )
-    key = database_key or _target(scenario) or _factory_name(scenario)
+    target = target or _target(scenario)
+    key = database_key or target or _factory_name(scenario)
     monitor = HealthMonitor()
     # Ctrl-C: the guard holds a SIGINT back while interleave's own code runs (entered first,
     # left last, so setting up and undoing the patches is never cut short).
@@ -498,7 +501,8 @@ def run_exploration(
             elapsed=raw.elapsed,
             statistics=raw.statistics,
             settings=settings,
-            target=_target(scenario),
+            target=target,
+            reused=raw.reused,
         )
     if stopped is ExitReason.INTERRUPTED:
         raise Interrupted(result)
