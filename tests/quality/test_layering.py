@@ -64,6 +64,8 @@ ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "sqlite3": ("interleave/instrument/_sqlite",),
     "pytest": ("interleave/_pytest_plugin.py",),
     "_pytest": ("interleave/_pytest_plugin.py",),
+    # The pytest entry point (a top-level module, so that loading it imports no interleave).
+    "_interleave_pytestplugin": ("interleave/_pytest_plugin.py",),
 }
 
 
