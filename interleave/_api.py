@@ -5,6 +5,7 @@ Arguments are validated here, up front, before any execution runs.
 
 from __future__ import annotations
 
+import bdb
 import contextlib
 import inspect
 import os
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
-from ._core import _interrupts, _watchdog
+from ._core import _debugger, _interrupts, _watchdog
 from ._core._observer import Observer
 from ._core._runtime import Program, ScheduleChooser, ThreadSpec
 from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions, decode
@@ -517,6 +518,16 @@ def run_exploration(
     return result
 
 
+def _stop_before(step: object, steps: int, schedule_id: str) -> Observer:
+    """The observer of ``replay(breakpoint_at=step)``, once ``step`` is checked."""
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < steps:
+        raise InvalidArgument(
+            f"breakpoint_at={step!r} is not a step of {schedule_id}: its steps are numbered "
+            f"0 to {steps - 1} (the step column of its report)"
+        )
+    return _debugger.StopBefore(step, schedule_id.strip())
+
+
 def replay(
     scenario: Callable[[], object],
     schedule_id: str,
@@ -527,6 +538,7 @@ def replay(
     trace_attributes: bool | None = None,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    breakpoint_at: int | None = None,
 ) -> RunResult:
     """Run ``scenario`` once, exactly as recorded in ``schedule_id``.
 
@@ -548,12 +560,19 @@ def replay(
         watchdog: as for :func:`explore` (not recorded: it does not shape the execution).
         project: as for :func:`explore` (not recorded: give the value the exploration ran
             with when it was not the default).
+        breakpoint_at: stop in ``pdb`` just before this step (the ``step`` column of a
+            report, from 0), in the thread that runs it, on the line of its code that is
+            about to perform the step; the other threads wait at their own yield points.
+            ``c`` runs the replay on, ``n`` and ``s`` step through the user's code (never
+            interleave's), ``q`` stops the replay (``bdb.BdbQuit`` is raised). The watchdog
+            is off: a debugging session may take its time.
 
     Raises:
         InvalidScheduleId: the ID is malformed or damaged (the message says how).
         ScheduleDivergence: the run could not follow the schedule, or ran other operations
             than the recorded ones: the scenario changed since the ID was recorded, or it is
             not deterministic.
+        bdb.BdbQuit: ``q`` in the debugger (with ``breakpoint_at``) stopped the replay.
 
     Example::
 
@@ -576,6 +595,10 @@ def replay(
                 f"{name}={value!r} must be True, False or None (None: as the ID recorded)"
             )
     schedule = decode(schedule_id)
+    observers = list(_detectors())
+    if breakpoint_at is not None:
+        observers.append(_stop_before(breakpoint_at, schedule.steps, schedule_id))
+        watchdog = 0  # a debugging session may stay at a prompt for as long as it likes
     recorded = schedule.options
     options = ExecutionOptions(
         max_steps=recorded.max_steps if max_steps is None else max_steps,
@@ -593,13 +616,15 @@ def replay(
             runtime, outcome = run_once(
                 _builder(scenario, options),
                 chooser,
-                observers=_detectors(),
+                observers=observers,
                 max_steps=options.max_steps,
                 contexts=_contexts(watch, scope_project, options),
             )
         if interrupt.signalled:
             raise KeyboardInterrupt  # held back until the run had cleaned up after itself
         chooser.check_complete(runtime)
+    except _debugger.QuitReplay:
+        raise bdb.BdbQuit(f"quit in the debugger: the replay of {schedule_id} stopped") from None
     except ScheduleDivergence as exc:
         overridden = [
             f"{name}={getattr(options, name)!r} (the ID recorded {getattr(recorded, name)!r})"

@@ -330,6 +330,8 @@ class Runtime:
             # Only interleave's shims call access()/block(): the walk starts at their caller.
             thread.location = user_location(sys._getframe(2))
         self._hub.switch()  # type: ignore[union-attr]
+        if thread.on_resume is not None:  # a debugger stops here (replay(breakpoint_at=))
+            thread.resumed()
 
     def block(self, op: Operation, wait: Wait) -> bool:
         """Announce a blocking ``op``; returns True when ``wait`` is ready, False on timeout.
@@ -349,6 +351,8 @@ class Runtime:
             # Only interleave's shims call access()/block(): the walk starts at their caller.
             thread.location = user_location(sys._getframe(2))
         self._hub.switch()  # type: ignore[union-attr]
+        if thread.on_resume is not None:  # a debugger stops here (replay(breakpoint_at=))
+            thread.resumed()
         ready = wait.is_ready()
         thread.wait = None
         return ready
