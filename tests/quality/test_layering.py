@@ -39,7 +39,7 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/__init__.py", 6),
     ("interleave/sqlite.py", 6),
     ("interleave/_pytest_plugin.py", 7),
-    ("interleave/_cli.py", 7),
+    ("interleave/_cli/", 7),
     ("interleave/__main__.py", 7),
     # Example scenarios are user code: they import the public package.
     ("interleave/_examples/", 7),
@@ -303,3 +303,70 @@ def test_upward_imports_are_reported_and_downward_ones_are_not() -> None:
         f"{core}:3 (layer 2, core) imports interleave._engine._explorer (layer 4, engine)",
         f"{core}:4 (layer 2, core) imports interleave (layer 6, re-exports)",
     ]
+
+
+# ------------------------------------------------------------------------------ import cycles
+
+
+def _module_level_edges() -> dict[str, set[str]]:
+    """Module -> the modules of the package it imports when it is imported (top-level import
+    statements; imports inside functions and ``if TYPE_CHECKING:`` blocks are not run then)."""
+    edges: dict[str, set[str]] = {}
+    for path in FILES:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        lines = {
+            line
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        }
+        name = _module_name(path)
+        targets = edges.setdefault(name, set())
+        for imp in _imports(path):
+            if imp.lineno not in lines or not imp.target.startswith("interleave"):
+                continue
+            target = imp.target
+            while target and _path_of_module(target) is None:
+                target = target.rpartition(".")[0]  # ``from .x import name``: the module x
+            if target and target != name:
+                targets.add(target)
+    return edges
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of ``edges`` (its modules, the first repeated at the end), or None."""
+    done: set[str] = set()
+    for start in sorted(edges):
+        path: list[str] = []
+        on_path: set[str] = set()
+        stack = [(start, iter(sorted(edges.get(start, ()))))]
+        path.append(start)
+        on_path.add(start)
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                on_path.discard(node)
+                done.add(node)
+            elif child in on_path:
+                return [*path[path.index(child) :], child]
+            elif child not in done:
+                stack.append((child, iter(sorted(edges.get(child, ())))))
+                path.append(child)
+                on_path.add(child)
+    return None
+
+
+def test_no_import_cycle_between_modules() -> None:
+    # Within a layer too: two modules that import each other are one module in two files
+    # (import one of them lazily, inside the function that needs it, or move the shared part).
+    cycle = find_cycle(_module_level_edges())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"x": {"a"}, "a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
