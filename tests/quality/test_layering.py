@@ -35,6 +35,7 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/_health.py", 5),
     ("interleave/_report.py", 5),
     ("interleave/_results.py", 5),
+    ("interleave/_scenario.py", 5),
     ("interleave/_summary.py", 5),
     ("interleave/__init__.py", 6),
     ("interleave/sqlite.py", 6),

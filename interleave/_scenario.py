@@ -1,0 +1,116 @@
+"""``Scenario``: what a scenario factory returns, checked and normalised once when it is made.
+
+A factory returns a :class:`Scenario` (or a bare list of thread callables); ``_api`` turns it
+into the runtime's ``Program`` for every execution, with the threads normalised here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import FunctionType
+
+from ._core._runtime import ThreadSpec
+from .errors import ScenarioError
+
+__all__ = ["Scenario", "ScenarioFactory", "thread_specs"]
+
+ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=False)
+class Scenario:
+    """What a scenario factory returns: fresh shared state's threads and how to check it.
+
+    Args:
+        threads: the logical threads, as a sequence of callables (named after the function,
+            ``worker#1``, ``worker#2`` …) or a mapping ``name -> callable``.
+        check: called after every thread finished; returning False (or raising) is an
+            ``invariant`` finding.
+        teardown: called after every execution, also failed ones (close files, drop state).
+        name: shown in reports; defaults to the factory's name.
+
+    Example::
+
+        def lost_update():
+            hits = interleave.Shared("hits", 0)
+            def worker():
+                hits.set(hits.get() + 1)
+            return interleave.Scenario(threads=[worker, worker],
+                                       check=lambda: hits.get() == 2)
+    """
+
+    threads: Sequence[Callable[[], object]] | Mapping[str, Callable[[], object]]
+    check: Callable[[], object] | None = None
+    teardown: Callable[[], object] | None = None
+    name: str | None = field(default=None)
+
+    #: The normalised threads, computed once when the Scenario is made.
+    _specs: tuple[ThreadSpec, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_specs", thread_specs(self.threads, "Scenario"))
+        for label, fn in (("check", self.check), ("teardown", self.teardown)):
+            if fn is not None and not callable(fn):
+                raise ScenarioError(
+                    f"Scenario {label}= must be a callable taking no arguments, "
+                    f"not {type(fn).__name__}"
+                )
+        if self.name is not None and not isinstance(self.name, str):
+            raise ScenarioError(f"Scenario name={self.name!r} must be a string")
+
+
+def thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
+    if type(threads) is list and threads:
+        # The common case, on every execution: a list of plain, synchronous functions.
+        for fn in threads:
+            if type(fn) is not FunctionType or fn.__code__.co_flags & inspect.CO_COROUTINE:
+                break
+        else:
+            return tuple([ThreadSpec(None, fn) for fn in threads])
+    if isinstance(threads, Mapping):
+        specs = []
+        for name, fn in threads.items():
+            if not isinstance(name, str) or not name:
+                raise ScenarioError(f"{where} thread names must be non-empty strings, got {name!r}")
+            if not callable(fn):
+                raise ScenarioError(
+                    f"{where} thread {name!r} must be a callable, not {type(fn).__name__}"
+                )
+            specs.append(ThreadSpec(name, fn))
+        result = tuple(specs)
+    elif isinstance(threads, Sequence) and not isinstance(threads, str | bytes):
+        for i, fn in enumerate(threads):
+            if not callable(fn):
+                raise ScenarioError(
+                    f"{where} thread {i} must be a callable, not {type(fn).__name__} "
+                    f"({fn!r}); pass the function itself, not its result"
+                )
+        result = tuple(ThreadSpec(None, fn) for fn in threads)
+    else:
+        raise ScenarioError(
+            f"{where} threads= must be a list of callables or a mapping name -> callable, "
+            f"not {type(threads).__name__}"
+        )
+    for spec in result:
+        fn = spec.fn
+        # Plain functions (the common case, on every execution) are checked by their code
+        # flags; anything else (partials, methods, callables) through inspect.
+        if (
+            fn.__code__.co_flags & inspect.CO_COROUTINE
+            if type(fn) is FunctionType
+            else inspect.iscoroutinefunction(fn)
+        ):
+            raise ScenarioError(
+                f"{where} thread {getattr(spec.fn, '__name__', spec.fn)!r} is an async function: "
+                "interleave runs threads, not coroutines (calling it would only create a "
+                "coroutine and explore nothing). Wrap synchronous code, or test asyncio code "
+                "with an asyncio tool"
+            )
+    if not result:
+        raise ScenarioError(
+            f"{where} needs at least one thread: threads= is empty (return the thread "
+            "functions, e.g. Scenario(threads=[worker, worker]))"
+        )
+    return result
