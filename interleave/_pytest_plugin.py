@@ -176,6 +176,7 @@ class Interleavings:
                 f"interleave: invalid setting: {problem}\nsettings of this test: {origins}",
                 pytrace=False,
             )
+        self._junit_properties(result)
         self._saved_failures(result)
         self._record(
             "explored",
@@ -298,6 +299,16 @@ class Interleavings:
             f"exploring) still fails\n\n{render_run(run)}\n\nreplay it:\n  "
             f"{self._replay_line(first)}\n(pytest --cache-clear forgets cached schedules)"
         )
+
+    def _junit_properties(self, result: ExploreResult) -> None:
+        """What ``--junitxml`` carries for CI systems: the verdict, the executions and every
+        schedule ID of the findings (one property each, per exploration)."""
+        properties = self._node.user_properties
+        properties.append(("interleave_verdict", str(result.verdict)))
+        properties.append(("interleave_schedules_run", str(result.schedules_run)))
+        ids = dict.fromkeys(f.schedule_id for f in result.findings if f.schedule_id)
+        if ids:
+            properties.append(("interleave_schedule_ids", " ".join(ids)))
 
     def _section(self, line: str) -> None:
         self._state.section(self._node, line)

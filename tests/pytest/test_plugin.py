@@ -170,6 +170,27 @@ def test_summary_is_a_junit_property(project: pytest.Pytester) -> None:
     ) in xml
 
 
+def test_junit_xml_carries_the_verdict_and_every_schedule_id(project: pytest.Pytester) -> None:
+    write(
+        project,
+        """
+        def test_hits(interleavings):
+            interleavings.explore(lost_update)
+
+        @pytest.mark.interleave(max_schedules=2)
+        def test_locked(interleavings):
+            interleavings.explore(locked3)
+        """,
+    )
+    project.runpytest_inprocess("--junitxml=out.xml").assert_outcomes(passed=1, failed=1)
+    xml = (project.path / "out.xml").read_text()
+    assert '<property name="interleave_verdict" value="proved" />' in xml
+    assert '<property name="interleave_schedules_run" value="4" />' in xml
+    assert f'<property name="interleave_schedule_ids" value="{LOST_ID}" />' in xml
+    assert '<property name="interleave_verdict" value="sampled" />' in xml
+    assert xml.count('name="interleave_schedule_ids"') == 1  # the clean test has none
+
+
 def test_tests_without_the_fixture_are_untouched(project: pytest.Pytester) -> None:
     write(
         project,
