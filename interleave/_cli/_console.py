@@ -43,7 +43,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: The widest a wrapped paragraph gets, on any terminal.
 MAX_WIDTH = 100
 
-_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m", "note": "\033[1;36m"}
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m"}
 _RESET = "\033[0m"
 
 

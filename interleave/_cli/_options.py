@@ -113,9 +113,10 @@ def _help(spec: Field[Any], *, replay: bool, recorded: bool) -> str:
         text += "; repeat the flag for several" + (
             " (or separate them with commas)" if spec.name in _NAME_LISTS else ""
         )
-    if replay:
-        return text + (" (default: as the ID recorded)" if recorded else "")
-    return f"{text} (default: {_default_text(spec.default)})"
+    if replay and recorded:
+        return text + " (default: as the ID recorded)"
+    shown = spec.metadata.get("default") or _default_text(spec.default)
+    return f"{text} (default: {shown})"
 
 
 def _given(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:

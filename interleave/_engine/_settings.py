@@ -230,11 +230,14 @@ def _option(
     help: str,
     metavar: str | None = None,
     choices: Callable[[], tuple[str, ...]] | None = None,
+    shown_default: str | None = None,
 ) -> Any:
     """A field of :class:`ExploreSettings` with what the command line says about it: ``help``
-    (one line), ``metavar`` (the value's placeholder) and ``choices`` (the values it takes,
-    read when asked: the list may grow)."""
-    return field(default=default, metadata={"help": help, "metavar": metavar, "choices": choices})
+    (one line), ``metavar`` (the value's placeholder), ``choices`` (the values it takes, read
+    when asked: the list may grow) and ``shown_default`` (what the default means, when the
+    value itself, such as None, does not say)."""
+    metadata = {"help": help, "metavar": metavar, "choices": choices, "default": shown_default}
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -259,7 +262,9 @@ class ExploreSettings:
         "S",
         choices=lambda: STRATEGIES,
     )
-    seed: int | None = _option(None, "the seed of the random and pct strategies (default 0)", "N")
+    seed: int | None = _option(
+        None, "the seed of the random and pct strategies", "N", shown_default="0"
+    )
     preemption_bound: int | str | None = _option(
         None,
         "dfs/dpor: only schedules with at most N preemptions, or 'iterative' (0, 1, 2 … "
@@ -285,8 +290,9 @@ class ExploreSettings:
     watchdog: float | None = _option(
         None,
         "seconds an execution may go without a yield point before it is stopped as blocked "
-        "(0 turns it off; default: INTERLEAVE_WATCHDOG, else 10)",
+        "(0 turns it off)",
         "SECONDS",
+        shown_default="INTERLEAVE_WATCHDOG, else 10",
     )
     project: tuple[str, ...] = _option(
         (),
