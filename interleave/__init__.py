@@ -20,7 +20,6 @@ Example::
 
 import contextlib
 
-from ._api import Scenario as Scenario
 from ._api import explore as explore
 from ._api import replay as replay
 from ._core._findings import Deadlock as Deadlock
@@ -44,6 +43,7 @@ from ._results import ExploreResult as ExploreResult
 from ._results import Interrupted as Interrupted
 from ._results import RunResult as RunResult
 from ._results import Verdict as Verdict
+from ._scenario import Scenario as Scenario
 from ._summary import summary_report as summary_report
 from ._version import __version__ as __version__
 from .errors import BlockedOutsideScheduler as BlockedOutsideScheduler

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import bdb
 import contextlib
-import inspect
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ._core import _debugger, _interrupts, _watchdog
 from ._core._observer import Observer
-from ._core._runtime import Program, ScheduleChooser
-from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions, decode
+from ._core._replay import ScheduleChooser
+from ._core._schedule import ExecutionOptions, decode
 from ._engine._database import ScheduleDatabase
 from ._engine._dpor import DporStrategy
 from ._engine._explorer import explore_program
@@ -35,13 +34,13 @@ from ._engine._strategies import (
 )
 from ._health import HealthMonitor, run_health_checks
 from ._results import ExploreResult, Interrupted, RunResult
-from ._scenario import Scenario, thread_specs
+from ._scenario import Scenario, builder, check_factory, factory_name, factory_target
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
-from .errors import InvalidArgument, ScenarioError, ScheduleDivergence
-from .instrument import _threading
+from .errors import InvalidArgument, ScheduleDivergence
 from .instrument._patches import ExecutionPatch, enabled_patches
 from .instrument._project import Project, bind_project, scenario_project
+from .instrument.threading import exploration_scope
 
 __all__ = [
     "EXHAUSTIVE_STRATEGIES",
@@ -51,74 +50,6 @@ __all__ = [
     "replay",
     "run_exploration",
 ]
-
-
-def _factory_name(factory: object) -> str:
-    return str(getattr(factory, "__qualname__", None) or getattr(factory, "__name__", "scenario"))
-
-
-def _target(factory: object) -> str | None:
-    """``module:qualname`` for the command line, or ``path.py:name`` for scripts."""
-    name = getattr(factory, "__qualname__", None)
-    module = getattr(factory, "__module__", None)
-    if not isinstance(name, str) or "<" in name or "." in name:
-        return None
-    if module in (None, "__main__") or not isinstance(module, str):
-        try:
-            path = inspect.getsourcefile(factory)  # type: ignore[arg-type]
-        except TypeError:
-            return None
-        if not path:
-            return None
-        rel = os.path.relpath(path)
-        return f"{path if rel.startswith('..') else rel}:{name}"
-    return f"{module}:{name}"
-
-
-def _check_factory(factory: object) -> None:
-    if isinstance(factory, Scenario):
-        raise ScenarioError(
-            "explore() needs the scenario *factory* (a function that builds fresh state and "
-            "returns a Scenario), not a Scenario: each execution must start from fresh state. "
-            "Pass the function itself, e.g. explore(lost_update), not explore(lost_update())"
-        )
-    if not callable(factory):
-        raise ScenarioError(
-            f"the scenario must be a callable factory returning interleave.Scenario, "
-            f"not {type(factory).__name__}"
-        )
-
-
-def _builder(
-    factory: Callable[[], object], options: ExecutionOptions = DEFAULT_OPTIONS
-) -> Callable[[], Program]:
-    """The runtime's ``build``: call the factory, normalise what it returns. ``options`` are
-    recorded in the schedule IDs of the executions."""
-    default_name = _factory_name(factory)
-
-    def build() -> Program:
-        produced = factory()
-        if isinstance(produced, Scenario):
-            return Program(
-                threads=produced._specs,
-                check=produced.check,
-                teardown=produced.teardown,
-                name=produced.name or default_name,
-                options=options,
-            )
-        if isinstance(produced, Sequence | Mapping) and not isinstance(produced, str | bytes):
-            return Program(
-                threads=thread_specs(produced, f"scenario factory {default_name}()"),
-                name=default_name,
-                options=options,
-            )
-        raise ScenarioError(
-            f"scenario factory {default_name}() returned {type(produced).__name__} "
-            f"({produced!r:.60}); it must return interleave.Scenario(threads=[...]) or a "
-            "list of callables"
-        )
-
-    return build
 
 
 def _detectors() -> Sequence[Observer]:
@@ -295,7 +226,7 @@ def explore(
         assert not result.ok
         print(result.report())
     """
-    _check_factory(scenario)
+    check_factory(scenario)
     given = {
         "max_schedules": max_schedules,
         "strategy": strategy,
@@ -354,7 +285,7 @@ def run_exploration(
     """:func:`explore` with its options already made into ``settings`` (the CLI's and the
     pytest plugin's entry point). ``target`` names the scenario for ``interleave replay``
     when its ``module:factory`` name would not (a file the command line loaded)."""
-    _check_factory(scenario)
+    check_factory(scenario)
     if database is not None and not isinstance(database, ScheduleDatabase):
         raise InvalidArgument(
             f"database={database!r} must be an interleave.ScheduleDatabase (for example "
@@ -365,8 +296,8 @@ def run_exploration(
     chosen = _make_strategy(
         settings.strategy, settings.seed, settings.preemption_bound, settings.depth
     )
-    target = target or _target(scenario)
-    key = database_key or target or _factory_name(scenario)
+    target = target or factory_target(scenario)
+    key = database_key or target or factory_name(scenario)
     monitor = HealthMonitor()
     # Ctrl-C: the guard holds a SIGINT back while interleave's own code runs (entered first,
     # left last, so setting up and undoing the patches is never cut short).
@@ -374,10 +305,10 @@ def run_exploration(
         watch = scope.enter_context(_watchdog.guard(limit))
         if settings.patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
-            scope.enter_context(_threading.exploration_scope())
+            scope.enter_context(exploration_scope())
         options = settings.execution
         raw = explore_program(
-            _builder(scenario, options),
+            builder(scenario, options),
             chosen,
             settings,
             detectors=_detectors,
@@ -392,7 +323,7 @@ def run_exploration(
         if interrupt.signalled:
             stopped = ExitReason.INTERRUPTED
         result = ExploreResult(
-            scenario=raw.scenario_name or _factory_name(scenario),
+            scenario=raw.scenario_name or factory_name(scenario),
             strategy=chosen.describe(),
             findings=raw.findings,
             occurrences=raw.occurrences,
@@ -418,7 +349,7 @@ def run_exploration(
     return result
 
 
-def _stop_before(step: object, steps: int, schedule_id: str) -> Observer:
+def _stop_before(step: object, steps: int, schedule_id: str) -> _debugger.StopBefore:
     """The observer of ``replay(breakpoint_at=step)``, once ``step`` is checked."""
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < steps:
         raise InvalidArgument(
@@ -479,7 +410,7 @@ def replay(
         run = interleave.replay(lost_update, finding.schedule_id)
         print(run.report())
     """
-    _check_factory(scenario)
+    check_factory(scenario)
     given = {
         "max_steps": max_steps,
         "patch_threading": patch_threading,
@@ -496,8 +427,10 @@ def replay(
             )
     schedule = decode(schedule_id)
     observers = list(_detectors())
+    stop = None
     if breakpoint_at is not None:
-        observers.append(_stop_before(breakpoint_at, schedule.steps, schedule_id))
+        stop = _stop_before(breakpoint_at, schedule.steps, schedule_id)
+        observers.append(stop)
         watchdog = 0  # a debugging session may stay at a prompt for as long as it likes
     recorded = schedule.options
     options = ExecutionOptions(
@@ -514,7 +447,7 @@ def replay(
     try:
         with _interrupts.guard() as interrupt, _watchdog.guard(limit) as watch:
             runtime, outcome = run_once(
-                _builder(scenario, options),
+                builder(scenario, options),
                 chooser,
                 observers=observers,
                 max_steps=options.max_steps,
@@ -537,8 +470,11 @@ def replay(
             f"{exc}. This replay overrode the options the ID recorded: {', '.join(overridden)}; "
             "leave them out to replay as recorded"
         ) from None
+    finally:
+        if stop is not None:
+            stop.close()
     return RunResult(
-        scenario=runtime.program.name if runtime.program is not None else _factory_name(scenario),
+        scenario=runtime.program.name if runtime.program is not None else factory_name(scenario),
         schedule_id=schedule_id.strip(),
         trace=outcome.trace,
         findings=outcome.findings,

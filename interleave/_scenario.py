@@ -1,20 +1,24 @@
-"""``Scenario``: what a scenario factory returns, checked and normalised once when it is made.
+"""Scenarios: what a scenario factory returns, and how one becomes the program an execution runs.
 
-A factory returns a :class:`Scenario` (or a bare list of thread callables); ``_api`` turns it
-into the runtime's ``Program`` for every execution, with the threads normalised here.
+A scenario *factory* builds fresh shared state and returns a :class:`Scenario` (or a list of
+thread functions); each execution calls it again, so every execution starts from the same
+state. This module checks what the factory gives and normalises it into a ``Program``.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
-from ._core._runtime import ThreadSpec
+from ._core._program import Program, ThreadSpec
+from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions
 from .errors import ScenarioError
 
-__all__ = ["Scenario", "ScenarioFactory", "thread_specs"]
+__all__ = ["Scenario", "builder", "check_factory", "factory_name", "factory_target"]
+
 
 ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
 
@@ -50,7 +54,7 @@ class Scenario:
     _specs: tuple[ThreadSpec, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_specs", thread_specs(self.threads, "Scenario"))
+        object.__setattr__(self, "_specs", _thread_specs(self.threads, "Scenario"))
         for label, fn in (("check", self.check), ("teardown", self.teardown)):
             if fn is not None and not callable(fn):
                 raise ScenarioError(
@@ -61,7 +65,7 @@ class Scenario:
             raise ScenarioError(f"Scenario name={self.name!r} must be a string")
 
 
-def thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
+def _thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
     if type(threads) is list and threads:
         # The common case, on every execution: a list of plain, synchronous functions.
         for fn in threads:
@@ -114,3 +118,73 @@ def thread_specs(threads: object, where: str) -> tuple[ThreadSpec, ...]:
             "functions, e.g. Scenario(threads=[worker, worker]))"
         )
     return result
+
+
+def factory_name(factory: object) -> str:
+    """The factory's qualified name (the scenario's name unless it gives one)."""
+    return str(getattr(factory, "__qualname__", None) or getattr(factory, "__name__", "scenario"))
+
+
+def factory_target(factory: object) -> str | None:
+    """``module:qualname`` for the command line, or ``path.py:name`` for scripts."""
+    name = getattr(factory, "__qualname__", None)
+    module = getattr(factory, "__module__", None)
+    if not isinstance(name, str) or "<" in name or "." in name:
+        return None
+    if module in (None, "__main__") or not isinstance(module, str):
+        try:
+            path = inspect.getsourcefile(factory)  # type: ignore[arg-type]
+        except TypeError:
+            return None
+        if not path:
+            return None
+        rel = os.path.relpath(path)
+        return f"{path if rel.startswith('..') else rel}:{name}"
+    return f"{module}:{name}"
+
+
+def check_factory(factory: object) -> None:
+    """Raise ``ScenarioError`` unless ``factory`` is a callable that is not a Scenario."""
+    if isinstance(factory, Scenario):
+        raise ScenarioError(
+            "explore() needs the scenario *factory* (a function that builds fresh state and "
+            "returns a Scenario), not a Scenario: each execution must start from fresh state. "
+            "Pass the function itself, e.g. explore(lost_update), not explore(lost_update())"
+        )
+    if not callable(factory):
+        raise ScenarioError(
+            f"the scenario must be a callable factory returning interleave.Scenario, "
+            f"not {type(factory).__name__}"
+        )
+
+
+def builder(
+    factory: Callable[[], object], options: ExecutionOptions = DEFAULT_OPTIONS
+) -> Callable[[], Program]:
+    """The runtime's ``build``: call the factory, normalise what it returns. ``options`` are
+    recorded in the schedule IDs of the executions."""
+    default_name = factory_name(factory)
+
+    def build() -> Program:
+        produced = factory()
+        if isinstance(produced, Scenario):
+            return Program(
+                threads=produced._specs,
+                check=produced.check,
+                teardown=produced.teardown,
+                name=produced.name or default_name,
+                options=options,
+            )
+        if isinstance(produced, Sequence | Mapping) and not isinstance(produced, str | bytes):
+            return Program(
+                threads=_thread_specs(produced, f"scenario factory {default_name}()"),
+                name=default_name,
+                options=options,
+            )
+        raise ScenarioError(
+            f"scenario factory {default_name}() returned {type(produced).__name__} "
+            f"({produced!r:.60}); it must return interleave.Scenario(threads=[...]) or a "
+            "list of callables"
+        )
+
+    return build

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._runtime import Runtime
 
-__all__ = ["active", "building", "set_active", "set_building"]
+__all__ = ["active", "building", "state"]
 
 
 class _State(threading.local):
@@ -37,11 +37,3 @@ def active() -> Runtime | None:
 def building() -> Runtime | None:
     """The runtime whose scenario is being built or run, or ``None``."""
     return _state.building
-
-
-def set_active(runtime: Runtime | None) -> None:
-    _state.active = runtime
-
-
-def set_building(runtime: Runtime | None) -> None:
-    _state.building = runtime

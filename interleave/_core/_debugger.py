@@ -2,33 +2,38 @@
 
 ``replay(..., breakpoint_at=N)`` adds a :class:`StopBefore` observer to the replay. When the
 scheduler has chosen the thread of step ``N`` (``on_step``, which runs in the scheduler's
-greenlet, before it switches to that thread), the observer asks the thread to stop when it
-resumes (``SimThread.on_resume``). The thread comes back from its yield point, the runtime
-calls the hook, and pdb opens on the frame of the user's code that announced the operation:
-the line shown is the one about to perform step ``N``, every other thread is paused at its own
-yield point, and nothing of the step has happened yet::
+greenlet, just before it switches to that thread), the observer installs a greenlet trace
+function for that one switch. greenlet calls it in the thread's greenlet as the thread comes
+back from its yield point, before ``Runtime.access()`` (or ``block()``) returns: pdb opens
+there, on the frame of the user's code that announced the operation. The line shown is the
+one about to perform step ``N``, every other thread is paused at its own yield point, and
+nothing of the step has happened yet::
 
-    scheduler: choose worker#2 for step N ──► observer: worker#2.on_resume = stop
-    scheduler ──switch──► worker#2 returns from access(op) ──► stop() ──► (Pdb) _
-                                       (op runs after the prompt is left)
+    scheduler: choose worker#2 for step N ──► observer: greenlet.settrace(on_switch)
+    scheduler ──switch──► on_switch() in worker#2 ──► (Pdb) _   ──► access(op) returns
+                                                                (op runs after the prompt)
+
+The runtime knows nothing of it: no check on the hot path, and nothing when no replay asks.
 
 pdb traces the user's code only: frames of interleave's own files (the runtime, the primitives)
 are never stopped in, so ``n`` goes to the thread's next line and ``s`` to the next line of
 user code, in whichever thread runs it. Until a command that steps, nothing is traced: ``c``
 (without breakpoints) lets the replay run on at full speed. ``q`` (or the end of the input)
-stops the replay: :class:`QuitReplay` unwinds the execution, and ``replay()`` raises
-``bdb.BdbQuit``, as a program run under pdb does.
+stops the replay: :class:`QuitReplay`, raised in the thread, unwinds the execution, and
+``replay()`` raises ``bdb.BdbQuit``, as a program run under pdb does.
 """
 
 from __future__ import annotations
 
 import sys
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import greenlet
+
+from ._locations import is_internal_file as _is_internal_file
 from ._observer import Observer
 from ._ops import Operation, describe_resource
-from ._runtime import _is_internal_file  # what counts as interleave's own code
 from ._threads import SimThread
 
 if TYPE_CHECKING:
@@ -48,29 +53,46 @@ class StopBefore(Observer):
     Args:
         step: the index of the step (the ``step`` column of a report: 0 is the first).
         schedule_id: the ID being replayed, for the message pdb shows first.
+
+    Call :meth:`close` when the replay ends (it removes the trace function if the step was
+    never reached: an execution that ended or diverged before it).
     """
 
     def __init__(self, step: int, schedule_id: str) -> None:
         self.step = step
         self.schedule_id = schedule_id
-        self.stopped = False
+        self._installed = False
+        self._previous: Any = None
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
-        if index == self.step:
-            location = thread.location
+        if index != self.step:
+            return
+        target = thread.glet
+        what = op.label or op.kind
+        where = f" ({thread.location})" if thread.location is not None else ""
+        message = (
+            f"interleave: replay of {self.schedule_id} stopped before step {index}: "
+            f"{thread.name} is about to {what} {describe_resource(op.resource)}{where}. "
+            f"'c' runs the replay on, 'n' goes to {thread.name}'s next line, "
+            "'q' stops the replay."
+        )
 
-            def stop() -> None:
-                what = op.label or op.kind
-                where = f" ({location})" if location is not None else ""
-                self.stopped = True
-                _stop(
-                    f"interleave: replay of {self.schedule_id} stopped before step {index}: "
-                    f"{thread.name} is about to {what} {describe_resource(op.resource)}{where}. "
-                    f"'c' runs the replay on, 'n' goes to {thread.name}'s next line, "
-                    "'q' stops the replay."
-                )
+        def on_switch(event: str, args: tuple[greenlet.greenlet, greenlet.greenlet]) -> None:
+            # Called by greenlet on every switch while installed, in the greenlet switched to.
+            if event == "switch" and args[1] is target:
+                self.close()
+                _stop(message)
+            elif self._previous is not None:
+                self._previous(event, args)
 
-            thread.on_resume = stop
+        self._previous = greenlet.settrace(on_switch)
+        self._installed = True
+
+    def close(self) -> None:
+        """Put back the greenlet trace function there was before (once)."""
+        if self._installed:
+            self._installed = False
+            greenlet.settrace(self._previous)
 
 
 def _user_frame() -> FrameType | None:

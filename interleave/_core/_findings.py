@@ -72,7 +72,6 @@ class WaitInfo:
     waits_for: str
     resource: Resource
     holders: tuple[Hold, ...]
-    step: int | None
     location: Location | None
 
 

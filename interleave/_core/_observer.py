@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from ._threads import SimThread
     from ._views import ExecutionView
 
-__all__ = ["Observer"]
+__all__ = ["Observer", "overrides_hook"]
 
 
 class Observer:
@@ -37,3 +37,15 @@ class Observer:
     @classmethod
     def overrides(cls, hook: str) -> bool:
         return getattr(cls, hook) is not getattr(Observer, hook)
+
+
+_overridden: dict[tuple[type[Observer], str], bool] = {}
+
+
+def overrides_hook(observer: Observer, hook: str) -> bool:
+    """``observer.overrides(hook)``, remembered per class (it is asked on every execution)."""
+    key = (type(observer), hook)
+    flag = _overridden.get(key)
+    if flag is None:
+        flag = _overridden[key] = observer.overrides(hook)
+    return flag

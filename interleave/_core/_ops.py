@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from enum import StrEnum
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ __all__ = [
     "TAKE",
     "WRITE",
     "Footprint",
+    "Kind",
     "Location",
     "Operation",
     "Resolver",
@@ -51,12 +53,48 @@ GIVE: Final = 3
 #: What an operation touches: ``(resource, mode)`` pairs.
 Footprint = tuple[tuple[Resource, int], ...]
 
+
+class Kind(StrEnum):
+    """What an operation does (``Operation.kind``); a ``str``, so ``op.kind == "read"`` works.
+
+    The kinds after a try or timed call are what it did when it ran (see ``resolve``).
+    """
+
+    READ = "read"
+    WRITE = "write"
+    UPDATE = "update"  # an atomic read-modify-write
+    ACQUIRE = "acquire"  # took the lock (or a permit)
+    ACQUIRE_FAILED = "acquire-failed"  # a try or timed acquire that did not get it
+    REENTER = "reenter"  # an RLock owner acquiring again
+    RELEASE = "release"
+    RELEASE_NESTED = "release-nested"  # an inner RLock release: still held
+    WAIT = "wait"
+    WAIT_TIMEOUT = "wait-timeout"
+    WAKE = "wake"
+    WAKE_TIMEOUT = "wake-timeout"
+    NOTIFY = "notify"
+    SPAWN = "spawn"
+    END = "end"  # a thread with a handle finishing
+    JOIN = "join"
+    JOIN_TIMEOUT = "join-timeout"
+    YIELD = "yield"  # a pure scheduling point
+    ERROR = "error"  # failed at once (SQLite's immediate BUSY)
+
+
 #: Kinds whose default footprint reads their resource; kinds in ``_NO_ACCESS`` touch nothing;
 #: every other kind writes its resource.
 _READ_KINDS: Final = frozenset(
-    {"read", "acquire-failed", "wait", "wait-timeout", "join", "join-timeout", "wake"}
+    {
+        Kind.READ,
+        Kind.ACQUIRE_FAILED,
+        Kind.WAIT,
+        Kind.WAIT_TIMEOUT,
+        Kind.JOIN,
+        Kind.JOIN_TIMEOUT,
+        Kind.WAKE,
+    }
 )
-_NO_ACCESS: Final = frozenset({"yield", "reenter", "release-nested"})
+_NO_ACCESS: Final = frozenset({Kind.YIELD, Kind.REENTER, Kind.RELEASE_NESTED})
 
 Resolver = Callable[["Runtime", "SimThread"], "Operation"]
 
@@ -158,7 +196,7 @@ class Operation:
     @property
     def is_write(self) -> bool:
         """True for ``write`` and ``update``."""
-        return self.kind == "write" or self.kind == "update"
+        return self.kind == Kind.WRITE or self.kind == Kind.UPDATE
 
     def describe(self) -> str:
         """A short text such as ``read shared 'hits'`` for reports."""

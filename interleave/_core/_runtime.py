@@ -16,87 +16,32 @@ keeps a small pool of idle greenlets (see :func:`_serve`) and every execution bo
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
-import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field, replace
-from types import CodeType, FrameType
-from typing import Any, NamedTuple, Protocol, TypeVar
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import greenlet
 
-from ..errors import InternalError, ScenarioError, ScheduleDivergence
+from ..errors import InterleaveError, InternalError, ScenarioError
 from . import _context
-from ._findings import Finding, InvariantViolation, StepLimit, TeardownFailed, ThreadCrashed
-from ._fingerprint import StepVerifier, describe_code
-from ._observer import Observer
+from ._findings import Finding, StepLimit
+from ._locations import user_location
+from ._names import Names
+from ._observer import Observer, overrides_hook
 from ._ops import GIVE, Location, Operation
-from ._schedule import DEFAULT_OPTIONS, ExecutionOptions, Schedule, encode
+from ._outcomes import check_finding, crash_finding, step_limit_finding, teardown_finding
+from ._program import Chooser, Program, RunOutcome
+from ._schedule import DEFAULT_OPTIONS, encode
 from ._threads import DONE, NEW, READY, SimThread, Wait
-from ._trace import Trace
-from ._views import ExecutionView, StepView
+from ._trace import Trace, record_trace
 
 _S = TypeVar("_S")
 
-__all__ = ["Chooser", "DeadlineReached", "Program", "RunOutcome", "Runtime", "ThreadSpec"]
-
-
-class ThreadSpec(NamedTuple):
-    """A thread to start: an explicit name (or None to derive one), the function, its args.
-
-    (A named tuple: one is built per thread of every execution.)
-    """
-
-    name: str | None
-    fn: Callable[..., Any]
-    args: tuple[Any, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Program:
-    """A built scenario, normalised: what one execution runs."""
-
-    threads: tuple[ThreadSpec, ...]
-    check: Callable[[], object] | None = None
-    teardown: Callable[[], object] | None = None
-    name: str = "scenario"
-    #: The options this program runs with, recorded in its schedule IDs.
-    options: ExecutionOptions = DEFAULT_OPTIONS
-
-
-class Chooser(Protocol):
-    """Picks the thread to run at each step (strategies provide these).
-
-    It sees the step through a read-only :class:`~interleave._core._views.StepView` (the
-    runtime itself, typed narrowly): it may read, never change, the execution.
-    """
-
-    def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutcome:
-    """What one execution produced: all a strategy learns from it.
-
-    Attributes:
-        trace: the steps (threads, resolved operations, locations) and how each thread ended.
-        findings: what went wrong.
-        stuck: no thread could run while some had not finished.
-        pending: the operation each unfinished thread was about to do (resolved) when the
-            execution ended early (stuck, or a step limit): they conflict with what ran.
-        created_at: per thread, the step during which another thread started it (-1: one of
-            the scenario's own threads).
-    """
-
-    trace: Trace
-    findings: tuple[Finding, ...]
-    stuck: bool = False
-    pending: Mapping[int, Operation] = field(default_factory=dict)
-    created_at: tuple[int, ...] = ()
+__all__ = ["DeadlineReached", "Runtime"]
 
 
 class _Unwind(BaseException):
@@ -104,10 +49,6 @@ class _Unwind(BaseException):
 
     A ``BaseException`` so that user code's ``except Exception`` cannot swallow it.
     """
-
-
-class _StopExecution(BaseException):
-    """Ends the execution early (a step limit); private control flow."""
 
 
 class DeadlineReached(BaseException):
@@ -122,53 +63,6 @@ class DeadlineReached(BaseException):
 #: With a deadline, the clock is read each time the busiest thread has taken this many more
 #: steps (a few milliseconds of steps): a long execution cannot overrun ``timeout=`` by much.
 DEADLINE_STEPS = 1_000
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-# Both caches are keyed by file name, not by code object: a str caches its hash, while a code
-# object hashes its whole contents on every lookup (slower than the rest of a step).
-_internal_files: dict[str, bool] = {}
-_locations: dict[str, dict[int, Location]] = {}
-
-
-def _is_internal_file(filename: str) -> bool:
-    flag = _internal_files.get(filename)
-    if flag is None:
-        # The bundled examples (interleave/_examples in a wheel) are user code, as is the
-        # pytest plugin's caller side.
-        flag = filename.startswith(_PACKAGE_DIR) and not filename.startswith(
-            (_PACKAGE_DIR + "_pytest_plugin", _PACKAGE_DIR + "_examples" + os.sep)
-        )
-        _internal_files[filename] = flag
-    return flag
-
-
-def _is_internal(code: CodeType) -> bool:
-    return _is_internal_file(code.co_filename)
-
-
-def user_location(frame: FrameType | None) -> Location | None:
-    """The first frame outside interleave, as a :class:`Location`."""
-    # On the hot path (every yield point): Location objects are shared per line, built once.
-    internal = _internal_files
-    while frame is not None:
-        code = frame.f_code
-        filename = code.co_filename
-        flag = internal.get(filename)
-        if flag is None:
-            flag = _is_internal_file(filename)
-        if not flag:
-            lineno = frame.f_lineno
-            by_line = _locations.get(filename)
-            if by_line is None:
-                by_line = _locations[filename] = {}
-            location = by_line.get(lineno)
-            if location is None or location.function != code.co_name:
-                # Two functions on one line (a lambda in a def) take turns in the cache.
-                location = by_line[lineno] = Location(filename, lineno, code.co_name)
-            return location
-        frame = frame.f_back
-    return None
 
 
 class Runtime:
@@ -210,14 +104,13 @@ class Runtime:
         self._last_preference = 0  # length of the schedule prefix that must be recorded
         self.preemptions = 0  # switches away from a thread that could have continued
         self._daemons = False  # any daemon thread in this execution?
-        self._names: dict[str, int] = {}
-        self._counters: dict[str, int] = {}
+        self._names = Names()
         self._findings: list[Finding] = []
         self._blocked: set[int] = set()
         #: Operations threads still had pending when the execution ended early (by thread).
         self.pending_at_end: dict[int, Operation] = {}
-        self._on_step = [o.on_step for o in self.observers if _overrides(o, "on_step")]
-        self._on_finish = [o.on_finish for o in self.observers if _overrides(o, "on_finish")]
+        self._on_step = [o.on_step for o in self.observers if overrides_hook(o, "on_step")]
+        self._on_finish = [o.on_finish for o in self.observers if overrides_hook(o, "on_finish")]
         self._hub: greenlet.greenlet | None = None
         #: Per-execution state of primitives and patches, one instance per type (see slot()).
         self._slots: dict[type, Any] = {}
@@ -233,9 +126,9 @@ class Runtime:
         """
         self.observers = (*self.observers, observer)
         # _loop holds this very list, so a hook added mid-execution is seen at the next step.
-        if _overrides(observer, "on_step"):
+        if overrides_hook(observer, "on_step"):
             self._on_step.append(observer.on_step)
-        if _overrides(observer, "on_finish"):
+        if overrides_hook(observer, "on_finish"):
             self._on_finish.append(observer.on_finish)
 
     def slot(self, kind: type[_S]) -> _S:
@@ -256,43 +149,15 @@ class Runtime:
 
     # ------------------------------------------------------------------ naming
     def next_name(self, kind: str) -> str:
-        """A stable name for an unnamed primitive: ``lock#1``, ``lock#2`` … per execution.
-
-        Objects made by a running thread are numbered per thread (``lock#1@worker#2``): two
-        threads that each make one do so in either order, and a name must not depend on the
-        schedule (the same object must have the same name in every execution, or the
-        exploration would take it for another one).
-        """
+        """A stable name for an unnamed object: ``lock#1`` … (see :class:`Names.object`)."""
         thread = self.current
-        key = kind if thread is None else f"{kind}@{thread.name}"
-        n = self._counters.get(key, 0) + 1
-        self._counters[key] = n
-        return f"{kind}#{n}" if thread is None else f"{kind}#{n}@{thread.name}"
-
-    def _thread_name(self, explicit: str | None, fn: Callable[..., Any]) -> str:
-        if explicit is not None:
-            base = explicit
-            if base not in self._names:
-                self._names[base] = 0
-                return base
-        else:
-            base = getattr(fn, "__name__", None) or "thread"
-            if base == "<lambda>":
-                base = "thread"
-        n = self._names.get(base, 0) + 1
-        self._names[base] = n
-        name = f"{base}#{n}"
-        while name in self._names:  # an explicit name already took it
-            n += 1
-            self._names[base] = n
-            name = f"{base}#{n}"
-        return name
+        return self._names.object(kind, None if thread is None else thread.name)
 
     def new_thread(
         self, fn: Callable[..., Any], args: tuple[Any, ...] = (), name: str | None = None
     ) -> SimThread:
         """Create a simulated thread; it starts at the next scheduling step."""
-        thread = SimThread(len(self.threads), self._thread_name(name, fn), fn, args)
+        thread = SimThread(len(self.threads), self._names.thread(name, fn), fn, args)
         thread.created_at = len(self.choices) - 1
         self.threads.append(thread)
         return thread
@@ -330,8 +195,6 @@ class Runtime:
             # Only interleave's shims call access()/block(): the walk starts at their caller.
             thread.location = user_location(sys._getframe(2))
         self._hub.switch()  # type: ignore[union-attr]
-        if thread.on_resume is not None:  # a debugger stops here (replay(breakpoint_at=))
-            thread.resumed()
 
     def block(self, op: Operation, wait: Wait) -> bool:
         """Announce a blocking ``op``; returns True when ``wait`` is ready, False on timeout.
@@ -351,8 +214,6 @@ class Runtime:
             # Only interleave's shims call access()/block(): the walk starts at their caller.
             thread.location = user_location(sys._getframe(2))
         self._hub.switch()  # type: ignore[union-attr]
-        if thread.on_resume is not None:  # a debugger stops here (replay(breakpoint_at=))
-            thread.resumed()
         ready = wait.is_ready()
         thread.wait = None
         return ready
@@ -384,7 +245,7 @@ class Runtime:
             return self._run_within(index + 1)
 
     def _run(self) -> RunOutcome:
-        state = _context.state  # set_building() and set_active(), inlined
+        state = _context.state
         state.building = self
         try:
             self.program = program = self._build()
@@ -399,7 +260,14 @@ class Runtime:
             looped = False
             state.active = self
             try:
-                stuck = self._loop()
+                try:
+                    stuck = self._loop()
+                except (InterleaveError, DeadlineReached):
+                    raise
+                except Exception as exc:
+                    # Nothing of the scenario's runs in the loop itself (threads record their
+                    # own errors, in their greenlets): an exception here is interleave's bug.
+                    raise InternalError("internal error in interleave, please report it") from exc
                 looped = True
             finally:
                 try:
@@ -419,10 +287,7 @@ class Runtime:
             if self._findings:
                 # Only findings carry the ID: most executions find nothing and skip encoding.
                 sid = encode(trace.schedule, trace.ops)
-                findings = tuple(
-                    f.__class__(**{**_fields(f), "schedule_id": sid, "trace": trace})
-                    for f in self._findings
-                )
+                findings = tuple(replace(f, schedule_id=sid, trace=trace) for f in self._findings)
             return RunOutcome(
                 trace=trace,
                 findings=findings,
@@ -434,6 +299,16 @@ class Runtime:
             state.building = None
 
     def _loop(self) -> bool:
+        """Run the execution to its end; True when it got stuck (a deadlock).
+
+        Each turn is one step: compute the enabled threads, let the chooser pick one, record
+        the step, tell the observers, and switch to the thread until its next yield point.
+        The scheduler is the greenlet that called run(): every thread's greenlet has it as
+        parent, so a thread returns control by switching to its parent (in access()/block())
+        or by ending.
+        """
+        # Locals: this loop is the hot path of every exploration (attribute lookups on self
+        # cost more than the list appends they guard).
         threads = self.threads
         choices = self.choices
         ops = self.ops
@@ -444,9 +319,15 @@ class Runtime:
         # A thread's step count is compared with ``check_at`` on every step anyway (the step
         # limit); a deadline lowers it, so the clock costs nothing per step (see _next_check).
         check_at = max_steps if self.deadline is None else min(max_steps, DEADLINE_STEPS)
+        # Every thread runs up to its first yield point before the first choice: the code
+        # before it touches nothing instrumented, so starting them in creation order loses
+        # no interleaving, and each thread then has a pending operation to choose by.
         for thread in list(threads):
             self._start(thread)
         while True:
+            # Enabled: started, not finished, and either not waiting or able to go on. A wait
+            # with a timeout is always enabled: timing out is a choice like any other (the
+            # operation then resolves to its timed-out outcome).
             enabled = [
                 t
                 for t in threads
@@ -454,13 +335,17 @@ class Runtime:
                 and ((wait := t.wait) is None or wait.timeout or wait.is_ready())
             ]
             if not enabled:
+                # Nobody can run. Finished threads are done; daemon threads left waiting end
+                # with the program, as a real process exits when only daemons are left. Any
+                # other unfinished thread is stuck: the detectors explain why (a cycle of
+                # lock waits, or a wait nobody will end).
                 unfinished = [t for t in threads if t.state != DONE]
                 if unfinished and not all(t.daemon for t in unfinished):
                     self._note_pending(None)
                     self._stuck(unfinished)
                     return True
                 self._note_pending(None)
-                return False  # done (daemon threads left waiting end with the program)
+                return False
             if self._daemons and all(t.daemon or t.state == DONE for t in threads):
                 self._note_pending(None)
                 return False  # only daemon threads are left: the program would exit here
@@ -468,19 +353,22 @@ class Runtime:
             index = len(choices)
             last = self.last
             if thread is not last:
+                # A switch away from a thread that could have gone on is a preemption (the
+                # bounded searches count them); a choice other than the default policy's
+                # (keep the last thread if it can run, else the lowest runnable one) must be
+                # written into the schedule ID, everything after the last such choice need not.
                 could_continue = last is not None and last in enabled
                 if could_continue:
                     self.preemptions += 1
                 if thread is not enabled[0] or could_continue:
-                    # Not what the default policy (keep the last thread if it can run, else
-                    # the lowest runnable one) would pick: the schedule ID must record it.
                     self._last_preference = index + 1
             op = thread.pending
             assert op is not None
             if op.resolve is not None:
                 # An operation whose outcome depends on the state (a try-acquire that finds
                 # the lock held, a timed wait that times out, an RLock re-entry) is recorded
-                # as what it does now: nothing runs between this choice and the step.
+                # as what it does now: nothing runs between this choice and the step, so the
+                # primitive's own code will see the same state when the thread resumes.
                 op = op.resolve(self, thread)
             choices.append(thread.tid)
             ops.append(op)
@@ -489,22 +377,10 @@ class Runtime:
                 hook(index, thread, op)
             thread.steps = steps = thread.steps + 1
             if steps > check_at and steps > (check_at := self._next_check(steps)):
-                self._findings.append(
-                    StepLimit(
-                        message=(
-                            f"thread {thread.name!r} took more than max_steps={max_steps} "
-                            f"steps; it is most likely a spin loop (waiting on a shared value "
-                            f"that only changes when another thread runs, with no blocking "
-                            f"call). Wait on an Event, Condition or Lock instead, or raise "
-                            f"max_steps if the thread really needs that many steps."
-                        ),
-                        threads=(thread.name,),
-                        steps=(index,),
-                        thread=thread.name,
-                        max_steps=max_steps,
-                        signature=("step-limit", thread.name),
-                    )
-                )
+                # A thread over max_steps is almost always a spin loop waiting for a value
+                # only another thread changes: with no blocking call it never gives way, so
+                # the execution ends here with a finding instead of running for ever.
+                self._findings.append(step_limit_finding(thread.name, max_steps, index))
                 self._note_pending(thread)
                 return False
             self.last = thread
@@ -517,6 +393,8 @@ class Runtime:
             if glet.switch() is _ENDED or glet.dead:
                 self._ended(thread)
             self.current = None
+            # Threads the step started (spawn, Thread.start) are new and last in the list:
+            # they run to their first yield point now, so they are choosable at the next step.
             if len(threads) != thread.tid + 1 and threads[-1].state == NEW:
                 for new in threads:
                     if new.state == NEW:
@@ -593,19 +471,8 @@ class Runtime:
             if self.unwinding:
                 return  # an error while unwinding a stuck run is noise, not a finding
             thread.error = exc
-            tb = _user_traceback(exc)
-            where = _exception_location(exc)
-            self._findings.append(
-                ThreadCrashed(
-                    message=f"thread {thread.name!r} raised {type(exc).__name__}: {exc}",
-                    threads=(thread.name,),
-                    steps=(len(self.choices) - 1,) if self.choices else (),
-                    thread=thread.name,
-                    exception=f"{type(exc).__name__}: {exc}",
-                    traceback=tb,
-                    signature=("exception", type(exc).__name__, where),
-                )
-            )
+            step = len(self.choices) - 1 if self.choices else None
+            self._findings.append(crash_finding(thread.name, exc, step))
 
     def _release(self) -> None:
         # Greenlets whose thread function has returned go back to the pool for the next
@@ -628,14 +495,22 @@ class Runtime:
         self._findings.extend(findings)
 
     def _unwind(self) -> None:
+        """End every unfinished thread so that its ``finally`` blocks and ``with`` exits run.
+
+        A deadlocked or step-limited execution leaves threads suspended at a yield point; left
+        alone, their greenlets would be collected some time later, running their cleanup then
+        (closing a connection, releasing a real lock) in the middle of another execution.
+        """
         # Unfinished threads get _Unwind thrown in, in creation order, so ``finally`` blocks
-        # and context managers run in a fixed order. Primitives do not yield meanwhile.
+        # and context managers run in a fixed order. With ``unwinding`` set, primitives do not
+        # yield (access() returns at once) and a blocking call raises _Unwind again: cleanup
+        # code cannot wait for another thread, which will never run.
         self.unwinding = True
         for thread in self.threads:
             glet = thread.glet
             if glet is not None and not thread.ended and not glet.dead:
                 thread.unwound = True
-                self.current = thread
+                self.current = thread  # cleanup code that asks sim() must see its thread
                 with suppress(_Unwind):
                     glet.throw(_Unwind)
                 self.current = None
@@ -643,6 +518,8 @@ class Runtime:
                 thread.ended = True
             thread.wait = None
             if thread.state == READY:
+                # Unwound to the end it is done; a greenlet that swallowed _Unwind and is
+                # still alive stays READY (reported as unfinished, and never pooled).
                 thread.state = DONE if glet is None or thread.ended else thread.state
 
     def _finish(self, stuck: bool) -> None:
@@ -650,7 +527,7 @@ class Runtime:
             self._findings.extend(on_finish(self))
         program = self.program
         assert program is not None
-        completed = not stuck and not any(f.kind == "step-limit" for f in self._findings)
+        completed = not stuck and not any(isinstance(f, StepLimit) for f in self._findings)
         try:
             if completed and program.check is not None:
                 self._run_check(program.check)
@@ -659,77 +536,28 @@ class Runtime:
                 self._run_teardown(program.teardown)
 
     def _run_check(self, check: Callable[[], object]) -> None:
-        try:
-            ok = check()
-        except Exception as exc:
-            tb = _user_traceback(exc)
-            self._findings.append(
-                InvariantViolation(
-                    message=f"check() raised {type(exc).__name__}: {exc}",
-                    detail=tb,
-                    signature=("invariant", type(exc).__name__, _exception_location(exc)),
-                )
-            )
-            return
-        if not ok:
-            name = getattr(check, "__qualname__", "check")
-            hint = (
-                " (a check must return True when the state is right; one that only asserts "
-                "must end with `return True`)"
-                if ok is None
-                else ""
-            )
-            self._findings.append(
-                InvariantViolation(
-                    message=f"check() returned {ok!r} after all threads finished{hint}",
-                    detail=f"{name} returned {ok!r}",
-                    signature=("invariant", "returned", repr(ok)),
-                )
-            )
+        finding = check_finding(check)
+        if finding is not None:
+            self._findings.append(finding)
 
     def _run_teardown(self, teardown: Callable[[], object]) -> None:
-        # A teardown that raises is a finding of its own: the exploration goes on (the next
-        # execution starts from fresh state anyway), and the traceback says what failed.
-        try:
-            teardown()
-        except Exception as exc:
-            self._findings.append(
-                TeardownFailed(
-                    message=f"teardown() raised {type(exc).__name__}: {exc}",
-                    exception=f"{type(exc).__name__}: {exc}",
-                    traceback=_user_traceback(exc),
-                    signature=("teardown", type(exc).__name__, _exception_location(exc)),
-                )
-            )
+        finding = teardown_finding(teardown)
+        if finding is not None:
+            self._findings.append(finding)
 
     def _trace(self, stuck: bool) -> Trace:
-        blocked = self._blocked
-        outcomes = tuple(
-            [
-                "crashed"
-                if t.error is not None
-                else "blocked"
-                if t.tid in blocked
-                else "finished"
-                if t.ended and not t.unwound
-                else "unfinished"
-                for t in self.threads
-            ]
-        )
-        choices = tuple(self.choices)
         options = self.program.options if self.program is not None else DEFAULT_OPTIONS
         if options.max_steps != self.max_steps:
             options = replace(options, max_steps=self.max_steps)
-        return Trace(
-            thread_names=tuple([t.name for t in self.threads]),
-            choices=choices,
-            ops=tuple(self.ops),
-            locations=tuple(self.locations),
-            outcomes=outcomes,
-            schedule=Schedule(
-                choices=choices[: self._last_preference], steps=len(choices), options=options
-            ),
-            preempted=self.preemptions,
+        return record_trace(
+            self.threads,
+            self._blocked,
+            self.choices,
+            self.ops,
+            self.locations,
+            recorded=self._last_preference,
+            options=options,
+            preemptions=self.preemptions,
         )
 
     # ------------------------------------------------------------------ choosing helpers
@@ -739,18 +567,6 @@ class Runtime:
         if last is not None and last in enabled:
             return last
         return enabled[0]
-
-
-_overridden: dict[tuple[type[Observer], str], bool] = {}
-
-
-def _overrides(observer: Observer, hook: str) -> bool:
-    """``observer.overrides(hook)``, remembered per class (it is asked on every execution)."""
-    key = (type(observer), hook)
-    flag = _overridden.get(key)
-    if flag is None:
-        flag = _overridden[key] = observer.overrides(hook)
-    return flag
 
 
 #: Sent by a pooled greenlet to the scheduler when its thread's function has returned.
@@ -780,94 +596,3 @@ def _serve(runtime: Runtime, thread: SimThread) -> None:
         parent = greenlet.getcurrent().parent
         assert parent is not None
         runtime, thread = parent.switch(_ENDED)
-
-
-def _fields(finding: Finding) -> dict[str, Any]:
-    from dataclasses import fields
-
-    return {f.name: getattr(finding, f.name) for f in fields(finding)}
-
-
-def _user_traceback(exc: BaseException) -> str:
-    """The formatted exception, without interleave's own frames at the top of the stack."""
-    tb = exc.__traceback__
-    while tb is not None and _is_internal(tb.tb_frame.f_code):
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
-
-
-def _exception_location(exc: BaseException) -> str:
-    tb = exc.__traceback__
-    where = ""
-    while tb is not None:
-        if not _is_internal(tb.tb_frame.f_code):
-            code = tb.tb_frame.f_code
-            where = f"{os.path.basename(code.co_filename)}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
-
-
-class ScheduleChooser:
-    """Follows a recorded schedule prefix, then the default policy (used by replay).
-
-    When the ID recorded operation codes, every step performed so far is checked against them
-    before the next choice, so a replay that runs other operations stops at the first one.
-    """
-
-    def __init__(self, schedule: Schedule) -> None:
-        self.schedule = schedule
-        codes = schedule.codes
-        self._verifier = StepVerifier(codes) if codes is not None else None
-
-    def choose(self, runtime: StepView, enabled: list[SimThread]) -> SimThread:
-        index = runtime.step_count
-        if self._verifier is not None:
-            self._verifier.verify(runtime, index)
-        choices = self.schedule.choices
-        if index >= self.schedule.steps:
-            raise ScheduleDivergence(
-                f"the recorded execution ended after {self.schedule.steps} steps, but here "
-                f"threads {_names(enabled)} can still run at step {index}: the scenario "
-                "changed since the ID was recorded, or it is not deterministic"
-            )
-        if index < len(choices):
-            tid = choices[index]
-            for thread in enabled:
-                if thread.tid == tid:
-                    return thread
-            expected = runtime.threads[tid].name if tid < len(runtime.threads) else f"thread #{tid}"
-            raise ScheduleDivergence(
-                f"replay diverged at step {index}: the schedule says {expected!r} runs next, "
-                f"but only {_names(enabled)} can run. The scenario changed since the ID was "
-                "recorded, or it is not deterministic (time, randomness, hash order or state "
-                "kept between executions)"
-            )
-        return runtime.default_choice(enabled)
-
-    def check_complete(self, runtime: ExecutionView) -> None:
-        if self._verifier is not None:
-            self._verifier.verify(runtime, len(runtime.ops))
-        steps = len(runtime.choices)
-        if steps != self.schedule.steps:
-            codes = self.schedule.codes
-            missing = (
-                f" (recorded step {steps} was {describe_code(codes[steps])})"
-                if codes is not None and steps < len(codes)
-                else ""
-            )
-            raise ScheduleDivergence(
-                f"the recorded execution had {self.schedule.steps} steps but the replay ended "
-                f"after {steps}{missing}: the scenario changed since the ID was "
-                "recorded, or it is not deterministic"
-            )
-
-
-def _names(threads: list[SimThread]) -> str:
-    return ", ".join(repr(t.name) for t in threads) or "none"
-
-
-def internal_error(exc: BaseException) -> InternalError:
-    """Wrap an unexpected exception from interleave's own code."""
-    err = InternalError("internal error in interleave, please report it")
-    err.__cause__ = exc
-    return err

@@ -64,7 +64,6 @@ class SimThread:
         "handle",
         "location",
         "name",
-        "on_resume",
         "pending",
         "result",
         "state",
@@ -99,15 +98,6 @@ class SimThread:
         #: The operation of its last step when others can observe its end (see
         #: ``Runtime.observable``), else None: it then ends with its last operation.
         self.end_op: Operation | None = None
-        #: Called once, in this thread, when it next resumes from a yield point (before the
-        #: operation it announced runs): how a debugger stops there (``replay(breakpoint_at=)``).
-        self.on_resume: Callable[[], None] | None = None
-
-    def resumed(self) -> None:
-        """Call (and forget) ``on_resume``: the runtime does so when it is set."""
-        hook, self.on_resume = self.on_resume, None
-        if hook is not None:
-            hook()
 
     def __repr__(self) -> str:
         return f"<SimThread {self.tid} {self.name!r}>"

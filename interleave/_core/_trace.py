@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ._ops import Location, Operation
-from ._schedule import Schedule, encode
+from ._schedule import ExecutionOptions, Schedule, encode
 
-__all__ = ["Step", "Trace"]
+if TYPE_CHECKING:
+    from ._threads import SimThread
+
+__all__ = ["Step", "Trace", "record_trace"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,3 +103,41 @@ class Trace:
             if self.choices[i] != prev and last_index[prev] > i - 1:
                 count += 1
         return count
+
+
+def record_trace(
+    threads: Sequence[SimThread],
+    blocked: Collection[int],
+    choices: Sequence[int],
+    ops: Sequence[Operation],
+    locations: Sequence[Location | None],
+    *,
+    recorded: int,
+    options: ExecutionOptions,
+    preemptions: int,
+) -> Trace:
+    """The trace of a finished execution: its steps, how each thread ended (``blocked``:
+    the tids of threads stuck waiting), and the schedule that replays it (the first
+    ``recorded`` choices, after which the default policy takes over)."""
+    outcomes = tuple(
+        [
+            "crashed"
+            if t.error is not None
+            else "blocked"
+            if t.tid in blocked
+            else "finished"
+            if t.ended and not t.unwound
+            else "unfinished"
+            for t in threads
+        ]
+    )
+    taken = tuple(choices)
+    return Trace(
+        thread_names=tuple([t.name for t in threads]),
+        choices=taken,
+        ops=tuple(ops),
+        locations=tuple(locations),
+        outcomes=outcomes,
+        schedule=Schedule(choices=taken[:recorded], steps=len(taken), options=options),
+        preempted=preemptions,
+    )

@@ -55,7 +55,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BlockedOutsideScheduler, InvalidArgument
-from ._runtime import _is_internal_file
+from ._locations import is_internal_file as _is_internal_file
 
 if TYPE_CHECKING:
     from ._runtime import Runtime

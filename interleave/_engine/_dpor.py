@@ -50,7 +50,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._core._ops import GIVE, READ, TAKE, Footprint, Operation, Resource, conflict
-from .._core._runtime import Chooser, RunOutcome
+from .._core._program import Chooser, RunOutcome
 from .._core._threads import SimThread
 from .._core._views import StepView
 from ._strategies import Strategy, _nondeterminism, _operation_changed, same_operation
@@ -111,7 +111,7 @@ def _weak_initial(tid: int, op: Operation, spawned: int, seq: list[_Event]) -> i
     return -1
 
 
-class _Node:
+class _DporNode:
     """One step of the current path and what is left to explore from it.
 
     ``enabled`` and ``ops`` (each enabled thread's operation as it would run here) are fixed
@@ -160,16 +160,28 @@ class _Node:
         return result
 
     def insert(self, seq: list[_Event]) -> None:
-        """Insert ``seq`` into the pending wakeup tree, unless it is already covered."""
+        """Insert ``seq`` into the pending wakeup tree, unless it is already covered.
+
+        The wakeup tree's invariant (JACM 2017, section 6): every branch starts an execution
+        no earlier branch is equivalent to, and the leftmost branch that can start ``seq``
+        (some reordering of it) is where ``seq`` belongs. So walk down: at each level, the
+        first child whose event can come first in ``seq`` (a weak initial) takes it, and
+        ``seq`` continues below that child without that event. A leaf reached means the
+        branch already planned explores an execution equivalent to ``seq`` (the rest commutes
+        with it): nothing to add. No child fitting means no planned branch covers ``seq``:
+        what is left of it becomes a new rightmost branch.
+        """
         children = self.wakeup
         top = True
         while True:
             for child in children:
                 index = _weak_initial(child.tid, child.op, child.spawned, seq)
                 if index is None:
-                    continue
+                    continue  # this branch starts with a step seq must not start with
                 if index >= 0:
+                    # The child's thread occurs in seq and can move to the front: consume it.
                     seq = seq[:index] + seq[index + 1 :]
+                # (index == -1: the child's step commutes with all of seq; seq stays whole.)
                 if not child.children or not seq:
                     return  # an explored-to-be branch already covers it
                 children = child.children
@@ -188,14 +200,13 @@ class _Node:
 class DporStrategy(Strategy):
     """Exhaustive search with optimal DPOR: wakeup trees and sleep sets (see the module docs)."""
 
-    complete: ClassVar[bool] = True
     name: ClassVar[str] = "dpor"
     exact_bound: ClassVar[bool] = False
 
     def __init__(self, preemption_bound: int | None = None) -> None:
         self.bound = preemption_bound
         self.cut = False
-        self.stack: list[_Node] = []
+        self.stack: list[_DporNode] = []
         self._started = False
         self.exhausted = False
         self.new_from = 0
@@ -212,9 +223,9 @@ class DporStrategy(Strategy):
     def describe(self) -> str:
         return self.name if self.bound is None else f"{self.name} (preemption bound {self.bound})"
 
-    def is_redundant(self) -> bool:
+    def last_was_pruned(self) -> bool:
         """Was the last execution sleep-set blocked (equivalent to an explored one)?"""
-        return self._chooser is not None and self._chooser.blocked_at is not None
+        return self._chooser is not None and self._chooser.pruned_at is not None
 
     def record(self, outcome: RunOutcome) -> None:
         chooser = self._chooser
@@ -222,12 +233,17 @@ class DporStrategy(Strategy):
         stack = self.stack
         length = len(outcome.trace)
         analysed = len(stack)
-        if chooser.blocked_at is not None:  # (the explorer counts it as pruned)
-            analysed = min(analysed, chooser.blocked_at)
+        if chooser.pruned_at is not None:  # (the explorer counts it as pruned)
+            analysed = min(analysed, chooser.pruned_at)
         del stack[length:]
         analysed = min(analysed, length)
+        # A pruned (sleep-set blocked) execution is only analysed up to where it was pruned:
+        # past that point it ran on the default policy and its races belong to an explored
+        # equivalent execution.
         _plant_wakeups(stack, outcome, analysed, self.new_from)
-        # Move to the next unexplored branch: the deepest node with a pending wakeup branch.
+        # Move to the next unexplored branch: the deepest node with a pending wakeup branch
+        # (depth first, as the wakeup trees were planted). Each node's explored thread joins
+        # its done set: its sleep set for the branches after it.
         while stack:
             node = stack[-1]
             node.done.append(node.current)
@@ -249,9 +265,11 @@ class DporStrategy(Strategy):
                     continue
                 node.current = branch.tid
                 node.branch = branch
+                # The next execution replays the path up to here and is new from this node:
+                # only races with a later step from here on are new (see _plant_wakeups).
                 self.new_from = len(stack) - 1
                 return
-            stack.pop()
+            stack.pop()  # nothing left to explore below this node
 
 
 def _join(into: list[int], other: list[int]) -> None:
@@ -275,7 +293,58 @@ def _prefix_related(a: Resource, b: Resource) -> bool:
 _Accesses = tuple[list[tuple[int, Resource]], list[tuple[int, Resource]]]
 
 
-def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_from: int) -> None:
+def _groups_of(
+    groups: dict[Resource, dict[int, _Accesses]],
+    by_kind: dict[Resource, list[Resource]],
+    resource: Resource,
+) -> list[dict[int, _Accesses]]:
+    """The groups whose resources may be prefix-related to ``resource``.
+
+    Resources are grouped by their first two items (a kind and an object's name), which
+    keeps the scan short; a one-item resource (a whole kind, such as ``("history",)``) is a
+    prefix of every resource of its kind, so it meets every group of that kind, and every
+    resource meets the one-item group of its kind.
+    """
+    if len(resource) == 1:
+        return [groups[key] for key in by_kind.get(resource, ())]
+    found = []
+    group = groups.get(resource[:2])
+    if group is not None:
+        found.append(group)
+    whole = groups.get(resource[:1])
+    if whole is not None:
+        found.append(whole)
+    return found
+
+
+def _latest_conflicts(
+    group: dict[int, _Accesses],
+    t: int,
+    clock: list[int],
+    resource: Resource,
+    reading: bool,
+    candidates: list[int],
+) -> None:
+    """Add, per thread other than ``t``, its latest step in ``group`` that conflicts with an
+    access to ``resource`` and is not ordered before the step already (``clock``)."""
+    for u, (reads, writes) in group.items():
+        if u == t:
+            continue
+        seen = clock[u]
+        best = -1
+        for events in (writes,) if reading else (writes, reads):
+            for j in range(len(events) - 1, -1, -1):
+                i, other = events[j]
+                if i <= seen or i <= best:
+                    break  # already ordered before k (or a later one was found)
+                if _prefix_related(other, resource):
+                    best = i
+                    break
+        if best >= 0:
+            candidates.append(best)
+
+
+def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new_from: int) -> None:
     """Analyse the execution's first ``length`` steps for races; plant their reversals.
 
     Happens-before is tracked with vector clocks: ``clocks[k][u]`` is the latest step of
@@ -294,6 +363,7 @@ def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_fro
     prev_step = [-1] * length  # the same thread's previous step, or -1
     last_of = [-1] * nthreads
     groups: dict[Resource, dict[int, _Accesses]] = {}
+    by_kind: dict[Resource, list[Resource]] = {}  # a resource's kind -> its groups' keys
     races: list[tuple[int, int]] = []
     # For a step that makes a resource available (GIVE), the last step that had made it
     # unavailable (TAKE) before it: where a waiting step's race with it is reversed.
@@ -305,46 +375,43 @@ def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_fro
             spawn_child[created] = tid
 
     def analyse(k: int, t: int, footprint: Footprint, clock: list[int], keep: bool) -> None:
-        # Per other thread, its latest conflicting step not yet ordered before this one.
+        # Per other thread, its latest conflicting step not yet ordered before this one: an
+        # earlier conflicting step of that thread is ordered before that one by program
+        # order, so it cannot be an immediate race with k (something lies between them).
         candidates: list[int] = []
         for resource, mode in footprint:
-            group = groups.get(resource[:2])
-            if group is None:
-                group = groups[resource[:2]] = {}
             reading = mode == READ
-            for u, (reads, writes) in group.items():
-                if u == t:
-                    continue
-                seen = clock[u]
-                best = -1
-                for events in (writes,) if reading else (writes, reads):
-                    for j in range(len(events) - 1, -1, -1):
-                        i, other = events[j]
-                        if i <= seen or i <= best:
-                            break
-                        if _prefix_related(other, resource):
-                            best = i
-                            break
-                if best >= 0:
-                    candidates.append(best)
-        # Latest first: one ordered before this step by a step joined already is no
-        # immediate race.
+            for group in _groups_of(groups, by_kind, resource):
+                # A read conflicts with writes only; a write with both (reads commute).
+                _latest_conflicts(group, t, clock, resource, reading, candidates)
+        # Latest first: a candidate ordered before k through a later candidate (joined into
+        # k's clock first) has a step between it and k, so it is no immediate race.
         candidates.sort(reverse=True)
         for i in candidates:
             if clock[choices[i]] >= i:
                 continue
+            # Races whose later step lies in the part of the path this execution shares with
+            # the previous ones were analysed when that part was new; only the new part is.
             if k >= new_from:
                 races.append((i, k))
             _join(clock, clocks[i])
         if keep:
+            # Pending steps at the end (keep False) are races' later steps only: nothing
+            # runs after them.
             for resource, mode in footprint:
-                group = groups[resource[:2]]
-                lists = group.get(t)
+                key = resource[:2]
+                by_thread = groups.get(key)
+                if by_thread is None:
+                    by_thread = groups[key] = {}
+                    by_kind.setdefault(resource[:1], []).append(key)
+                lists = by_thread.get(t)
                 if lists is None:
-                    lists = group[t] = ([], [])
+                    lists = by_thread[t] = ([], [])
                 lists[0 if mode == READ else 1].append((k, resource))
 
     def start(t: int) -> list[int]:
+        # A step starts from its thread's previous step's clock (program order); a thread's
+        # first step from the clock of the step that started the thread (spawn).
         prev = last_of[t]
         if prev >= 0:
             return list(clocks[prev])
@@ -358,6 +425,8 @@ def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_fro
         clock = start(t)
         if footprint:
             analyse(k, t, footprint, clock, True)
+            # Remember, for each step that made a resource available again, the step that
+            # had made it unavailable: a waiting step this one let run is reversed there.
             for resource, mode in footprint:
                 if mode == GIVE:
                     take_before.setdefault(k, {})[resource] = last_take.get(resource, -1)
@@ -386,6 +455,8 @@ def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_fro
             clock[t] = k
             clocks.append(clock)
             events.append((t, op, -1))
+    # Reverse each race i ⋖ k: plant, at the node before step e (i, or the hand-off step),
+    # the wakeup sequence v = the steps after e that do not depend on e, then k.
     for i, k in races:
         q = choices[k]
         prev = prev_step[k] if k < length else pending_prev[k]
@@ -401,9 +472,14 @@ def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_fro
                 continue  # k's thread depends on that step: it cannot run before it
         node = stack[e]
         te = choices[e]
-        # Pending operations (k >= length) follow the executed events, not each other.
+        # notdep(e): the steps after e that e does not happen before (clock of e's thread in
+        # them older than e). Pending operations (k >= length) follow the executed events,
+        # not each other.
         seq = [events[m] for m in range(e + 1, min(k, length)) if clocks[m][te] < e]
         last = events[k]
+        # k may take another outcome when it runs first (a try that now gets the lock):
+        # compare by the widest footprint it can have, or a sleeping thread could wrongly
+        # look independent of it.
         seq.append((last[0], last[1].potential, last[2]))
         if seq[0][0] not in node.enabled:
             # Start the sequence with an equivalent first event whose thread can run here.
@@ -415,18 +491,20 @@ def _plant_wakeups(stack: list[_Node], outcome: RunOutcome, length: int, new_fro
                     break
             else:
                 continue  # not reversible from here: the reversing thread is blocked
+        # A thread asleep at the node (inherited, or explored from it already) that can start
+        # v means an execution equivalent to v was or will be explored with it first.
         if any(_weak_initial(s, s_op, -1, seq) is not None for s, s_op in node.asleep().items()):
             continue  # a sleeping thread starts an equivalent execution: covered
         node.insert(seq)
 
 
-def _waits(stack: list[_Node], k: int, length: int) -> bool:
+def _waits(stack: list[_DporNode], k: int, length: int) -> bool:
     """Did step ``k`` wait without a timeout? (A pending step at the end always did.)"""
     return k >= length or stack[k].waits
 
 
 def _cannot_run_before(
-    stack: list[_Node],
+    stack: list[_DporNode],
     created_at: tuple[int, ...],
     i: int,
     k: int,
@@ -462,15 +540,15 @@ def _handoff(give: Operation, waiting: Operation, takes: dict[Resource, int]) ->
 class _DporChooser:
     """Follows the current path, then extends it with new nodes (see the module docs)."""
 
-    __slots__ = ("blocked_at", "stack")
+    __slots__ = ("pruned_at", "stack")
 
-    def __init__(self, stack: list[_Node]) -> None:
+    def __init__(self, stack: list[_DporNode]) -> None:
         self.stack = stack
-        self.blocked_at: int | None = None
+        self.pruned_at: int | None = None
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
         depth = view.step_count
-        if self.blocked_at is not None:
+        if self.pruned_at is not None:
             return view.default_choice(enabled)
         stack = self.stack
         if depth < len(stack):
@@ -500,6 +578,9 @@ class _DporChooser:
             wait = chosen.wait
             node.waits = wait is not None and not wait.timeout
             return chosen
+        # A new node. Its sleep set: the threads asleep at the parent (inherited or explored
+        # from it) whose next step commutes with the step the parent took. Starting with one
+        # of them here would explore an execution equivalent to one already covered.
         sleep: dict[int, Operation] = {}
         if stack:
             parent = stack[-1]
@@ -514,10 +595,14 @@ class _DporChooser:
         awake = [t for t in enabled if t.tid not in sleep]
         if not awake:
             # Sleep-set blocked: every continuation is equivalent to one already explored.
-            self.blocked_at = depth
+            self.pruned_at = depth
             return view.default_choice(enabled)
+        # Each enabled thread's step as it would run here: what sleep sets and the race
+        # analysis compare (a try-acquire's outcome depends on the state at this node).
         resolved = view.resolved
         ops = {t.tid: resolved(t.pending, t) for t in enabled}  # type: ignore[arg-type]
+        # Follow the wakeup sequence being explored, if any: the first of its next steps
+        # whose thread is awake; the others stay pending at this node, to explore after.
         subtree = stack[-1].branch.children if stack and stack[-1].branch is not None else []
         chosen = None
         branch: _WNode | None = None
@@ -528,8 +613,10 @@ class _DporChooser:
                 chosen, branch, pending = match, candidate, subtree[k + 1 :]
                 break
         if chosen is None:
+            # Beyond the planned sequence: any awake thread will do (the races of this
+            # execution plant whatever else must run); the default policy keeps IDs short.
             chosen = view.default_choice(awake)
-        node = _Node(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)
+        node = _DporNode(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)
         wait = chosen.wait
         node.waits = wait is not None and not wait.timeout
         node.branch = branch

@@ -28,16 +28,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .._core._findings import Finding
+from .._core._findings import Finding, StepLimit
 from .._core._observer import Observer
-from .._core._runtime import (
-    Chooser,
-    DeadlineReached,
-    Program,
-    RunOutcome,
-    Runtime,
-    ScheduleChooser,
-)
+from .._core._program import Chooser, Program, RunOutcome
+from .._core._replay import ScheduleChooser
+from .._core._runtime import DeadlineReached, Runtime
 from .._core._schedule import decode
 from ..errors import InterleaveError, InternalError, InvalidScheduleId, ScheduleDivergence
 from ._database import ScheduleDatabase
@@ -234,7 +229,7 @@ class _Exploring:
                     break
                 _engine_call(strategy.record, outcome)
                 executions += 1
-                if strategy.is_redundant():
+                if strategy.last_was_pruned():
                     self.pruned += 1
                 else:
                     self.runs += 1
@@ -245,7 +240,7 @@ class _Exploring:
                 self.max_depth = max(self.max_depth, depth)
                 if outcome.findings:
                     self.keep(outcome)
-                    if any(f.kind == "step-limit" for f in outcome.findings):
+                    if any(isinstance(f, StepLimit) for f in outcome.findings):
                         # A thread that never stops (a spin loop) makes every other schedule
                         # max_steps long and the space practically unbounded: report it now.
                         self.stopped = ExitReason.STEP_LIMIT

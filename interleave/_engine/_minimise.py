@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from .._core._findings import Finding
 from .._core._observer import Observer
-from .._core._runtime import Program
+from .._core._program import Program
 from ._run import ExecutionContext, run_once
 from ._strategies import DfsStrategy
 

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
 from .._core._observer import Observer
-from .._core._runtime import Chooser, Program, RunOutcome, Runtime
+from .._core._program import Chooser, Program, RunOutcome
+from .._core._runtime import Runtime
 
 __all__ = ["ExecutionContext", "run_once"]
 

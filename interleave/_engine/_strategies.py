@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from .._core._ops import Operation
-from .._core._runtime import Chooser, RunOutcome
+from .._core._program import Chooser, RunOutcome
 from .._core._threads import SimThread
 from .._core._views import StepView
 from ..errors import NondeterministicScenario
@@ -24,8 +24,6 @@ __all__ = ["DfsStrategy", "IterativeBound", "PctStrategy", "RandomStrategy", "St
 class Strategy:
     """Base class of exploration strategies."""
 
-    #: Does running out of schedules prove the whole space was covered?
-    complete: ClassVar[bool] = False
     name: ClassVar[str] = "strategy"
 
     def next_chooser(self) -> Chooser | None:
@@ -34,7 +32,7 @@ class Strategy:
     def record(self, outcome: RunOutcome) -> None:
         """Learn from a finished execution (backtracking, DPOR bookkeeping …)."""
 
-    def is_redundant(self) -> bool:
+    def last_was_pruned(self) -> bool:
         """Was the last execution equivalent to an earlier one (pruned by reduction)?"""
         return False
 
@@ -49,7 +47,7 @@ class Strategy:
         return self.name
 
 
-class _Node:
+class _DfsNode:
     """One scheduling decision on the current DFS path.
 
     ``options`` are the thread indices to try here, in order (the default policy's pick first,
@@ -72,7 +70,7 @@ class DfsStrategy(Strategy):
     """Exhaustive depth-first search over every interleaving of the yield points.
 
     The exploration tree is kept as the path of the current execution: a stack of
-    :class:`_Node`, one per step. After each execution the deepest node with an untried
+    :class:`_DfsNode`, one per step. After each execution the deepest node with an untried
     option advances and everything below it is dropped::
 
         step 0   [A*, B]        * = option being explored
@@ -81,11 +79,10 @@ class DfsStrategy(Strategy):
                                    then the deepest open node moves on to its next option
     """
 
-    complete = True
     name = "dfs"
 
     def __init__(self, preemption_bound: int | None = None) -> None:
-        self.stack: list[_Node] = []
+        self.stack: list[_DfsNode] = []
         self._started = False
         self.exhausted = False
         self.bound = preemption_bound
@@ -148,7 +145,7 @@ class _DfsChooser:
                 self.strategy.cut = True
         else:
             options.extend(t.tid for t in enabled if t is not first)
-        stack.append(_Node(options, tids, tuple([t.pending for t in enabled])))  # type: ignore[misc]
+        stack.append(_DfsNode(options, tids, tuple([t.pending for t in enabled])))  # type: ignore[misc]
         return first
 
 
@@ -331,8 +328,8 @@ class IterativeBound(Strategy):
         self.inner.record(outcome)
         self.cut = True  # until a round finishes without cutting anything
 
-    def is_redundant(self) -> bool:
-        return self.inner.is_redundant()
+    def last_was_pruned(self) -> bool:
+        return self.inner.last_was_pruned()
 
     @property
     def exact_bound(self) -> bool:  # type: ignore[override]

@@ -81,7 +81,6 @@ class DeadlockDetector(Observer):
                     waits_for=wait.describe(),
                     resource=wait.resource,
                     holders=tuple(wait.holders()),
-                    step=None,
                     location=thread.location,
                 )
             )

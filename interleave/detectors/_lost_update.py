@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .._core._findings import Finding, LostUpdate
 from .._core._observer import Observer
-from .._core._ops import Operation, Resource, describe_resource
+from .._core._ops import Kind, Operation, Resource, describe_resource
 
 if TYPE_CHECKING:
     from .._core._threads import SimThread
@@ -36,9 +36,9 @@ class LostUpdateDetector(Observer):
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         kind = op.kind
-        if kind == "read":
+        if kind == Kind.READ:
             self._reads[(thread.tid, op.resource)] = index
-        elif kind == "write":
+        elif kind == Kind.WRITE:
             resource = op.resource
             read = self._reads.pop((thread.tid, resource), None)
             if read is not None:
@@ -46,13 +46,17 @@ class LostUpdateDetector(Observer):
                 if other is not None:
                     self._lost.append((resource, read, other, index))
             self._last_write[resource] = (index, thread.tid)
-        elif kind == "update":
+        elif kind == Kind.UPDATE:
             self._reads.pop((thread.tid, op.resource), None)
             self._last_write[op.resource] = (index, thread.tid)
 
     def _other_write_after(self, resource: Resource, read: int, tid: int) -> int | None:
+        """The latest write of ``resource`` (or of a prefix of it: a whole-cache clear) by
+        another thread after step ``read``, if any."""
         best: int | None = None
         last = self._last_write
+        # Look at the resource and each prefix of it longer than its kind: ("cache", "c", 1),
+        # then ("cache", "c"); a bare kind ("cache",) names no object.
         for k in range(len(resource), 1, -1):
             entry = last.get(resource if k == len(resource) else resource[:k])
             if (
@@ -74,6 +78,8 @@ class LostUpdateDetector(Observer):
             loc = locs[step]
             return f"step {step}" + (f" ({loc})" if loc is not None else "")
 
+        # Findings are made at the end, when the names and lines of every step are known; one
+        # per distinct (resource, read, other write, stale write) lines.
         for resource, read, other, write in self._lost:
             signature = (
                 "lost-update",

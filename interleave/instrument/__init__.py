@@ -4,12 +4,12 @@ Each is a plain working object outside an exploration; inside one, every operati
 yield point the scheduler can interleave.
 """
 
-from ._locks import BoundedSemaphore as BoundedSemaphore
-from ._locks import Condition as Condition
-from ._locks import Event as Event
+from ._conditions import Condition as Condition
+from ._events import Event as Event
 from ._locks import Lock as Lock
 from ._locks import RLock as RLock
-from ._locks import Semaphore as Semaphore
+from ._semaphores import BoundedSemaphore as BoundedSemaphore
+from ._semaphores import Semaphore as Semaphore
 from ._shared import Cache as Cache
 from ._shared import Counter as Counter
 from ._shared import Shared as Shared

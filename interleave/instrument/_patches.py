@@ -49,7 +49,7 @@ PATCHES: tuple[Patch, ...] = (
         "trace_attributes",
         default=False,
     ),
-    Patch("threading", "interleave.instrument._threading", "patch_threading", "patch_threading"),
+    Patch("threading", "interleave.instrument.threading", "patch_threading", "patch_threading"),
 )
 
 

@@ -20,8 +20,8 @@ import pytest
 import interleave
 from interleave import _api
 from interleave._cli import ProgressLine, _main, _options, main
-from interleave._engine import _settings
 from interleave._core._schedule import Schedule
+from interleave._engine import _settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,8 @@ import math
 import warnings
 from collections.abc import Callable
 
-import networkx as nx
 import pytest
+from textbook import lost_update
 
 import interleave
 from interleave.errors import (
@@ -277,15 +277,6 @@ def test_check_returning_falsy_is_an_invariant_finding(returned: object) -> None
 # ---------------------------------------------------------------------------- stop rules
 
 
-def lost_update() -> interleave.Scenario:
-    hits = interleave.Shared("hits", 0)
-
-    def worker() -> None:
-        hits.set(hits.get() + 1)
-
-    return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
-
-
 def test_stop_on_first_stops_at_the_first_finding() -> None:
     full = interleave.explore(lost_update, strategy="dfs")
     first = interleave.explore(lost_update, stop_on_first=True, strategy="dfs")
@@ -325,105 +316,6 @@ def test_tiny_timeout_on_a_big_space_stops_because_of_timeout() -> None:
     assert result.stopped_because == "timeout"
     assert not result.exhausted
     assert "NOT exhausted" in result.report()
-
-
-# ---------------------------------------------------------------------------- deadlocks
-
-
-def _only_deadlock(factory: Callable[[], object]) -> interleave.Deadlock:
-    result = interleave.explore(factory)
-    assert [f.kind for f in result.findings] == ["deadlock"], result.report()
-    finding = result.findings[0]
-    assert isinstance(finding, interleave.Deadlock)
-    return finding
-
-
-def test_event_nobody_sets_is_a_deadlock_without_cycle_listing_the_thread() -> None:
-    def scenario() -> interleave.Scenario:
-        ready = interleave.Event(name="ready")
-
-        def waiter() -> None:
-            ready.wait()
-
-        return interleave.Scenario(threads={"waiter": waiter})
-
-    finding = _only_deadlock(scenario)
-
-    assert finding.cycle == ()
-    assert finding.threads == ("waiter",)
-    assert [w.thread for w in finding.waits] == ["waiter"]
-    assert finding.waits[0].resource == ("event", "ready")
-    assert "stuck without a lock cycle" in finding.message
-    assert "waiter waits for event 'ready'" in finding.message
-    assert "which no thread will provide" in finding.message
-
-
-def test_join_on_a_blocked_thread_is_a_deadlock() -> None:
-    def scenario() -> interleave.Scenario:
-        never = interleave.Event(name="never")
-
-        def child() -> None:
-            never.wait()
-
-        def parent() -> None:
-            interleave.spawn(child).join()
-
-        return interleave.Scenario(threads={"parent": parent})
-
-    finding = _only_deadlock(scenario)
-
-    assert finding.cycle == ()
-    assert set(finding.threads) == {"parent", "child#1"}
-    assert "parent waits for thread 'child#1' to finish" in finding.message
-    assert "held by child#1" in finding.message
-    assert finding.trace is not None
-    assert finding.trace.outcomes == ("blocked", "blocked")
-
-
-def test_semaphore_without_permits_is_a_deadlock() -> None:
-    def scenario() -> interleave.Scenario:
-        permits = interleave.Semaphore(0, name="permits")
-
-        def worker() -> None:
-            permits.acquire()
-
-        return interleave.Scenario(threads={"worker": worker})
-
-    finding = _only_deadlock(scenario)
-
-    assert finding.threads == ("worker",)
-    assert "waits for semaphore 'permits'" in finding.message
-
-
-def dining_philosophers() -> interleave.Scenario:
-    forks = [interleave.Lock(name=f"fork-{i}") for i in range(3)]
-
-    def philosopher(i: int) -> Callable[[], None]:
-        def eat() -> None:
-            with forks[i], forks[(i + 1) % 3]:
-                pass
-
-        return eat
-
-    return interleave.Scenario(threads={f"phil-{i}": philosopher(i) for i in range(3)})
-
-
-def test_dining_philosophers_deadlock_has_a_cycle_naming_every_thread() -> None:
-    finding = _only_deadlock(dining_philosophers)
-
-    assert finding.cycle[::2] == ("phil-0", "phil-1", "phil-2")
-    assert set(finding.cycle[1::2]) == {"lock 'fork-0'", "lock 'fork-1'", "lock 'fork-2'"}
-    assert set(finding.threads) == {"phil-0", "phil-1", "phil-2"}
-    assert finding.message.startswith("lock-order deadlock:")
-    graph = finding.graph
-    assert isinstance(graph, nx.DiGraph)
-    cycle_nodes = {node for edge in nx.find_cycle(graph) for node in edge}
-    assert {("thread", f"phil-{i}") for i in range(3)} <= cycle_nodes
-    assert {("resource", f"lock 'fork-{i}'") for i in range(3)} <= cycle_nodes
-    for i in range(3):
-        fork = ("resource", f"lock 'fork-{(i + 1) % 3}'")
-        assert graph.has_edge(("thread", f"phil-{i}"), fork)
-    assert "lock-wait cycle:" in interleave.explore(dining_philosophers).report()
 
 
 def test_async_thread_functions_are_rejected() -> None:

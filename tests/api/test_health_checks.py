@@ -16,7 +16,9 @@ import pytest
 import interleave
 from interleave import HealthCheck, HealthCheckWarning
 from interleave._cli import main
-from interleave._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
+from interleave._core._program import Program, ThreadSpec
+from interleave._core._replay import ScheduleChooser
+from interleave._core._runtime import Runtime
 from interleave._core._schedule import Schedule
 from interleave._health import HealthMonitor
 from interleave.instrument._project import bind_project, scenario_project

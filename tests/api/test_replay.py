@@ -15,6 +15,7 @@ import pytest
 from attribute_scenarios import attribute_race
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from textbook import lost_update
 
 import interleave
 from interleave._api import STRATEGIES
@@ -22,15 +23,6 @@ from interleave._core._schedule import Schedule, encode
 from interleave.errors import InvalidArgument, ScheduleDivergence
 
 # ---------------------------------------------------------------------------- the catalogue
-
-
-def lost_update() -> interleave.Scenario:
-    hits = interleave.Shared("hits", 0)
-
-    def worker() -> None:
-        hits.set(hits.get() + 1)
-
-    return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
 
 
 def dining_philosophers() -> interleave.Scenario:

@@ -8,19 +8,11 @@ import pickle
 from pathlib import Path
 
 import pytest
+from textbook import lost_update
 
 import interleave
 from interleave import DirectoryDatabase, ExitReason, ExploreSettings, InMemoryDatabase
 from interleave.errors import InternalError, InvalidArgument
-
-
-def lost_update() -> interleave.Scenario:
-    hits = interleave.Shared("hits", 0)
-
-    def worker() -> None:
-        hits.set(hits.get() + 1)
-
-    return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
 
 
 def fixed_update() -> interleave.Scenario:

@@ -6,20 +6,12 @@ import subprocess
 import sys
 
 import pytest
+from textbook import lost_update
 
 import interleave
 from interleave import ExploreResult
 from interleave._summary import FORMATS, summary_report
 from interleave.errors import InvalidArgument
-
-
-def lost_update() -> interleave.Scenario:
-    hits = interleave.Shared("hits", 0)
-
-    def worker() -> None:
-        hits.set(hits.get() + 1)
-
-    return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
 
 
 def lost_update_twice() -> interleave.Scenario:

@@ -13,19 +13,11 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from textbook import lost_update
 
 import interleave
 from interleave import ExploreResult, Verdict
 from interleave._results import verdict_of
-
-
-def lost_update() -> interleave.Scenario:
-    hits = interleave.Shared("hits", 0)
-
-    def worker() -> None:
-        hits.set(hits.get() + 1)
-
-    return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
 
 
 def clean_race() -> interleave.Scenario:

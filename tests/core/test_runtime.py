@@ -8,7 +8,9 @@ from collections.abc import Callable
 import pytest
 
 import interleave
-from interleave._core._runtime import Program, Runtime, ScheduleChooser, ThreadSpec
+from interleave._core._program import Program, ThreadSpec
+from interleave._core._replay import ScheduleChooser
+from interleave._core._runtime import Runtime
 from interleave._core._schedule import Schedule
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import interleave
 from interleave._core._observer import Observer
 from interleave._core._ops import Operation
-from interleave._core._runtime import Program, Runtime, ScheduleChooser, SimThread, ThreadSpec
+from interleave._core._program import Program, ThreadSpec
+from interleave._core._replay import ScheduleChooser
+from interleave._core._runtime import Runtime
 from interleave._core._schedule import Schedule
+from interleave._core._threads import SimThread
 from interleave._core._views import ExecutionView
 
 

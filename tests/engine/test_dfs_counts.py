@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 
 import pytest
+from textbook import lost_update
 
 import interleave
 
@@ -169,15 +170,6 @@ def test_atomic_shared_update_is_clean_and_exhausted(n: int) -> None:
     assert result.findings == ()
     assert result.exhausted
     assert result.schedules_run == math.factorial(n)
-
-
-def lost_update() -> interleave.Scenario:
-    hits = interleave.Shared("hits", 0)
-
-    def worker() -> None:
-        hits.set(hits.get() + 1)
-
-    return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
 
 
 def test_lost_update_gives_lost_update_and_invariant_findings() -> None:

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
+import litmus
 import pytest
+import sctbench
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from textbook import abba, spin
 
 import interleave
 from interleave._core._ops import Operation
 from interleave._engine._dpor import dependent
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import litmus
-import sctbench
 
 
 def run(
@@ -146,19 +143,6 @@ def test_sctbench_bugs_are_found_by_the_default_strategy(name: str) -> None:
 
 
 def test_abba_deadlock_is_found_by_dpor() -> None:
-    def abba() -> interleave.Scenario:
-        a, b = interleave.Lock(name="a"), interleave.Lock(name="b")
-
-        def one() -> None:
-            with a, b:
-                pass
-
-        def two() -> None:
-            with b, a:
-                pass
-
-        return interleave.Scenario(threads={"one": one, "two": two})
-
     result = run(abba)
     assert [f.kind for f in result.findings] == ["deadlock"]
     assert result.exhausted
@@ -278,21 +262,6 @@ def _deadlock_first() -> interleave.Scenario:
     return interleave.Scenario(threads={"t0": t0, "t1": t1}, check=lambda: x.get() == 0)
 
 
-def _spin() -> interleave.Scenario:
-    flag = interleave.Shared("flag", 0)
-    seen: list[int] = []
-
-    def waiter() -> None:
-        while flag.get() == 0:
-            pass
-        seen.append(1)
-
-    def setter() -> None:
-        flag.set(1)
-
-    return interleave.Scenario(threads=[waiter, setter], check=lambda: len(seen) == 0)
-
-
 def test_operations_pending_when_an_execution_is_cut_short_are_reversed() -> None:
     factory = _deadlock_first
     dfs = interleave.explore(factory, strategy="dfs", max_schedules=100_000)
@@ -307,7 +276,7 @@ def test_operations_pending_when_an_execution_is_cut_short_are_reversed() -> Non
 def test_a_spin_loop_stops_the_exploration_at_its_step_limit(strategy: str) -> None:
     # A thread that never stops would make every other schedule max_steps long: the search
     # ends at the first step-limit finding and says so (never "exhausted").
-    result = interleave.explore(_spin, strategy=strategy, max_steps=2_000)
+    result = interleave.explore(spin, strategy=strategy, max_steps=2_000)
     assert [f.kind for f in result.findings] == ["step-limit"]
     assert result.schedules_run == 1 and not result.exhausted
     assert result.stopped_because == "step-limit"

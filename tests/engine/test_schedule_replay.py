@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import interleave
-from interleave._api import _builder
-from interleave._core._runtime import ScheduleChooser
+from interleave._core._replay import ScheduleChooser
 from interleave._core._schedule import decode
 from interleave._engine._run import run_once
 from interleave._engine._settings import DEFAULT_MAX_STEPS as MAX_STEPS
 from interleave._engine._strategies import DfsStrategy, RandomStrategy
+from interleave._scenario import builder as _builder
 
 
 def mixed(*, bystander_looks: bool = True) -> interleave.Scenario:

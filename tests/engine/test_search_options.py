@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import litmus
 import pytest
 
 import interleave
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import litmus
 
 
 def test_lost_update_comes_back_with_exactly_one_preemption() -> None:

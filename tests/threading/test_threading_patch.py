@@ -11,7 +11,8 @@ import pytest
 
 import interleave
 from interleave._core import _watchdog
-from interleave.instrument import _threading as patch
+from interleave.instrument import threading as patch
+from interleave.instrument.threading import _originals
 
 
 def _current() -> dict[str, object]:
@@ -125,7 +126,7 @@ def test_other_os_threads_get_real_objects_during_an_execution() -> None:
             # A real OS thread, started with the low-level API the patch leaves alone.
             _thread.start_new_thread(from_os_thread, ())
             while len(got) < 3:
-                patch._REAL_SLEEP(0.001)
+                _originals.REAL_SLEEP(0.001)
 
         return interleave.Scenario(threads=[worker])
 

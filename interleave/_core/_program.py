@@ -1,0 +1,72 @@
+"""What an execution runs and what it produced: the types the engine and the runtime share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from ._findings import Finding
+from ._ops import Operation
+from ._schedule import DEFAULT_OPTIONS, ExecutionOptions
+from ._trace import Trace
+
+if TYPE_CHECKING:
+    from ._threads import SimThread
+    from ._views import StepView
+
+__all__ = ["Chooser", "Program", "RunOutcome", "ThreadSpec"]
+
+
+class ThreadSpec(NamedTuple):
+    """A thread to start: an explicit name (or None to derive one), the function, its args.
+
+    (A named tuple: one is built per thread of every execution.)
+    """
+
+    name: str | None
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A built scenario, normalised: what one execution runs."""
+
+    threads: tuple[ThreadSpec, ...]
+    check: Callable[[], object] | None = None
+    teardown: Callable[[], object] | None = None
+    name: str = "scenario"
+    #: The options this program runs with, recorded in its schedule IDs.
+    options: ExecutionOptions = DEFAULT_OPTIONS
+
+
+class Chooser(Protocol):
+    """Picks the thread to run at each step (strategies provide these).
+
+    It sees the step through a read-only :class:`~interleave._core._views.StepView` (the
+    runtime itself, typed narrowly): it may read, never change, the execution.
+    """
+
+    def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What one execution produced: all a strategy learns from it.
+
+    Attributes:
+        trace: the steps (threads, resolved operations, locations) and how each thread ended.
+        findings: what went wrong.
+        stuck: no thread could run while some had not finished.
+        pending: the operation each unfinished thread was about to do (resolved) when the
+            execution ended early (stuck, or a step limit): they conflict with what ran.
+        created_at: per thread, the step during which another thread started it (-1: one of
+            the scenario's own threads).
+    """
+
+    trace: Trace
+    findings: tuple[Finding, ...]
+    stuck: bool = False
+    pending: Mapping[int, Operation] = field(default_factory=dict)
+    created_at: tuple[int, ...] = ()

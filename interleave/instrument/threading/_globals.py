@@ -1,0 +1,85 @@
+"""Swap the project's own primitives for scheduled stand-ins, for one execution.
+
+Locks, conditions, semaphores and events that modules of the project (see
+:mod:`interleave.instrument._project`) created *before* the exploration (module globals and
+class attributes) are replaced by adopted stand-ins named ``module.NAME`` for the execution,
+and names bound with ``from threading import Lock`` & co. by the patch's own stand-ins. Both
+are put back when the execution ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+
+from ..._core._runtime import Runtime
+from .._project import project_of
+from ._factories import adopt, is_adoptable
+
+__all__ = ["Aliases", "Undo", "restore_globals", "swap_project_globals"]
+
+#: ``id(real)`` -> (real, stand-in): the functions and classes that ``from threading import X``
+#: may have bound in a module before the exploration, and what replaces each.
+Aliases = Mapping[int, tuple[object, object]]
+
+#: What to put back: (module or class, name, original value), in the order of the swaps.
+Undo = list[tuple[object, str, object]]
+
+
+# module name -> (size of its namespace when scanned, names that may need a swap, and
+# (class name, attribute) pairs of its classes that hold primitives). Rescanned when the
+# namespace grows or shrinks; a swap re-checks each candidate, so stale entries are harmless.
+_candidates: dict[str, tuple[int, list[str], list[tuple[str, str]]]] = {}
+
+
+def _scan(module: ModuleType, aliases: Aliases) -> tuple[int, list[str], list[tuple[str, str]]]:
+    modname = module.__name__
+    namespace = vars(module)
+    entry = _candidates.get(modname)
+    if entry is not None and entry[0] == len(namespace):
+        return entry
+    names: list[str] = []
+    members: list[tuple[str, str]] = []
+    for name, value in list(namespace.items()):
+        if isinstance(value, type) and value.__module__ == modname:
+            members.extend((name, a) for a, m in list(vars(value).items()) if is_adoptable(m))
+        elif id(value) in aliases or is_adoptable(value):
+            names.append(name)
+    entry = (len(namespace), names, members)
+    _candidates[modname] = entry
+    return entry
+
+
+def swap_project_globals(rt: Runtime, aliases: Aliases) -> Undo:
+    """Replace pre-existing primitives and ``from threading import X`` names in project
+    modules (globals, and attributes of classes defined there); return what to restore."""
+    undo: Undo = []
+    for module in project_of(rt).modules():
+        modname = module.__name__
+        namespace = vars(module)
+        _, names, members = _scan(module, aliases)
+        for name in names:
+            value = namespace.get(name)
+            alias = aliases.get(id(value))
+            if alias is not None and alias[0] is value:
+                undo.append((module, name, value))
+                namespace[name] = alias[1]
+            elif is_adoptable(value):
+                undo.append((module, name, value))
+                namespace[name] = adopt(rt, value, f"{modname}.{name}")
+        for cls_name, attr in members:
+            cls = namespace.get(cls_name)
+            member = vars(cls).get(attr) if isinstance(cls, type) else None
+            if member is not None and is_adoptable(member):
+                undo.append((cls, attr, member))
+                setattr(cls, attr, adopt(rt, member, f"{modname}.{cls_name}.{attr}"))
+    return undo
+
+
+def restore_globals(undo: Undo) -> None:
+    """Put back what :func:`swap_project_globals` replaced, the last swap first."""
+    for owner, name, value in reversed(undo):
+        if isinstance(owner, ModuleType):
+            vars(owner)[name] = value
+        else:
+            setattr(owner, name, value)
