@@ -22,10 +22,12 @@ import contextlib
 
 from ._api import explore as explore
 from ._api import replay as replay
+from ._core._findings import CallRecord as CallRecord
 from ._core._findings import Deadlock as Deadlock
 from ._core._findings import Finding as Finding
 from ._core._findings import InvariantViolation as InvariantViolation
 from ._core._findings import LostUpdate as LostUpdate
+from ._core._findings import NotLinearizable as NotLinearizable
 from ._core._findings import StepLimit as StepLimit
 from ._core._findings import TeardownFailed as TeardownFailed
 from ._core._findings import ThreadCrashed as ThreadCrashed
@@ -39,6 +41,9 @@ from ._engine._explorer import Statistics as Statistics
 from ._engine._settings import ExitReason as ExitReason
 from ._engine._settings import ExploreSettings as ExploreSettings
 from ._engine._settings import HealthCheck as HealthCheck
+from ._linearizability._api import LinearizabilityResult as LinearizabilityResult
+from ._linearizability._api import check_linearizable as check_linearizable
+from ._linearizability._api import replay_linearizable as replay_linearizable
 from ._results import ExploreResult as ExploreResult
 from ._results import Interrupted as Interrupted
 from ._results import RunResult as RunResult
@@ -75,6 +80,7 @@ __all__ = [
     "BlockedOutsideScheduler",
     "BoundedSemaphore",
     "Cache",
+    "CallRecord",
     "Condition",
     "Counter",
     "Deadlock",
@@ -94,9 +100,11 @@ __all__ = [
     "InvalidArgument",
     "InvalidScheduleId",
     "InvariantViolation",
+    "LinearizabilityResult",
     "Lock",
     "LostUpdate",
     "NondeterministicScenario",
+    "NotLinearizable",
     "Operation",
     "RLock",
     "RunResult",
@@ -115,9 +123,11 @@ __all__ = [
     "Trace",
     "Verdict",
     "__version__",
+    "check_linearizable",
     "explore",
     "point",
     "replay",
+    "replay_linearizable",
     "spawn",
     "summary_report",
     "unwatch",

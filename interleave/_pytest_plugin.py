@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -54,6 +54,9 @@ from interleave.errors import (
     ScenarioError,
     ScheduleDivergence,
 )
+
+if TYPE_CHECKING:
+    from interleave import LinearizabilityResult
 
 __all__ = ["Interleavings"]
 
@@ -210,6 +213,110 @@ class Interleavings:
             self._fail_unproved(result, require_proof)
         return result
 
+    def check_linearizable(
+        self,
+        make: Callable[[], object],
+        model: Callable[[], object],
+        operations: Any,
+        **overrides: Any,
+    ) -> LinearizabilityResult | RunResult:
+        """:func:`interleave.check_linearizable` for a test: fail it with the report when a
+        history is not linearizable (or anything else is found).
+
+        Settings merge as for :meth:`explore` (the keywords the check takes: ``max_schedules``,
+        ``max_steps``, ``timeout``, the patches, ``project`` …; a session ``seed`` is for
+        the seeded strategies and is not used). With ``--interleave-replay=L1-...`` the ID
+        is replayed with :func:`interleave.replay_linearizable` instead. ``require_proof``
+        fails a clean check whose verdict is not ``proved``.
+
+        Example::
+
+            def test_counter(interleavings):
+                interleavings.check_linearizable(LockedCounter, CounterModel, ["increment"])
+        """
+        __tracebackhide__ = True
+        settings = self._settings(overrides, call="check_linearizable")
+        require_proof = settings.pop("require_proof", None)
+        allowed = _linearizable_keywords()
+        kwargs = {
+            name: s.value
+            for name, s in settings.items()
+            if name in allowed and (name != "seed" or s.origin == _CALL)
+        }
+        if self._state.replay_id is not None:
+            return self._replay_linearizable(make, model, self._state.replay_id, kwargs)
+        failed: str | None = None
+        try:
+            result = interleave.check_linearizable(make, model, operations, **kwargs)
+        except FailedHealthCheck as exc:
+            failed = f"interleave: {exc}"
+        if failed is not None:
+            # Failing outside the except block keeps the internal exception out of the output.
+            pytest.fail(failed, pytrace=False)
+        self._record(
+            "explored",
+            scenario=result.scenario,
+            verdict=str(result.verdict),
+            schedules=result.schedules_run,
+            exhausted=result.exhausted,
+            stopped=result.stopped_because,
+            findings=len(result.findings),
+        )
+        self._section(
+            f"{result.scenario}: {result.scenarios_run:,} scenarios, {result.schedules_run:,} "
+            f"schedules, {_coverage(result)}, findings: {_kinds(result.findings)}"
+        )
+        if result.findings:
+            first = result.findings[0]
+            context = ReplayContext(python_call=result.replay_line, node_id=self._quoted())
+            report = render_explore(result, context, how_to_prove=result.how_to_prove)
+            pytest.fail(
+                f"{report}\n\nreplay the first finding ({first.kind}):\n"
+                f"  {self._replay_line(first.schedule_id)}"
+            )
+        if require_proof is not None and require_proof.value is True and result.verdict != "proved":
+            pytest.fail(
+                f"interleave: {result.scenario}: the verdict is '{result.verdict}', not 'proved' "
+                f"({result.stopped_text}), and this test requires a proof (require_proof from "
+                f"{require_proof.origin}).\nFor a proof, {result.how_to_prove}.\n\n"
+                f"{result.report()}",
+                pytrace=False,
+            )
+        return result
+
+    def _replay_linearizable(
+        self,
+        make: Callable[[], object],
+        model: Callable[[], object],
+        schedule_id: str,
+        kwargs: dict[str, Any],
+    ) -> RunResult:
+        __tracebackhide__ = True
+        self._record("replayed")
+        options = {k: v for k, v in kwargs.items() if k in ("watchdog", "project")}
+        problem = None
+        try:
+            run = interleave.replay_linearizable(make, model, schedule_id, **options)
+        except (InvalidScheduleId, ScheduleDivergence) as exc:
+            problem = (
+                f"interleave: --interleave-replay={schedule_id} cannot be replayed by "
+                f"{self.nodeid}'s check_linearizable(): {exc}"
+            )
+        if problem is not None:
+            self._section(f"replay (--interleave-replay) {schedule_id}: could not run")
+            pytest.fail(problem, pytrace=False)
+        self._section(
+            f"replay (--interleave-replay) {run.scenario} {run.schedule_id}: "
+            f"{len(run.trace)} steps, findings: {_kinds(run.findings)}; nothing was explored"
+        )
+        if run.findings:
+            pytest.fail(
+                f"interleave: replayed {schedule_id} instead of exploring "
+                f"(--interleave-replay): {len(run.findings)} finding(s)\n\n{run.report()}\n\n"
+                f"replay it again:\n  {self._replay_line(schedule_id)}"
+            )
+        return run
+
     def replay(self, scenario: Callable[[], object], schedule_id: str) -> RunResult:
         """Replay ``schedule_id`` once and return the :class:`~interleave.RunResult`.
 
@@ -235,15 +342,18 @@ class Interleavings:
 
     # --- helpers ---
 
-    def _settings(self, overrides: Mapping[str, object]) -> dict[str, Setting]:
+    def _settings(
+        self, overrides: Mapping[str, object], call: str = "explore"
+    ) -> dict[str, Setting]:
         """The settings of this call, each with its origin: session < marker < call."""
         __tracebackhide__ = True
-        allowed = _keywords()
+        allowed = _keywords() if call == "explore" else _linearizable_keywords()
         unknown = sorted(set(overrides) - set(allowed))
         if unknown:
+            extra = ", progress" if call == "explore" else ""
             raise InvalidArgument(
-                f"interleavings.explore() got unknown keyword(s) {', '.join(unknown)}; "
-                f"allowed: {', '.join(allowed)}, progress"
+                f"interleavings.{call}() got unknown keyword(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(allowed)}{extra}"
             )
         merged = dict(self._state.session_settings)
         merged.update(self._marker)
@@ -415,6 +525,15 @@ def _replay_options(settings: Mapping[str, Setting]) -> dict[str, Any]:
     """The settings that also shape one execution (``max_steps`` …): replays use them too."""
     options = ExploreSettings.REPLAY_OPTIONS
     return {name: s.value for name, s in settings.items() if name in options}
+
+
+def _linearizable_keywords() -> tuple[str, ...]:
+    """The keywords of ``interleave.check_linearizable`` that settings may give (its own:
+    threads, calls per thread, scenarios; and the options of ``ExploreSettings`` it takes)."""
+    import inspect
+
+    names = inspect.signature(interleave.check_linearizable).parameters
+    return tuple(n for n in names if n not in ("make", "model", "operations")) + PLUGIN_KEYWORDS
 
 
 def _scenario_key(scenario: object) -> str:

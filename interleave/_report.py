@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter as _Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from ._core._findings import (
     Finding,
     InvariantViolation,
     LostUpdate,
+    NotLinearizable,
     TeardownFailed,
     ThreadCrashed,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "ReplayContext",
     "render_explore",
     "render_finding",
+    "render_history",
     "render_run",
     "render_trace",
 ]
@@ -70,12 +72,15 @@ class ReplayContext:
             needed).
         project: ``project=`` entries the exploration ran with (an ID does not record them:
             they are paths of this machine), repeated in the lines.
+        python_call: the Python line for an ID that ``interleave.replay`` does not take (a
+            ``check_linearizable`` ID); there is then no shell line.
     """
 
     factory: str | None = None
     target: str | None = None
     node_id: str | None = None
     project: tuple[str, ...] = ()
+    python_call: Callable[[str], str] | None = None
 
     @classmethod
     def of(cls, result: ExploreResult, **changes: Any) -> ReplayContext:
@@ -90,9 +95,15 @@ class ReplayContext:
         )
 
 
-def render_explore(result: ExploreResult, context: ReplayContext | None = None) -> str:
+def render_explore(
+    result: ExploreResult,
+    context: ReplayContext | None = None,
+    *,
+    how_to_prove: str | None = None,
+) -> str:
     """The report of an exploration (``context``: the replay lines to print, see
-    :class:`ReplayContext`; by default from the result's target)."""
+    :class:`ReplayContext`; by default from the result's target; ``how_to_prove`` replaces the
+    advice of ``explore()`` results, for ``check_linearizable``)."""
     if context is None:
         context = ReplayContext.of(result)
     coverage = (
@@ -116,7 +127,7 @@ def render_explore(result: ExploreResult, context: ReplayContext | None = None) 
     )
     out = [f"interleave: {result.scenario}: {verdict}", _table(summary)]
     if not result.exhausted and result.ok:
-        out.append(f"This is not a proof: {_how_to_prove(result)}.")
+        out.append(f"This is not a proof: {how_to_prove or _how_to_prove(result)}.")
     total = len(result.findings)
     shown: dict[str, int] = {}
     for number, (finding, seen) in enumerate(
@@ -186,9 +197,13 @@ def render_finding(
     *,
     context: ReplayContext | None = None,
     replay_lines: bool = True,
+    replay_call: Callable[[str], str] | None = None,
 ) -> str:
     """One finding: message, diagram, cycle, traceback and replay lines."""
     out = [_wrap(finding.message)]
+    if isinstance(finding, NotLinearizable):
+        out.append("")
+        out.append(render_history(finding))
     if finding.trace is not None:
         out.append(
             f"({len(finding.trace)} steps, {finding.trace.preemptions()} preemption(s) "
@@ -201,6 +216,8 @@ def render_finding(
             finding.other_write_step: "<- writes after that read",
             finding.write_step: "<- LOST UPDATE: overwrites it",
         }
+    elif isinstance(finding, NotLinearizable):
+        marks = {step: "<- no order explains this result" for step in finding.steps}
     elif finding.steps:
         marks = {finding.steps[-1]: f"<- {finding.kind}"}
     if isinstance(finding, Deadlock):
@@ -250,14 +267,19 @@ def render_replay_lines(schedule_id: str, context: ReplayContext) -> str:
     factory = context.factory or "scenario"
     python_extra = f", project={list(context.project)!r}" if context.project else ""
     shell_extra = "".join(f" --project {shlex.quote(p)}" for p in context.project)
+    python = (
+        context.python_call(schedule_id)
+        if context.python_call is not None
+        else f"interleave.replay({factory}, {schedule_id!r}{python_extra})"
+    )
     lines = [
         f"schedule ID: {schedule_id}",
         "replay it:",
-        f"  python:  interleave.replay({factory}, {schedule_id!r}{python_extra})",
+        f"  python:  {python}",
     ]
     node = context.node_id or "NODEID"
     lines.append(f"  pytest:  pytest {node} --interleave-replay={schedule_id}")
-    if context.target:
+    if context.target and context.python_call is None:
         lines.append(
             f"  shell:   interleave replay {shlex.quote(context.target)} {schedule_id}"
             + shell_extra
@@ -460,3 +482,59 @@ def _steps_dicts(trace: Trace) -> list[dict[str, Any]]:
             zip(trace.choices, trace.ops, trace.locations, strict=True)
         )
     ]
+
+
+def render_history(finding: NotLinearizable) -> str:
+    """The calls of a ``not-linearizable`` finding, per thread, and why no order explains
+    them."""
+    from ._linearizability._checker import short_repr
+
+    def call_text(i: int) -> str:
+        call = finding.calls[i]
+        return f"{call.thread} {call.method}({', '.join(short_repr(a, 20) for a in call.args)})"
+
+    def result_text(i: int, width: int = 200) -> str:
+        # Whole in the explanation (two long results may differ at the end), short in the table.
+        call = finding.calls[i]
+        if call.raised:
+            return f"raised {type(call.result).__name__}"
+        return "-> " + short_repr(call.result, width)
+
+    checked = set(finding.checked)
+    # A column for the calls on other keys, when the model partitions and some are.
+    keyed = finding.key is not None and len(checked) < len(finding.calls)
+    rows = [
+        (
+            call.thread,
+            f"{call.method}({', '.join(short_repr(a, 20) for a in call.args)})",
+            result_text(i, 30),
+            f"{call.invoked}-{call.returned}",
+            *([] if not keyed else ["" if i in checked else "(another key)"]),
+        )
+        for i, call in enumerate(finding.calls)
+    ]
+    out = [
+        "calls (each thread's in order; a call runs from its 'call' step to its result step):",
+        _indent(_table(rows, ("thread", "call", "result", "steps", *([""] if keyed else [])))),
+    ]
+    if finding.key is not None:
+        out.append(
+            _wrap(
+                f"{finding.model}.partition_key() checks calls on different keys apart; no "
+                f"order explains the calls on key {finding.key}."
+            )
+        )
+    after = [(a, b) for a, b in finding.after if a in checked and b in checked]
+    if after:
+        out.append("real time: a call invoked after another one returned must come after it:")
+        out.extend(f"  {call_text(a)} before {call_text(b)}" for a, b in after)
+    if finding.order:
+        out.append(f"the longest order {finding.model} explains:")
+        out.extend(f"  {call_text(i)} {result_text(i)}" for i in finding.order)
+        out.append("after it, no call fits:")
+    else:
+        out.append(f"no call can come first under {finding.model}:")
+    for i, gives in finding.stuck:
+        out.append(f"  {call_text(i)} {result_text(i)}")
+        out.append(f"    but {finding.model} {gives} there")
+    return "\n".join(out)

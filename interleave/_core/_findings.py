@@ -9,11 +9,13 @@ from ._ops import Location, Resource
 from ._trace import Trace
 
 __all__ = [
+    "CallRecord",
     "Deadlock",
     "Finding",
     "Hold",
     "InvariantViolation",
     "LostUpdate",
+    "NotLinearizable",
     "StepLimit",
     "TeardownFailed",
     "ThreadCrashed",
@@ -26,8 +28,8 @@ class Finding:
     """A problem found in one execution.
 
     Attributes:
-        kind: ``deadlock``, ``lost-update``, ``invariant``, ``exception``, ``step-limit`` or
-            ``teardown``.
+        kind: ``deadlock``, ``lost-update``, ``invariant``, ``exception``, ``step-limit``,
+            ``teardown`` or ``not-linearizable``.
         message: one paragraph that says what happened.
         threads: names of the threads involved.
         steps: indices of the steps involved (into ``trace``).
@@ -155,3 +157,62 @@ class TeardownFailed(Finding):
     kind: ClassVar[str] = "teardown"
     exception: str = ""
     traceback: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecord:
+    """One call of a history that ``check_linearizable`` recorded.
+
+    Attributes:
+        thread: the name of the thread that made it (``t1``, ``t2`` ...).
+        method: the method called.
+        args: its arguments.
+        result: what it returned, or the exception it raised (``raised``).
+        raised: it raised ``result``.
+        invoked: the step of its ``call`` mark in the trace (the invocation).
+        returned: the step of its ``->`` mark (the response).
+    """
+
+    thread: str
+    method: str
+    args: tuple[object, ...] = ()
+    result: object = None
+    raised: bool = False
+    invoked: int = -1
+    returned: int = -1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotLinearizable(Finding):
+    """No sequential order of an execution's calls, respecting real time, gives their results
+    under the model (``interleave.check_linearizable``). The history is that of the execution
+    in ``trace``, as it ran: a call runs from its ``call`` step to its result step.
+
+    Attributes:
+        model: the model's name.
+        calls: every call of the execution, thread by thread.
+        after: ``(a, b)`` pairs of calls (indices into ``calls``) of different threads where
+            ``a`` returned before ``b`` was invoked: every explaining order must put ``a``
+            first.
+        checked: the calls the search covered (all, or those of the partition key ``key``).
+        key: the ``repr`` of the partition key whose calls fail (None: not partitioned).
+        order: the longest order of calls the model explains (indices into ``calls``).
+        stuck: the calls that could come next after ``order``, each with what the model
+            does there instead (``returns 1``, ``raises Empty``).
+
+    Example::
+
+        result = interleave.check_linearizable(StaleCounter, CounterModel, ["increment"])
+        finding = result.findings[0]
+        assert isinstance(finding, interleave.NotLinearizable)
+        print([(c.thread, c.method, c.result) for c in finding.calls])
+    """
+
+    kind: ClassVar[str] = "not-linearizable"
+    model: str = ""
+    calls: tuple[CallRecord, ...] = ()
+    after: tuple[tuple[int, int], ...] = ()
+    checked: tuple[int, ...] = ()
+    key: str | None = None
+    order: tuple[int, ...] = ()
+    stuck: tuple[tuple[int, str], ...] = ()

@@ -400,13 +400,13 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
             # runs after them.
             for resource, mode in footprint:
                 key = resource[:2]
-                by_thread = groups.get(key)
-                if by_thread is None:
-                    by_thread = groups[key] = {}
+                found = groups.get(key)
+                if found is None:
+                    found = groups[key] = {}
                     by_kind.setdefault(resource[:1], []).append(key)
-                lists = by_thread.get(t)
+                lists = found.get(t)
                 if lists is None:
-                    lists = by_thread[t] = ([], [])
+                    lists = found[t] = ([], [])
                 lists[0 if mode == READ else 1].append((k, resource))
 
     def start(t: int) -> list[int]:

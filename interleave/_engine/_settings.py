@@ -166,6 +166,7 @@ class ExitReason(enum.StrEnum):
     STEP_LIMIT = "step-limit"
     INTERRUPTED = "interrupted"
     REPRODUCED = "reproduced"
+    SCENARIOS_SAMPLED = "scenarios-sampled"  # check_linearizable tried some scenarios only
 
     @property
     def text(self) -> str:
@@ -202,6 +203,9 @@ _EXIT_TEXT = {
         "search unbounded (fix the spin loop, or raise max_steps)"
     ),
     ExitReason.INTERRUPTED: "interrupted (Ctrl-C) before covering every schedule",
+    ExitReason.SCENARIOS_SAMPLED: (
+        "explored a sample of the scenarios, each exhaustively: other scenarios may fail"
+    ),
     ExitReason.REPRODUCED: (
         "stopped after reproducing failures an earlier run saved (the schedule database): "
         "fix them, or explore without the database, for a full search"

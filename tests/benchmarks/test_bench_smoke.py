@@ -109,6 +109,25 @@ def test_bench_schedule_ids_counts_are_exact() -> None:
     assert max(r.worst_bytes for r in rows) < bench.MAX_BYTES
 
 
+def test_bench_linearizability_counts() -> None:
+    bench = _load("bench_linearizability")
+
+    rows = bench.measure(quick=True)
+    marks = bench.marks_compared(quick=True)
+
+    assert [(r.workload.split()[0], r.scenarios) for r in rows] == [
+        ("counter", 10),
+        ("cache", 45),
+        ("queue", 10),
+    ]
+    assert all(r.histories >= r.executions >= r.scenarios for r in rows)
+    # One execution per trace class: the marks that touch nothing add none, those that
+    # conflict multiply them.
+    assert [(m[0], m[1], m[2]) for m in marks] == [("counter: 2 x (increment, get)", 4, 34)]
+    text = bench.render(rows, marks, quick=True)
+    assert text.index("histories") < text.index("check us/history")
+
+
 def test_main_selects_by_short_name(
     run_all: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:

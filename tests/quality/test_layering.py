@@ -37,8 +37,10 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/_results.py", 5),
     ("interleave/_scenario.py", 5),
     ("interleave/_summary.py", 5),
+    ("interleave/_linearizability/", 5),
     ("interleave/__init__.py", 6),
     ("interleave/sqlite.py", 6),
+    ("interleave/models.py", 6),
     ("interleave/_pytest_plugin.py", 7),
     ("interleave/_cli/", 7),
     ("interleave/__main__.py", 7),
@@ -63,6 +65,7 @@ ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "networkx": ("interleave/detectors/_deadlock.py",),
     "tabulate": ("interleave/_report.py",),
     "sqlite3": ("interleave/instrument/_sqlite",),
+    "hypothesis": ("interleave/_linearizability/_scenarios.py",),
     "pytest": ("interleave/_pytest_plugin.py",),
     "_pytest": ("interleave/_pytest_plugin.py",),
     # The pytest entry point (a top-level module, so that loading it imports no interleave).

@@ -13,8 +13,15 @@ import interleave
 import interleave.detectors
 import interleave.errors
 import interleave.instrument
+import interleave.models
 
-PUBLIC_MODULES = [interleave, interleave.errors, interleave.instrument, interleave.detectors]
+PUBLIC_MODULES = [
+    interleave,
+    interleave.errors,
+    interleave.instrument,
+    interleave.detectors,
+    interleave.models,
+]
 
 
 def _public(module: ModuleType) -> list[tuple[str, object]]:
@@ -38,7 +45,7 @@ def test_all_names_exist(module: ModuleType) -> None:
 
 def _undocumented() -> list[str]:
     problems = []
-    for module in (interleave, interleave.errors):
+    for module in (interleave, interleave.errors, interleave.models):
         for name, obj in _public(module):
             if not (inspect.getdoc(obj) or "").strip():
                 problems.append(f"{module.__name__}.{name}")
