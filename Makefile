@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/interleave demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check interleave tests benchmarks examples
-	$(BIN)/ruff format --check interleave tests benchmarks examples
+	$(BIN)/ruff check interleave _interleave_pytestplugin.py tests benchmarks examples
+	$(BIN)/ruff format --check interleave _interleave_pytestplugin.py tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

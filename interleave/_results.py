@@ -12,7 +12,7 @@ from typing import Any
 
 from ._core._findings import Finding
 from ._core._trace import Trace
-from ._engine._explorer import Statistics
+from ._engine._explorer import Reused, Statistics
 from ._engine._settings import ExitReason, ExploreSettings, Verdict
 from .errors import FindingsError
 
@@ -63,6 +63,9 @@ class ExploreResult:
         statistics: counts and times (:class:`Statistics`), per phase too.
         settings: the :class:`~interleave.ExploreSettings` it ran with.
         target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
+        reused: what became of each failing schedule a schedule database held for this
+            scenario (replayed first: ``reproduced``, ``fixed`` or ``stale``; see
+            ``explore(database=...)``), in the order they were replayed.
 
     Derived: ``ok`` (no findings), ``verdict`` (``proved``, ``bounded``, ``sampled`` or
     ``interrupted``: how much the coverage proves, :class:`Verdict`), ``stopped_text``,
@@ -80,6 +83,7 @@ class ExploreResult:
     statistics: Statistics = field(default_factory=Statistics)
     settings: ExploreSettings = field(default_factory=ExploreSettings)
     target: str | None = None
+    reused: tuple[Reused, ...] = ()
 
     @property
     def ok(self) -> bool:

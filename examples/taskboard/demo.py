@@ -3,7 +3,7 @@
 ``run_demo()`` explores each scenario of :data:`taskboard.scenarios.CASES`, buggy then fixed;
 ``render_demo(results)`` turns the results into the summary table (``summary_report``) followed
 by one paragraph per buggy variant: what was found and the command that replays it. ``interleave
-demo`` prints it after the single-file examples; it also runs on its own::
+demo`` prints the same from the ``DEMO`` list of ``scenarios.py``; this module runs on its own::
 
     python -m examples.taskboard.demo          # from the repository root
     python -m taskboard.demo                   # from examples/

@@ -9,7 +9,6 @@ are lost.
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 
@@ -103,10 +102,17 @@ def write(pytester: pytest.Pytester, body: str, name: str = "test_scn") -> None:
 
 
 def cached(pytester: pytest.Pytester) -> dict[str, dict[str, list[str]]]:
-    path = pytester.path / ".pytest_cache" / "v" / "interleave" / "failures"
-    if not path.exists():
-        return {}
-    data: dict[str, dict[str, list[str]]] = json.loads(path.read_text())
+    """The failing schedules saved in pytest's cache: ``{nodeid: {scenario: [IDs]}}``.
+
+    The plugin keeps them in a directory database (``.pytest_cache/d/interleave``): one folder
+    per key (``"NODEID SCENARIO"``, written in its ``key`` file), one ``.id`` file per ID.
+    """
+    data: dict[str, dict[str, list[str]]] = {}
+    for key_file in sorted((pytester.path / ".pytest_cache" / "d" / "interleave").glob("*/key")):
+        ids = sorted(p.read_text() for p in key_file.parent.glob("*.id"))
+        if ids:
+            nodeid, _, scenario = key_file.read_text().rpartition(" ")
+            data.setdefault(nodeid, {})[scenario] = ids
     return data
 
 

@@ -32,17 +32,17 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/instrument/", 3),
     ("interleave/_engine/", 4),
     ("interleave/_api.py", 5),
-    ("interleave/_scenario.py", 5),
     ("interleave/_health.py", 5),
     ("interleave/_report.py", 5),
     ("interleave/_results.py", 5),
+    ("interleave/_scenario.py", 5),
     ("interleave/_summary.py", 5),
     ("interleave/_linearizability/", 5),
     ("interleave/__init__.py", 6),
     ("interleave/sqlite.py", 6),
     ("interleave/models.py", 6),
     ("interleave/_pytest_plugin.py", 7),
-    ("interleave/_cli.py", 7),
+    ("interleave/_cli/", 7),
     ("interleave/__main__.py", 7),
     # Example scenarios are user code: they import the public package.
     ("interleave/_examples/", 7),
@@ -68,6 +68,8 @@ ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "hypothesis": ("interleave/_linearizability/_scenarios.py",),
     "pytest": ("interleave/_pytest_plugin.py",),
     "_pytest": ("interleave/_pytest_plugin.py",),
+    # The pytest entry point (a top-level module, so that loading it imports no interleave).
+    "_interleave_pytestplugin": ("interleave/_pytest_plugin.py",),
 }
 
 
