@@ -40,11 +40,11 @@ from ._engine._explorer import Statistics as Statistics
 from ._engine._settings import ExitReason as ExitReason
 from ._engine._settings import ExploreSettings as ExploreSettings
 from ._engine._settings import HealthCheck as HealthCheck
+from ._report import summary_report as summary_report
 from ._results import ExploreResult as ExploreResult
 from ._results import Interrupted as Interrupted
 from ._results import RunResult as RunResult
 from ._results import Verdict as Verdict
-from ._summary import summary_report as summary_report
 from ._version import __version__ as __version__
 from .errors import BlockedOutsideScheduler as BlockedOutsideScheduler
 from .errors import FailedHealthCheck as FailedHealthCheck

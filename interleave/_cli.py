@@ -611,7 +611,7 @@ def _report_factories(target: str) -> list[tuple[str, Callable[[], object]]]:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from ._summary import summary_report
+    from ._report import summary_report
 
     factories = [pair for target in args.targets for pair in _report_factories(target)]
     options = _explore_options(args)

@@ -24,14 +24,9 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 import interleave
-from interleave import ExploreResult
+from interleave import ExploreResult, summary_report
 
 from .scenarios import CASES, Case
-
-try:  # the public name, once it is exported
-    from interleave import summary_report  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until interleave/__init__.py exports it
-    from interleave._summary import summary_report
 
 __all__ = ["main", "render_demo", "run_demo"]
 

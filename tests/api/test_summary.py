@@ -9,7 +9,7 @@ import pytest
 
 import interleave
 from interleave import ExploreResult
-from interleave._summary import FORMATS, summary_report
+from interleave._report import FORMATS, summary_report
 from interleave.errors import InvalidArgument
 
 
@@ -231,5 +231,5 @@ def test_bad_arguments_say_what_to_pass(results: list[ExploreResult]) -> None:
 
 
 def test_importing_the_summary_module_does_not_import_tabulate() -> None:
-    code = "import sys, interleave._summary; assert 'tabulate' not in sys.modules"
+    code = "import sys, interleave._report; assert 'tabulate' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -33,9 +33,8 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/_engine/", 4),
     ("interleave/_api.py", 5),
     ("interleave/_health.py", 5),
-    ("interleave/_report.py", 5),
+    ("interleave/_report/", 5),
     ("interleave/_results.py", 5),
-    ("interleave/_summary.py", 5),
     ("interleave/__init__.py", 6),
     ("interleave/sqlite.py", 6),
     ("interleave/_pytest_plugin.py", 7),
@@ -60,7 +59,7 @@ LAYER_NAMES = {
 ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "greenlet": ("interleave/_core/",),
     "networkx": ("interleave/detectors/_deadlock.py",),
-    "tabulate": ("interleave/_report.py",),
+    "tabulate": ("interleave/_report/",),
     "sqlite3": ("interleave/instrument/_sqlite",),
     "pytest": ("interleave/_pytest_plugin.py",),
     "_pytest": ("interleave/_pytest_plugin.py",),
@@ -255,7 +254,78 @@ def test_third_party_libraries_sit_behind_one_module(path: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
+def _module_level_imports(path: Path) -> list[Import]:
+    """The imports of ``path`` that run when it is loaded: not those inside a function, nor
+    under ``if TYPE_CHECKING:``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    deferred: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or (
+            isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        ):
+            deferred.update(id(child) for child in ast.walk(node) if child is not node)
+            if isinstance(node, ast.If):
+                deferred.update(id(child) for child in ast.walk(node))
+    lines = {
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in deferred
+    }
+    return [imp for imp in _imports(path) if imp.lineno in lines]
+
+
+def import_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of a module graph: each strongly connected group of more than one
+    module (or a module that imports itself), sorted."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for source, targets in edges.items():
+        graph.add_node(source)
+        graph.add_edges_from((source, target) for target in targets)
+    groups = [
+        sorted(group)
+        for group in nx.strongly_connected_components(graph)
+        if len(group) > 1 or any(graph.has_edge(m, m) for m in group)
+    ]
+    return sorted(groups)
+
+
+def test_no_module_imports_itself_back_when_loaded() -> None:
+    # A cycle between two modules of one layer (say the results and the report package) works
+    # only as long as nobody changes the order of their imports; a lazy import inside the
+    # function that needs it (or one under TYPE_CHECKING) breaks it for good.
+    edges: dict[str, set[str]] = {}
+    for path in FILES:
+        rel = _relpath(path)
+        edges[rel] = {
+            target
+            for imp in _module_level_imports(path)
+            if imp.target.startswith("interleave")
+            and (target := _path_of_module(imp.target)) is not None
+            and target != rel
+        }
+    cycles = import_cycles(edges)
+    assert not cycles, "modules that import each other when loaded:\n  " + "\n  ".join(
+        " <-> ".join(group) for group in cycles
+    )
+
+
 # ---------------------------------------------------------------------------- the checker itself
+
+
+def test_import_cycles_are_found_and_chains_are_not() -> None:
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_imports_inside_functions_and_type_checking_blocks_are_not_module_level() -> None:
+    results = PACKAGE_DIR / "_results.py"
+    loaded = {imp.target for imp in _module_level_imports(results)}
+    every = {imp.target for imp in _imports(results)}
+
+    assert not any(t.startswith("interleave._report") for t in loaded)
+    assert any(t.startswith("interleave._report") for t in every)  # inside report(), to_dict()
 
 
 def test_layer_rules_map_known_paths() -> None:
@@ -265,7 +335,7 @@ def test_layer_rules_map_known_paths() -> None:
     assert layer_of_path("interleave/instrument/_threading_queue.py") == 3
     assert layer_of_path("interleave/detectors/__init__.py") == 6
     assert layer_of_path("interleave/_engine/_dpor_tree.py") == 4
-    assert layer_of_path("interleave/_summary.py") == 5
+    assert layer_of_path("interleave/_report/_summary.py") == 5
     assert layer_of_path("interleave/sqlite.py") == 6
     assert layer_of_path("interleave/_examples/bank.py") == 7
     assert layer_of_path("interleave/_new_thing.py") is None

@@ -5,19 +5,23 @@ suite's explorations side by side, one row each: scenario, threads, executions, 
 verdict, findings by kind, time, and the replay ID of the first finding. Plain text for a
 terminal or a log, Markdown for a pull request or a CI job summary.
 
-Text tables are drawn by ``_report`` (tabulate lives there only, imported when first needed);
-Markdown tables are written here, with ``|`` in cells escaped.
+Text tables are drawn by ``_common.table`` (tabulate, imported when first needed); Markdown
+tables are written here, with ``|`` in cells escaped.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from ._core._findings import Finding
-from ._results import ExploreResult, Verdict
-from .errors import InvalidArgument
+from .._core._findings import Finding
+from .._engine._settings import Verdict
+from ..errors import InvalidArgument
+from ._common import table as _table
+
+if TYPE_CHECKING:
+    from .._results import ExploreResult
 
 __all__ = ["FORMATS", "summary_report"]
 
@@ -104,14 +108,15 @@ def summary_report(
     totals = _totals(rows)
     if format == "markdown":
         return f"{_markdown(table, headers)}\n\n{totals}"
-    from ._report import _table
-
     return f"{_table(table, headers)}\n\n{totals}"
 
 
 def _named(
     results: Iterable[ExploreResult] | Mapping[str, ExploreResult],
 ) -> list[tuple[str, ExploreResult]]:
+    # Imported here: the results module renders through this package, lazily too.
+    from .._results import ExploreResult
+
     if isinstance(results, ExploreResult):
         raise InvalidArgument(
             "summary_report() takes a list of ExploreResult (or a mapping name -> result), "
