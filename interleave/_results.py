@@ -117,10 +117,17 @@ class ExploreResult:
         return render_explore(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as plain, JSON-ready values (see ``docs/reference/result-schema``)."""
+        """The result as plain, JSON-ready values, in the versioned shape of
+        ``interleave/_report/schema.json`` (see ``docs/reference/json.md``)."""
         from ._report import explore_dict
 
         return explore_dict(self)
+
+    def to_json(self, *, indent: int = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        from ._report import to_json
+
+        return to_json(self, indent=indent)
 
     def raise_on_failure(self) -> ExploreResult:
         """Raise :class:`~interleave.errors.FindingsError` (an AssertionError) with the
@@ -205,10 +212,17 @@ class RunResult:
         return render_run(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The execution as plain, JSON-ready values."""
+        """The execution as plain, JSON-ready values (``kind: "replay"`` in
+        ``interleave/_report/schema.json``)."""
         from ._report import run_dict
 
         return run_dict(self)
+
+    def to_json(self, *, indent: int = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        from ._report import to_json
+
+        return to_json(self, indent=indent)
 
     def __repr__(self) -> str:
         kinds = ", ".join(f.kind for f in self.findings) or "none"

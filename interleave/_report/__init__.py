@@ -7,13 +7,22 @@ the two never import each other when loaded.
 
 Modules: ``_text`` (the report of an exploration, a replay, a finding), ``_trace`` (the
 interleaving diagram and the lock-wait cycle), ``_replay`` (:class:`ReplayContext` and the
-replay lines), ``_summary`` (one table across explorations), ``_data`` (``to_dict()`` and the
-schema version), ``_common`` (tables and wrapping).
+replay lines), ``_summary`` (one table across explorations), ``_data`` (``to_dict()``,
+``schema.json`` and JUnit properties), ``_common`` (tables and wrapping).
 """
 
 from __future__ import annotations
 
-from ._data import SCHEMA_VERSION, explore_dict, finding_dict, run_dict
+from ._data import (
+    SCHEMA_VERSION,
+    explore_dict,
+    finding_dict,
+    junit_properties,
+    run_dict,
+    schema,
+    summary_dict,
+    to_json,
+)
 from ._replay import ReplayContext, render_replay_lines
 from ._summary import FORMATS, summary_report
 from ._text import render_explore, render_finding, render_run
@@ -26,6 +35,7 @@ __all__ = [
     "ReplayContext",
     "explore_dict",
     "finding_dict",
+    "junit_properties",
     "render_explore",
     "render_finding",
     "render_replay_lines",
@@ -33,5 +43,8 @@ __all__ = [
     "render_trace",
     "render_wait_cycle",
     "run_dict",
+    "schema",
+    "summary_dict",
     "summary_report",
+    "to_json",
 ]

@@ -75,7 +75,7 @@ def summary_report(
         raise InvalidArgument(
             f"format={format!r} is not one of {', '.join(repr(f) for f in FORMATS)}"
         )
-    rows = _named(results)
+    rows = named(results)
     optional = [
         (kind, header)
         for kind, header in _OPTIONAL_KIND_COLUMNS
@@ -111,9 +111,10 @@ def summary_report(
     return f"{_table(table, headers)}\n\n{totals}"
 
 
-def _named(
+def named(
     results: Iterable[ExploreResult] | Mapping[str, ExploreResult],
 ) -> list[tuple[str, ExploreResult]]:
+    """``(row name, result)`` pairs, each checked to be an ``ExploreResult``."""
     # Imported here: the results module renders through this package, lazily too.
     from .._results import ExploreResult
 
