@@ -23,6 +23,7 @@ import contextlib
 from ._api import Scenario as Scenario
 from ._api import explore as explore
 from ._api import replay as replay
+from ._contrast import ClosestPass as ClosestPass
 from ._core._findings import Deadlock as Deadlock
 from ._core._findings import Finding as Finding
 from ._core._findings import InvariantViolation as InvariantViolation
@@ -75,6 +76,7 @@ __all__ = [
     "BlockedOutsideScheduler",
     "BoundedSemaphore",
     "Cache",
+    "ClosestPass",
     "Condition",
     "Counter",
     "Deadlock",

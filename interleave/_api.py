@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
+from ._contrast import ClosestPass, closest_passes
 from ._core import _interrupts, _watchdog
 from ._core._observer import Observer
 from ._core._runtime import Program, ScheduleChooser, ThreadSpec
@@ -441,6 +442,12 @@ def _differs(value: object, defaults: ExploreSettings, name: str) -> bool:
     return value != default or type(value) is not type(default)
 
 
+#: Executions the closest-passing search may spend per failing schedule, at most.
+CONTRAST_BUDGET = 200
+#: Explorations stopped this way end without that search.
+_NO_CONTRAST = (ExitReason.INTERRUPTED, ExitReason.TIMEOUT)
+
+
 def run_exploration(
     scenario: Callable[[], object],
     settings: ExploreSettings,
@@ -483,8 +490,25 @@ def run_exploration(
             database=database,
             key=key if database is not None else None,
         )
-        # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
         stopped = raw.stopped_because
+        closest: tuple[ClosestPass | None, ...] = ()
+        if raw.findings and stopped not in _NO_CONTRAST and not interrupt.signalled:
+            # What changed: the closest passing schedule of each finding (a few executions,
+            # not counted in the statistics of the exploration; not after a timeout or
+            # Ctrl-C, which asked for the exploration to end).
+            try:
+                closest, _ = closest_passes(
+                    _builder(scenario, options),
+                    raw.findings,
+                    detectors=_detectors,
+                    contexts=_contexts(watch, scope_project, options),
+                    max_steps=options.max_steps,
+                    budget=min(settings.max_schedules, CONTRAST_BUDGET),
+                    interrupted=interrupt.is_signalled,
+                )
+            except KeyboardInterrupt:
+                stopped = ExitReason.INTERRUPTED
+        # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
         if interrupt.signalled:
             stopped = ExitReason.INTERRUPTED
         result = ExploreResult(
@@ -499,6 +523,7 @@ def run_exploration(
             statistics=raw.statistics,
             settings=settings,
             target=_target(scenario),
+            closest_passing=closest,
         )
     if stopped is ExitReason.INTERRUPTED:
         raise Interrupted(result)

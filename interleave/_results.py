@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._contrast import ClosestPass
 from ._core._findings import Finding
 from ._core._trace import Trace
 from ._engine._explorer import Statistics
@@ -63,6 +64,10 @@ class ExploreResult:
         statistics: counts and times (:class:`Statistics`), per phase too.
         settings: the :class:`~interleave.ExploreSettings` it ran with.
         target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
+        closest_passing: for each finding, the closest passing schedule
+            (:class:`~interleave.ClosestPass`: where a passing run parts from the failing
+            one), or None when none was found; empty when the search did not run (after a
+            timeout or Ctrl-C).
 
     Derived: ``ok`` (no findings), ``verdict`` (``proved``, ``bounded``, ``sampled`` or
     ``interrupted``: how much the coverage proves, :class:`Verdict`), ``stopped_text``,
@@ -80,6 +85,7 @@ class ExploreResult:
     statistics: Statistics = field(default_factory=Statistics)
     settings: ExploreSettings = field(default_factory=ExploreSettings)
     target: str | None = None
+    closest_passing: tuple[ClosestPass | None, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -110,6 +116,11 @@ class ExploreResult:
         """The per-thread step limit it ran with (each schedule ID records it)."""
         return self.settings.max_steps
 
+    def closest_pass(self, index: int) -> ClosestPass | None:
+        """``closest_passing[index]``, or None when the search did not run."""
+        passing = self.closest_passing
+        return passing[index] if index < len(passing) else None
+
     def report(self) -> str:
         """The full text report: summary, then each finding with its interleaving diagram."""
         from ._report import render_explore
@@ -128,6 +139,13 @@ class ExploreResult:
         from ._report import to_json
 
         return to_json(self, indent=indent)
+
+    def to_html(self) -> str:
+        """The HTML report: one self-contained page (inline CSS and SVG, nothing loaded from
+        the network) with a timeline of each finding. Write it to a file and open it."""
+        from ._report import to_html
+
+        return to_html(self)
 
     def raise_on_failure(self) -> ExploreResult:
         """Raise :class:`~interleave.errors.FindingsError` (an AssertionError) with the
@@ -223,6 +241,13 @@ class RunResult:
         from ._report import to_json
 
         return to_json(self, indent=indent)
+
+    def to_html(self) -> str:
+        """The HTML report: one self-contained page (inline CSS and SVG, nothing loaded from
+        the network) with a timeline of each finding. Write it to a file and open it."""
+        from ._report import to_html
+
+        return to_html(self)
 
     def __repr__(self) -> str:
         kinds = ", ".join(f.kind for f in self.findings) or "none"

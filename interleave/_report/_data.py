@@ -25,7 +25,8 @@ from .._core._findings import (
 from .._core._ops import Location, describe_resource
 
 if TYPE_CHECKING:
-    from .._core._trace import Trace
+    from .._contrast import ClosestPass
+    from .._core._trace import Step, Trace
     from .._results import ExploreResult, RunResult
 
 __all__ = [
@@ -89,9 +90,34 @@ def explore_dict(result: ExploreResult) -> dict[str, Any]:
         },
         "settings": _settings_dict(result),
         "findings": [
-            {**finding_dict(f), "occurrences": n}
-            for f, n in zip(result.findings, result.occurrences, strict=True)
+            {
+                **finding_dict(f),
+                "occurrences": n,
+                "closest_passing": _closest_dict(result.closest_pass(i)),
+            }
+            for i, (f, n) in enumerate(zip(result.findings, result.occurrences, strict=True))
         ],
+    }
+
+
+def _closest_dict(closest: ClosestPass | None) -> dict[str, Any] | None:
+    if closest is None:
+        return None
+    return {
+        "schedule_id": closest.schedule_id,
+        "agree_steps": closest.agree_steps,
+        "passing": _choice(closest.passing),
+        "failing": _choice(closest.failing),
+        "sentence": closest.sentence(),
+    }
+
+
+def _choice(step: Step) -> dict[str, Any]:
+    return {
+        "thread": step.thread_name,
+        "operation": step.op.label or step.op.kind,
+        "resource": describe_resource(step.op.resource),
+        "location": _where(step.location),
     }
 
 

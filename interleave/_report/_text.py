@@ -15,6 +15,7 @@ from ._replay import ReplayContext, render_replay_lines
 from ._trace import WIDTH, marks_of, render_trace, render_wait_cycle
 
 if TYPE_CHECKING:
+    from .._contrast import ClosestPass
     from .._results import ExploreResult, RunResult
 
 __all__ = ["render_explore", "render_finding", "render_run"]
@@ -74,7 +75,11 @@ def render_explore(
             out.append(f"(same execution as finding {first}: schedule ID {finding.schedule_id})")
             out.extend(_teardown_traceback(finding))
             continue
-        out.append(render_finding(finding, context=context, width=width))
+        out.append(
+            render_finding(
+                finding, context=context, closest=result.closest_pass(number - 1), width=width
+            )
+        )
     return "\n".join(out)
 
 
@@ -125,9 +130,11 @@ def render_finding(
     *,
     context: ReplayContext | None = None,
     replay_lines: bool = True,
+    closest: ClosestPass | None = None,
     width: int = WIDTH,
 ) -> str:
-    """One finding: message, diagram, cycle, traceback and replay lines."""
+    """One finding: message, diagram, cycle, traceback, what a passing run does differently
+    (``closest``, see :class:`~interleave.ClosestPass`) and replay lines."""
     out = [wrap(finding.message, width)]
     if finding.trace is not None:
         out.append(
@@ -136,7 +143,7 @@ def render_finding(
         )
     if isinstance(finding, Deadlock):
         out.append("")
-        out.append(render_wait_cycle(finding))
+        out.append(render_wait_cycle(finding, width=width))
     if finding.trace is not None and len(finding.trace):
         out.append("")
         out.append(render_trace(finding.trace, marks=marks_of(finding), width=width))
@@ -158,6 +165,10 @@ def render_finding(
         out.append("check() traceback:")
         out.append(indent(finding.detail.rstrip()))
     out.extend(_teardown_traceback(finding))
+    if closest is not None:
+        out.append("")
+        out.append(wrap(f"what changed: {closest.sentence()}", width))
+        out.append(f"(passing schedule ID: {closest.schedule_id})")
     if replay_lines and finding.schedule_id:
         out.append("")
         out.append(render_replay_lines(finding.schedule_id, context or ReplayContext()))

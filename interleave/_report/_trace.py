@@ -142,16 +142,20 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def render_wait_cycle(finding: Deadlock) -> str:
-    """The lock-wait cycle (or every blocked thread) of a deadlock."""
+def render_wait_cycle(finding: Deadlock, *, width: int = WIDTH) -> str:
+    """The lock-wait cycle (or every blocked thread) of a deadlock, on one line when it fits
+    in ``width``, else one line per thread."""
     if finding.cycle:
         names = list(finding.cycle)
-        parts = []
-        for i, name in enumerate(names):
-            parts.append(name)
-            parts.append("--waits for-->" if i % 2 == 0 else "--held by-->")
-        parts.append(names[0])
-        lines = ["lock-wait cycle:", "  " + " ".join(parts)]
+        links = [
+            f"{names[i]} --waits for--> {names[i + 1]} --held by-->"
+            for i in range(0, len(names), 2)
+        ]
+        whole = "  " + " ".join([*links, names[0]])
+        if len(whole) <= width:
+            lines = ["lock-wait cycle:", whole]
+        else:
+            lines = ["lock-wait cycle:", *(f"  {link}" for link in links), f"  {names[0]}"]
     else:
         lines = ["blocked threads (no cycle):"]
     rows = []

@@ -32,6 +32,7 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/instrument/", 3),
     ("interleave/_engine/", 4),
     ("interleave/_api.py", 5),
+    ("interleave/_contrast.py", 5),
     ("interleave/_health.py", 5),
     ("interleave/_report/", 5),
     ("interleave/_results.py", 5),
