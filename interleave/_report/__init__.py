@@ -8,7 +8,8 @@ the two never import each other when loaded.
 Modules: ``_text`` (the report of an exploration, a replay, a finding), ``_trace`` (the
 interleaving diagram and the lock-wait cycle), ``_replay`` (:class:`ReplayContext` and the
 replay lines), ``_summary`` (one table across explorations), ``_data`` (``to_dict()``,
-``schema.json`` and JUnit properties), ``_common`` (tables and wrapping).
+``schema.json`` and JUnit properties), ``_html`` and ``_svg`` (the self-contained HTML
+report), ``_mermaid`` (a finding as a sequence diagram), ``_common`` (tables and wrapping).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ._data import (
     summary_dict,
     to_json,
 )
+from ._html import to_html
+from ._mermaid import to_mermaid
 from ._replay import ReplayContext, render_replay_lines
 from ._summary import FORMATS, summary_report
 from ._text import render_explore, render_finding, render_run
@@ -46,5 +49,7 @@ __all__ = [
     "schema",
     "summary_dict",
     "summary_report",
+    "to_html",
     "to_json",
+    "to_mermaid",
 ]
