@@ -9,8 +9,8 @@ so the first one that passes shares the longest prefix. Its step ``k`` is where 
 worker#2 runs get shared 'hits'". It answers the question a reader of a report asks next: what
 would have had to happen instead?
 
-The search runs executions, so it runs with the exploration (``_api``), on a budget, and the
-reports render what it found (``ExploreResult.closest_passing``).
+The search runs executions, so it runs with the exploration (``_api``, counted in its minimise
+phase), on a budget, and the reports render what it found (``ExploreResult.closest_passing``).
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ class ExploreResult:
         target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
         closest_passing: for each finding, the closest passing schedule
             (:class:`~interleave.ClosestPass`: where a passing run parts from the failing
-            one), or None when none was found; empty when the search did not run (after a
-            timeout or Ctrl-C).
+            one), or None when none was found; empty when the search did not run (it runs
+            with the minimise phase).
 
     Derived: ``ok`` (no findings), ``verdict`` (``proved``, ``bounded``, ``sampled`` or
     ``interrupted``: how much the coverage proves, :class:`Verdict`), ``stopped_text``,

@@ -4,7 +4,6 @@ part, in the text, HTML and JSON reports."""
 
 from __future__ import annotations
 
-import pytest
 from gallery import dining_philosophers, lost_update, results
 
 import interleave
@@ -91,8 +90,18 @@ def test_findings_without_a_passing_neighbour_say_nothing() -> None:
     assert result.to_dict()["findings"][0]["closest_passing"] is None
 
 
-@pytest.mark.parametrize("stop", ["timeout"])
-def test_no_search_after_a_timeout(stop: str) -> None:
+def test_no_search_after_a_timeout_or_without_minimising() -> None:
     result = interleave.explore(lost_update, timeout=1e-9)
     assert result.stopped_because == "timeout"
     assert result.closest_passing == ()
+    raw = interleave.explore(lost_update, minimise=False)
+    assert raw.findings and raw.closest_passing == ()
+    assert "what changed" not in raw.report()
+
+
+def test_the_search_is_counted_in_the_minimise_phase() -> None:
+    with_search = results()["lost_update"].statistics
+    without = interleave.explore(lost_update, minimise=False).statistics
+    assert with_search.executions == sum(with_search.phase_executions.values())
+    assert with_search.phase_executions["explore"] == without.phase_executions["explore"]
+    assert with_search.phase_executions["minimise"] > 0
