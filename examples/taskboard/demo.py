@@ -63,7 +63,7 @@ def render_demo(results: Sequence[ExploreResult]) -> str:
         "taskboard: the stress-test suite of a task tracker, as exhaustive explorations",
         "(each scenario: 2 threads on fresh state; *_buggy is the shipped code, *_fixed the fix)",
         "",
-        summary_report(results),
+        summary_report(results, width=100),
     ]
     for result in results:
         if result.ok:

@@ -19,6 +19,7 @@ from .._core._findings import Finding
 from .._engine._settings import Verdict
 from ..errors import InvalidArgument
 from ._common import table as _table
+from ._common import wrap
 
 if TYPE_CHECKING:
     from .._results import ExploreResult
@@ -43,6 +44,7 @@ def summary_report(
     results: Iterable[ExploreResult] | Mapping[str, ExploreResult],
     *,
     format: str = "text",
+    width: int | None = None,
 ) -> str:
     """A table of many explorations: one row per result, and a line of totals.
 
@@ -58,6 +60,10 @@ def summary_report(
             key instead of by the scenario's name.
         format: ``"text"`` (an aligned table) or ``"markdown"`` (a GitHub table, for pull
             requests and CI job summaries).
+        width: for ``"text"``, the columns it must fit in (a terminal's, a CI log's). A
+            wider table folds: scenario, threads, executions, verdict and time on the row,
+            the findings by kind and the first replay ID on an indented line below it. None
+            (the default) keeps one line per exploration however wide.
 
     Returns:
         The table, a blank line and a totals line (no trailing newline).
@@ -70,11 +76,14 @@ def summary_report(
         results = [interleave.explore(lost_update), interleave.explore(fixed_counter)]
         print(interleave.summary_report(results))
         print(interleave.summary_report(results, format="markdown"))
+        print(interleave.summary_report(results, width=100))   # folded to fit
     """
     if format not in FORMATS:
         raise InvalidArgument(
             f"format={format!r} is not one of {', '.join(repr(f) for f in FORMATS)}"
         )
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 40):
+        raise InvalidArgument(f"width={width!r} must be a number of columns, at least 40 (or None)")
     rows = named(results)
     optional = [
         (kind, header)
@@ -108,7 +117,35 @@ def summary_report(
     totals = _totals(rows)
     if format == "markdown":
         return f"{_markdown(table, headers)}\n\n{totals}"
-    return f"{_table(table, headers)}\n\n{totals}"
+    text = _table(table, headers)
+    if width is not None and max(map(len, text.splitlines()), default=0) > width:
+        text = _folded(rows)
+        totals = wrap(totals, width)
+    return f"{text}\n\n{totals}"
+
+
+def _folded(rows: Sequence[tuple[str, ExploreResult]]) -> str:
+    """The narrow table: the findings and the replay ID of each row on a line of their own."""
+    table = [
+        [
+            name,
+            _threads(result),
+            f"{result.schedules_run:,}",
+            str(result.verdict)
+            + ("" if result.exhausted else f" (NOT exhausted: {result.stopped_because})"),
+            f"{result.elapsed:.2f}",
+        ]
+        for name, result in rows
+    ]
+    lines = _table(table, ["scenario", "threads", "executions", "verdict", "time (s)"]).split("\n")
+    out = lines[:2]
+    for line, (_, result) in zip(lines[2:], rows, strict=True):
+        out.append(line.rstrip())
+        if result.findings:
+            counts = Counter(f.kind for f in result.findings)
+            found = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+            out.append(f"  {found}; replay: {_first(result)}")
+    return "\n".join(out)
 
 
 def named(
