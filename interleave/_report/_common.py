@@ -5,12 +5,25 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 if TYPE_CHECKING:
     from .._core._findings import Finding
+    from .._results import ExploreResult
 
-__all__ = ["indent", "kinds", "table", "wrap"]
+__all__ = ["indent", "is_exploration", "kinds", "table", "wrap"]
+
+
+def is_exploration(value: object) -> TypeGuard[ExploreResult]:
+    """Is ``value`` an exploration's result (rather than a replay's, or something else)?
+
+    Asked by its shape, not its class: the results module renders through this package, so
+    this package never imports it when it runs (no import cycle, even inside a function).
+    """
+    return all(
+        hasattr(value, name)
+        for name in ("scenario", "findings", "occurrences", "schedules_run", "closest_passing")
+    )
 
 
 def table(rows: Sequence[Sequence[object]], headers: Sequence[str] = ()) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._core._findings import (
     Deadlock,
@@ -23,6 +23,7 @@ from .._core._findings import (
     ThreadCrashed,
 )
 from .._core._ops import Location, describe_resource
+from ._common import is_exploration
 
 if TYPE_CHECKING:
     from .._contrast import ClosestPass
@@ -195,14 +196,13 @@ def junit_properties(result: ExploreResult | RunResult) -> list[tuple[str, str]]
     ``interleave_finding_N`` per finding (``lost-update 2-kAQE...``); a replay gives
     ``interleave_replayed``, ``interleave_verdict`` (``ok`` or ``failed``) and the findings.
     """
-    from .._results import RunResult
-
     findings = result.findings
     props: list[tuple[str, str]] = [("interleave_scenario", result.scenario)]
-    if isinstance(result, RunResult):
+    if not is_exploration(result):
+        run = cast("RunResult", result)
         props += [
-            ("interleave_replayed", result.schedule_id),
-            ("interleave_verdict", "ok" if result.ok else "failed"),
+            ("interleave_replayed", run.schedule_id),
+            ("interleave_verdict", "ok" if run.ok else "failed"),
         ]
     else:
         props += [

@@ -12,11 +12,11 @@ the text, another renders it in headless Chromium).
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .._core._findings import Deadlock, Finding, InvariantViolation, TeardownFailed, ThreadCrashed
 from .._core._ops import describe_resource
-from ._common import kinds
+from ._common import is_exploration, kinds
 from ._replay import ReplayContext, replay_lines
 from ._svg import source_line, timeline, wait_graph
 from ._trace import marks_of
@@ -148,27 +148,26 @@ def to_html(result: ExploreResult | RunResult, context: ReplayContext | None = N
         result = interleave.explore(lost_update)
         Path("report.html").write_text(result.to_html(), encoding="utf-8")
     """
-    from .._results import ExploreResult
-
-    if isinstance(result, ExploreResult):
+    if is_exploration(result):
         title, head = _explore_head(result)
         if context is None:
             context = ReplayContext.of(result)
         sections = _explore_findings(result, context)
     else:
-        title = f"interleave: replay of {result.scenario}"
-        verdict = "ok" if result.ok else "failed"
+        run = cast("RunResult", result)
+        title = f"interleave: replay of {run.scenario}"
+        verdict = "ok" if run.ok else "failed"
         head = (
             f'<h1>{escape(title)} <span class="verdict {verdict}">{verdict}</span></h1>'
-            f'<p class="mono">{escape(result.schedule_id)}: {len(result.trace)} steps, '
-            f"findings: {escape(kinds(result.findings))}</p>"
+            f'<p class="mono">{escape(run.schedule_id)}: {len(run.trace)} steps, '
+            f"findings: {escape(kinds(run.findings))}</p>"
         )
         sections = [
             _finding(f"f{n}", f"{f.kind}", f, context=None, closest=None)
-            for n, f in enumerate(result.findings, 1)
+            for n, f in enumerate(run.findings, 1)
         ]
-        if not result.findings:
-            sections.append(_execution("run", result.trace, None, {}, None))
+        if not run.findings:
+            sections.append(_execution("run", run.trace, None, {}, None))
     return "\n".join(
         [
             "<!DOCTYPE html>",

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Final
 from .._core._findings import Finding
 from .._engine._settings import Verdict
 from ..errors import InvalidArgument
+from ._common import is_exploration, wrap
 from ._common import table as _table
-from ._common import wrap
 
 if TYPE_CHECKING:
     from .._results import ExploreResult
@@ -152,10 +152,7 @@ def named(
     results: Iterable[ExploreResult] | Mapping[str, ExploreResult],
 ) -> list[tuple[str, ExploreResult]]:
     """``(row name, result)`` pairs, each checked to be an ``ExploreResult``."""
-    # Imported here: the results module renders through this package, lazily too.
-    from .._results import ExploreResult
-
-    if isinstance(results, ExploreResult):
+    if is_exploration(results):
         raise InvalidArgument(
             "summary_report() takes a list of ExploreResult (or a mapping name -> result), "
             "not one ExploreResult; wrap it: summary_report([result])"
@@ -170,7 +167,7 @@ def named(
             "(what interleave.explore() returns) or a mapping name -> ExploreResult"
         )
     for index, (name, result) in enumerate(pairs):
-        if not isinstance(result, ExploreResult):
+        if not is_exploration(result):
             where = f"results[{name!r}]" if isinstance(results, Mapping) else f"results[{index}]"
             raise InvalidArgument(
                 f"{where} is a {type(result).__name__} ({result!r:.60}), not an ExploreResult; "
