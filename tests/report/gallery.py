@@ -148,11 +148,16 @@ def factory_of(name: str) -> Callable[[], Any]:
 
 @functools.cache
 def replays() -> dict[str, interleave.RunResult]:
-    """A replay of every distinct schedule ID of every result."""
+    """A replay of every distinct schedule ID of every result, and of the closest passing
+    schedule of the lost update (a replay without findings)."""
     out = {}
     for name, result in results().items():
         for finding in result.findings:
             key = f"{name}/{finding.schedule_id}"
             if finding.schedule_id and key not in out:
                 out[key] = interleave.replay(factory_of(name), finding.schedule_id)
+    passing = results()["lost_update"].closest_passing[0]
+    assert passing is not None
+    out["passing"] = interleave.replay(lost_update, passing.schedule_id)
+    assert out["passing"].ok
     return out

@@ -143,6 +143,7 @@ def test_junit_properties_of_a_clean_result_and_of_a_replay() -> None:
     values = dict(junit_properties(run))
     assert values["interleave_replayed"] == run.schedule_id
     assert values["interleave_verdict"] == "failed"
+    assert dict(junit_properties(replays()["passing"]))["interleave_verdict"] == "ok"
 
 
 def test_the_schema_rejects_what_it_does_not_describe(validator: Any) -> None:
