@@ -6,22 +6,20 @@ Arguments are validated here, up front, before any execution runs.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import inspect
 import os
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
-from ._contrast import ClosestPass, closest_passes
+from ._contrast import closest_passing_phase
 from ._core import _interrupts, _watchdog
 from ._core._observer import Observer
 from ._core._runtime import Program, ScheduleChooser, ThreadSpec
 from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions, decode
 from ._engine._database import ScheduleDatabase
 from ._engine._dpor import DporStrategy
-from ._engine._explorer import Phase, Statistics, explore_program
+from ._engine._explorer import explore_program
 from ._engine._run import run_once
 from ._engine._settings import (
     EXHAUSTIVE_STRATEGIES,
@@ -444,28 +442,6 @@ def _differs(value: object, defaults: ExploreSettings, name: str) -> bool:
     return value != default or type(value) is not type(default)
 
 
-#: Executions the closest-passing search may spend per failing schedule, at most.
-CONTRAST_BUDGET = 200
-#: Explorations stopped this way end without that search (as without minimising).
-_NO_CONTRAST = (ExitReason.INTERRUPTED, ExitReason.TIMEOUT, ExitReason.REPRODUCED)
-
-
-def _counted(statistics: Statistics, executions: int, seconds: float) -> Statistics:
-    """``statistics`` with the closest-passing search counted in the minimise phase."""
-    if not executions:
-        return statistics
-    phase = Phase.MINIMISE
-    return dataclasses.replace(
-        statistics,
-        executions=statistics.executions + executions,
-        phases={**statistics.phases, phase: statistics.phases.get(phase, 0.0) + seconds},
-        phase_executions={
-            **statistics.phase_executions,
-            phase: statistics.phase_executions.get(phase, 0) + executions,
-        },
-    )
-
-
 def run_exploration(
     scenario: Callable[[], object],
     settings: ExploreSettings,
@@ -509,33 +485,17 @@ def run_exploration(
             key=key if database is not None else None,
         )
         stopped = raw.stopped_because
-        closest: tuple[ClosestPass | None, ...] = ()
-        statistics = raw.statistics
-        if (
-            raw.findings
-            and settings.minimise
-            and stopped not in _NO_CONTRAST
-            and not interrupt.signalled
-        ):
-            # What changed: the closest passing schedule of each finding. It belongs to the
-            # minimise phase (after the search, for the report; minimise=False turns both
-            # off), and its executions are counted there. Like minimising, it does not run after
-            # a timeout or Ctrl-C (they asked for the end) nor for a reproduced failure.
-            start = time.perf_counter()
-            spent = 0
-            try:
-                closest, spent = closest_passes(
-                    _builder(scenario, options),
-                    raw.findings,
-                    detectors=_detectors,
-                    contexts=_contexts(watch, scope_project, options),
-                    max_steps=options.max_steps,
-                    budget=min(settings.max_schedules, CONTRAST_BUDGET),
-                    interrupted=interrupt.is_signalled,
-                )
-            except KeyboardInterrupt:
-                stopped = ExitReason.INTERRUPTED
-            statistics = _counted(statistics, spent, time.perf_counter() - start)
+        # What changed: the closest passing schedule of each finding (with the minimise phase).
+        closest, statistics, cut = closest_passing_phase(
+            raw,
+            settings,
+            build=_builder(scenario, options),
+            detectors=_detectors,
+            contexts=_contexts(watch, scope_project, options),
+            interrupted=interrupt.is_signalled,
+        )
+        if cut:
+            stopped = ExitReason.INTERRUPTED
         # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
         if interrupt.signalled:
             stopped = ExitReason.INTERRUPTED

@@ -15,6 +15,8 @@ phase), on a budget, and the reports render what it found (``ExploreResult.close
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,12 +26,17 @@ from ._core._runtime import Program
 from ._core._threads import SimThread
 from ._core._trace import Step
 from ._core._views import StepView
+from ._engine._explorer import Exploration, Phase, Statistics
 from ._engine._run import ExecutionContext, run_once
+from ._engine._settings import ExitReason, ExploreSettings
 
-__all__ = ["ClosestPass", "closest_passes"]
+__all__ = ["ClosestPass", "closest_passes", "closest_passing_phase"]
 
 #: Executions the search may spend per failing schedule, at most.
 BUDGET = 200
+#: Explorations that ended this way get no search, as they get no minimising: a timeout or
+#: Ctrl-C asked for the end, and a failure reproduced from the database was explained before.
+_SKIP = (ExitReason.INTERRUPTED, ExitReason.TIMEOUT, ExitReason.REPRODUCED)
 #: Longer failing executions are not searched (a step limit, a long loop): each candidate
 #: would be as long, and the first step where two such runs part says little.
 MAX_STEPS = 2_000
@@ -179,3 +186,49 @@ def closest_passes(
                 )
                 break
     return tuple(found.get(f.schedule_id) for f in findings), spent
+
+
+def closest_passing_phase(
+    raw: Exploration,
+    settings: ExploreSettings,
+    *,
+    build: Callable[[], Program],
+    detectors: Callable[[], Sequence[Observer]],
+    contexts: Sequence[ExecutionContext],
+    interrupted: Callable[[], bool],
+) -> tuple[tuple[ClosestPass | None, ...], Statistics, bool]:
+    """The search after an exploration: ``(closest_passing, statistics, cut)``.
+
+    It belongs to the minimise phase (after the search, for the report): it runs only when
+    that phase does (``settings.minimise``, an exploration that was not stopped by a timeout,
+    Ctrl-C or a reproduced failure), and its executions and seconds are counted in it, so
+    ``statistics.executions`` still counts every execution (``teardown()`` ran once for each).
+    ``cut`` says that Ctrl-C stopped it.
+    """
+    if not raw.findings or not settings.minimise or raw.stopped_because in _SKIP or interrupted():
+        return (), raw.statistics, False
+    start = time.perf_counter()
+    try:
+        closest, spent = closest_passes(
+            build,
+            raw.findings,
+            detectors=detectors,
+            contexts=contexts,
+            max_steps=settings.max_steps,
+            budget=min(settings.max_schedules, BUDGET),
+            interrupted=interrupted,
+        )
+    except KeyboardInterrupt:
+        return (), raw.statistics, True
+    stats = raw.statistics
+    phase = Phase.MINIMISE
+    counted = dataclasses.replace(
+        stats,
+        executions=stats.executions + spent,
+        phases={**stats.phases, phase: stats.phases.get(phase, 0.0) + time.perf_counter() - start},
+        phase_executions={
+            **stats.phase_executions,
+            phase: stats.phase_executions.get(phase, 0) + spent,
+        },
+    )
+    return closest, counted, False

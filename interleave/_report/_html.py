@@ -268,7 +268,7 @@ def _finding(
     if closest is not None:
         out.append(
             f'<h3>What changed</h3><p class="changed">{escape(closest.sentence())}.<br>'
-            f"Passing schedule ID: <code>{escape(closest.schedule_id)}</code></p>"
+            f"The passing schedule: <code>{escape(closest.schedule_id)}</code></p>"
         )
     if context is not None and finding.schedule_id:
         lines = "\n".join(

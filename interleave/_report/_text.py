@@ -168,7 +168,8 @@ def render_finding(
     if closest is not None:
         out.append("")
         out.append(wrap(f"what changed: {closest.sentence()}", width))
-        out.append(f"(passing schedule ID: {closest.schedule_id})")
+        # Not "schedule ID: ": scripts look for the failing run's ID after those words.
+        out.append(f"(the passing schedule: {closest.schedule_id})")
     if replay_lines and finding.schedule_id:
         out.append("")
         out.append(render_replay_lines(finding.schedule_id, context or ReplayContext()))

@@ -86,19 +86,20 @@ def _diagram(trace: Trace, marks: dict[int, str], *, folded: bool, short: bool) 
         headers.append("where")
     headers.append("")
     rows: list[list[str]] = []
-    where: list[str | None] = []
+    details: list[str] = []  # per row, what goes on the line below it when folded
     for i in visible_rows(len(trace), marks):
         if i is None:
             rows.append(["...", *([""] * (len(headers) - 1))])
-            where.append(None)
+            details.append("")
             continue
         tid, op, loc = trace.choices[i], trace.ops[i], trace.locations[i]
         cells = [""] * len(used)
         label = op.label or op.kind
         resource = describe_resource(op.resource)
         if folded:
-            # One line per row, so each row's location line can follow it.
+            # One line per row, so each row's detail line can follow it.
             label, resource = _flat(label), _flat(resource)
+        full, whole = label, resource
         if short:
             label, resource = _cut(label, _SHORT_LABEL), _cut(resource, _SHORT_RESOURCE)
         cells[column[tid]] = label
@@ -108,17 +109,20 @@ def _diagram(trace: Trace, marks: dict[int, str], *, folded: bool, short: bool) 
             row.append(place)
         row.append(marks.get(i, ""))
         rows.append(row)
-        where.append(place or None)
+        # What was cut short in its column (a SQL statement, a long key) is given whole below.
+        parts = [full if label != full else "", f"on {whole}" if resource != whole else ""]
+        parts.append(f"at {place}" if place else "")
+        details.append("  ".join(p for p in parts if p))
     text = table(rows, headers)
     if not folded:
         return text
     lines = text.splitlines()
     out = lines[:2]  # the headers and their rule
     pad = " " * (len("step") + 2)
-    for line, at in zip(lines[2:], where, strict=True):
+    for line, detail in zip(lines[2:], details, strict=True):
         out.append(line.rstrip())
-        if at:
-            out.append(f"{pad}at {at}")
+        if detail:
+            out.append(f"{pad}{detail}")
     return "\n".join(out)
 
 

@@ -60,7 +60,7 @@ def test_the_reports_say_what_changed() -> None:
     assert closest is not None
     text = result.report()
     assert "what changed: runs agree for 1 step; at step 1 the passing run lets worker#1" in text
-    assert f"(passing schedule ID: {closest.schedule_id})" in text
+    assert f"(the passing schedule: {closest.schedule_id})" in text
     assert text.count("what changed:") == 1  # not repeated for the same execution
     data = result.to_dict()["findings"][0]["closest_passing"]
     assert data["agree_steps"] == 1 and data["schedule_id"] == closest.schedule_id
