@@ -2,9 +2,10 @@
 rendered in headless Chromium (Debian's ``chromium`` package): the page draws something, its
 script runs to the end, and the console stays empty.
 
-``.ci/run`` installs Chromium, so this runs in CI. On a machine without it the test is
-skipped with a line that says how to install it (``apt-get install chromium``); it never
-installs anything itself. ``INTERLEAVE_SCREENSHOTS=DIR`` keeps the screenshots (the ones in
+``.ci/run`` installs Chromium, so this runs in CI (and fails there without it). On another
+machine without it the test is skipped, and the session ends with a line that says so and how
+to install it (``tests/report/conftest.py``); it never installs anything itself.
+``INTERLEAVE_SCREENSHOTS=DIR`` keeps the screenshots (the ones in
 ``docs/images/`` were made that way).
 """
 
@@ -43,7 +44,6 @@ def chromium() -> str:
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: .ci/run installs it (apt-get install -y chromium)")
-        print("\nSKIPPED: headless Chromium is not installed (apt-get install chromium)")
         pytest.skip("headless Chromium is not installed here (apt-get install chromium)")
     return CHROMIUM
 
