@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
+from ._contrast import closest_passing_phase
 from ._core import _debugger, _interrupts, _watchdog
 from ._core._observer import Observer
 from ._core._replay import ScheduleChooser
@@ -319,8 +320,19 @@ def run_exploration(
             database=database,
             key=key if database is not None else None,
         )
-        # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
         stopped = raw.stopped_because
+        # What changed: the closest passing schedule of each finding (with the minimise phase).
+        closest, statistics, cut = closest_passing_phase(
+            raw,
+            settings,
+            build=builder(scenario, options),
+            detectors=_detectors,
+            contexts=_contexts(watch, scope_project, options),
+            interrupted=interrupt.is_signalled,
+        )
+        if cut:
+            stopped = ExitReason.INTERRUPTED
+        # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
         if interrupt.signalled:
             stopped = ExitReason.INTERRUPTED
         result = ExploreResult(
@@ -332,10 +344,11 @@ def run_exploration(
             exhausted=raw.exhausted and stopped is not ExitReason.INTERRUPTED,
             stopped_because=stopped,
             elapsed=raw.elapsed,
-            statistics=raw.statistics,
+            statistics=statistics,
             settings=settings,
             target=target,
             reused=raw.reused,
+            closest_passing=closest,
         )
     if interrupt.signalled and stopped is not ExitReason.INTERRUPTED:
         # Held back after the check above (building the result, undoing the scopes): the

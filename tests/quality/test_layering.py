@@ -32,11 +32,11 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/instrument/", 3),
     ("interleave/_engine/", 4),
     ("interleave/_api.py", 5),
+    ("interleave/_contrast.py", 5),
     ("interleave/_health.py", 5),
-    ("interleave/_report.py", 5),
+    ("interleave/_report/", 5),
     ("interleave/_results.py", 5),
     ("interleave/_scenario.py", 5),
-    ("interleave/_summary.py", 5),
     ("interleave/_linearizability/", 5),
     ("interleave/__init__.py", 6),
     ("interleave/sqlite.py", 6),
@@ -63,7 +63,7 @@ LAYER_NAMES = {
 ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "greenlet": ("interleave/_core/",),
     "networkx": ("interleave/detectors/_deadlock.py",),
-    "tabulate": ("interleave/_report.py",),
+    "tabulate": ("interleave/_report/",),
     "sqlite3": ("interleave/instrument/sqlite/",),
     "hypothesis": ("interleave/_linearizability/_scenarios.py",),
     "pytest": ("interleave/_pytest_plugin.py",),
@@ -331,7 +331,7 @@ def test_layer_rules_map_known_paths() -> None:
     assert layer_of_path("interleave/instrument/_threading_queue.py") == 3
     assert layer_of_path("interleave/detectors/__init__.py") == 6
     assert layer_of_path("interleave/_engine/_dpor_tree.py") == 4
-    assert layer_of_path("interleave/_summary.py") == 5
+    assert layer_of_path("interleave/_report/_summary.py") == 5
     assert layer_of_path("interleave/sqlite.py") == 6
     assert layer_of_path("interleave/_examples/bank.py") == 7
     assert layer_of_path("interleave/_new_thing.py") is None
