@@ -19,7 +19,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import inspect
 import sys
 import time
@@ -27,6 +26,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+
+from interleave._cli import load_file
 
 BENCH_DIR = Path(__file__).resolve().parent
 PREFIX = "bench_"
@@ -43,20 +44,9 @@ def short_name(path: Path) -> str:
 
 
 def load(path: Path) -> ModuleType:
-    """Import a benchmark module from its file (``benchmarks`` is not a package)."""
-    name = f"_interleave_benchmarks.{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import benchmark {path}")
-    module = importlib.util.module_from_spec(spec)
-    # Registered before running so dataclasses and pickling can find the module.
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+    """Import a benchmark module from its file (``benchmarks`` is not a package), as the
+    command line imports a FILE.py target (its folder first on ``sys.path``)."""
+    return load_file(path, name=f"_interleave_benchmarks.{path.stem}")
 
 
 def entry_point(module: ModuleType, path: Path) -> object:

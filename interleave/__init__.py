@@ -22,6 +22,7 @@ import contextlib
 
 from ._api import explore as explore
 from ._api import replay as replay
+from ._contrast import ClosestPass as ClosestPass
 from ._core._findings import CallRecord as CallRecord
 from ._core._findings import Deadlock as Deadlock
 from ._core._findings import Finding as Finding
@@ -44,12 +45,12 @@ from ._engine._settings import HealthCheck as HealthCheck
 from ._linearizability._api import LinearizabilityResult as LinearizabilityResult
 from ._linearizability._api import check_linearizable as check_linearizable
 from ._linearizability._api import replay_linearizable as replay_linearizable
+from ._report import summary_report as summary_report
 from ._results import ExploreResult as ExploreResult
 from ._results import Interrupted as Interrupted
 from ._results import RunResult as RunResult
 from ._results import Verdict as Verdict
 from ._scenario import Scenario as Scenario
-from ._summary import summary_report as summary_report
 from ._version import __version__ as __version__
 from .errors import BlockedOutsideScheduler as BlockedOutsideScheduler
 from .errors import FailedHealthCheck as FailedHealthCheck
@@ -81,6 +82,7 @@ __all__ = [
     "BoundedSemaphore",
     "Cache",
     "CallRecord",
+    "ClosestPass",
     "Condition",
     "Counter",
     "Deadlock",

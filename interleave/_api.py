@@ -5,11 +5,14 @@ Arguments are validated here, up front, before any execution runs.
 
 from __future__ import annotations
 
+import bdb
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
-from ._core import _interrupts, _watchdog
+from ._contrast import closest_passing_phase
+from ._core import _debugger, _interrupts, _watchdog
 from ._core._observer import Observer
 from ._core._replay import ScheduleChooser
 from ._core._schedule import ExecutionOptions, decode
@@ -284,9 +287,11 @@ def run_exploration(
     progress: Callable[[int, int, float], None] | None = None,
     database: ScheduleDatabase | None = None,
     database_key: str | None = None,
+    target: str | None = None,
 ) -> ExploreResult:
     """:func:`explore` with its options already made into ``settings`` (the CLI's and the
-    pytest plugin's entry point)."""
+    pytest plugin's entry point). ``target`` names the scenario for ``interleave replay``
+    when its ``module:factory`` name would not (a file the command line loaded)."""
     check_factory(scenario)
     if database is not None and not isinstance(database, ScheduleDatabase):
         raise InvalidArgument(
@@ -298,7 +303,8 @@ def run_exploration(
     chosen = _make_strategy(
         settings.strategy, settings.seed, settings.preemption_bound, settings.depth
     )
-    key = database_key or factory_target(scenario) or factory_name(scenario)
+    target = target or factory_target(scenario)
+    key = database_key or target or factory_name(scenario)
     monitor = HealthMonitor()
     # Ctrl-C: the guard holds a SIGINT back while interleave's own code runs (entered first,
     # left last, so setting up and undoing the patches is never cut short).
@@ -319,8 +325,19 @@ def run_exploration(
             database=database,
             key=key if database is not None else None,
         )
-        # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
         stopped = raw.stopped_because
+        # What changed: the closest passing schedule of each finding (with the minimise phase).
+        closest, statistics, cut = closest_passing_phase(
+            raw,
+            settings,
+            build=builder(scenario, options),
+            detectors=_detectors,
+            contexts=_contexts(watch, scope_project, options),
+            interrupted=interrupt.is_signalled,
+        )
+        if cut:
+            stopped = ExitReason.INTERRUPTED
+        # Built while the guard holds SIGINT back: a Ctrl-C now cannot lose the result.
         if interrupt.signalled:
             stopped = ExitReason.INTERRUPTED
         result = ExploreResult(
@@ -332,10 +349,17 @@ def run_exploration(
             exhausted=raw.exhausted and stopped is not ExitReason.INTERRUPTED,
             stopped_because=stopped,
             elapsed=raw.elapsed,
-            statistics=raw.statistics,
+            statistics=statistics,
             settings=settings,
-            target=factory_target(scenario),
+            target=target,
+            reused=raw.reused,
+            closest_passing=closest,
         )
+    if interrupt.signalled and stopped is not ExitReason.INTERRUPTED:
+        # Held back after the check above (building the result, undoing the scopes): the
+        # guard is left now, so this is the last look; an interrupt is never dropped.
+        stopped = ExitReason.INTERRUPTED
+        result = replace(result, stopped_because=stopped, exhausted=False)
     if stopped is ExitReason.INTERRUPTED:
         raise Interrupted(result)
     run_health_checks(
@@ -349,6 +373,16 @@ def run_exploration(
     return result
 
 
+def _stop_before(step: object, steps: int, schedule_id: str) -> _debugger.StopBefore:
+    """The observer of ``replay(breakpoint_at=step)``, once ``step`` is checked."""
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < steps:
+        raise InvalidArgument(
+            f"breakpoint_at={step!r} is not a step of {schedule_id}: its steps are numbered "
+            f"0 to {steps - 1} (the step column of its report)"
+        )
+    return _debugger.StopBefore(step, schedule_id.strip())
+
+
 def replay(
     scenario: Callable[[], object],
     schedule_id: str,
@@ -360,6 +394,7 @@ def replay(
     cancellation: bool | None = None,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    breakpoint_at: int | None = None,
 ) -> RunResult:
     """Run ``scenario`` once, exactly as recorded in ``schedule_id``.
 
@@ -382,12 +417,19 @@ def replay(
         watchdog: as for :func:`explore` (not recorded: it does not shape the execution).
         project: as for :func:`explore` (not recorded: give the value the exploration ran
             with when it was not the default).
+        breakpoint_at: stop in ``pdb`` just before this step (the ``step`` column of a
+            report, from 0), in the thread that runs it, on the line of its code that is
+            about to perform the step; the other threads wait at their own yield points.
+            ``c`` runs the replay on, ``n`` and ``s`` step through the user's code (never
+            interleave's), ``q`` stops the replay (``bdb.BdbQuit`` is raised). The watchdog
+            is off: a debugging session may take its time.
 
     Raises:
         InvalidScheduleId: the ID is malformed or damaged (the message says how).
         ScheduleDivergence: the run could not follow the schedule, or ran other operations
             than the recorded ones: the scenario changed since the ID was recorded, or it is
             not deterministic.
+        bdb.BdbQuit: ``q`` in the debugger (with ``breakpoint_at``) stopped the replay.
 
     Example::
 
@@ -411,6 +453,12 @@ def replay(
                 f"{name}={value!r} must be True, False or None (None: as the ID recorded)"
             )
     schedule = decode(schedule_id)
+    observers = list(_detectors())
+    stop = None
+    if breakpoint_at is not None:
+        stop = _stop_before(breakpoint_at, schedule.steps, schedule_id)
+        observers.append(stop)
+        watchdog = 0  # a debugging session may stay at a prompt for as long as it likes
     recorded = schedule.options
     options = ExecutionOptions(
         max_steps=recorded.max_steps if max_steps is None else max_steps,
@@ -429,13 +477,15 @@ def replay(
             runtime, outcome = run_once(
                 builder(scenario, options),
                 chooser,
-                observers=_detectors(),
+                observers=observers,
                 max_steps=options.max_steps,
                 contexts=_contexts(watch, scope_project, options),
             )
         if interrupt.signalled:
             raise KeyboardInterrupt  # held back until the run had cleaned up after itself
         chooser.check_complete(runtime)
+    except _debugger.QuitReplay:
+        raise bdb.BdbQuit(f"quit in the debugger: the replay of {schedule_id} stopped") from None
     except ScheduleDivergence as exc:
         overridden = [
             f"{name}={getattr(options, name)!r} (the ID recorded {getattr(recorded, name)!r})"
@@ -448,6 +498,9 @@ def replay(
             f"{exc}. This replay overrode the options the ID recorded: {', '.join(overridden)}; "
             "leave them out to replay as recorded"
         ) from None
+    finally:
+        if stop is not None:
+            stop.close()
     return RunResult(
         scenario=runtime.program.name if runtime.program is not None else factory_name(scenario),
         schedule_id=schedule_id.strip(),

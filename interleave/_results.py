@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._contrast import ClosestPass
 from ._core._findings import Finding
 from ._core._trace import Trace
-from ._engine._explorer import Statistics
+from ._engine._explorer import Reused, Statistics
 from ._engine._settings import ExitReason, ExploreSettings, Verdict
 from .errors import FindingsError
 
@@ -63,6 +64,13 @@ class ExploreResult:
         statistics: counts and times (:class:`Statistics`), per phase too.
         settings: the :class:`~interleave.ExploreSettings` it ran with.
         target: ``module:factory`` (or ``file.py:factory``) for ``interleave replay``.
+        reused: what became of each failing schedule a schedule database held for this
+            scenario (replayed first: ``reproduced``, ``fixed`` or ``stale``; see
+            ``explore(database=...)``), in the order they were replayed.
+        closest_passing: for each finding, the closest passing schedule
+            (:class:`~interleave.ClosestPass`: where a passing run parts from the failing
+            one), or None when none was found; empty when the search did not run (it runs
+            with the minimise phase).
 
     Derived: ``ok`` (no findings), ``verdict`` (``proved``, ``bounded``, ``sampled`` or
     ``interrupted``: how much the coverage proves, :class:`Verdict`), ``stopped_text``,
@@ -80,6 +88,8 @@ class ExploreResult:
     statistics: Statistics = field(default_factory=Statistics)
     settings: ExploreSettings = field(default_factory=ExploreSettings)
     target: str | None = None
+    reused: tuple[Reused, ...] = ()
+    closest_passing: tuple[ClosestPass | None, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -110,6 +120,11 @@ class ExploreResult:
         """The per-thread step limit it ran with (each schedule ID records it)."""
         return self.settings.max_steps
 
+    def closest_pass(self, index: int) -> ClosestPass | None:
+        """``closest_passing[index]``, or None when the search did not run."""
+        passing = self.closest_passing
+        return passing[index] if index < len(passing) else None
+
     def report(self) -> str:
         """The full text report: summary, then each finding with its interleaving diagram."""
         from ._report import render_explore
@@ -117,10 +132,24 @@ class ExploreResult:
         return render_explore(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as plain, JSON-ready values (see ``docs/reference/result-schema``)."""
+        """The result as plain, JSON-ready values, in the versioned shape of
+        ``interleave/_report/schema.json`` (see ``docs/reference/json.md``)."""
         from ._report import explore_dict
 
         return explore_dict(self)
+
+    def to_json(self, *, indent: int = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        from ._report import to_json
+
+        return to_json(self, indent=indent)
+
+    def to_html(self) -> str:
+        """The HTML report: one self-contained page (inline CSS and SVG, nothing loaded from
+        the network) with a timeline of each finding. Write it to a file and open it."""
+        from ._report import to_html
+
+        return to_html(self)
 
     def raise_on_failure(self) -> ExploreResult:
         """Raise :class:`~interleave.errors.FindingsError` (an AssertionError) with the
@@ -205,10 +234,24 @@ class RunResult:
         return render_run(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The execution as plain, JSON-ready values."""
+        """The execution as plain, JSON-ready values (``kind: "replay"`` in
+        ``interleave/_report/schema.json``)."""
         from ._report import run_dict
 
         return run_dict(self)
+
+    def to_json(self, *, indent: int = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        from ._report import to_json
+
+        return to_json(self, indent=indent)
+
+    def to_html(self) -> str:
+        """The HTML report: one self-contained page (inline CSS and SVG, nothing loaded from
+        the network) with a timeline of each finding. Write it to a file and open it."""
+        from ._report import to_html
+
+        return to_html(self)
 
     def __repr__(self) -> str:
         kinds = ", ".join(f.kind for f in self.findings) or "none"

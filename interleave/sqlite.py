@@ -16,11 +16,11 @@ Example::
     )
 """
 
-from .instrument._sqlite import Connection as Connection
-from .instrument._sqlite import Cursor as Cursor
-from .instrument._sqlite import Template as Template
-from .instrument._sqlite import connect as connect
-from .instrument._sqlite import template as template
+from .instrument.sqlite._connection import Connection as Connection
+from .instrument.sqlite._cursor import Cursor as Cursor
+from .instrument.sqlite._patch import connect as connect
+from .instrument.sqlite._template import Template as Template
+from .instrument.sqlite._template import template as template
 
 __all__ = ["Connection", "Cursor", "Template", "connect", "template"]
 

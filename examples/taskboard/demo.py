@@ -3,7 +3,7 @@
 ``run_demo()`` explores each scenario of :data:`taskboard.scenarios.CASES`, buggy then fixed;
 ``render_demo(results)`` turns the results into the summary table (``summary_report``) followed
 by one paragraph per buggy variant: what was found and the command that replays it. ``interleave
-demo`` prints it after the single-file examples; it also runs on its own::
+demo`` prints the same from the ``DEMO`` list of ``scenarios.py``; this module runs on its own::
 
     python -m examples.taskboard.demo          # from the repository root
     python -m taskboard.demo                   # from examples/
@@ -24,14 +24,9 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 import interleave
-from interleave import ExploreResult
+from interleave import ExploreResult, summary_report
 
 from .scenarios import CASES, Case
-
-try:  # the public name, once it is exported
-    from interleave import summary_report  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until interleave/__init__.py exports it
-    from interleave._summary import summary_report
 
 __all__ = ["main", "render_demo", "run_demo"]
 
@@ -68,7 +63,7 @@ def render_demo(results: Sequence[ExploreResult]) -> str:
         "taskboard: the stress-test suite of a task tracker, as exhaustive explorations",
         "(each scenario: 2 threads on fresh state; *_buggy is the shipped code, *_fixed the fix)",
         "",
-        summary_report(results),
+        summary_report(results, width=100),
     ]
     for result in results:
         if result.ok:

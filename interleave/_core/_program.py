@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ._findings import Finding
 from ._ops import Operation
-from ._schedule import DEFAULT_OPTIONS, ExecutionOptions
+from ._schedule import DEFAULT_OPTIONS, ExecutionOptions, encode
 from ._trace import Trace
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class RunOutcome:
 
     Attributes:
         trace: the steps (threads, resolved operations, locations) and how each thread ended.
-        findings: what went wrong.
+        raw_findings: what went wrong, without ID and trace (``findings`` adds them).
         stuck: no thread could run while some had not finished.
         pending: the operation each unfinished thread was about to do (resolved) when the
             execution ended early (stuck, or a step limit): they conflict with what ran.
@@ -66,7 +66,31 @@ class RunOutcome:
     """
 
     trace: Trace
-    findings: tuple[Finding, ...]
+    raw_findings: tuple[Finding, ...]
     stuck: bool = False
     pending: Mapping[int, Operation] = field(default_factory=dict)
     created_at: tuple[int, ...] = ()
+    _schedule_id: str = field(default="", compare=False, repr=False)
+
+    @property
+    def schedule_id(self) -> str:
+        """The ID that replays this execution (encoded on first use, then kept)."""
+        sid = self._schedule_id
+        if not sid:
+            sid = encode(self.trace.schedule, self.trace.ops)
+            object.__setattr__(self, "_schedule_id", sid)
+        return sid
+
+    def finalise(self, finding: Finding) -> Finding:
+        """``finding`` with what shows and replays it: this execution's ID and trace.
+
+        The runtime leaves findings bare: an exploration keeps one finding per origin, so most
+        of them (the same bug found again) never need an ID, whose encoding costs more than a
+        step.
+        """
+        return replace(finding, schedule_id=self.schedule_id, trace=self.trace)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding of the execution, finalised (see :meth:`finalise`)."""
+        return tuple([self.finalise(f) for f in self.raw_findings])

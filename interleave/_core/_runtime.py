@@ -35,7 +35,7 @@ from ._observer import Observer, overrides_hook
 from ._ops import GIVE, Location, Operation
 from ._outcomes import check_finding, crash_finding, step_limit_finding, teardown_finding
 from ._program import Chooser, Program, RunOutcome
-from ._schedule import DEFAULT_OPTIONS, encode
+from ._schedule import DEFAULT_OPTIONS
 from ._threads import DONE, NEW, READY, SimThread, Wait
 from ._trace import Trace, record_trace
 
@@ -114,8 +114,6 @@ class Runtime:
         self._hub: greenlet.greenlet | None = None
         #: Per-execution state of primitives and patches, one instance per type (see slot()).
         self._slots: dict[type, Any] = {}
-        # Untyped per-execution state, keyed by strings: being replaced by slot().
-        self.scratch: dict[object, Any] = {}
 
     def add_observer(self, observer: Observer) -> None:
         """Attach ``observer`` to this execution, also while it runs.
@@ -291,14 +289,9 @@ class Runtime:
                             program.teardown()
             self._finish(stuck)
             trace = self._trace(stuck)
-            findings: tuple[Finding, ...] = ()
-            if self._findings:
-                # Only findings carry the ID: most executions find nothing and skip encoding.
-                sid = encode(trace.schedule, trace.ops)
-                findings = tuple(replace(f, schedule_id=sid, trace=trace) for f in self._findings)
             return RunOutcome(
                 trace=trace,
-                findings=findings,
+                raw_findings=tuple(self._findings),
                 stuck=stuck,
                 pending=self.pending_at_end,
                 created_at=tuple([t.created_at for t in self.threads]),

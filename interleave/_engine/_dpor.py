@@ -53,6 +53,7 @@ from .._core._ops import GIVE, READ, TAKE, Footprint, Operation, Resource, confl
 from .._core._program import Chooser, RunOutcome
 from .._core._threads import SimThread
 from .._core._views import StepView
+from ._races import Accesses, groups_of, handoff, join_clocks, latest_conflicts
 from ._strategies import Strategy, _nondeterminism, _operation_changed, same_operation
 
 __all__ = ["DporStrategy", "dependent"]
@@ -272,78 +273,6 @@ class DporStrategy(Strategy):
             stack.pop()  # nothing left to explore below this node
 
 
-def _join(into: list[int], other: list[int]) -> None:
-    for x, v in enumerate(other):
-        if v > into[x]:
-            into[x] = v
-
-
-def _prefix_related(a: Resource, b: Resource) -> bool:
-    """The same resource, or one a prefix of the other (a whole cache and one of its keys)."""
-    if a == b:
-        return True
-    la, lb = len(a), len(b)
-    if la < lb:
-        return b[:la] == a
-    return lb < la and a[:lb] == b
-
-
-# Per resource root (its first two items), per thread: the steps that read and those that
-# write it, as (step, resource) in execution order.
-_Accesses = tuple[list[tuple[int, Resource]], list[tuple[int, Resource]]]
-
-
-def _groups_of(
-    groups: dict[Resource, dict[int, _Accesses]],
-    by_kind: dict[Resource, list[Resource]],
-    resource: Resource,
-) -> list[dict[int, _Accesses]]:
-    """The groups whose resources may be prefix-related to ``resource``.
-
-    Resources are grouped by their first two items (a kind and an object's name), which
-    keeps the scan short; a one-item resource (a whole kind, such as ``("history",)``) is a
-    prefix of every resource of its kind, so it meets every group of that kind, and every
-    resource meets the one-item group of its kind.
-    """
-    if len(resource) == 1:
-        return [groups[key] for key in by_kind.get(resource, ())]
-    found = []
-    group = groups.get(resource[:2])
-    if group is not None:
-        found.append(group)
-    whole = groups.get(resource[:1])
-    if whole is not None:
-        found.append(whole)
-    return found
-
-
-def _latest_conflicts(
-    group: dict[int, _Accesses],
-    t: int,
-    clock: list[int],
-    resource: Resource,
-    reading: bool,
-    candidates: list[int],
-) -> None:
-    """Add, per thread other than ``t``, its latest step in ``group`` that conflicts with an
-    access to ``resource`` and is not ordered before the step already (``clock``)."""
-    for u, (reads, writes) in group.items():
-        if u == t:
-            continue
-        seen = clock[u]
-        best = -1
-        for events in (writes,) if reading else (writes, reads):
-            for j in range(len(events) - 1, -1, -1):
-                i, other = events[j]
-                if i <= seen or i <= best:
-                    break  # already ordered before k (or a later one was found)
-                if _prefix_related(other, resource):
-                    best = i
-                    break
-        if best >= 0:
-            candidates.append(best)
-
-
 def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new_from: int) -> None:
     """Analyse the execution's first ``length`` steps for races; plant their reversals.
 
@@ -362,7 +291,7 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
     clocks: list[list[int]] = []
     prev_step = [-1] * length  # the same thread's previous step, or -1
     last_of = [-1] * nthreads
-    groups: dict[Resource, dict[int, _Accesses]] = {}
+    groups: dict[Resource, dict[int, Accesses]] = {}
     by_kind: dict[Resource, list[Resource]] = {}  # a resource's kind -> its groups' keys
     races: list[tuple[int, int]] = []
     # For a step that makes a resource available (GIVE), the last step that had made it
@@ -381,9 +310,9 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
         candidates: list[int] = []
         for resource, mode in footprint:
             reading = mode == READ
-            for group in _groups_of(groups, by_kind, resource):
+            for group in groups_of(groups, by_kind, resource):
                 # A read conflicts with writes only; a write with both (reads commute).
-                _latest_conflicts(group, t, clock, resource, reading, candidates)
+                latest_conflicts(group, t, clock, resource, reading, candidates)
         # Latest first: a candidate ordered before k through a later candidate (joined into
         # k's clock first) has a step between it and k, so it is no immediate race.
         candidates.sort(reverse=True)
@@ -394,7 +323,7 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
             # the previous ones were analysed when that part was new; only the new part is.
             if k >= new_from:
                 races.append((i, k))
-            _join(clock, clocks[i])
+            join_clocks(clock, clocks[i])
         if keep:
             # Pending steps at the end (keep False) are races' later steps only: nothing
             # runs after them.
@@ -464,7 +393,7 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
         if _waits(stack, k, length) and _cannot_run_before(stack, created_at, i, k, q, prev, ops):
             # ``k`` waited and ``i`` is what let it run: plant the hand-off instead, before
             # the step that made the resource unavailable, if there is one.
-            e = _handoff(ops[i], ops[k], take_before.get(i, {}))
+            e = handoff(ops[i], ops[k], take_before.get(i, {}))
             if e < 0:
                 continue
             te = choices[e]
@@ -524,17 +453,6 @@ def _cannot_run_before(
         return q not in stack[i].enabled
     given = {resource for resource, mode in ops[i].footprint if mode == GIVE}
     return any(resource in given for resource, _ in ops[k].footprint)
-
-
-def _handoff(give: Operation, waiting: Operation, takes: dict[Resource, int]) -> int:
-    """The step before which to reverse a waiting step enabled by ``give``, or -1."""
-    best = -1
-    for resource, mode in give.footprint:
-        if mode != GIVE:
-            continue
-        if any(resource == other for other, _ in waiting.footprint):
-            best = max(best, takes.get(resource, -1))
-    return best
 
 
 class _DporChooser:

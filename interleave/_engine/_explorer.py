@@ -41,7 +41,7 @@ from ._run import ExecutionContext, run_once
 from ._settings import ExitReason, ExploreSettings
 from ._strategies import Strategy
 
-__all__ = ["Exploration", "Phase", "Statistics", "explore_program"]
+__all__ = ["Exploration", "Phase", "Reused", "Statistics", "explore_program"]
 
 #: Executions the minimiser may spend per finding, at most (and at most ``max_schedules``).
 MINIMISE_BUDGET = 2_000
@@ -53,6 +53,21 @@ class Phase(StrEnum):
     REUSE = "reuse"
     EXPLORE = "explore"
     MINIMISE = "minimise"
+
+
+@dataclass(frozen=True, slots=True)
+class Reused:
+    """What the reuse phase did with one schedule saved by an earlier run.
+
+    Attributes:
+        schedule_id: the saved ID.
+        outcome: ``"reproduced"`` (it still fails: a finding, kept in the database),
+            ``"fixed"`` (it replays and passes now: deleted) or ``"stale"`` (it no longer
+            replays, the scenario changed: deleted).
+    """
+
+    schedule_id: str
+    outcome: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +106,7 @@ class Exploration:
     elapsed: float
     statistics: Statistics
     scenario_name: str | None = None
+    reused: tuple[Reused, ...] = ()
 
 
 Progress = Callable[[int, int, float], None]
@@ -122,6 +138,7 @@ class _Exploring:
         self.executions: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
         self.name: str | None = None
+        self.reused: list[Reused] = []
         self.stopped = ExitReason.EXHAUSTED
         self.exhausted = False
 
@@ -136,12 +153,13 @@ class _Exploring:
         )
 
     def keep(self, outcome: RunOutcome) -> None:
-        """Count the outcome's findings, keeping the first of each origin."""
-        for finding in outcome.findings:
+        """Count the outcome's findings, keeping the first of each origin (only it gets its
+        schedule ID and trace)."""
+        for finding in outcome.raw_findings:
             index = self.by_origin.get(finding.origin)
             if index is None:
                 self.by_origin[finding.origin] = len(self.findings)
-                self.findings.append(finding)
+                self.findings.append(outcome.finalise(finding))
                 self.counts.append(1)
             else:
                 self.counts[index] += 1
@@ -155,6 +173,7 @@ class _Exploring:
                 chooser = ScheduleChooser(decode(schedule_id))
             except InvalidScheduleId:
                 database.delete(key, schedule_id)
+                self.reused.append(Reused(schedule_id, "stale"))
                 continue
             try:
                 runtime, outcome = self.run(chooser)
@@ -162,11 +181,14 @@ class _Exploring:
                 chooser.check_complete(runtime)
             except ScheduleDivergence:
                 database.delete(key, schedule_id)  # the scenario changed: it cannot replay
+                self.reused.append(Reused(schedule_id, "stale"))
                 continue
-            if outcome.findings:
+            if outcome.raw_findings:
                 self.keep(outcome)
+                self.reused.append(Reused(schedule_id, "reproduced"))
             else:
                 database.delete(key, schedule_id)  # fixed
+                self.reused.append(Reused(schedule_id, "fixed"))
         self.executions[Phase.REUSE] = ran
         if self.findings:
             self.stopped = ExitReason.REPRODUCED
@@ -217,9 +239,9 @@ class _Exploring:
                 self.threads = max(self.threads, len(trace.thread_names))
                 self.steps += depth
                 self.max_depth = max(self.max_depth, depth)
-                if outcome.findings:
+                if outcome.raw_findings:
                     self.keep(outcome)
-                    if any(isinstance(f, StepLimit) for f in outcome.findings):
+                    if any(isinstance(f, StepLimit) for f in outcome.raw_findings):
                         # A thread that never stops (a spin loop) makes every other schedule
                         # max_steps long and the space practically unbounded: report it now.
                         self.stopped = ExitReason.STEP_LIMIT
@@ -308,6 +330,7 @@ class _Exploring:
                 phase_executions=dict(self.executions),
             ),
             scenario_name=self.name,
+            reused=tuple(self.reused),
         )
 
 

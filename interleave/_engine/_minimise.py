@@ -66,10 +66,10 @@ def minimise(
             )
             strategy.record(outcome)
             spent += 1
-            for candidate in outcome.findings:
-                key = candidate.origin
-                if key in wanted and (key not in best or _steps(candidate) < _steps(best[key])):
-                    best[key] = candidate
+            for raw in outcome.raw_findings:
+                key = raw.origin
+                if key in wanted and (key not in best or len(outcome.trace) < _steps(best[key])):
+                    best[key] = outcome.finalise(raw)
             if len(best) == len(wanted):
                 since_all += 1
                 if since_all > _LOOK_FURTHER:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from .._core._schedule import ExecutionOptions
@@ -229,6 +229,21 @@ def _seconds(name: str, value: object) -> None:
         raise InvalidArgument(f"{name}={value!r} must be greater than 0 seconds")
 
 
+def _option(
+    default: Any,
+    help: str,
+    metavar: str | None = None,
+    choices: Callable[[], tuple[str, ...]] | None = None,
+    shown_default: str | None = None,
+) -> Any:
+    """A field of :class:`ExploreSettings` with what the command line says about it: ``help``
+    (one line), ``metavar`` (the value's placeholder), ``choices`` (the values it takes, read
+    when asked: the list may grow) and ``shown_default`` (what the default means, when the
+    value itself, such as None, does not say)."""
+    metadata = {"help": help, "metavar": metavar, "choices": choices, "default": shown_default}
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExploreSettings:
     """Every option of an exploration, validated when made (see :func:`interleave.explore`
@@ -244,23 +259,60 @@ class ExploreSettings:
         quick = settings.replace(stop_on_first=True)
     """
 
-    max_schedules: int = DEFAULT_MAX_SCHEDULES
-    strategy: str = "dpor"
-    seed: int | None = None
-    preemption_bound: int | str | None = None
-    depth: int = 3
-    minimise: bool = True
-    max_steps: int = DEFAULT_MAX_STEPS
-    timeout: float | None = None
-    stop_on_first: bool = False
-    patch_threading: bool = True
-    patch_sqlite: bool = True
-    trace_attributes: bool = False
-    cancellation: bool = False
-    watchdog: float | None = None
-    project: tuple[str, ...] = ()
-    suppress_health_check: frozenset[HealthCheck] = frozenset()
-    fail_health_check: frozenset[HealthCheck] = frozenset()
+    max_schedules: int = _option(DEFAULT_MAX_SCHEDULES, "stop after N executions", "N")
+    strategy: str = _option(
+        "dpor",
+        "the search: dpor and dfs are exhaustive, random and pct seeded samples",
+        "S",
+        choices=lambda: STRATEGIES,
+    )
+    seed: int | None = _option(
+        None, "the seed of the random and pct strategies", "N", shown_default="0"
+    )
+    preemption_bound: int | str | None = _option(
+        None,
+        "dfs/dpor: only schedules with at most N preemptions, or 'iterative' (0, 1, 2 … "
+        "until one covers everything); not a proof when it cuts something",
+        "N|iterative",
+    )
+    depth: int = _option(3, "the bug depth pct targets (d - 1 priority change points)", "D")
+    minimise: bool = _option(True, "replace each finding by its simplest schedule")
+    max_steps: int = _option(
+        DEFAULT_MAX_STEPS,
+        "steps one thread may take in one execution before it is a step-limit finding",
+        "N",
+    )
+    timeout: float | None = _option(None, "stop after SECONDS (the report says so)", "SECONDS")
+    stop_on_first: bool = _option(False, "stop at the first execution with a finding")
+    patch_threading: bool = _option(
+        True, "run unmodified threading/queue/time.sleep code under the scheduler"
+    )
+    patch_sqlite: bool = _option(True, "make every statement of sqlite3 connections a yield point")
+    trace_attributes: bool = _option(
+        False, "make attribute reads and writes of the project's classes yield points"
+    )
+    cancellation: bool = _option(
+        False, "asyncio: also explore each task being cancelled at each of its awaits"
+    )
+    watchdog: float | None = _option(
+        None,
+        "seconds an execution may go without a yield point before it is stopped as blocked "
+        "(0 turns it off)",
+        "SECONDS",
+        shown_default="INTERLEAVE_WATCHDOG, else 10",
+    )
+    project: tuple[str, ...] = _option(
+        (),
+        "packages (dotted names) or paths that are project code besides the default; "
+        "replays need the same value",
+        "PKG_OR_PATH",
+    )
+    suppress_health_check: frozenset[HealthCheck] = _option(
+        frozenset(), "health checks not to run ('all' for every one)", "NAMES"
+    )
+    fail_health_check: frozenset[HealthCheck] = _option(
+        frozenset(), "health checks that fail instead of warning ('all' for every one)", "NAMES"
+    )
 
     #: The options that shape one execution (an ID records them; replay() accepts them).
     EXECUTION_OPTIONS: ClassVar[tuple[str, ...]] = (
@@ -270,6 +322,9 @@ class ExploreSettings:
         "trace_attributes",
         "cancellation",
     )
+    #: The options ``replay()`` accepts: those of one execution, the watchdog and the project
+    #: (neither is recorded in an ID: they do not change what the execution does).
+    REPLAY_OPTIONS: ClassVar[tuple[str, ...]] = (*EXECUTION_OPTIONS, "watchdog", "project")
 
     def __post_init__(self) -> None:
         _int_at_least("max_schedules", self.max_schedules, 1)

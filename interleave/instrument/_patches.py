@@ -41,8 +41,8 @@ class Patch(NamedTuple):
 #: ``sqlite3.connect`` patch, attribute tracing, the threading swap, and the asyncio swap
 #: innermost (always on: it only changes what an execution's tasks get).
 PATCHES: tuple[Patch, ...] = (
-    Patch("sqlite", "interleave.instrument._sqlite", "sqlite_execution"),
-    Patch("sqlite3.connect", "interleave.instrument._sqlite", "patch_sqlite", "patch_sqlite"),
+    Patch("sqlite", "interleave.instrument.sqlite._patch", "sqlite_execution"),
+    Patch("sqlite3.connect", "interleave.instrument.sqlite._patch", "patch_sqlite", "patch_sqlite"),
     Patch(
         "trace_attributes",
         "interleave.instrument._watch",

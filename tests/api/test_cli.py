@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 import interleave
-from interleave import _api, _cli
-from interleave._cli import ProgressLine, main
+from interleave import _api
+from interleave._cli import ProgressLine, _main, _options, main
 from interleave._core._schedule import Schedule
+from interleave._engine import _settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,6 +69,13 @@ def _isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in set(sys.modules) - before:
         if name.startswith(("_interleave_target_", "clitarget_")):
             del sys.modules[name]
+
+
+@pytest.fixture(autouse=True)
+def _database_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # explore and report keep failing schedules in ./.interleave by default: the tests that
+    # run from the repository (its examples) must not leave one there.
+    monkeypatch.setattr(_options, "DEFAULT_DATABASE", tmp_path / ".interleave")
 
 
 @pytest.fixture
@@ -142,10 +150,10 @@ def test_each_command_help_shows_examples(capsys: pytest.CaptureFixture[str], co
 def test_explore_help_lists_every_strategy_read_at_runtime(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_api, "STRATEGIES", (*_api.STRATEGIES, "brand-new"))
+    monkeypatch.setattr(_settings, "STRATEGIES", (*_settings.STRATEGIES, "brand-new"))
     status, out, _ = run(capsys, "explore", "--help")
     assert status == 0
-    for name in _api.STRATEGIES:
+    for name in _settings.STRATEGIES:
         assert name in out
 
 
@@ -240,6 +248,7 @@ def test_every_strategy_name_is_accepted(capsys: pytest.CaptureFixture[str], rac
             strategy,
             "--max-schedules",
             "50",
+            "--no-database",  # each strategy explores (no failure saved by the one before)
         )
         assert (status, err) == (1, ""), (strategy, err)
         assert "lost-update" in out
@@ -247,7 +256,7 @@ def test_every_strategy_name_is_accepted(capsys: pytest.CaptureFixture[str], rac
 
 def test_random_strategy_with_a_seed(capsys: pytest.CaptureFixture[str], racy: str) -> None:
     args = ["explore", f"{racy}:lost_update", "--strategy", "random", "--seed", "7"]
-    args += ["--max-schedules", "50"]
+    args += ["--max-schedules", "50", "--no-database"]
     first = run(capsys, *args)
     assert first[0] == 1
     assert "seed" in first[1]
@@ -452,13 +461,15 @@ def test_progress_line_rewrites_itself_and_clears() -> None:
 def test_progress_is_drawn_on_a_terminal_and_cleared_at_the_end(
     capsys: pytest.CaptureFixture[str], racy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_explore = _api.explore
+    real_explore = _api.run_exploration
 
-    def explore_that_reports_progress(factory: Any, **options: Any) -> interleave.ExploreResult:
+    def explore_that_reports_progress(
+        factory: Any, settings: Any, **options: Any
+    ) -> interleave.ExploreResult:
         options["progress"](12_345, 1, 3.2)  # what explore() does after the first second
-        return real_explore(factory, **options)
+        return real_explore(factory, settings, **options)
 
-    monkeypatch.setattr(_api, "explore", explore_that_reports_progress)
+    monkeypatch.setattr(_api, "run_exploration", explore_that_reports_progress)
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     status = main(["explore", f"{racy}:lost_update"])
@@ -471,13 +482,13 @@ def test_no_progress_when_stderr_is_not_a_terminal(
     capsys: pytest.CaptureFixture[str], racy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[object] = []
-    real_explore = _api.explore
+    real_explore = _api.run_exploration
 
-    def spy(factory: Any, **options: Any) -> interleave.ExploreResult:
+    def spy(factory: Any, settings: Any, **options: Any) -> interleave.ExploreResult:
         seen.append(options["progress"])
-        return real_explore(factory, **options)
+        return real_explore(factory, settings, **options)
 
-    monkeypatch.setattr(_api, "explore", spy)
+    monkeypatch.setattr(_api, "run_exploration", spy)
     status, _, err = run(capsys, "explore", f"{racy}:lost_update")
     assert (status, err) == (1, "")
     assert seen == [None]
@@ -560,7 +571,7 @@ def test_adding_a_command_takes_one_function(
         parser = sub.add_parser("hello", help="say hello")
         parser.set_defaults(run=lambda args: print("hello") or 0)
 
-    monkeypatch.setattr(_cli, "_COMMANDS", (*_cli._COMMANDS, add_hello))
+    monkeypatch.setattr(_main, "COMMANDS", (*_main.COMMANDS, add_hello))
     assert run(capsys, "hello") == (0, "hello\n", "")
     assert "hello" in run(capsys, "--help")[1]
 

@@ -30,7 +30,7 @@ import interleave
 import interleave.sqlite
 from interleave._cli import main
 from interleave._core import _interrupts
-from interleave.instrument import _sqlite
+from interleave.instrument.sqlite import _analysis as _sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,6 +185,28 @@ def test_a_second_sigint_while_one_is_held_back_is_raised_at_once() -> None:
         interleave.explore(lost_update(at=2, interrupt=twice))
     assert len(raised) == 1
     assert caught.value.result.schedules_run == 1
+
+
+def test_a_sigint_held_back_after_the_last_check_still_stops_the_exploration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The result is built, and the exploration's scopes undone, while the guard still holds
+    # SIGINT back; a Ctrl-C that lands there must not be dropped when the guard is left.
+    from interleave import _api
+
+    build = _api.ExploreResult
+
+    def built_as_sigint_arrives(**fields: object) -> interleave.ExploreResult:
+        as_if_sigint_interrupted(sys._getframe(1))  # interleave's run_exploration: held back
+        return build(**fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_api, "ExploreResult", built_as_sigint_arrives)
+    with pytest.raises(interleave.Interrupted) as caught:
+        interleave.explore(lost_update(at=0, interrupt=sigint), strategy="dfs")
+    result = caught.value.result
+    assert result.stopped_because == "interrupted"
+    assert not result.exhausted
+    assert [f.kind for f in result.findings] == ["lost-update", "invariant"]
 
 
 def test_off_the_main_thread_no_handler_is_installed() -> None:

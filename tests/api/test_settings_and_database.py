@@ -135,6 +135,41 @@ def test_a_fixed_or_stale_saved_schedule_is_deleted(tmp_path: Path) -> None:
     assert db.fetch(key) == []
 
 
+def race(*, fixed: bool) -> interleave.Scenario:
+    # The reader must see the write; the fixed check accepts both orders of the same steps.
+    flag = interleave.Shared("flag", False)
+    seen: list[bool] = []
+
+    def writer() -> None:
+        flag.set(True)
+
+    def reader() -> None:
+        seen.append(flag.get())
+
+    check = (lambda: len(seen) == 1) if fixed else (lambda: seen == [True])
+    return interleave.Scenario(threads=[writer, reader], check=check, name="race")
+
+
+def test_the_result_says_what_became_of_each_saved_schedule() -> None:
+    db, key = InMemoryDatabase(), "race"
+    first = interleave.explore(lambda: race(fixed=False), database=db, database_key=key)
+    [failing] = db.fetch(key)
+    assert first.reused == ()
+    db.save(key, "2-zz-not-an-id")
+
+    again = interleave.explore(lambda: race(fixed=False), database=db, database_key=key)
+    assert [(r.schedule_id, r.outcome) for r in again.reused] == [
+        (failing, "reproduced"),
+        ("2-zz-not-an-id", "stale"),
+    ]
+    assert db.fetch(key) == [failing]
+
+    fixed = interleave.explore(lambda: race(fixed=True), database=db, database_key=key)
+    assert [(r.schedule_id, r.outcome) for r in fixed.reused] == [(failing, "fixed")]
+    assert fixed.ok and fixed.verdict == "proved"
+    assert db.fetch(key) == []
+
+
 def test_a_database_must_be_a_schedule_database() -> None:
     with pytest.raises(InvalidArgument, match=r"must be an interleave\.ScheduleDatabase"):
         interleave.explore(lost_update, database="db")  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from textbook import lost_update
 
 import interleave
 from interleave import ExploreResult
-from interleave._summary import FORMATS, summary_report
+from interleave._report import FORMATS, summary_report
 from interleave.errors import InvalidArgument
 
 
@@ -223,5 +223,5 @@ def test_bad_arguments_say_what_to_pass(results: list[ExploreResult]) -> None:
 
 
 def test_importing_the_summary_module_does_not_import_tabulate() -> None:
-    code = "import sys, interleave._summary; assert 'tabulate' not in sys.modules"
+    code = "import sys, interleave._report; assert 'tabulate' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

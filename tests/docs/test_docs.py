@@ -25,6 +25,8 @@ PAGES = (
     "docs/concepts.md",
     "docs/primitives.md",
     "docs/strategies.md",
+    "docs/reference/json.md",
+    "docs/reference/html-report.md",
 )
 NOT_TESTED = "<!-- not-tested -->"
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w+-]*)\s*$")

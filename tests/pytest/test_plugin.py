@@ -7,12 +7,13 @@ own ini file with ``filterwarnings = error``, so a warning from the plugin fails
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
 
 import pytest
+
+import interleave
 
 SCENARIOS = """
 import interleave
@@ -65,10 +66,17 @@ def write(pytester: pytest.Pytester, body: str, name: str = "test_scn") -> None:
 
 
 def cached(pytester: pytest.Pytester) -> dict[str, dict[str, list[str]]]:
-    path = pytester.path / ".pytest_cache" / "v" / "interleave" / "failures"
-    if not path.exists():
-        return {}
-    data: dict[str, dict[str, list[str]]] = json.loads(path.read_text())
+    """The failing schedules saved in pytest's cache: ``{nodeid: {scenario: [IDs]}}``.
+
+    The plugin keeps them in a directory database (``.pytest_cache/d/interleave``): one folder
+    per key (``"NODEID SCENARIO"``, written in its ``key`` file), one ``.id`` file per ID.
+    """
+    data: dict[str, dict[str, list[str]]] = {}
+    for key_file in sorted((pytester.path / ".pytest_cache" / "d" / "interleave").glob("*/key")):
+        ids = sorted(p.read_text() for p in key_file.parent.glob("*.id"))
+        if ids:
+            nodeid, _, scenario = key_file.read_text().rpartition(" ")
+            data.setdefault(nodeid, {})[scenario] = ids
     return data
 
 
@@ -162,6 +170,27 @@ def test_summary_is_a_junit_property(project: pytest.Pytester) -> None:
     ) in xml
 
 
+def test_junit_xml_carries_the_verdict_and_every_schedule_id(project: pytest.Pytester) -> None:
+    write(
+        project,
+        """
+        def test_hits(interleavings):
+            interleavings.explore(lost_update)
+
+        @pytest.mark.interleave(max_schedules=2)
+        def test_locked(interleavings):
+            interleavings.explore(locked3)
+        """,
+    )
+    project.runpytest_inprocess("--junitxml=out.xml").assert_outcomes(passed=1, failed=1)
+    xml = (project.path / "out.xml").read_text()
+    assert '<property name="interleave_verdict" value="proved" />' in xml
+    assert '<property name="interleave_schedules_run" value="4" />' in xml
+    assert f'<property name="interleave_schedule_ids" value="{LOST_ID}" />' in xml
+    assert '<property name="interleave_verdict" value="sampled" />' in xml
+    assert xml.count('name="interleave_schedule_ids"') == 1  # the clean test has none
+
+
 def test_tests_without_the_fixture_are_untouched(project: pytest.Pytester) -> None:
     write(
         project,
@@ -175,6 +204,46 @@ def test_tests_without_the_fixture_are_untouched(project: pytest.Pytester) -> No
     out = result.stdout.str()
     assert "- interleave -" not in out  # no report section, no terminal summary
     assert "exploration(s) ran" not in out
+
+
+#: What loading the plugin must not import: the engine's libraries and interleave itself.
+HEAVY = {"greenlet", "_greenlet", "sqlite3", "_sqlite3", "networkx", "tabulate", "interleave"}
+
+
+def test_loading_the_entry_point_imports_nothing_heavy() -> None:
+    # As pytest loads it: the pytest11 entry point named interleave, after pytest itself.
+    code = (
+        "import importlib.metadata, pytest, sys; "
+        "[entry] = [e for e in importlib.metadata.entry_points(group='pytest11') "
+        "if e.name == 'interleave']; "
+        "print(entry.load().__name__, sorted(sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # Lines of -X importtime: "import time:  self [us] | cumulative | imported package" (the
+    # module importlib loads itself has no line; every import it makes has one).
+    loaded = {
+        line.rpartition("|")[2].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    name, _, modules = done.stdout.partition(" ")
+    assert name == "_interleave_pytestplugin"
+    assert "_pytest.fixtures" in loaded and "_pytest.fixtures" in modules
+    heavy = sorted(m for m in loaded if m.partition(".")[0] in HEAVY)
+    assert not heavy, heavy
+    assert not [m for m in HEAVY if f"'{m}'" in modules or f"'{m}." in modules]
+
+
+def test_the_summary_counts_the_verdicts_in_their_order() -> None:
+    # The entry point cannot import interleave.Verdict: it keeps the words, in its order.
+    import _interleave_pytestplugin
+
+    assert tuple(interleave.Verdict) == _interleave_pytestplugin._VERDICTS
 
 
 def test_import_of_plugin_is_cheap() -> None:

@@ -32,17 +32,17 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/instrument/", 3),
     ("interleave/_engine/", 4),
     ("interleave/_api.py", 5),
-    ("interleave/_scenario.py", 5),
+    ("interleave/_contrast.py", 5),
     ("interleave/_health.py", 5),
-    ("interleave/_report.py", 5),
+    ("interleave/_report/", 5),
     ("interleave/_results.py", 5),
-    ("interleave/_summary.py", 5),
+    ("interleave/_scenario.py", 5),
     ("interleave/_linearizability/", 5),
     ("interleave/__init__.py", 6),
     ("interleave/sqlite.py", 6),
     ("interleave/models.py", 6),
     ("interleave/_pytest_plugin.py", 7),
-    ("interleave/_cli.py", 7),
+    ("interleave/_cli/", 7),
     ("interleave/__main__.py", 7),
     # Example scenarios are user code: they import the public package.
     ("interleave/_examples/", 7),
@@ -63,11 +63,13 @@ LAYER_NAMES = {
 ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "greenlet": ("interleave/_core/",),
     "networkx": ("interleave/detectors/_deadlock.py",),
-    "tabulate": ("interleave/_report.py",),
-    "sqlite3": ("interleave/instrument/_sqlite",),
+    "tabulate": ("interleave/_report/",),
+    "sqlite3": ("interleave/instrument/sqlite/",),
     "hypothesis": ("interleave/_linearizability/_scenarios.py",),
     "pytest": ("interleave/_pytest_plugin.py",),
     "_pytest": ("interleave/_pytest_plugin.py",),
+    # The pytest entry point (a top-level module, so that loading it imports no interleave).
+    "_interleave_pytestplugin": ("interleave/_pytest_plugin.py",),
 }
 
 
@@ -280,6 +282,45 @@ def test_third_party_libraries_sit_behind_one_module(path: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
+#: The modules of the SQLite package, lowest first: one seam each. A module may import only the
+#: modules before it, so the seams stay apart and there is no cycle between them.
+SQLITE_ORDER: tuple[str, ...] = (
+    "_raw",
+    "_analysis",
+    "_rows",
+    "_identity",
+    "_lost_updates",
+    "_state",
+    "_locks",
+    "_cursor",
+    "_connection",
+    "_patch",
+    "_template",
+)
+SQLITE_PACKAGE = "interleave.instrument.sqlite"
+
+
+def test_every_sqlite_module_has_a_place_in_the_order() -> None:
+    found = {p.stem for p in (PACKAGE_DIR / "instrument" / "sqlite").glob("*.py")}
+    assert found - {"__init__"} == set(SQLITE_ORDER), (
+        "add the new module of interleave/instrument/sqlite/ to SQLITE_ORDER in "
+        "tests/quality/test_layering.py (and to the list in its package docstring)"
+    )
+
+
+@pytest.mark.parametrize("name", ["__init__", *SQLITE_ORDER])
+def test_sqlite_modules_import_only_the_modules_before_them(name: str) -> None:
+    path = PACKAGE_DIR / "instrument" / "sqlite" / f"{name}.py"
+    below = set(SQLITE_ORDER[: SQLITE_ORDER.index(name)]) if name in SQLITE_ORDER else set()
+    bad = [
+        f"{_relpath(path)}:{imp.lineno} imports {imp.target}"
+        for imp in _imports(path)
+        if (imp.target == SQLITE_PACKAGE or imp.target.startswith(SQLITE_PACKAGE + "."))
+        and imp.target.rpartition(".")[2] not in below
+    ]
+    assert not bad, "imports against SQLITE_ORDER (lowest first): " + "; ".join(bad)
+
+
 # ---------------------------------------------------------------------------- the checker itself
 
 
@@ -290,7 +331,7 @@ def test_layer_rules_map_known_paths() -> None:
     assert layer_of_path("interleave/instrument/_threading_queue.py") == 3
     assert layer_of_path("interleave/detectors/__init__.py") == 6
     assert layer_of_path("interleave/_engine/_dpor_tree.py") == 4
-    assert layer_of_path("interleave/_summary.py") == 5
+    assert layer_of_path("interleave/_report/_summary.py") == 5
     assert layer_of_path("interleave/sqlite.py") == 6
     assert layer_of_path("interleave/_examples/bank.py") == 7
     assert layer_of_path("interleave/_new_thing.py") is None

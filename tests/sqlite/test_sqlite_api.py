@@ -15,7 +15,8 @@ import interleave
 import interleave.sqlite
 from interleave._core._schedule import Schedule, encode
 from interleave.errors import InvalidArgument
-from interleave.instrument._sqlite import _analyse, _split_script
+from interleave.instrument.sqlite._analysis import _analyse
+from interleave.instrument.sqlite._analysis import split_script as _split_script
 
 SCHEMA = "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INT);"
 ITEMS = interleave.sqlite.template(
@@ -347,7 +348,7 @@ def test_public_objects_report_the_public_module() -> None:
 
 def test_the_sqlite3_connect_patch_has_an_option_and_the_cleanup_is_always_on() -> None:
     from interleave.instrument._patches import enabled_patches
-    from interleave.instrument._sqlite import patch_sqlite, sqlite_execution
+    from interleave.instrument.sqlite._patch import patch_sqlite, sqlite_execution
 
     assert {patch_sqlite, sqlite_execution} <= set(enabled_patches({}))
     off = enabled_patches({"patch_sqlite": False})

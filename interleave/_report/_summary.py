@@ -5,19 +5,24 @@ suite's explorations side by side, one row each: scenario, threads, executions, 
 verdict, findings by kind, time, and the replay ID of the first finding. Plain text for a
 terminal or a log, Markdown for a pull request or a CI job summary.
 
-Text tables are drawn by ``_report`` (tabulate lives there only, imported when first needed);
-Markdown tables are written here, with ``|`` in cells escaped.
+Text tables are drawn by ``_common.table`` (tabulate, imported when first needed); Markdown
+tables are written here, with ``|`` in cells escaped.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from ._core._findings import Finding
-from ._results import ExploreResult, Verdict
-from .errors import InvalidArgument
+from .._core._findings import Finding
+from .._engine._settings import Verdict
+from ..errors import InvalidArgument
+from ._common import is_exploration, wrap
+from ._common import table as _table
+
+if TYPE_CHECKING:
+    from .._results import ExploreResult
 
 __all__ = ["FORMATS", "summary_report"]
 
@@ -39,6 +44,7 @@ def summary_report(
     results: Iterable[ExploreResult] | Mapping[str, ExploreResult],
     *,
     format: str = "text",
+    width: int | None = None,
 ) -> str:
     """A table of many explorations: one row per result, and a line of totals.
 
@@ -54,6 +60,10 @@ def summary_report(
             key instead of by the scenario's name.
         format: ``"text"`` (an aligned table) or ``"markdown"`` (a GitHub table, for pull
             requests and CI job summaries).
+        width: for ``"text"``, the columns it must fit in (a terminal's, a CI log's). A
+            wider table folds: scenario, threads, executions, verdict and time on the row,
+            the findings by kind and the first replay ID on an indented line below it. None
+            (the default) keeps one line per exploration however wide.
 
     Returns:
         The table, a blank line and a totals line (no trailing newline).
@@ -66,12 +76,15 @@ def summary_report(
         results = [interleave.explore(lost_update), interleave.explore(fixed_counter)]
         print(interleave.summary_report(results))
         print(interleave.summary_report(results, format="markdown"))
+        print(interleave.summary_report(results, width=100))   # folded to fit
     """
     if format not in FORMATS:
         raise InvalidArgument(
             f"format={format!r} is not one of {', '.join(repr(f) for f in FORMATS)}"
         )
-    rows = _named(results)
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 40):
+        raise InvalidArgument(f"width={width!r} must be a number of columns, at least 40 (or None)")
+    rows = named(results)
     optional = [
         (kind, header)
         for kind, header in _OPTIONAL_KIND_COLUMNS
@@ -104,15 +117,42 @@ def summary_report(
     totals = _totals(rows)
     if format == "markdown":
         return f"{_markdown(table, headers)}\n\n{totals}"
-    from ._report import _table
+    text = _table(table, headers)
+    if width is not None and max(map(len, text.splitlines()), default=0) > width:
+        text = _folded(rows)
+        totals = wrap(totals, width)
+    return f"{text}\n\n{totals}"
 
-    return f"{_table(table, headers)}\n\n{totals}"
+
+def _folded(rows: Sequence[tuple[str, ExploreResult]]) -> str:
+    """The narrow table: the findings and the replay ID of each row on a line of their own."""
+    table = [
+        [
+            name,
+            _threads(result),
+            f"{result.schedules_run:,}",
+            str(result.verdict)
+            + ("" if result.exhausted else f" (NOT exhausted: {result.stopped_because})"),
+            f"{result.elapsed:.2f}",
+        ]
+        for name, result in rows
+    ]
+    lines = _table(table, ["scenario", "threads", "executions", "verdict", "time (s)"]).split("\n")
+    out = lines[:2]
+    for line, (_, result) in zip(lines[2:], rows, strict=True):
+        out.append(line.rstrip())
+        if result.findings:
+            counts = Counter(f.kind for f in result.findings)
+            found = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+            out.append(f"  {found}; replay: {_first(result)}")
+    return "\n".join(out)
 
 
-def _named(
+def named(
     results: Iterable[ExploreResult] | Mapping[str, ExploreResult],
 ) -> list[tuple[str, ExploreResult]]:
-    if isinstance(results, ExploreResult):
+    """``(row name, result)`` pairs, each checked to be an ``ExploreResult``."""
+    if is_exploration(results):
         raise InvalidArgument(
             "summary_report() takes a list of ExploreResult (or a mapping name -> result), "
             "not one ExploreResult; wrap it: summary_report([result])"
@@ -127,7 +167,7 @@ def _named(
             "(what interleave.explore() returns) or a mapping name -> ExploreResult"
         )
     for index, (name, result) in enumerate(pairs):
-        if not isinstance(result, ExploreResult):
+        if not is_exploration(result):
             where = f"results[{name!r}]" if isinstance(results, Mapping) else f"results[{index}]"
             raise InvalidArgument(
                 f"{where} is a {type(result).__name__} ({result!r:.60}), not an ExploreResult; "
