@@ -18,9 +18,10 @@ from typing import Any
 from ..._core._ops import READ, WRITE, Operation, Resource
 from ..._core._runtime import Runtime
 from .._base import auto_name, sim
-from ._loop import CLOCK, WRITE_CLOCK, ScheduledLoop, loop_of, unsupported
+from ._loop import CLOCK, WRITE_CLOCK, ScheduledLoop, unsupported
 from ._originals import REAL
-from ._tasks import Future, Task, TaskWait, current, start_task
+from ._run import loop_of, start_task
+from ._tasks import Future, Task, TaskWait, _Scope, current
 
 __all__ = [
     "TaskGroup",
@@ -200,7 +201,7 @@ async def gather(*aws: Awaitable[Any], return_exceptions: bool = False) -> list[
                     child.cancel()
             _wait_all(rt, task, pending, "gather (cancelled)")
             raise
-    results = []
+    results: list[Any] = []
     for future in futures:
         if future.cancelled():
             results.append(CancelledError())
@@ -230,7 +231,6 @@ class Timeout:
         return self._scope is not None and bool(self._scope.expired)
 
     async def __aenter__(self) -> Timeout:
-        from ._tasks import _Scope
 
         rt = sim()
         task = _task(rt)
@@ -370,7 +370,7 @@ class TaskGroup:
         if exc is None:
             return
         self._errors.append(exc)
-        task._log_traceback = False  # type: ignore[attr-defined]  # the group raises it
+        task._log_traceback = False  # the group raises it
         if not self._aborting:
             self._abort()
         parent = self._parent
@@ -393,9 +393,10 @@ class TaskGroup:
         # requested is swallowed (the errors say why); any other one propagates.
         propagate: BaseException | None = None
         if exc_type is not None:
-            if exc_type is CancelledError:
-                if not (self._parent_cancel_requested and task.uncancel() == 0):
-                    propagate = exc
+            if exc_type is CancelledError and not (
+                self._parent_cancel_requested and task.uncancel() == 0
+            ):
+                propagate = exc
             if not self._aborting:
                 self._abort()
         while True:

@@ -39,6 +39,7 @@ def _in_task(what: str) -> tuple[Runtime, Task]:
 
 class _LockWait(_locks._LockWait):
     __slots__ = ("task",)
+    task: Task
     cooperative = True
 
     def is_ready(self) -> bool:
@@ -145,6 +146,7 @@ class Event:
 
 class _NotifyWait(_conditions._NotifyWait):
     __slots__ = ("task",)
+    task: Task
     cooperative = True
 
     def is_ready(self) -> bool:
@@ -241,6 +243,7 @@ class Condition(_ContextManager):
 
 class _SemWait(_semaphores._SemWait):
     __slots__ = ("task",)
+    task: Task
     cooperative = True
 
     def is_ready(self) -> bool:
@@ -269,7 +272,7 @@ class Semaphore(_ContextManager):
         rt = sim()
         if rt is not None:
             rt.access(Operation("read", self._sem._resource, "locked"))
-            return self._sem._sim_value(rt) == 0
+            return bool(self._sem._sim_value(rt) == 0)
         return bool(self._sem._value == 0)
 
     async def acquire(self) -> bool:

@@ -25,7 +25,7 @@ from ..._core._runtime import Runtime
 from ...errors import ScenarioError
 from .._base import sim
 
-__all__ = ["CLOCK", "LoopState", "ScheduledLoop", "loop_of", "unsupported"]
+__all__ = ["CLOCK", "LoopState", "ScheduledLoop", "unsupported"]
 
 #: The virtual clock: sleeps write it, timeouts and ``loop.time()`` read it.
 CLOCK: Resource = ("clock",)
@@ -44,8 +44,17 @@ def unsupported(what: str, instead: str) -> ScenarioError:
 class ScheduledLoop(asyncio.AbstractEventLoop):
     """The running loop of one execution's tasks (see the module docs)."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        *,
+        new_future: Callable[..., asyncio.Future[Any]],
+        start_task: Callable[..., Any],
+    ) -> None:
+        # The future and task classes live in modules that build on this one (no cycle).
         self._rt = rt
+        self._new_future = new_future
+        self._start_task = start_task
         self.clock = 0.0
         self._ready: collections.deque[asyncio.Handle] = collections.deque()
         self._running_callbacks = False
@@ -62,16 +71,12 @@ class ScheduledLoop(asyncio.AbstractEventLoop):
         return self.clock
 
     def create_future(self) -> asyncio.Future[Any]:
-        from ._tasks import Future
-
-        return Future(loop=self)
+        return self._new_future(loop=self)
 
     def create_task(self, coro: Any, *, name: str | None = None, context: Any = None) -> Any:
-        from ._tasks import start_task
+        return self._start_task(coro, name=name)
 
-        return start_task(coro, name=name)
-
-    def call_soon(
+    def call_soon(  # type: ignore[override]
         self,
         callback: Callable[..., object],
         *args: Any,
@@ -94,22 +99,22 @@ class ScheduledLoop(asyncio.AbstractEventLoop):
         finally:
             self._running_callbacks = False
 
-    def call_later(
+    def call_later(  # type: ignore[override]
         self, delay: float, callback: Callable[..., object], *args: Any, **kw: Any
     ) -> Any:
         raise unsupported(
             "loop.call_later()", "Use asyncio.sleep(), asyncio.timeout() or asyncio.wait_for()"
         )
 
-    def call_at(self, when: float, callback: Callable[..., object], *args: Any, **kw: Any) -> Any:
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any, **kw: Any) -> Any:  # type: ignore[override]
         raise unsupported(
             "loop.call_at()", "Use asyncio.sleep(), asyncio.timeout() or asyncio.wait_for()"
         )
 
-    def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any, **kw: Any) -> Any:
+    def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any, **kw: Any) -> Any:  # type: ignore[override]
         raise unsupported("loop.call_soon_threadsafe()", "Explore threads and tasks apart")
 
-    def run_in_executor(self, executor: Any, func: Callable[..., object], *args: Any) -> Any:
+    def run_in_executor(self, executor: Any, func: Callable[..., object], *args: Any) -> Any:  # type: ignore[override]
         raise unsupported(
             "loop.run_in_executor()",
             "Explore the blocking code as threads in a scenario of its own",
@@ -151,27 +156,18 @@ class LoopState:
         self.installed = False
         self.previous: asyncio.AbstractEventLoop | None = None
 
+    def install(self, loop: ScheduledLoop) -> None:
+        """Make ``loop`` the OS thread's running loop until :meth:`restore`."""
+        if not self.installed:
+            # explore() may be called from an async test (its loop is running on this OS
+            # thread): the execution's tasks see this loop, and the test's comes back at the end.
+            self.previous = events._get_running_loop()
+            events._set_running_loop(loop)
+            self.installed = True
+
     def restore(self) -> None:
         """Put back the running loop of the OS thread (the execution is over)."""
         if self.installed:
             events._set_running_loop(self.previous)
             self.installed = False
             self.previous = None
-
-
-def loop_of(rt: Runtime) -> ScheduledLoop:
-    """This execution's loop, made on first use and made the OS thread's running loop."""
-    state = rt.slot(LoopState)
-    loop = state.loop
-    if loop is None:
-        from ._tasks import UnretrievedExceptions
-
-        loop = state.loop = ScheduledLoop(rt)
-        rt.add_observer(UnretrievedExceptions(loop.tasks))
-    if not state.installed:
-        # explore() may be called from an async test (its loop is running on this OS thread):
-        # the execution's tasks see this loop, and the test's comes back when it ends.
-        state.previous = events._get_running_loop()
-        events._set_running_loop(loop)
-        state.installed = True
-    return loop

@@ -1,11 +1,11 @@
 """asyncio tasks as simulated threads: each task's coroutine is driven by its own greenlet.
 
-A task is a simulated thread whose function runs the coroutine (:func:`drive`). The scheduled
-primitives (:mod:`._locks`, :mod:`._queues`, ``asyncio.sleep`` …) never hand a future to the
-event loop: awaiting one calls the runtime (``access``/``block``) from inside the coroutine,
-and the greenlet switch suspends the whole stack, coroutine frames included. So a task's steps
-are the same kind of steps as a thread's, with footprints by the same rules, and DPOR, the
-detectors, the minimiser, the reports and the schedule IDs work on them unchanged.
+A task is a simulated thread whose function runs the coroutine (:func:`._run.drive`). The
+scheduled primitives (:mod:`._locks`, :mod:`._queues`, ``asyncio.sleep`` …) never hand a future
+to the event loop: awaiting one calls the runtime (``access``/``block``) from inside the
+coroutine, and the greenlet switch suspends the whole stack, coroutine frames included. So a
+task's steps are the same kind of steps as a thread's, with footprints by the same rules, and
+DPOR, the detectors, the minimiser, the reports and the schedule IDs work on them unchanged.
 
 Every ``await`` of a scheduled primitive is a *suspension point* of the task
 (:meth:`Task.suspend`): the step also reads the task's cancellation state (``("task", name)``),
@@ -13,10 +13,6 @@ so a ``task.cancel()`` (a write of it) is ordered against each of the task's sus
 and DPOR explores the cancellation arriving at every one of them. A task's end is a step of
 its own (a write of ``("thread", name)``, which ``await task`` and ``gather`` read), as for a
 joined thread.
-
-``explore(..., cancellation=True)`` adds one *canceller* per task: a daemon thread whose single
-step cancels its task. At most one cancellation happens per execution, and a canceller may run
-only while some other thread can (so a deadlock is still a deadlock, not cancelled away).
 """
 
 from __future__ import annotations
@@ -26,29 +22,14 @@ from asyncio import CancelledError
 from collections.abc import Coroutine
 from typing import Any
 
-from ..._core._findings import Finding
-from ..._core._observer import Observer
-from ..._core._ops import GIVE, READ, TAKE, WRITE, Operation, Resource
-from ..._core._outcomes import crash_finding
+from ..._core._ops import GIVE, READ, WRITE, Operation, Resource
 from ..._core._runtime import Runtime
-from ..._core._threads import READY, SimThread, Wait
-from ..._core._views import ExecutionView
-from ...errors import EventLoopBlocked, ScenarioError
+from ..._core._threads import SimThread, Wait
+from ...errors import EventLoopBlocked
 from .._base import auto_name, sim
-from .._spawn import spawn_operation
-from ._loop import CLOCK, ScheduledLoop, loop_of
+from ._loop import CLOCK, ScheduledLoop
 
-__all__ = [
-    "AsyncMain",
-    "Canceller",
-    "Future",
-    "Task",
-    "TaskWait",
-    "current",
-    "start_task",
-]
-
-_CANCELLATION: Resource = ("cancellation",)
+__all__ = ["Future", "Task", "TaskWait", "current"]
 
 
 class TaskWait(Wait):
@@ -408,246 +389,3 @@ def current(rt: Runtime | None) -> Task | None:
         return None
     handle = thread.handle
     return handle if isinstance(handle, Task) else None
-
-
-# ------------------------------------------------------------------------------ running tasks
-
-
-class AsyncMain:
-    """A scenario thread that is an ``async def`` function: it runs as a task."""
-
-    __slots__ = ("__name__", "args", "fn")
-
-    def __init__(self, fn: Any, args: tuple[Any, ...] = ()) -> None:
-        self.fn = fn
-        self.args = args
-        self.__name__ = getattr(fn, "__name__", None) or "task"
-
-    def __call__(self) -> Any:
-        rt = sim()
-        if rt is None:
-            raise ScenarioError("an async scenario thread runs only inside an exploration")
-        thread = rt.current
-        assert thread is not None
-        coro = self.fn(*self.args)
-        if not asyncio.iscoroutine(coro):
-            raise ScenarioError(
-                f"{self.__name__}() returned {type(coro).__name__}, not a coroutine"
-            )
-        task = Task(coro, loop_of(rt), thread)
-        return drive(rt, task, top=True)
-
-
-class _TaskMain:
-    """The function of a task made by ``create_task``: drive its coroutine."""
-
-    __slots__ = ("__name__", "task")
-
-    def __init__(self, name: str) -> None:
-        self.__name__ = name
-        self.task: Task | None = None
-
-    def __call__(self) -> Any:
-        rt = sim()
-        assert rt is not None and self.task is not None
-        return drive(rt, self.task, top=False)
-
-
-def _coro_name(coro: Any) -> str:
-    name = getattr(coro, "__name__", None) or type(coro).__name__
-    return str(name)
-
-
-def start_task(coro: Any, *, name: str | None = None, group: Any = None) -> Task:
-    """``asyncio.create_task`` in an execution: a new task (and its canceller, when the
-    exploration explores cancellation); starting it is a step."""
-    rt = sim()
-    me = current(rt)
-    if me is None or rt is None:
-        if asyncio.iscoroutine(coro):
-            coro.close()
-        raise ScenarioError(
-            "create_task() in an exploration must be called from one of the scenario's tasks "
-            "(the scenario factory and threads have no running event loop)"
-        )
-    if not asyncio.iscoroutine(coro):
-        raise TypeError(f"a coroutine was expected, got {coro!r}")
-    spawn = spawn_operation(rt.current, "create_task")  # type: ignore[arg-type]
-    if group is not None:
-        # The group's state (its tasks, whether it is shutting down) is read here.
-        spawn = Operation(
-            spawn.kind,
-            spawn.resource,
-            spawn.label,
-            footprint=(*spawn.footprint, (group._resource, WRITE)),
-        )
-    rt.access(spawn)
-    main = _TaskMain(_coro_name(coro))
-    thread = rt.new_thread(main, (), name)
-    task = main.task = Task(coro, loop_of(rt), thread)
-    task._observed = True
-    task._group = group
-    if group is not None:
-        resource = group._resource
-        task._end_op = Operation(
-            "end",
-            task._end_resource,
-            "end",
-            footprint=((task._end_resource, GIVE), (resource, WRITE)),
-        )
-    if _explores_cancellation(rt):
-        _add_canceller(rt, thread)
-    return task
-
-
-def drive(rt: Runtime, task: Task, *, top: bool) -> Any:
-    """Run ``task``'s coroutine to its end in the current greenlet (the task's thread)."""
-    coro = task._coro
-    throw: BaseException | None = None
-    outcome: Any = None
-    error: BaseException | None = None
-    cancelled: CancelledError | None = None
-    while True:
-        try:
-            yielded = coro.send(None) if throw is None else coro.throw(throw)
-        except StopIteration as stop:
-            outcome = stop.value
-            break
-        except CancelledError as exc:
-            cancelled = exc
-            break
-        except Exception as exc:
-            error = exc
-            break
-        throw = None
-        # The coroutine gave control to the event loop itself: a bare ``yield`` (what
-        # ``asyncio.sleep(0)`` does) is a pure scheduling point; anything else is a future
-        # of another loop, which interleave cannot schedule.
-        if yielded is None:
-            try:
-                task.checkpoint(rt, "yield")
-            except CancelledError as exc:
-                throw = exc
-        else:
-            throw = ScenarioError(
-                f"task {task._name_!r} awaited {yielded!r}, which interleave does not schedule "
-                "(a future of another event loop, or of a library that bypasses asyncio's "
-                "primitives): use asyncio's own primitives, or explore this code with threads"
-            )
-    # The task's end: a step of its own when someone holds its handle (await, gather).
-    if task._observed:
-        rt.access(task._end_op)
-    if cancelled is not None:
-        Future.cancel(task, msg=cancelled.args[0] if cancelled.args else None)
-    elif error is not None:
-        _set(task, error, failed=True)
-    else:
-        _set(task, outcome, failed=False)
-    group = task._group
-    if group is not None:
-        group._on_task_done(task)
-    if error is not None and (top or not task._observed):
-        task._log_traceback = False  # type: ignore[attr-defined]  # reported right here
-        raise error  # a scenario task crashed: the runtime's crash finding
-    return outcome
-
-
-def _set(task: Task, value: Any, *, failed: bool) -> None:
-    # The end step was taken already: complete the future without another one.
-    if failed:
-        asyncio.Future.set_exception(task, value)
-    else:
-        asyncio.Future.set_result(task, value)
-    task._run_callbacks()
-
-
-class UnretrievedExceptions(Observer):
-    """A task that failed with nobody retrieving its exception: a crash finding."""
-
-    def __init__(self, tasks: list[Task]) -> None:
-        self.tasks = tasks
-
-    def on_finish(self, execution: ExecutionView) -> list[Finding]:
-        findings: list[Finding] = []
-        for task in self.tasks:
-            if task.done() and not task.cancelled() and task._log_traceback:  # type: ignore[attr-defined]
-                exc = task.exception()
-                assert isinstance(exc, Exception)
-                findings.append(crash_finding(task._name_, exc, None))
-        return findings
-
-
-# ------------------------------------------------------------------------------ cancellation
-
-
-def _explores_cancellation(rt: Runtime) -> bool:
-    program = rt.program
-    return program is not None and getattr(program.options, "cancellation", False)
-
-
-class _Cancellations:
-    """Whether this execution's one cancellation has happened (a Runtime slot)."""
-
-    __slots__ = ("fired",)
-
-    def __init__(self) -> None:
-        self.fired = False
-
-
-class _CancellerWait(Wait):
-    __slots__ = ("rt", "state")
-
-    def __init__(self, rt: Runtime, state: _Cancellations) -> None:
-        super().__init__(_CANCELLATION)
-        self.rt, self.state = rt, state
-
-    def is_ready(self) -> bool:
-        if self.state.fired:
-            return False
-        # Only while something else can run: a cancellation does not end a deadlock.
-        for thread in self.rt.threads:
-            if thread.state != READY or isinstance(thread.fn, Canceller):
-                continue
-            wait = thread.wait
-            if wait is None or wait.timeout or wait.is_ready():
-                return True
-        return False
-
-    def describe(self) -> str:
-        return "its turn to cancel"
-
-
-class Canceller:
-    """The function of a canceller thread: cancel the task of thread ``target`` once."""
-
-    __slots__ = ("__name__", "target")
-
-    def __init__(self, target: int) -> None:
-        self.target = target
-        self.__name__ = "cancel"
-
-    def __call__(self) -> None:
-        rt = sim()
-        assert rt is not None
-        me = rt.current
-        assert me is not None
-        rt.mark_daemon(me)  # it never keeps the execution alive
-        target = rt.threads[self.target]
-        resource = ("task", target.name)
-        op = Operation(
-            "update",
-            resource,
-            f"cancel task {target.name!r}",
-            footprint=((resource, GIVE), (_CANCELLATION, TAKE)),
-        )
-        state = rt.slot(_Cancellations)
-        rt.block(op, _CancellerWait(rt, state))
-        state.fired = True
-        task = target.handle
-        if isinstance(task, Task):
-            task._request_cancel("cancelled by interleave (cancellation=True)")
-
-
-def _add_canceller(rt: Runtime, thread: SimThread) -> None:
-    canceller = rt.new_thread(Canceller(thread.tid), (), None)
-    rt.mark_daemon(canceller)
