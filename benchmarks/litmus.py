@@ -3,6 +3,8 @@
 Used by ``bench_dpor.py`` and pinned (exact trace counts) in ``tests/engine``:
 
 * ``increments(n, k)``: n threads, each doing k unlocked ``v = x.get(); x.set(v + 1)``.
+* ``async_increments(n, k)``: the same with n asyncio tasks, each increment ``v = x.get();
+  await asyncio.sleep(0); x.set(v + 1)`` (the same trace counts as the threads).
 * ``readers(n)``: one writer stores x; n readers load x once: 2**n traces.
 * ``lastzero(n)``: a[0..n] = 0; a reader scans i = n down while a[i] != 0; writer j in 1..n does
   a[j] = a[j-1] + 1: (n + 3) * 2**n / 4 traces.
@@ -21,6 +23,7 @@ Used by ``bench_dpor.py`` and pinned (exact trace counts) in ``tests/engine``:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import interleave
@@ -45,6 +48,36 @@ def increments(n: int, k: int, *, locked: bool = False) -> Factory:
 
         return interleave.Scenario(
             threads=[worker] * n, check=lambda: x.get() == n * k, name=f"increments({n},{k})"
+        )
+
+    return scenario
+
+
+def async_increments(n: int, k: int, *, locked: bool = False) -> Factory:
+    """n asyncio tasks x k increments of one Shared across an await (optionally under an
+    asyncio.Lock)."""
+
+    def scenario() -> interleave.Scenario:
+        x = interleave.Shared("x", 0)
+        lock = asyncio.Lock()
+
+        async def increment() -> None:
+            value = x.get()
+            await asyncio.sleep(0)
+            x.set(value + 1)
+
+        async def worker() -> None:
+            for _ in range(k):
+                if locked:
+                    async with lock:
+                        await increment()
+                else:
+                    await increment()
+
+        return interleave.Scenario(
+            threads=[worker] * n,
+            check=lambda: x.get() == n * k,
+            name=f"async_increments({n},{k})",
         )
 
     return scenario
