@@ -133,12 +133,14 @@ def _fn_name(fn: object) -> str:
 
 
 def _with_cancellers(threads: tuple[ThreadSpec, ...]) -> tuple[ThreadSpec, ...]:
-    """The scenario's tasks and, after them, a canceller for each (``cancellation=True``)."""
-    from .instrument.asyncio import AsyncMain, Canceller
+    """The scenario's tasks and, after them, a canceller pair for each (``cancellation=True``)."""
+    from .instrument.asyncio import AsyncMain, cancellers
 
     if not threads or not isinstance(threads[0].fn, AsyncMain):
         return threads
-    return threads + tuple(ThreadSpec(None, Canceller(i)) for i in range(len(threads)))
+    return threads + tuple(
+        ThreadSpec(None, fn) for i in range(len(threads)) for fn in cancellers(i)
+    )
 
 
 def factory_name(factory: object) -> str:
