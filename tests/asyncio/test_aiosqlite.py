@@ -13,10 +13,8 @@ import aiosqlite
 import interleave
 import interleave.sqlite
 
-
 STOCK = interleave.sqlite.template(
-    "create table stock (item text primary key, qty int);"
-    "insert into stock values ('apple', 10);"
+    "create table stock (item text primary key, qty int);insert into stock values ('apple', 10);"
 )
 
 
@@ -32,9 +30,7 @@ def shop(*, atomic: bool) -> Callable[[], interleave.Scenario]:
                     async with db.execute("select qty from stock where item = 'apple'") as cur:
                         row = await cur.fetchone()
                     assert row is not None
-                    await db.execute(
-                        "update stock set qty = ? where item = 'apple'", (row[0] - 1,)
-                    )
+                    await db.execute("update stock set qty = ? where item = 'apple'", (row[0] - 1,))
                 await db.commit()
 
         def check() -> bool:
