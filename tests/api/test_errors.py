@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import math
-import warnings
 from collections.abc import Callable
 
 import pytest
@@ -43,7 +41,7 @@ def wide() -> interleave.Scenario:
     [
         ("", "empty"),
         ("AQIDBA", "expected '<format>-<payload>'"),
-        ("3-AAA", "newer ID format 3"),
+        ("4-AAA", "newer ID format 4"),
         ("1-A$A", "base64url"),
     ],
 )
@@ -318,15 +316,13 @@ def test_tiny_timeout_on_a_big_space_stops_because_of_timeout() -> None:
     assert "NOT exhausted" in result.report()
 
 
-def test_async_thread_functions_are_rejected() -> None:
-    async def worker() -> None:
+def test_async_and_sync_threads_in_one_scenario_are_rejected() -> None:
+    # async def threads run as asyncio tasks (docs/asyncio.md); with threads, not yet.
+    async def task() -> None:
         interleave.point()
 
-    # Today the un-awaited coroutines warn when collected: keep that warning inside this test.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            with pytest.raises(ScenarioError, match="coroutine"):
-                interleave.explore(lambda: [worker, worker])
-        finally:
-            gc.collect()
+    def thread() -> None:
+        interleave.point()
+
+    with pytest.raises(ScenarioError, match="mixes async functions"):
+        interleave.explore(lambda: [task, thread])

@@ -337,7 +337,7 @@ def _varints(*values: int) -> bytes:
         pytest.param("\u0661-AAQAAQEB", "ASCII digits", id="arabic-indic-digit"),
         pytest.param("\u00b2-AAQAAQEB", "ASCII digits", id="superscript-digit"),
         pytest.param("01-AAQAAQEB", "leading zero", id="leading-zero"),
-        pytest.param("3-AQIDBA", "newer ID format 3", id="newer-format"),
+        pytest.param("4-AQIDBA", "newer ID format 4", id="newer-format"),
         pytest.param("9" * 5_000 + "-AQ", "newer ID format 9999...", id="huge-format"),
         pytest.param("0-AQIDBA", "unknown ID format 0", id="older-format"),
         pytest.param("2-", "nothing follows '2-'", id="empty-payload"),
