@@ -1,6 +1,7 @@
-"""An independent oracle for DPOR on asyncio tasks: for small generated async programs (``INTERLEAVE_ASYNC_ORACLE_EXAMPLES`` of them, 15 by default), dpor
-reaches exactly the outcomes (what every task observed, the final state) and the findings that
-dfs reaches by running every interleaving; with and without cancellation as a choice."""
+"""An independent oracle for DPOR on asyncio tasks: for small generated async programs
+(``INTERLEAVE_ASYNC_ORACLE_EXAMPLES`` of them, 15 by default), dpor reaches exactly the outcomes
+(what every task observed, the final state) and the findings that dfs reaches by running every
+interleaving; with and without cancellation as a choice."""
 
 from __future__ import annotations
 
