@@ -53,6 +53,7 @@ from ._results import Verdict as Verdict
 from ._scenario import Scenario as Scenario
 from ._version import __version__ as __version__
 from .errors import BlockedOutsideScheduler as BlockedOutsideScheduler
+from .errors import EventLoopBlocked as EventLoopBlocked
 from .errors import FailedHealthCheck as FailedHealthCheck
 from .errors import FindingsError as FindingsError
 from .errors import HealthCheckWarning as HealthCheckWarning
@@ -88,6 +89,7 @@ __all__ = [
     "Deadlock",
     "DirectoryDatabase",
     "Event",
+    "EventLoopBlocked",
     "ExitReason",
     "ExploreResult",
     "ExploreSettings",

@@ -76,6 +76,14 @@ class EventLoopBlocked(InterleaveError):
     go on now, such as acquiring a held ``threading.Lock``: while the event loop's thread is
     blocked no other task runs, so the program would hang there. Use the asyncio primitive, or
     run the blocking call in a thread.
+
+    Example::
+
+        lock = threading.Lock()  # in an async scenario: use asyncio.Lock()
+
+        async def task():
+            with lock:  # EventLoopBlocked when another task holds it across an await
+                await asyncio.sleep(0)
     """
 
 

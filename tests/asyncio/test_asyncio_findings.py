@@ -225,3 +225,24 @@ def test_a_task_starting_a_thread_is_refused_in_that_task() -> None:
     assert [f.kind for f in result.findings] == ["exception"]
     assert "ScenarioError" in result.findings[0].message
     assert "threads, not both" in result.findings[0].message
+
+
+def test_a_task_reaching_a_held_threading_lock_would_block_its_loop() -> None:
+    import threading
+
+    def scenario() -> Scenario:
+        lock = threading.Lock()
+        lock.acquire()  # held by the scenario: no task can get it
+
+        async def task() -> None:
+            await asyncio.sleep(0)
+            with lock:
+                pass
+
+        return Scenario(threads=[task, task])
+
+    result = _explore(scenario)
+    assert [f.kind for f in result.findings] == ["exception"]
+    assert "EventLoopBlocked" in result.findings[0].message
+    assert "would block the event loop" in result.findings[0].message
+    assert issubclass(interleave.EventLoopBlocked, interleave.InterleaveError)
