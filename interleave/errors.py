@@ -80,10 +80,11 @@ class EventLoopBlocked(InterleaveError):
     Example::
 
         lock = threading.Lock()  # in an async scenario: use asyncio.Lock()
+        lock.acquire()
 
         async def task():
-            with lock:  # EventLoopBlocked when another task holds it across an await
-                await asyncio.sleep(0)
+            with lock:  # EventLoopBlocked: held, and this task's loop would hang here
+                pass
     """
 
 
