@@ -16,6 +16,7 @@ Run it with ``python benchmarks/bench_asyncio.py [--quick]`` or through
 
 from __future__ import annotations
 
+import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from tabulate import tabulate
 import interleave
 
 ROUNDS = 3
+#: The dpor trace counts each workload must produce (threads and tasks alike).
+EXPECTED = {(2, 2): 34, (2, 3): 328}
 
 
 @dataclass
@@ -62,6 +65,10 @@ def measure(*, quick: bool = False) -> list[Row]:
                 ("asyncio tasks", litmus.async_increments(n, k)),
             ):
                 schedules, steps, seconds = _measure(factory)
+                if schedules != EXPECTED[(n, k)]:
+                    raise RuntimeError(
+                        f"{kind} {n} x {k}: {schedules} executions, not {EXPECTED[(n, k)]}"
+                    )
                 key = (f"{n} x {k} increments", kind)
                 row = Row(key[0], kind, schedules, steps, seconds)
                 if key not in best or seconds < best[key].seconds:
@@ -92,6 +99,11 @@ def render(rows: list[Row]) -> str:
 def main(quick: bool = False) -> None:
     """Measure and print the table."""
     rows = measure(quick=quick)
+    mode = "quick" if quick else f"best of {ROUNDS} rounds"
+    print(
+        "asyncio tasks vs threads: dpor executions/s of the same counter "
+        f"(interleave {interleave.__version__}, Python {platform.python_version()}, {mode})"
+    )
     print(render(rows))
 
 
