@@ -24,8 +24,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two processes (pytest-xdist): the suite is CPU-bound, and CI machines have two cores.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The documentation site with its API reference, offline; --strict fails on a broken link
 # between pages, a missing anchor or a docstring the reference cannot read.
