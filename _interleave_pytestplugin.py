@@ -126,6 +126,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="default seed of the seeded strategies (random, pct) (ini: interleave_seed)",
     )
     group.addoption(
+        "--interleave-workers",
+        dest="interleave_workers",
+        metavar="N",
+        default=None,
+        help="default workers of explore(): explore each test's scenario in N processes "
+        "(ini: interleave_workers)",
+    )
+    group.addoption(
         "--interleave-require-proof",
         dest="interleave_require_proof",
         action="store_true",
@@ -155,6 +163,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("interleave_strategy", "default strategy of explore()", default="")
     parser.addini("interleave_seed", "default seed of the seeded strategies", number, default="")
+    parser.addini("interleave_workers", "default workers of explore()", number, default="")
     parser.addini(
         "interleave_require_proof",
         "fail a test whose exploration's verdict is not 'proved'",
@@ -185,7 +194,12 @@ def _parse_int(raw: object, origin: str) -> int:
 
 def _session_settings(config: pytest.Config) -> dict[str, Setting]:
     settings: dict[str, Setting] = {}
-    for name, is_int in (("max_schedules", True), ("strategy", False), ("seed", True)):
+    for name, is_int in (
+        ("max_schedules", True),
+        ("strategy", False),
+        ("seed", True),
+        ("workers", True),
+    ):
         option = "--interleave-" + name.replace("_", "-")
         raw: object = config.getoption("interleave_" + name)
         origin = option

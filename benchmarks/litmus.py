@@ -258,3 +258,10 @@ def ordering_bug() -> interleave.Scenario:
         seen.append(flag.get())
 
     return interleave.Scenario(threads=[writer, reader], check=lambda: seen != [1])
+
+
+# Module-level factories: worker processes import a factory by its name (bench_parallel.py).
+increments_3x2 = increments(3, 2)
+increments_3x3 = increments(3, 3)
+lastzero_8 = lastzero(8)
+philosophers_4 = philosophers(4)

@@ -9,11 +9,11 @@ import bdb
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import replace
 
 from ._contrast import closest_passing_phase
 from ._core import _debugger, _interrupts, _watchdog
-from ._core._observer import Observer
 from ._core._replay import ScheduleChooser
 from ._core._schedule import ExecutionOptions, decode
 from ._engine._database import ScheduleDatabase
@@ -34,14 +34,15 @@ from ._engine._strategies import (
     RandomStrategy,
     Strategy,
 )
+from ._execution import contexts as _contexts
+from ._execution import detectors as _detectors
+from ._execution import watchdog_limit as _watchdog_limit
 from ._health import HealthMonitor, run_health_checks
 from ._results import ExploreResult, Interrupted, RunResult
 from ._scenario import Scenario, builder, check_factory, factory_name, factory_target
-from .detectors._deadlock import DeadlockDetector
-from .detectors._lost_update import LostUpdateDetector
+from ._worker import Pool
 from .errors import InvalidArgument, ScheduleDivergence
-from .instrument._patches import ExecutionPatch, enabled_patches
-from .instrument._project import Project, bind_project, scenario_project
+from .instrument._project import scenario_project
 from .instrument.threading import exploration_scope
 
 __all__ = [
@@ -54,66 +55,12 @@ __all__ = [
 ]
 
 
-def _detectors() -> Sequence[Observer]:
-    return (LostUpdateDetector(), DeadlockDetector())
-
-
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgument(f"{name}={value!r} must be an int (got {type(value).__name__})")
     if value < 1:
         raise InvalidArgument(f"{name}={value!r} must be at least 1")
     return value
-
-
-def _patches(
-    project: Project, patch_threading: bool, patch_sqlite: bool, trace_attributes: bool
-) -> list[ExecutionPatch]:
-    """The per-execution contexts: the project first (the patches ask it), then the patches
-    the switches turn on."""
-    return [
-        bind_project(project),
-        *enabled_patches(
-            {
-                "patch_threading": patch_threading,
-                "patch_sqlite": patch_sqlite,
-                "trace_attributes": trace_attributes,
-            }
-        ),
-    ]
-
-
-def _watchdog_limit(watchdog: object) -> float | None:
-    """The watchdog's limit for a run: ambient (None), off (0) or a limit in seconds."""
-    if watchdog is None:
-        return _watchdog.ambient_limit()
-    if watchdog == 0 and not isinstance(watchdog, bool):
-        return None
-    if isinstance(watchdog, bool) or not isinstance(watchdog, int | float) or not watchdog > 0:
-        raise InvalidArgument(
-            f"watchdog={watchdog!r} must be a number of seconds (0 turns the watchdog off) "
-            "or None for the default"
-        )
-    return float(watchdog)
-
-
-def _contexts(
-    watch: _watchdog.Guard | None,
-    project: Project,
-    options: ExecutionOptions,
-    monitor: HealthMonitor | None = None,
-) -> list[ExecutionPatch]:
-    """Every execution's contexts: the watchdog first (it watches the patches' work too), the
-    project (the patches ask it), the health monitor, then the patches the options turn on."""
-    first, *patches = _patches(
-        project, options.patch_threading, options.patch_sqlite, options.trace_attributes
-    )
-    return [
-        *([] if watch is None else [watch]),
-        first,
-        *([] if monitor is None else [monitor]),
-        *patches,
-    ]
 
 
 def _make_strategy(
@@ -150,10 +97,12 @@ def explore(
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     suppress_health_check: Iterable[HealthCheck | str] = (),
     fail_health_check: Iterable[HealthCheck | str] = (),
+    workers: int = 1,
     progress: Callable[[int, int, float], None] | None = None,
     settings: ExploreSettings | None = None,
     database: ScheduleDatabase | None = None,
     database_key: str | None = None,
+    executor: Executor | None = None,
 ) -> ExploreResult:
     """Run ``scenario`` under many interleavings and report what went wrong.
 
@@ -202,6 +151,12 @@ def explore(
         suppress_health_check: :class:`HealthCheck` members (or names) not to run.
         fail_health_check: :class:`HealthCheck` members (or names, ``"all"``) that raise
             :class:`~interleave.errors.FailedHealthCheck` instead of warning.
+        workers: run the exploration in this many processes on this machine (spawned, each
+            importing the scenario by its ``module:qualname`` name). The answer is the one
+            process gives: ``dfs`` runs exactly the same executions and keeps the same
+            findings and IDs; ``dpor`` the same classes (a few executions more may be
+            redundant); ``random``/``pct`` split their budget into chunks seeded from
+            ``seed``, so the sample depends on the seed alone, not on ``workers``.
         progress: called about twice a second with (schedules run, findings, seconds).
         settings: an :class:`ExploreSettings` holding the options above (for programs that
             pass them around); a keyword given with a value other than its default overrides
@@ -212,6 +167,11 @@ def explore(
             saved. ``None`` (default): no database.
         database_key: the key of this scenario in ``database`` (default: its
             ``module:factory`` name).
+        executor: a ``concurrent.futures.Executor`` to run the exploration's tasks on instead
+            of a process pool of ``workers`` (a Dask cluster's
+            ``distributed.Client(...).get_executor()``, say); its workers must be able to
+            import the scenario. A task whose worker dies is submitted again
+            (``statistics.retried``).
 
     Returns:
         An :class:`ExploreResult`: ``ok``, ``findings`` (distinct), ``exhausted`` (every
@@ -251,6 +211,7 @@ def explore(
         "project": project,
         "suppress_health_check": suppress_health_check,
         "fail_health_check": fail_health_check,
+        "workers": workers,
     }
     chosen_settings = _settings(settings, given)
     return run_exploration(
@@ -259,6 +220,7 @@ def explore(
         progress=progress,
         database=database,
         database_key=database_key,
+        executor=executor,
     )
 
 
@@ -288,6 +250,7 @@ def run_exploration(
     database: ScheduleDatabase | None = None,
     database_key: str | None = None,
     target: str | None = None,
+    executor: Executor | None = None,
 ) -> ExploreResult:
     """:func:`explore` with its options already made into ``settings`` (the CLI's and the
     pytest plugin's entry point). ``target`` names the scenario for ``interleave replay``
@@ -305,10 +268,12 @@ def run_exploration(
     )
     target = target or factory_target(scenario)
     key = database_key or target or factory_name(scenario)
+    pool = Pool(scenario, target, settings, executor, progress)
     monitor = HealthMonitor()
     # Ctrl-C: the guard holds a SIGINT back while interleave's own code runs (entered first,
     # left last, so setting up and undoing the patches is never cut short).
     with _interrupts.guard() as interrupt, contextlib.ExitStack() as scope:
+        scope.callback(pool.close)
         watch = scope.enter_context(_watchdog.guard(limit))
         if settings.patch_threading:
             # Keep the threading swap installed across executions (restored at the end).
@@ -324,6 +289,7 @@ def run_exploration(
             interrupted=interrupt.is_signalled,
             database=database,
             key=key if database is not None else None,
+            parallel=pool.explore if pool.wanted else None,
         )
         stopped = raw.stopped_because
         # What changed: the closest passing schedule of each finding (with the minimise phase).

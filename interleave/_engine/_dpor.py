@@ -112,6 +112,12 @@ def _weak_initial(tid: int, op: Operation, spawned: int, seq: list[_Event]) -> i
     return -1
 
 
+def _is_initial(tid: int, op: Operation, seq: list[_Event]) -> bool:
+    """Can ``seq`` be reordered to start with thread ``tid``'s event in it?"""
+    index = _weak_initial(tid, op, -1, seq)
+    return index is not None and index >= 0
+
+
 class _DporNode:
     """One step of the current path and what is left to explore from it.
 
@@ -124,6 +130,7 @@ class _DporNode:
 
     __slots__ = (
         "branch",
+        "child_sleep",
         "current",
         "done",
         "enabled",
@@ -152,6 +159,9 @@ class _DporNode:
         self.wakeup: list[_WNode] = []  # pending wakeup-tree branches, explored in order
         self.pre = 0  # preemptions on the path before this node
         self.last: int | None = None  # the thread that ran last, if it could continue here
+        # The sleep set of the next node, when it is given rather than derived (the floor of
+        # a parallel exploration's task: its siblings are other tasks).
+        self.child_sleep: dict[int, Operation] | None = None
 
     def asleep(self) -> dict[int, Operation]:
         """Threads not to start from here: the inherited sleep set and the explored ones."""
@@ -211,6 +221,10 @@ class DporStrategy(Strategy):
         self._started = False
         self.exhausted = False
         self.new_from = 0
+        # Nodes above the floor belong to another task (``_tasks.py``): never explored here.
+        self.floor = 0
+        # Cover a reversal by a sleeping thread only if it is an initial of it (``_tasks.py``).
+        self.initials_only = False
         self._chooser: _DporChooser | None = None
 
     def next_chooser(self) -> Chooser | None:
@@ -241,11 +255,11 @@ class DporStrategy(Strategy):
         # A pruned (sleep-set blocked) execution is only analysed up to where it was pruned:
         # past that point it ran on the default policy and its races belong to an explored
         # equivalent execution.
-        _plant_wakeups(stack, outcome, analysed, self.new_from)
+        _plant_wakeups(stack, outcome, analysed, self.new_from, self.initials_only)
         # Move to the next unexplored branch: the deepest node with a pending wakeup branch
         # (depth first, as the wakeup trees were planted). Each node's explored thread joins
         # its done set: its sleep set for the branches after it.
-        while stack:
+        while len(stack) > self.floor:
             node = stack[-1]
             node.done.append(node.current)
             node.branch = None
@@ -271,9 +285,16 @@ class DporStrategy(Strategy):
                 self.new_from = len(stack) - 1
                 return
             stack.pop()  # nothing left to explore below this node
+        stack.clear()  # the floor's subtree is covered
 
 
-def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new_from: int) -> None:
+def _plant_wakeups(
+    stack: list[_DporNode],
+    outcome: RunOutcome,
+    length: int,
+    new_from: int,
+    initials_only: bool = False,
+) -> None:
     """Analyse the execution's first ``length`` steps for races; plant their reversals.
 
     Happens-before is tracked with vector clocks: ``clocks[k][u]`` is the latest step of
@@ -422,7 +443,13 @@ def _plant_wakeups(stack: list[_DporNode], outcome: RunOutcome, length: int, new
                 continue  # not reversible from here: the reversing thread is blocked
         # A thread asleep at the node (inherited, or explored from it already) that can start
         # v means an execution equivalent to v was or will be explored with it first.
-        if any(_weak_initial(s, s_op, -1, seq) is not None for s, s_op in node.asleep().items()):
+        if initials_only:
+            # A task of a parallel exploration: some sleeping threads stand for subtrees that
+            # other tasks explore, unsteered by this one's wakeup sequences, so only a thread
+            # that v itself can start with (an initial, as in source-DPOR) covers it.
+            if any(_is_initial(s, s_op, seq) for s, s_op in node.asleep().items()):
+                continue
+        elif any(_weak_initial(s, s_op, -1, seq) is not None for s, s_op in node.asleep().items()):
             continue  # a sleeping thread starts an equivalent execution: covered
         node.insert(seq)
 
@@ -490,7 +517,9 @@ class _DporChooser:
             assert op is not None
             if op.resolve is not None:
                 op = view.resolved(op, chosen)
-            expected_op = node.ops[tid]
+            expected_op = node.ops.get(tid)
+            if expected_op is None:
+                node.ops[tid] = expected_op = op  # a node above a task's floor, first replay
             if op is not expected_op and not same_operation(op, expected_op):
                 raise _operation_changed(depth, chosen, expected_op, op)
             wait = chosen.wait
@@ -500,7 +529,9 @@ class _DporChooser:
         # from it) whose next step commutes with the step the parent took. Starting with one
         # of them here would explore an execution equivalent to one already covered.
         sleep: dict[int, Operation] = {}
-        if stack:
+        if stack and stack[-1].child_sleep is not None:
+            sleep = dict(stack[-1].child_sleep)
+        elif stack:
             parent = stack[-1]
             p_fp = parent.ops[parent.current].footprint
             for q, q_op in parent.sleep.items():

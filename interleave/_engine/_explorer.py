@@ -83,6 +83,10 @@ class Statistics:
         threads: the most threads in one execution.
         phases: seconds per phase that ran, e.g. ``{"explore": 1.2, "minimise": 0.1}``.
         phase_executions: executions per phase that ran.
+        tasks: tasks the explore phase was split into (``workers=``/``executor=``; 0 when
+            it ran in this process alone).
+        retried: tasks submitted again because their worker died (their executions are
+            counted once: only a finished task's are).
     """
 
     executions: int = 0
@@ -92,6 +96,8 @@ class Statistics:
     threads: int = 0
     phases: dict[str, float] = field(default_factory=dict)
     phase_executions: dict[str, int] = field(default_factory=dict)
+    tasks: int = 0
+    retried: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +147,7 @@ class _Exploring:
         self.reused: list[Reused] = []
         self.stopped = ExitReason.EXHAUSTED
         self.exhausted = False
+        self.tasks = self.retried = 0
 
     def run(self, chooser: Chooser) -> tuple[Runtime, RunOutcome]:
         return run_once(
@@ -328,6 +335,8 @@ class _Exploring:
                 threads=self.threads,
                 phases=dict(self.seconds),
                 phase_executions=dict(self.executions),
+                tasks=self.tasks,
+                retried=self.retried,
             ),
             scenario_name=self.name,
             reused=tuple(self.reused),
@@ -357,18 +366,23 @@ def explore_program(
     interrupted: Callable[[], bool] = lambda: False,
     database: ScheduleDatabase | None = None,
     key: str | None = None,
+    parallel: Callable[[_Exploring], None] | None = None,
 ) -> Exploration:
     """Explore ``build`` as ``strategy`` directs, within ``settings``: the three phases.
 
     ``interrupted()`` says whether a SIGINT arrived (raised, held back, or swallowed by the
     scenario); it is asked before and after each execution. The caller raises the interrupt
-    again, with the result.
+    again, with the result. ``parallel``, when given, runs the explore phase instead of
+    ``strategy`` (``_parallel.explore_parallel`` on workers).
     """
     state = _Exploring(build, settings, detectors, contexts, interrupted)
     if database is not None and key is not None:
         state.timed(Phase.REUSE, lambda: state.reuse(database, key))
     if state.stopped is not ExitReason.REPRODUCED:
-        state.timed(Phase.EXPLORE, lambda: state.explore(strategy, progress))
+        if parallel is not None:
+            state.timed(Phase.EXPLORE, lambda: parallel(state))
+        else:
+            state.timed(Phase.EXPLORE, lambda: state.explore(strategy, progress))
     state.timed(Phase.MINIMISE, state.minimise)
     if database is not None and key is not None and state.stopped is not ExitReason.INTERRUPTED:
         for finding in state.findings:

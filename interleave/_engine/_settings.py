@@ -313,6 +313,12 @@ class ExploreSettings:
     fail_health_check: frozenset[HealthCheck] = _option(
         frozenset(), "health checks that fail instead of warning ('all' for every one)", "NAMES"
     )
+    workers: int = _option(
+        1,
+        "explore in N processes on this machine (the same answer as one: dfs and dpor split "
+        "the search, random and pct their seeds)",
+        "N",
+    )
 
     #: The options that shape one execution (an ID records them; replay() accepts them).
     EXECUTION_OPTIONS: ClassVar[tuple[str, ...]] = (
@@ -329,6 +335,12 @@ class ExploreSettings:
     def __post_init__(self) -> None:
         _int_at_least("max_schedules", self.max_schedules, 1)
         _int_at_least("max_steps", self.max_steps, 1)
+        _int_at_least("workers", self.workers, 1)
+        if self.workers > 1 and self.preemption_bound == "iterative":
+            raise InvalidArgument(
+                "preemption_bound='iterative' runs one bound after another and does not split "
+                "over workers: use workers=1 with it, or a fixed preemption_bound=N"
+            )
         strategy = self.strategy
         if strategy not in STRATEGIES:
             choices = ", ".join(repr(s) for s in STRATEGIES)

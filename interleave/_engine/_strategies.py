@@ -128,10 +128,11 @@ class _DfsChooser:
                 raise _nondeterminism(view, depth, node.enabled, enabled)
             index = tids.index(node.options[node.pos])
             chosen = enabled[index]
-            op, expected = chosen.pending, node.ops[index]
-            assert op is not None
-            if op is not expected and not same_operation(op, expected):
-                raise _operation_changed(depth, chosen, expected, op)
+            if node.ops:  # (a task's nodes above its floor record no operations)
+                op, expected = chosen.pending, node.ops[index]
+                assert op is not None
+                if op is not expected and not same_operation(op, expected):
+                    raise _operation_changed(depth, chosen, expected, op)
             return chosen
         first = view.default_choice(enabled)
         options = [first.tid]

@@ -19,6 +19,7 @@ from .._core._ops import describe_resource
 from ._common import is_exploration, kinds
 from ._replay import ReplayContext, replay_lines
 from ._svg import source_line, timeline, wait_graph
+from ._text import seen_in
 from ._trace import marks_of
 
 if TYPE_CHECKING:
@@ -222,10 +223,7 @@ def _explore_findings(result: ExploreResult, context: ReplayContext) -> list[str
     for number, (finding, seen) in enumerate(
         zip(result.findings, result.occurrences, strict=True), 1
     ):
-        header = (
-            f"Finding {number} of {total}: {finding.kind} "
-            f"(in {seen:,} of {result.schedules_run:,} schedules)"
-        )
+        header = f"Finding {number} of {total}: {finding.kind} ({seen_in(seen, result)})"
         first = shown.setdefault(finding.schedule_id, number)
         if first != number:
             out.append(

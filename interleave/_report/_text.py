@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 __all__ = ["render_explore", "render_finding", "render_run"]
 
 
+def seen_in(seen: int, result: ExploreResult) -> str:
+    """How often a finding showed: among the schedules run, or in a saved schedule replayed
+    before any new one ran (``stopped_because="reproduced"``)."""
+    if result.schedules_run == 0:
+        return "a saved failing schedule, replayed"
+    return f"in {seen:,} of {result.schedules_run:,} schedules"
+
+
 def _rate(runs: int, seconds: float) -> str:
     if seconds <= 0:
         return f"{seconds:.3f} s"
@@ -75,10 +83,7 @@ def render_explore(
         zip(result.findings, result.occurrences, strict=True), 1
     ):
         out.append("")
-        header = (
-            f"Finding {number} of {total}: {finding.kind} "
-            f"(in {seen:,} of {result.schedules_run:,} schedules)"
-        )
+        header = f"Finding {number} of {total}: {finding.kind} ({seen_in(seen, result)})"
         out.append(header)
         out.append("=" * len(header))
         first = shown.setdefault(finding.schedule_id, number)

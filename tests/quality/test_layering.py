@@ -33,6 +33,8 @@ LAYER_RULES: tuple[tuple[str, int], ...] = (
     ("interleave/_engine/", 4),
     ("interleave/_api.py", 5),
     ("interleave/_contrast.py", 5),
+    ("interleave/_execution.py", 5),
+    ("interleave/_worker.py", 5),
     ("interleave/_health.py", 5),
     ("interleave/_report/", 5),
     ("interleave/_results.py", 5),

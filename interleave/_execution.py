@@ -1,0 +1,73 @@
+"""What surrounds every execution of an exploration, in this process or in a worker: the
+detectors, the watchdog's limit, the project and the patches, in the order they nest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._core import _watchdog
+from ._core._observer import Observer
+from ._core._schedule import ExecutionOptions
+from ._health import HealthMonitor
+from .detectors._deadlock import DeadlockDetector
+from .detectors._lost_update import LostUpdateDetector
+from .errors import InvalidArgument
+from .instrument._patches import ExecutionPatch, enabled_patches
+from .instrument._project import Project, bind_project
+
+__all__ = ["contexts", "detectors", "patches", "watchdog_limit"]
+
+
+def detectors() -> Sequence[Observer]:
+    """Fresh detectors for one execution: lost updates and deadlocks."""
+    return (LostUpdateDetector(), DeadlockDetector())
+
+
+def patches(
+    project: Project, patch_threading: bool, patch_sqlite: bool, trace_attributes: bool
+) -> list[ExecutionPatch]:
+    """The per-execution contexts: the project first (the patches ask it), then the patches
+    the switches turn on."""
+    return [
+        bind_project(project),
+        *enabled_patches(
+            {
+                "patch_threading": patch_threading,
+                "patch_sqlite": patch_sqlite,
+                "trace_attributes": trace_attributes,
+            }
+        ),
+    ]
+
+
+def watchdog_limit(watchdog: object) -> float | None:
+    """The watchdog's limit for a run: ambient (None), off (0) or a limit in seconds."""
+    if watchdog is None:
+        return _watchdog.ambient_limit()
+    if watchdog == 0 and not isinstance(watchdog, bool):
+        return None
+    if isinstance(watchdog, bool) or not isinstance(watchdog, int | float) or not watchdog > 0:
+        raise InvalidArgument(
+            f"watchdog={watchdog!r} must be a number of seconds (0 turns the watchdog off) "
+            "or None for the default"
+        )
+    return float(watchdog)
+
+
+def contexts(
+    watch: _watchdog.Guard | None,
+    project: Project,
+    options: ExecutionOptions,
+    monitor: HealthMonitor | None = None,
+) -> list[ExecutionPatch]:
+    """Every execution's contexts: the watchdog first (it watches the patches' work too), the
+    project (the patches ask it), the health monitor, then the patches the options turn on."""
+    first, *enabled = patches(
+        project, options.patch_threading, options.patch_sqlite, options.trace_attributes
+    )
+    return [
+        *([] if watch is None else [watch]),
+        first,
+        *([] if monitor is None else [monitor]),
+        *enabled,
+    ]

@@ -1,0 +1,295 @@
+"""The workers of a parallel exploration (``_engine/_parallel.py``): the pool on the
+coordinator's side (:class:`Pool`), and what a worker process runs, one task at a time
+(:func:`run_task`).
+
+The worker imports the scenario by reference (``module:qualname``, or ``file.py:name`` as the
+command line loads it), sets up what ``explore()`` sets up around executions (the watchdog, the
+project, the patches, the threading swap), runs the task's subtree under the task strategy
+(``_engine/_tasks.py``) until it is covered or the task's budget is spent, and returns plain,
+picklable data: counts, the first schedule ID of each finding's origin with its place in the
+sequential order, the reversals planted above the task's floor, and the unexplored frontier.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import multiprocessing
+import signal
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ._core import _watchdog
+from ._engine._explorer import _Exploring
+from ._engine._parallel import TaskResult, TaskSpec, explore_parallel
+from ._engine._settings import ExitReason, ExploreSettings
+from ._engine._strategies import PctStrategy, RandomStrategy, Strategy
+from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy
+from ._execution import contexts, detectors, watchdog_limit
+from ._scenario import builder
+from .errors import InvalidArgument
+from .instrument._project import scenario_project
+from .instrument.threading import exploration_scope
+
+__all__ = ["InlineExecutor", "Pool", "resolve_target", "run_task"]
+
+
+#: Scenarios of explorations whose tasks run in this process (:class:`InlineExecutor`), by
+#: the reference their tasks carry: no import needed, closures work too.
+_LOCAL: dict[str, Callable[[], object]] = {}
+
+
+class InlineExecutor(Executor):
+    """An executor that runs each task at once, in this process: the parallel exploration's
+    splitting and merging without processes (for tests, and to debug a scenario that fails
+    only with workers)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def resolve_target(target: str) -> Callable[[], object]:
+    """The scenario factory ``target`` names: ``package.module:qualname`` or
+    ``path/to/file.py:name`` (loaded once per process under a private module name)."""
+    local = _LOCAL.get(target)
+    if local is not None:
+        return local
+    module_part, _, qualname = target.rpartition(":")
+    if not module_part or not qualname:
+        raise InvalidArgument(f"{target!r} is not a scenario reference (module:qualname)")
+    if module_part.endswith(".py"):
+        path = Path(module_part).resolve()
+        name = "_interleave_worker_" + "_".join(path.with_suffix("").parts[-3:])
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise InvalidArgument(f"cannot load {path} in a worker")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(module_part)
+    value: object = module
+    for part in qualname.split("."):
+        value = getattr(value, part)
+    if not callable(value):
+        raise InvalidArgument(f"{target!r} is not callable")
+    return value
+
+
+class _TaskRun(_Exploring):
+    """The explore phase of one task, remembering where each origin was first seen."""
+
+    def __init__(self, *args: object, key: Callable[[int], tuple[int, ...]]) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.key = key
+        self.first: dict[tuple[object, ...], tuple[int, ...]] = {}
+
+    def keep(self, outcome: object) -> None:
+        before = len(self.findings)
+        super().keep(outcome)  # type: ignore[arg-type]
+        for finding in self.findings[before:]:
+            self.first[finding.origin] = self.key(self.runs + self.pruned - 1)
+
+
+def run_task(spec: TaskSpec, seq: int, task: object, budget: int, here: bool = False) -> TaskResult:
+    """Run one task (see the module docs); the budget counts executions. ``here``: the
+    caller is in this process, so the findings themselves come back too."""
+    scenario = resolve_target(spec.target)
+    settings = spec.settings.replace(max_schedules=budget, minimise=False)
+    strategy: Strategy
+    key: Callable[[int], tuple[int, ...]]
+    if spec.kind == "dfs":
+        dfs = DfsTaskStrategy(task if isinstance(task, DfsTask) else None, spec.bound)
+        strategy = dfs
+        key = lambda _: dfs.last_key  # noqa: E731
+    elif spec.kind == "dpor":
+        strategy = DporTaskStrategy(task if isinstance(task, DporTask) else None, spec.bound)
+        key = lambda n: (seq, n)  # noqa: E731
+    else:
+        assert isinstance(task, int)
+        seed = spec.seed * 1_000_003 + task
+        strategy = (
+            RandomStrategy(seed) if spec.kind == "random" else PctStrategy(seed, settings.depth)
+        )
+        key = lambda n: (seq, n)  # noqa: E731
+    options = settings.execution
+    project = scenario_project(scenario, settings.project)
+    start = time.perf_counter()
+    with contextlib.ExitStack() as scope:
+        watch = scope.enter_context(_watchdog.guard(watchdog_limit(settings.watchdog)))
+        if settings.patch_threading:
+            scope.enter_context(exploration_scope())
+        run = _TaskRun(
+            builder(scenario, options),
+            settings,
+            detectors,
+            contexts(watch, project, options),
+            lambda: False,
+            key=key,
+        )
+        if spec.seconds is not None:
+            run.deadline = time.monotonic() + spec.seconds
+        run.explore(strategy, None)
+    frontier = None
+    if run.stopped is ExitReason.MAX_SCHEDULES and isinstance(strategy, DfsTaskStrategy):
+        frontier = strategy.frontier()
+    return TaskResult(
+        seq=seq,
+        executions=run.runs + run.pruned,
+        runs=run.runs,
+        pruned=run.pruned,
+        steps=run.steps,
+        max_depth=run.max_depth,
+        threads=run.threads,
+        found=[
+            (run.first[f.origin], f.origin, f.schedule_id, count)
+            for f, count in zip(run.findings, run.counts, strict=True)
+        ],
+        frontier=frontier,
+        cut=strategy.cut,
+        stopped=run.stopped,
+        name=run.name,
+        seconds=time.perf_counter() - start,
+        findings={f.origin: f for f in run.findings} if here else None,
+    )
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is the coordinator's: it stops handing out tasks and shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _process_pool(workers: int) -> Executor:
+    # spawn, not fork: a forked child inherits the parent's threads' locks (a logging or
+    # import lock held at fork time deadlocks it) and interleave's installed patches.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_ignore_sigint,
+    )
+
+
+class Pool:
+    """The coordinator's side of ``explore(workers=N)`` / ``explore(executor=E)``: checks that
+    workers can import the scenario, makes the process pool on first use, shuts it down."""
+
+    def __init__(
+        self,
+        scenario: Callable[[], object],
+        target: str | None,
+        settings: ExploreSettings,
+        executor: Executor | None,
+        progress: Callable[[int, int, float], None] | None,
+    ) -> None:
+        self.wanted = executor is not None or settings.workers > 1
+        self.executor = executor
+        self.own: Executor | None = None
+        self.progress = progress
+        self.settings = settings
+        if executor is not None and not isinstance(executor, Executor):
+            raise InvalidArgument(
+                f"executor={executor!r} must be a concurrent.futures.Executor (a "
+                "ProcessPoolExecutor, or a Dask cluster's Client(...).get_executor()) or None"
+            )
+        if not self.wanted:
+            return
+        if settings.preemption_bound == "iterative":
+            raise InvalidArgument(
+                "preemption_bound='iterative' does not split over workers: use a fixed "
+                "preemption_bound=N, or no executor/workers"
+            )
+        if isinstance(executor, InlineExecutor):
+            self.target = f"local:{len(_LOCAL)}"
+            _LOCAL[self.target] = scenario
+        else:
+            self.target = _importable(scenario, target)
+        bound = settings.preemption_bound
+        self.spec = TaskSpec(
+            self.target,
+            settings,
+            settings.strategy,
+            bound if isinstance(bound, int) else None,
+            settings.seed or 0,
+        )
+
+    def explore(self, state: _Exploring) -> None:
+        """The explore phase on the workers."""
+        executor = self.executor
+        renew: Callable[[], Executor] | None = None
+        if executor is None:
+            workers = self.settings.workers
+            self.own = executor = _process_pool(workers)
+            renew = lambda: _process_pool(workers)  # noqa: E731
+        final = explore_parallel(
+            state, self.spec, executor, run_task, renew=renew, progress=self.progress
+        )
+        if self.own is not None:
+            self.own = final
+
+    def close(self) -> None:
+        """Shut the pool down (if this exploration made it), waiting for its processes."""
+        if self.wanted:
+            _LOCAL.pop(self.target, None)
+        if self.own is not None:
+            self.own.shutdown(wait=True, cancel_futures=True)
+            self.own = None
+
+
+def _bound_name(scenario: Callable[[], object]) -> str | None:
+    """``module:name`` of a module-level name bound to ``scenario`` itself (a factory made by a
+    function, ``inc = increments(3, 2)``, has no importable qualname of its own)."""
+    for module_name in sorted(sys.modules):
+        module = sys.modules.get(module_name)
+        names = getattr(module, "__dict__", None)
+        if not isinstance(names, dict) or module_name == "__main__":
+            continue
+        for name, value in names.items():
+            if value is scenario and not name.startswith("__"):
+                return f"{module_name}:{name}"
+    return None
+
+
+def _importable(scenario: Callable[[], object], target: str | None) -> str:
+    """The reference workers import ``scenario`` by, checked here first."""
+    try:
+        resolved = target is not None and resolve_target(target) is scenario
+    except Exception:  # an unresolvable name: look for another below
+        resolved = False
+    if not resolved and (target is None or not target.rpartition(":")[0].endswith(".py")):
+        target = _bound_name(scenario) or target
+    problem = None
+    if target is None:
+        problem = "it has no importable module:qualname name (a lambda, a local function)"
+    elif target.rpartition(":")[0].endswith(".py"):
+        # A file the command line loaded: workers load it again by path (loading it here
+        # too would run it twice in this process).
+        if not Path(target.rpartition(":")[0]).is_file():
+            problem = f"{target!r} names no file"
+    else:
+        try:
+            found = resolve_target(target)
+        except Exception as exc:
+            problem = f"importing {target!r} fails here ({type(exc).__name__}: {exc})"
+        else:
+            if found is not scenario and getattr(found, "__wrapped__", None) is not scenario:
+                problem = f"{target!r} names another object than the scenario given"
+    if problem is None:
+        assert target is not None
+        return target
+    raise InvalidArgument(
+        f"workers import the scenario factory by name, and {problem}. Define the factory at "
+        "the top level of an importable module (or a file the command line loads), or run "
+        "with workers=1"
+    )

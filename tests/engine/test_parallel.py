@@ -1,0 +1,172 @@
+"""Exploring in several processes (``workers=``) and on any executor (``executor=``).
+
+The answer must be the one process gives: the same findings with the same schedule IDs, the
+same ``exhausted``, the same ``dfs`` counts, and for ``dpor`` the same classes (each once
+among the executions that are not sleep-set blocked). The budgets are made small so that
+these small programs are split into many tasks; the factories are module-level names, which
+is how workers import them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import litmus
+import pytest
+import sctbench
+
+import interleave
+import interleave._engine._parallel as parallel
+from interleave._worker import InlineExecutor
+from interleave.errors import InvalidArgument
+
+inc32 = litmus.increments(3, 2)
+inc23 = litmus.increments(2, 3)
+philosophers3 = litmus.philosophers(3)
+bluetooth = sctbench.bluetooth_driver
+
+OPTIONS = {"max_schedules": 50_000, "suppress_health_check": "all"}
+
+
+@pytest.fixture(autouse=True)
+def small_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(parallel, "FIRST_BUDGET", 5)
+    monkeypatch.setattr(parallel, "TASK_BUDGET", 40)
+    yield
+
+
+def _same(one: interleave.ExploreResult, many: interleave.ExploreResult) -> None:
+    assert many.exhausted == one.exhausted
+    assert many.verdict == one.verdict
+    assert [(f.kind, f.signature) for f in many.findings] == [
+        (f.kind, f.signature) for f in one.findings
+    ]
+
+
+@pytest.mark.parametrize("factory", [inc23, bluetooth])
+def test_two_workers_run_dfs_exactly_as_one_process(factory: object) -> None:
+    one = interleave.explore(factory, strategy="dfs", **OPTIONS)  # type: ignore[arg-type]
+    many = interleave.explore(factory, strategy="dfs", workers=2, **OPTIONS)  # type: ignore[arg-type]
+    _same(one, many)
+    assert many.schedules_run == one.schedules_run
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+    assert many.occurrences == one.occurrences
+    assert many.statistics.tasks > 1
+
+
+@pytest.mark.parametrize("factory", [inc32, philosophers3])
+def test_two_workers_run_each_dpor_class_once(factory: object) -> None:
+    one = interleave.explore(factory, **OPTIONS)  # type: ignore[arg-type]
+    many = interleave.explore(factory, workers=2, **OPTIONS)  # type: ignore[arg-type]
+    _same(one, many)
+    # One process runs one execution per class; so do the tasks, beside the executions they
+    # count as sleep-set blocked where the split meets them.
+    assert many.schedules_run == one.schedules_run
+    for finding in many.findings:
+        run = interleave.replay(factory, finding.schedule_id)  # type: ignore[arg-type]
+        assert finding.kind in [f.kind for f in run.findings]
+
+
+def test_the_answer_does_not_depend_on_the_number_of_workers() -> None:
+    results = [interleave.explore(inc32, workers=workers, **OPTIONS) for workers in (2, 3)] + [
+        interleave.explore(inc32, executor=InlineExecutor(), **OPTIONS)
+    ]
+    first = results[0]
+    for other in results[1:]:
+        assert other.schedules_run == first.schedules_run
+        assert other.statistics.executions == first.statistics.executions
+        assert [f.schedule_id for f in other.findings] == [f.schedule_id for f in first.findings]
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct"])
+def test_seeded_strategies_split_their_seeds_the_same_way_on_any_executor(
+    strategy: str,
+) -> None:
+    options = {"strategy": strategy, "seed": 7, "max_schedules": 300, "minimise": False}
+    many = interleave.explore(inc23, workers=2, **options)  # type: ignore[arg-type]
+    here = interleave.explore(inc23, executor=InlineExecutor(), **options)  # type: ignore[arg-type]
+    assert many.schedules_run == here.schedules_run == 300
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in here.findings]
+    assert many.occurrences == here.occurrences
+
+
+def test_max_schedules_bounds_the_executions_of_every_task() -> None:
+    result = interleave.explore(inc32, strategy="dfs", max_schedules=300, workers=2)
+    assert result.schedules_run == 300
+    assert not result.exhausted
+    assert result.stopped_because == "max_schedules"
+
+
+def test_stop_on_first_gives_the_same_finding_every_time() -> None:
+    ids = {
+        interleave.explore(inc32, strategy="dfs", stop_on_first=True, workers=2)
+        .findings[0]
+        .schedule_id
+        for _ in range(2)
+    }
+    assert len(ids) == 1
+
+
+def test_any_executor_will_do() -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        many = interleave.explore(inc23, executor=pool, **OPTIONS)  # type: ignore[arg-type]
+    _same(interleave.explore(inc23, **OPTIONS), many)  # type: ignore[arg-type]
+
+
+def test_a_factory_workers_cannot_import_is_refused_with_the_fix() -> None:
+    def local() -> interleave.Scenario:
+        return interleave.Scenario(threads=[lambda: None, lambda: None])
+
+    with pytest.raises(InvalidArgument, match="top level of an importable module"):
+        interleave.explore(local, workers=2)
+
+
+def test_workers_and_executor_are_checked() -> None:
+    with pytest.raises(InvalidArgument, match="workers=0"):
+        interleave.explore(inc23, workers=0)
+    with pytest.raises(InvalidArgument, match=r"concurrent\.futures\.Executor"):
+        interleave.explore(inc23, executor="pool")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="iterative"):
+        interleave.explore(inc23, workers=2, preemption_bound="iterative")
+
+
+# A worker that dies: the first worker process to run a task of this scenario exits at once.
+_MARK = "INTERLEAVE_TEST_DIE_ONCE"
+
+
+def dies_once() -> interleave.Scenario:
+    mark = os.environ.get(_MARK)
+    if mark and multiprocessing.parent_process() is not None and not Path(mark).exists():
+        Path(mark).write_text("died")
+        os._exit(3)
+    return inc23()
+
+
+def test_a_task_whose_worker_dies_is_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(_MARK, str(tmp_path / "died"))
+    one = interleave.explore(dies_once, strategy="dfs", **OPTIONS)  # type: ignore[arg-type]
+    many = interleave.explore(dies_once, strategy="dfs", workers=2, **OPTIONS)  # type: ignore[arg-type]
+    assert (tmp_path / "died").exists()
+    assert many.statistics.retried >= 1
+    assert many.schedules_run == one.schedules_run
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+
+
+def test_a_dask_cluster_gives_the_answer_of_one_process() -> None:
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        many = interleave.explore(inc32, executor=client.get_executor(), **OPTIONS)  # type: ignore[arg-type]
+    one = interleave.explore(inc32, **OPTIONS)  # type: ignore[arg-type]
+    _same(one, many)
+    assert many.schedules_run == one.schedules_run
