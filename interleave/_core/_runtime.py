@@ -317,16 +317,23 @@ class Runtime:
         # no interleaving, and each thread then has a pending operation to choose by.
         for thread in list(threads):
             self._start(thread)
+        # The enabled set is kept from one step to the next while nothing can change it: no
+        # thread waits (``waiters`` counts threads with a wait; only the running thread sets
+        # or clears its own, in block()) and no thread started or ended. A step can make a
+        # waiting thread ready (a release), so with any waiter it is computed at every step.
+        enabled: list[SimThread] | None = None
+        waiters = sum(1 for t in threads if t.wait is not None)
         while True:
-            # Enabled: started, not finished, and either not waiting or able to go on. A wait
-            # with a timeout is always enabled: timing out is a choice like any other (the
-            # operation then resolves to its timed-out outcome).
-            enabled = [
-                t
-                for t in threads
-                if t.state == READY
-                and ((wait := t.wait) is None or wait.timeout or wait.is_ready())
-            ]
+            if enabled is None or waiters:
+                # Enabled: started, not finished, and either not waiting or able to go on. A
+                # wait with a timeout is always enabled: timing out is a choice like any
+                # other (the operation then resolves to its timed-out outcome).
+                enabled = [
+                    t
+                    for t in threads
+                    if t.state == READY
+                    and ((wait := t.wait) is None or wait.timeout or wait.is_ready())
+                ]
             if not enabled:
                 # Nobody can run. Finished threads are done; daemon threads left waiting end
                 # with the program, as a real process exits when only daemons are left. Any
@@ -383,15 +390,24 @@ class Runtime:
             self.current = thread
             glet = thread.glet
             assert glet is not None
+            waited = thread.wait is not None
             if glet.switch() is _ENDED or glet.dead:
                 self._ended(thread)
+                enabled = None
             self.current = None
+            if waited:
+                waiters -= 1
+            if thread.wait is not None:
+                waiters += 1
             # Threads the step started (spawn, Thread.start) are new and last in the list:
             # they run to their first yield point now, so they are choosable at the next step.
             if len(threads) != thread.tid + 1 and threads[-1].state == NEW:
+                enabled = None
                 for new in threads:
                     if new.state == NEW:
                         self._start(new)
+                        if new.wait is not None:
+                            waiters += 1
 
     def _next_check(self, steps: int) -> int:
         """A thread's step count passed ``check_at``: raise when the deadline has passed, and
