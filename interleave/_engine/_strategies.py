@@ -118,7 +118,7 @@ class _DfsChooser:
         self.stack = strategy.stack
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
-        depth = view.step_count
+        depth = len(view.choices)
         stack = self.stack
         tids = tuple([t.tid for t in enabled])
         if depth < len(stack):
@@ -130,7 +130,13 @@ class _DfsChooser:
             chosen = enabled[index]
             op, expected = chosen.pending, node.ops[index]
             assert op is not None
-            if op is not expected and not same_operation(op, expected):
+            # Each execution builds its own operations: compare kind and resource inline
+            # first (the common case, at most replayed steps), the full rule only on a miss.
+            if (
+                op is not expected
+                and (op.kind != expected.kind or op.resource != expected.resource)
+                and not same_operation(op, expected)
+            ):
                 raise _operation_changed(depth, chosen, expected, op)
             return chosen
         first = view.default_choice(enabled)
