@@ -11,13 +11,12 @@ Every simulated thread is a greenlet whose parent is the scheduler (the greenlet
 The sequence of choices is the schedule; it is all that is needed to replay the execution.
 
 Greenlets are reused: starting a fresh one costs more than a whole step, so each OS thread
-keeps a small pool of idle greenlets (see :func:`_serve`) and every execution borrows from it.
+keeps a small pool of idle greenlets (see :mod:`._greenlets`) and every execution borrows from it.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -29,6 +28,7 @@ import greenlet
 from ..errors import InterleaveError, InternalError, ScenarioError
 from . import _context
 from ._findings import Finding, StepLimit
+from ._greenlets import ENDED, POOL_SIZE, pool, serve
 from ._locations import user_location
 from ._names import Names
 from ._observer import Observer, overrides_hook
@@ -385,13 +385,13 @@ class Runtime:
                 return False
             self.last = thread
             # Run the thread up to its next yield point. It switches back from there, or sends
-            # _ENDED when its function has returned (a greenlet that died instead, from an
+            # ENDED when its function has returned (a greenlet that died instead, from an
             # exception that is not an Exception, has already raised it here).
             self.current = thread
             glet = thread.glet
             assert glet is not None
             waited = thread.wait is not None
-            if glet.switch() is _ENDED or glet.dead:
+            if glet.switch() is ENDED or glet.dead:
                 self._ended(thread)
                 enabled = None
             self.current = None
@@ -438,17 +438,17 @@ class Runtime:
         # fresh greenlet costs far more than a step (a new C stack slice and frame stack).
         hub = self._hub
         assert hub is not None
-        idle = _pool.idle
+        idle = pool.idle
         if idle:
             glet = idle.pop()
             glet.parent = hub
         else:
-            glet = greenlet.greenlet(_serve, parent=hub)
+            glet = greenlet.greenlet(serve, parent=hub)
         thread.glet = glet
         thread.state = READY
         self.current = thread
-        # A fresh greenlet starts _serve(self, thread); an idle one resumes in _serve's loop.
-        if glet.switch(self, thread) is _ENDED or glet.dead:
+        # A fresh greenlet starts serve(self, thread); an idle one resumes in serve's loop.
+        if glet.switch(self, thread) is ENDED or glet.dead:
             self._ended(thread)
         self.current = None
 
@@ -485,15 +485,15 @@ class Runtime:
 
     def _release(self) -> None:
         # Greenlets whose thread function has returned go back to the pool for the next
-        # execution; they wait in _serve's loop. The pool is bounded, so an execution with
+        # execution; they wait in serve's loop. The pool is bounded, so an execution with
         # many spawned threads does not keep their stacks alive forever.
-        idle = _pool.idle
+        idle = pool.idle
         for thread in self.threads:
             glet = thread.glet
             if glet is None:
                 continue
             thread.glet = None
-            if thread.ended and not glet.dead and len(idle) < _POOL_SIZE:
+            if thread.ended and not glet.dead and len(idle) < POOL_SIZE:
                 idle.append(glet)
 
     def _stuck(self, blocked: list[SimThread]) -> None:
@@ -576,32 +576,3 @@ class Runtime:
         if last is not None and last in enabled:
             return last
         return enabled[0]
-
-
-#: Sent by a pooled greenlet to the scheduler when its thread's function has returned.
-_ENDED: Any = object()
-#: Idle greenlets kept per OS thread.
-_POOL_SIZE = 64
-
-
-class _Pool(threading.local):
-    # Greenlets belong to the OS thread that created them, so each has its own pool.
-    def __init__(self) -> None:
-        self.idle: list[greenlet.greenlet] = []
-
-
-_pool = _Pool()
-
-
-def _serve(runtime: Runtime, thread: SimThread) -> None:
-    """The function of a pooled greenlet: run one simulated thread after another.
-
-    After each thread it sends ``_ENDED`` to the scheduler and waits, idle in the pool, until
-    :meth:`Runtime._start` hands it the next ``(runtime, thread)``.
-    """
-    while True:
-        runtime._run_thread(thread)
-        del runtime, thread  # an idle greenlet must not keep the last execution alive
-        parent = greenlet.getcurrent().parent
-        assert parent is not None
-        runtime, thread = parent.switch(_ENDED)
