@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar, overload
 
+from .._core._context import state as _state
 from .._core._ops import Operation
 from ..errors import InvalidArgument
-from .._core._context import state as _state
 from ._base import sim
 
 __all__ = ["Cache", "Counter", "Shared", "point"]
