@@ -280,9 +280,10 @@ class Runtime:
                         with suppress(Exception):
                             program.teardown()
             self._finish(stuck)
-            trace = self._trace(stuck)
             return RunOutcome(
-                trace=trace,
+                record=self._trace,
+                steps=len(self.choices),
+                threads=len(self.threads),
                 raw_findings=tuple(self._findings),
                 stuck=stuck,
                 pending=self.pending_at_end,
@@ -554,7 +555,8 @@ class Runtime:
         if finding is not None:
             self._findings.append(finding)
 
-    def _trace(self, stuck: bool) -> Trace:
+    def _trace(self) -> Trace:
+        # Called by RunOutcome.trace after the run, if at all: nothing it reads changes then.
         options = self.program.options if self.program is not None else DEFAULT_OPTIONS
         if options.max_steps != self.max_steps:
             options = replace(options, max_steps=self.max_steps)

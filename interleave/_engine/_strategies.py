@@ -101,7 +101,7 @@ class DfsStrategy(Strategy):
     def record(self, outcome: RunOutcome) -> None:
         stack = self.stack
         # A step-limited execution ends early: nodes past its end were never reached.
-        del stack[len(outcome.trace) :]
+        del stack[outcome.steps :]
         while stack:
             node = stack[-1]
             if node.pos + 1 < len(node.options):
@@ -274,7 +274,7 @@ class PctStrategy(Strategy):
         return _PctChooser(self.rng, self.depth, self.steps)
 
     def record(self, outcome: RunOutcome) -> None:
-        self.steps = max(self.steps, len(outcome.trace))
+        self.steps = max(self.steps, outcome.steps)
 
     def describe(self) -> str:
         return f"pct (depth={self.depth}, seed={self.seed})"
