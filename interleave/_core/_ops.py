@@ -95,6 +95,8 @@ _READ_KINDS: Final = frozenset(
     }
 )
 _NO_ACCESS: Final = frozenset({Kind.YIELD, Kind.REENTER, Kind.RELEASE_NESTED})
+# (A frozenset rather than ``Kind.WRITE`` & co.: an enum member read off its class is slow.)
+_WRITE_KINDS: Final = frozenset({Kind.WRITE, Kind.UPDATE})
 
 Resolver = Callable[["Runtime", "SimThread"], "Operation"]
 
@@ -196,7 +198,7 @@ class Operation:
     @property
     def is_write(self) -> bool:
         """True for ``write`` and ``update``."""
-        return self.kind == Kind.WRITE or self.kind == Kind.UPDATE
+        return self.kind in _WRITE_KINDS
 
     def describe(self) -> str:
         """A short text such as ``read shared 'hits'`` for reports."""

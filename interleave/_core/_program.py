@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ._findings import Finding
@@ -51,34 +51,74 @@ class Chooser(Protocol):
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread: ...
 
 
-@dataclass(frozen=True, slots=True)
 class RunOutcome:
     """What one execution produced: all a strategy learns from it.
 
     Attributes:
-        trace: the steps (threads, resolved operations, locations) and how each thread ended.
+        trace: the steps (threads, resolved operations, locations) and how each thread ended;
+            built on first use (``record``), since most executions of an exploration are
+            only counted: their length and threads are ``steps`` and ``threads``.
         raw_findings: what went wrong, without ID and trace (``findings`` adds them).
         stuck: no thread could run while some had not finished.
         pending: the operation each unfinished thread was about to do (resolved) when the
             execution ended early (stuck, or a step limit): they conflict with what ran.
         created_at: per thread, the step during which another thread started it (-1: one of
             the scenario's own threads).
+        steps: the number of steps (``len(trace)``).
+        threads: the number of threads (``len(trace.thread_names)``).
+
+    (A plain slotted class, read-only by convention: a frozen dataclass's constructor costs
+    more than a scheduling step, and one is made per execution.)
     """
 
-    trace: Trace
-    raw_findings: tuple[Finding, ...]
-    stuck: bool = False
-    pending: Mapping[int, Operation] = field(default_factory=dict)
-    created_at: tuple[int, ...] = ()
-    _schedule_id: str = field(default="", compare=False, repr=False)
+    __slots__ = (
+        "_record",
+        "_schedule_id",
+        "_trace",
+        "created_at",
+        "pending",
+        "raw_findings",
+        "steps",
+        "stuck",
+        "threads",
+    )
+
+    def __init__(
+        self,
+        *,
+        record: Callable[[], Trace],
+        steps: int,
+        threads: int,
+        raw_findings: tuple[Finding, ...],
+        stuck: bool = False,
+        pending: Mapping[int, Operation] | None = None,
+        created_at: tuple[int, ...] = (),
+    ) -> None:
+        self._record = record
+        self._trace: Trace | None = None
+        self._schedule_id = ""
+        self.steps = steps
+        self.threads = threads
+        self.raw_findings = raw_findings
+        self.stuck = stuck
+        self.pending: Mapping[int, Operation] = {} if pending is None else pending
+        self.created_at = created_at
+
+    @property
+    def trace(self) -> Trace:
+        """The trace, recorded on first use, then kept."""
+        trace = self._trace
+        if trace is None:
+            trace = self._trace = self._record()
+        return trace
 
     @property
     def schedule_id(self) -> str:
         """The ID that replays this execution (encoded on first use, then kept)."""
         sid = self._schedule_id
         if not sid:
-            sid = encode(self.trace.schedule, self.trace.ops)
-            object.__setattr__(self, "_schedule_id", sid)
+            trace = self.trace
+            sid = self._schedule_id = encode(trace.schedule, trace.ops)
         return sid
 
     def finalise(self, finding: Finding) -> Finding:

@@ -11,13 +11,12 @@ Every simulated thread is a greenlet whose parent is the scheduler (the greenlet
 The sequence of choices is the schedule; it is all that is needed to replay the execution.
 
 Greenlets are reused: starting a fresh one costs more than a whole step, so each OS thread
-keeps a small pool of idle greenlets (see :func:`_serve`) and every execution borrows from it.
+keeps a small pool of idle greenlets (see :mod:`._greenlets`) and every execution borrows from it.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, suppress
@@ -29,6 +28,7 @@ import greenlet
 from ..errors import InterleaveError, InternalError, ScenarioError
 from . import _context
 from ._findings import Finding, StepLimit
+from ._greenlets import ENDED, POOL_SIZE, pool, serve
 from ._locations import user_location
 from ._names import Names
 from ._observer import Observer, overrides_hook
@@ -288,9 +288,10 @@ class Runtime:
                         with suppress(Exception):
                             program.teardown()
             self._finish(stuck)
-            trace = self._trace(stuck)
             return RunOutcome(
-                trace=trace,
+                record=self._trace,
+                steps=len(self.choices),
+                threads=len(self.threads),
                 raw_findings=tuple(self._findings),
                 stuck=stuck,
                 pending=self.pending_at_end,
@@ -325,16 +326,23 @@ class Runtime:
         # no interleaving, and each thread then has a pending operation to choose by.
         for thread in list(threads):
             self._start(thread)
+        # The enabled set is kept from one step to the next while nothing can change it: no
+        # thread waits (``waiters`` counts threads with a wait; only the running thread sets
+        # or clears its own, in block()) and no thread started or ended. A step can make a
+        # waiting thread ready (a release), so with any waiter it is computed at every step.
+        enabled: list[SimThread] | None = None
+        waiters = sum(1 for t in threads if t.wait is not None)
         while True:
-            # Enabled: started, not finished, and either not waiting or able to go on. A wait
-            # with a timeout is always enabled: timing out is a choice like any other (the
-            # operation then resolves to its timed-out outcome).
-            enabled = [
-                t
-                for t in threads
-                if t.state == READY
-                and ((wait := t.wait) is None or wait.timeout or wait.is_ready())
-            ]
+            if enabled is None or waiters:
+                # Enabled: started, not finished, and either not waiting or able to go on. A
+                # wait with a timeout is always enabled: timing out is a choice like any
+                # other (the operation then resolves to its timed-out outcome).
+                enabled = [
+                    t
+                    for t in threads
+                    if t.state == READY
+                    and ((wait := t.wait) is None or wait.timeout or wait.is_ready())
+                ]
             if not enabled:
                 # Nobody can run. Finished threads are done; daemon threads left waiting end
                 # with the program, as a real process exits when only daemons are left. Any
@@ -386,20 +394,29 @@ class Runtime:
                 return False
             self.last = thread
             # Run the thread up to its next yield point. It switches back from there, or sends
-            # _ENDED when its function has returned (a greenlet that died instead, from an
+            # ENDED when its function has returned (a greenlet that died instead, from an
             # exception that is not an Exception, has already raised it here).
             self.current = thread
             glet = thread.glet
             assert glet is not None
-            if glet.switch() is _ENDED or glet.dead:
+            waited = thread.wait is not None
+            if glet.switch() is ENDED or glet.dead:
                 self._ended(thread)
+                enabled = None
             self.current = None
+            if waited:
+                waiters -= 1
+            if thread.wait is not None:
+                waiters += 1
             # Threads the step started (spawn, Thread.start) are new and last in the list:
             # they run to their first yield point now, so they are choosable at the next step.
             if len(threads) != thread.tid + 1 and threads[-1].state == NEW:
+                enabled = None
                 for new in threads:
                     if new.state == NEW:
                         self._start(new)
+                        if new.wait is not None:
+                            waiters += 1
 
     def _next_check(self, steps: int) -> int:
         """A thread's step count passed ``check_at``: raise when the deadline has passed, and
@@ -430,17 +447,17 @@ class Runtime:
         # fresh greenlet costs far more than a step (a new C stack slice and frame stack).
         hub = self._hub
         assert hub is not None
-        idle = _pool.idle
+        idle = pool.idle
         if idle:
             glet = idle.pop()
             glet.parent = hub
         else:
-            glet = greenlet.greenlet(_serve, parent=hub)
+            glet = greenlet.greenlet(serve, parent=hub)
         thread.glet = glet
         thread.state = READY
         self.current = thread
-        # A fresh greenlet starts _serve(self, thread); an idle one resumes in _serve's loop.
-        if glet.switch(self, thread) is _ENDED or glet.dead:
+        # A fresh greenlet starts serve(self, thread); an idle one resumes in serve's loop.
+        if glet.switch(self, thread) is ENDED or glet.dead:
             self._ended(thread)
         self.current = None
 
@@ -477,15 +494,15 @@ class Runtime:
 
     def _release(self) -> None:
         # Greenlets whose thread function has returned go back to the pool for the next
-        # execution; they wait in _serve's loop. The pool is bounded, so an execution with
+        # execution; they wait in serve's loop. The pool is bounded, so an execution with
         # many spawned threads does not keep their stacks alive forever.
-        idle = _pool.idle
+        idle = pool.idle
         for thread in self.threads:
             glet = thread.glet
             if glet is None:
                 continue
             thread.glet = None
-            if thread.ended and not glet.dead and len(idle) < _POOL_SIZE:
+            if thread.ended and not glet.dead and len(idle) < POOL_SIZE:
                 idle.append(glet)
 
     def _stuck(self, blocked: list[SimThread]) -> None:
@@ -546,7 +563,8 @@ class Runtime:
         if finding is not None:
             self._findings.append(finding)
 
-    def _trace(self, stuck: bool) -> Trace:
+    def _trace(self) -> Trace:
+        # Called by RunOutcome.trace after the run, if at all: nothing it reads changes then.
         options = self.program.options if self.program is not None else DEFAULT_OPTIONS
         if options.max_steps != self.max_steps:
             options = replace(options, max_steps=self.max_steps)
@@ -568,32 +586,3 @@ class Runtime:
         if last is not None and last in enabled:
             return last
         return enabled[0]
-
-
-#: Sent by a pooled greenlet to the scheduler when its thread's function has returned.
-_ENDED: Any = object()
-#: Idle greenlets kept per OS thread.
-_POOL_SIZE = 64
-
-
-class _Pool(threading.local):
-    # Greenlets belong to the OS thread that created them, so each has its own pool.
-    def __init__(self) -> None:
-        self.idle: list[greenlet.greenlet] = []
-
-
-_pool = _Pool()
-
-
-def _serve(runtime: Runtime, thread: SimThread) -> None:
-    """The function of a pooled greenlet: run one simulated thread after another.
-
-    After each thread it sends ``_ENDED`` to the scheduler and waits, idle in the pool, until
-    :meth:`Runtime._start` hands it the next ``(runtime, thread)``.
-    """
-    while True:
-        runtime._run_thread(thread)
-        del runtime, thread  # an idle greenlet must not keep the last execution alive
-        parent = greenlet.getcurrent().parent
-        assert parent is not None
-        runtime, thread = parent.switch(_ENDED)

@@ -241,9 +241,8 @@ class _Exploring:
                     self.pruned += 1
                 else:
                     self.runs += 1
-                trace = outcome.trace
-                depth = len(trace)
-                self.threads = max(self.threads, len(trace.thread_names))
+                depth = outcome.steps  # not len(outcome.trace): the trace is built lazily
+                self.threads = max(self.threads, outcome.threads)
                 self.steps += depth
                 self.max_depth = max(self.max_depth, depth)
                 if outcome.raw_findings:

@@ -69,17 +69,24 @@ def latest_conflicts(
 ) -> None:
     """Add, per thread other than ``t``, its latest step in ``group`` that conflicts with an
     access to ``resource`` and is not ordered before the step already (``clock``)."""
+    # Run for every access of every step of every execution: the scan is inlined (the
+    # exact-resource test before the prefix one, most conflicts are on the same resource).
     for u, (reads, writes) in group.items():
         if u == t:
             continue
-        seen = clock[u]
+        floor = clock[u]  # steps at or before it are ordered before k already
         best = -1
-        for events in (writes,) if reading else (writes, reads):
-            for j in range(len(events) - 1, -1, -1):
-                i, other = events[j]
-                if i <= seen or i <= best:
-                    break  # already ordered before k (or a later one was found)
-                if prefix_related(other, resource):
+        for i, other in reversed(writes):
+            if i <= floor:
+                break
+            if other == resource or prefix_related(other, resource):
+                best = floor = i
+                break
+        if not reading:
+            for i, other in reversed(reads):
+                if i <= floor:
+                    break  # already ordered before k (or a later write was found)
+                if other == resource or prefix_related(other, resource):
                     best = i
                     break
         if best >= 0:

@@ -101,7 +101,7 @@ class DfsStrategy(Strategy):
     def record(self, outcome: RunOutcome) -> None:
         stack = self.stack
         # A step-limited execution ends early: nodes past its end were never reached.
-        del stack[len(outcome.trace) :]
+        del stack[outcome.steps :]
         while stack:
             node = stack[-1]
             if node.pos + 1 < len(node.options):
@@ -118,7 +118,7 @@ class _DfsChooser:
         self.stack = strategy.stack
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
-        depth = view.step_count
+        depth = len(view.choices)
         stack = self.stack
         tids = tuple([t.tid for t in enabled])
         if depth < len(stack):
@@ -131,7 +131,13 @@ class _DfsChooser:
             if node.ops:  # (a task's nodes above its floor record no operations)
                 op, expected = chosen.pending, node.ops[index]
                 assert op is not None
-                if op is not expected and not same_operation(op, expected):
+                # Each execution builds its own operations: compare kind and resource inline
+                # first (the common case, at most replayed steps), the full rule on a miss.
+                if (
+                    op is not expected
+                    and (op.kind != expected.kind or op.resource != expected.resource)
+                    and not same_operation(op, expected)
+                ):
                     raise _operation_changed(depth, chosen, expected, op)
             return chosen
         first = view.default_choice(enabled)
@@ -269,7 +275,7 @@ class PctStrategy(Strategy):
         return _PctChooser(self.rng, self.depth, self.steps)
 
     def record(self, outcome: RunOutcome) -> None:
-        self.steps = max(self.steps, len(outcome.trace))
+        self.steps = max(self.steps, outcome.steps)
 
     def describe(self) -> str:
         return f"pct (depth={self.depth}, seed={self.seed})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from .._core._findings import Finding, LostUpdate
 from .._core._observer import Observer
@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from .._core._views import ExecutionView
 
 __all__ = ["LostUpdateDetector"]
+
+_READ: Final = Kind.READ
+_WRITE: Final = Kind.WRITE
+_UPDATE: Final = Kind.UPDATE
 
 
 class LostUpdateDetector(Observer):
@@ -35,18 +39,22 @@ class LostUpdateDetector(Observer):
         self._lost: list[tuple[Resource, int, int, int]] = []
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
+        # Called at every step: the kinds are module constants (reading ``Kind.READ`` off the
+        # enum class costs more than the rest of this hook), and a write with no read
+        # outstanding anywhere skips the lookup of its read.
         kind = op.kind
-        if kind == Kind.READ:
+        if kind == _READ:
             self._reads[(thread.tid, op.resource)] = index
-        elif kind == Kind.WRITE:
+        elif kind == _WRITE:
             resource = op.resource
-            read = self._reads.pop((thread.tid, resource), None)
+            reads = self._reads
+            read = reads.pop((thread.tid, resource), None) if reads else None
             if read is not None:
                 other = self._other_write_after(resource, read, thread.tid)
                 if other is not None:
                     self._lost.append((resource, read, other, index))
             self._last_write[resource] = (index, thread.tid)
-        elif kind == Kind.UPDATE:
+        elif kind == _UPDATE:
             self._reads.pop((thread.tid, op.resource), None)
             self._last_write[op.resource] = (index, thread.tid)
 
@@ -69,6 +77,8 @@ class LostUpdateDetector(Observer):
         return best
 
     def on_finish(self, execution: ExecutionView) -> list[Finding]:
+        if not self._lost:
+            return []  # the common case, at the end of every execution
         findings: list[Finding] = []
         seen: set[tuple[object, ...]] = set()
         names = [t.name for t in execution.threads]

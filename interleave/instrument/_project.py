@@ -377,12 +377,16 @@ class _Bound:
         self.project: Project | None = None
 
 
+#: A nullcontext keeps no state: one instance serves every execution.
+_NOTHING: contextlib.nullcontext[None] = contextlib.nullcontext()
+
+
 def bind_project(project: Project) -> Any:
     """A per-execution context that makes ``project`` the project of the execution."""
 
     def bind(rt: Runtime) -> contextlib.nullcontext[None]:
         rt.slot(_Bound).project = project
-        return contextlib.nullcontext()
+        return _NOTHING
 
     return bind
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar, overload
 
+from .._core._context import state as _state
 from .._core._ops import Operation
 from ..errors import InvalidArgument
 from ._base import sim
@@ -51,15 +52,15 @@ class Shared(Generic[T]):
 
     def get(self) -> T:
         """Read the value (a yield point)."""
-        rt = sim()
-        if rt is not None:
+        rt = _state.active  # sim(), inlined: every access of a shared value asks
+        if rt is not None and rt.current is not None:
             rt.access(self._read)
         return self._value
 
     def set(self, value: T) -> None:
         """Write the value (a yield point)."""
-        rt = sim()
-        if rt is not None:
+        rt = _state.active  # sim(), inlined: every access of a shared value asks
+        if rt is not None and rt.current is not None:
             rt.access(self._write)
         self._value = value
 
@@ -68,8 +69,8 @@ class Shared(Generic[T]):
 
         ``fn`` must not touch other instrumented objects: it runs inside the step.
         """
-        rt = sim()
-        if rt is not None:
+        rt = _state.active  # sim(), inlined: every access of a shared value asks
+        if rt is not None and rt.current is not None:
             rt.access(self._update)
         self._value = value = fn(self._value)
         return value
@@ -101,22 +102,22 @@ class Counter:
 
     def get(self) -> int:
         """Read the value (a yield point)."""
-        rt = sim()
-        if rt is not None:
+        rt = _state.active  # sim(), inlined: every access of a shared value asks
+        if rt is not None and rt.current is not None:
             rt.access(self._read)
         return self._value
 
     def set(self, value: int) -> None:
         """Write the value (a yield point)."""
-        rt = sim()
-        if rt is not None:
+        rt = _state.active  # sim(), inlined: every access of a shared value asks
+        if rt is not None and rt.current is not None:
             rt.access(self._write)
         self._value = value
 
     def add(self, n: int = 1) -> int:
         """Add ``n`` atomically (one step) and return the new value."""
-        rt = sim()
-        if rt is not None:
+        rt = _state.active  # sim(), inlined: every access of a shared value asks
+        if rt is not None and rt.current is not None:
             rt.access(self._add)
         self._value += n
         return self._value

@@ -105,7 +105,7 @@ def test_the_python_api_stops_there_too_and_q_stops_the_replay(counter: Path) ->
     assert "stopped before step 0: worker#1 is about to get shared 'hits'" in out
     assert "counter.py(9)worker()\n-> seen = hits.get()" in out
     # 'where' shows the user's frames only: the thread's function is the bottom of the stack.
-    assert "_serve" not in out and "_call_thread" not in out
+    assert "serve()" not in out and "_call_thread" not in out
     assert f"QUIT: quit in the debugger: the replay of {LOST_ID} stopped" in out
 
 

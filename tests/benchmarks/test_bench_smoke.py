@@ -75,15 +75,18 @@ def test_bench_core_counts_are_exact() -> None:
     assert counts == {
         ("2 x 5", "bare greenlet dfs"): (252, 2_520),
         ("2 x 5", "interleave dfs"): (252, 2_520),
+        ("2 x 5", "interleave dpor"): (252, 2_520),
         ("2 x 5", "interleave dfs, patch_threading=False"): (252, 2_520),
         ("3 x 3", "bare greenlet dfs"): (1_680, 15_120),
         ("3 x 3", "interleave dfs"): (1_680, 15_120),
+        ("3 x 3", "interleave dpor"): (1_680, 15_120),
         ("3 x 3", "interleave dfs, patch_threading=False"): (1_680, 15_120),
         ("2 x 2 locked", "interleave dfs"): (6, 96),
     }
     text = bench.render(switch, rows, quick=True)
     for header in ("schedules", "steps", "us/step", "step / switch pair", "time / bare"):
         assert header in text
+    assert "3 x 3: dpor / dfs cost per execution = " in text
     # Counts come before clocks in the table.
     assert text.index("steps") < text.index("ms/exploration")
 

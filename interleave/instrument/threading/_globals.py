@@ -54,10 +54,18 @@ def swap_project_globals(rt: Runtime, aliases: Aliases) -> Undo:
     """Replace pre-existing primitives and ``from threading import X`` names in project
     modules (globals, and attributes of classes defined there); return what to restore."""
     undo: Undo = []
+    candidates = _candidates
     for module in project_of(rt).modules():
+        namespace = module.__dict__
+        # _scan's cache check, inlined: most project modules hold nothing to swap, and this
+        # loop runs over every one of them at every execution.
+        entry = candidates.get(module.__name__)
+        if entry is None or entry[0] != len(namespace):
+            entry = _scan(module, aliases)
+        _, names, members = entry
+        if not names and not members:
+            continue
         modname = module.__name__
-        namespace = vars(module)
-        _, names, members = _scan(module, aliases)
         for name in names:
             value = namespace.get(name)
             alias = aliases.get(id(value))
