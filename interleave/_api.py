@@ -13,12 +13,13 @@ from dataclasses import replace
 
 from ._contrast import closest_passing_phase
 from ._core import _debugger, _interrupts, _watchdog
+from ._core._findings import DataRace
 from ._core._observer import Observer
 from ._core._replay import ScheduleChooser
 from ._core._schedule import ExecutionOptions, decode
 from ._engine._database import ScheduleDatabase
 from ._engine._dpor import DporStrategy
-from ._engine._explorer import explore_program
+from ._engine._explorer import Exploration, explore_program
 from ._engine._run import run_once
 from ._engine._settings import (
     EXHAUSTIVE_STRATEGIES,
@@ -37,6 +38,7 @@ from ._engine._strategies import (
 from ._health import HealthMonitor, run_health_checks
 from ._results import ExploreResult, Interrupted, RunResult
 from ._scenario import Scenario, builder, check_factory, factory_name, factory_target
+from .detectors._data_race import DataRaceDetector
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument, ScheduleDivergence
@@ -55,7 +57,32 @@ __all__ = [
 
 
 def _detectors() -> Sequence[Observer]:
+    # Data races come last: an execution's lost update (or deadlock) is reported before the
+    # races that go with it.
+    return (LostUpdateDetector(), DeadlockDetector(), DataRaceDetector())
+
+
+def _detectors_without_races() -> Sequence[Observer]:
     return (LostUpdateDetector(), DeadlockDetector())
+
+
+def _detectors_for(detect_data_races: bool) -> Callable[[], Sequence[Observer]]:
+    return _detectors if detect_data_races else _detectors_without_races
+
+
+def _races_last(raw: Exploration) -> Exploration:
+    """``raw`` with its data races after the other findings (in the order found otherwise):
+    the first schedule of a racy program usually shows a race already, but the lost update or
+    the failed check it leads to is what a reader should see first."""
+    kinds = [f.kind == DataRace.kind for f in raw.findings]
+    if kinds == sorted(kinds):
+        return raw
+    order = sorted(range(len(kinds)), key=kinds.__getitem__)
+    return replace(
+        raw,
+        findings=tuple(raw.findings[i] for i in order),
+        occurrences=tuple(raw.occurrences[i] for i in order),
+    )
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -145,6 +172,7 @@ def explore(
     patch_threading: bool = True,
     patch_sqlite: bool = True,
     trace_attributes: bool = False,
+    detect_data_races: bool = True,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     suppress_health_check: Iterable[HealthCheck | str] = (),
@@ -184,6 +212,11 @@ def explore(
             explored (see the SQLite guide).
         trace_attributes: make reads and writes of the attributes of the project's classes
             yield points (see ``project``).
+        detect_data_races: report ``data-race`` findings: two accesses to the same
+            ``Shared``/``Counter``/``Cache`` data or traced attribute, one of them a write,
+            that no synchronisation orders (no lock, join, event …), even when the values
+            came out right (see the concepts page). ``Shared(..., racy=True)`` exempts one
+            variable; False turns the detector off.
         watchdog: seconds an execution may go without reaching a yield point (in a thread,
             the scenario factory, ``check()`` or ``teardown()``) before the exploration is
             ended with ``BlockedOutsideScheduler`` (a blocking call interleave cannot see);
@@ -242,6 +275,7 @@ def explore(
         "patch_threading": patch_threading,
         "patch_sqlite": patch_sqlite,
         "trace_attributes": trace_attributes,
+        "detect_data_races": detect_data_races,
         "watchdog": watchdog,
         "project": project,
         "suppress_health_check": suppress_health_check,
@@ -313,20 +347,21 @@ def run_exploration(
             builder(scenario, options),
             chosen,
             settings,
-            detectors=_detectors,
+            detectors=_detectors_for(settings.detect_data_races),
             progress=progress,
             contexts=_contexts(watch, scope_project, options, monitor),
             interrupted=interrupt.is_signalled,
             database=database,
             key=key if database is not None else None,
         )
+        raw = _races_last(raw)
         stopped = raw.stopped_because
         # What changed: the closest passing schedule of each finding (with the minimise phase).
         closest, statistics, cut = closest_passing_phase(
             raw,
             settings,
             build=builder(scenario, options),
-            detectors=_detectors,
+            detectors=_detectors_for(settings.detect_data_races),
             contexts=_contexts(watch, scope_project, options),
             interrupted=interrupt.is_signalled,
         )
@@ -386,6 +421,7 @@ def replay(
     patch_threading: bool | None = None,
     patch_sqlite: bool | None = None,
     trace_attributes: bool | None = None,
+    detect_data_races: bool = True,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     breakpoint_at: int | None = None,
@@ -407,6 +443,7 @@ def replay(
         patch_threading: as for :func:`explore` (None: as recorded).
         patch_sqlite: as for :func:`explore` (None: as recorded).
         trace_attributes: as for :func:`explore` (None: as recorded).
+        detect_data_races: as for :func:`explore` (not recorded: it only watches).
         watchdog: as for :func:`explore` (not recorded: it does not shape the execution).
         project: as for :func:`explore` (not recorded: give the value the exploration ran
             with when it was not the default).
@@ -444,8 +481,10 @@ def replay(
             raise InvalidArgument(
                 f"{name}={value!r} must be True, False or None (None: as the ID recorded)"
             )
+    if not isinstance(detect_data_races, bool):
+        raise InvalidArgument(f"detect_data_races={detect_data_races!r} must be True or False")
     schedule = decode(schedule_id)
-    observers = list(_detectors())
+    observers = list(_detectors_for(detect_data_races)())
     stop = None
     if breakpoint_at is not None:
         stop = _stop_before(breakpoint_at, schedule.steps, schedule_id)

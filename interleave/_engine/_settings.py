@@ -291,6 +291,11 @@ class ExploreSettings:
     trace_attributes: bool = _option(
         False, "make attribute reads and writes of the project's classes yield points"
     )
+    detect_data_races: bool = _option(
+        True,
+        "report data races: two accesses to Shared/Counter/Cache data or traced attributes, "
+        "one a write, that no synchronisation orders",
+    )
     watchdog: float | None = _option(
         None,
         "seconds an execution may go without a yield point before it is stopped as blocked "
@@ -318,9 +323,15 @@ class ExploreSettings:
         "patch_sqlite",
         "trace_attributes",
     )
-    #: The options ``replay()`` accepts: those of one execution, the watchdog and the project
-    #: (neither is recorded in an ID: they do not change what the execution does).
-    REPLAY_OPTIONS: ClassVar[tuple[str, ...]] = (*EXECUTION_OPTIONS, "watchdog", "project")
+    #: The options ``replay()`` accepts: those of one execution, the data-race switch, the
+    #: watchdog and the project (none of these is recorded in an ID: they do not change what
+    #: the execution does).
+    REPLAY_OPTIONS: ClassVar[tuple[str, ...]] = (
+        *EXECUTION_OPTIONS,
+        "detect_data_races",
+        "watchdog",
+        "project",
+    )
 
     def __post_init__(self) -> None:
         _int_at_least("max_schedules", self.max_schedules, 1)
@@ -370,6 +381,7 @@ class ExploreSettings:
             "patch_threading",
             "patch_sqlite",
             "trace_attributes",
+            "detect_data_races",
         ):
             value = getattr(self, name)
             if not isinstance(value, bool):
