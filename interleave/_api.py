@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from ._contrast import closest_passing_phase
 from ._core import _debugger, _interrupts, _watchdog
-from ._core._findings import DataRace
+from ._core._findings import DataRace, Finding
 from ._core._observer import Observer
 from ._core._replay import ScheduleChooser
 from ._core._schedule import ExecutionOptions, decode
@@ -70,14 +70,18 @@ def _detectors_for(detect_data_races: bool) -> Callable[[], Sequence[Observer]]:
     return _detectors if detect_data_races else _detectors_without_races
 
 
-def _races_last(raw: Exploration) -> Exploration:
-    """``raw`` with its data races after the other findings (in the order found otherwise):
+def _races_after(findings: Sequence[Finding]) -> list[int]:
+    """The order of ``findings`` with the data races after the others (stable otherwise):
     the first schedule of a racy program usually shows a race already, but the lost update or
     the failed check it leads to is what a reader should see first."""
-    kinds = [f.kind == DataRace.kind for f in raw.findings]
-    if kinds == sorted(kinds):
+    return sorted(range(len(findings)), key=lambda i: findings[i].kind == DataRace.kind)
+
+
+def _races_last(raw: Exploration) -> Exploration:
+    """``raw`` with its findings in the order of :func:`_races_after`."""
+    order = _races_after(raw.findings)
+    if order == sorted(order):
         return raw
-    order = sorted(range(len(kinds)), key=kinds.__getitem__)
     return replace(
         raw,
         findings=tuple(raw.findings[i] for i in order),
@@ -361,7 +365,8 @@ def run_exploration(
             raw,
             settings,
             build=builder(scenario, options),
-            detectors=_detectors_for(settings.detect_data_races),
+            # Every schedule of a racy program shows its race: passing means no other finding.
+            detectors=_detectors_without_races,
             contexts=_contexts(watch, scope_project, options),
             interrupted=interrupt.is_signalled,
         )
@@ -531,9 +536,10 @@ def replay(
     finally:
         if stop is not None:
             stop.close()
+    found = outcome.findings
     return RunResult(
         scenario=runtime.program.name if runtime.program is not None else factory_name(scenario),
         schedule_id=schedule_id.strip(),
         trace=outcome.trace,
-        findings=outcome.findings,
+        findings=tuple(found[i] for i in _races_after(found)),
     )

@@ -41,7 +41,7 @@ def marks_of(finding: Finding) -> dict[int, str]:
     if isinstance(finding, DataRace):
         return {
             finding.first_step: f"<- {finding.first_access}",
-            finding.second_step: f"<- DATA RACE: {finding.second_access}, unordered with it",
+            finding.second_step: f"<- DATA RACE: {finding.second_access}",
         }
     if isinstance(finding, NotLinearizable):
         return {step: "<- no order explains this result" for step in finding.steps}
