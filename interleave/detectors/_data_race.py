@@ -99,6 +99,7 @@ class DataRaceDetector(Observer):
     __slots__ = (
         "_accesses",
         "_clocks",
+        "_pairs",
         "_races",
         "_seen",
         "_spawns",
@@ -118,6 +119,7 @@ class DataRaceDetector(Observer):
         self._under: dict[Resource, list[Resource]] = {}
         self._races: list[tuple[Resource, _Access, _Access, int]] = []  # (.., first, second, tid)
         self._seen: set[tuple[object, ...]] = set()
+        self._pairs: set[tuple[Location | None, Location | None]] = set()
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         tid = thread.tid
@@ -169,10 +171,12 @@ class DataRaceDetector(Observer):
         accesses = self._accesses
         # The same resource, a whole object it belongs to (a cache's clear() for one key),
         # and, for a whole object, every key under it.
-        related = [resource]
-        related.extend(resource[:k] for k in range(len(resource) - 1, 1, -1))
+        related: tuple[Resource, ...] | list[Resource]
         if len(resource) == 2:
-            related.extend(self._under.get(resource, ()))
+            under = self._under.get(resource)
+            related = (resource,) if under is None else [resource, *under]
+        else:
+            related = [resource, *(resource[:k] for k in range(len(resource) - 1, 1, -1))]
         for other in related:
             per_thread = accesses.get(other)
             if per_thread is None:
@@ -202,6 +206,12 @@ class DataRaceDetector(Observer):
         mine[key] = access
 
     def _found(self, resource: Resource, first: _Access, second: _Access, tid: int) -> None:
+        # A loop meets the same pair of lines at every turn: look the pair up before the
+        # signature (which sorts) is made.
+        pair = (first.location, second.location)
+        if pair in self._pairs and first.location is not None and second.location is not None:
+            return
+        self._pairs.add(pair)
         signature = race_signature(first.location, second.location, resource)
         if signature in self._seen:
             return
