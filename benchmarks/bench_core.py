@@ -95,7 +95,8 @@ def scenario(workload: Workload) -> Callable[[], interleave.Scenario]:
         return locked_factory
 
     def factory() -> interleave.Scenario:
-        shared = interleave.Shared("x", 0)
+        # Blind writes race on purpose (racy=True: the race detector still watches each step).
+        shared = interleave.Shared("x", 0, racy=True)
 
         def worker() -> None:
             for i in range(k):

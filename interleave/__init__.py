@@ -24,6 +24,7 @@ from ._api import explore as explore
 from ._api import replay as replay
 from ._contrast import ClosestPass as ClosestPass
 from ._core._findings import CallRecord as CallRecord
+from ._core._findings import DataRace as DataRace
 from ._core._findings import Deadlock as Deadlock
 from ._core._findings import Finding as Finding
 from ._core._findings import InvariantViolation as InvariantViolation
@@ -86,6 +87,7 @@ __all__ = [
     "ClosestPass",
     "Condition",
     "Counter",
+    "DataRace",
     "Deadlock",
     "DirectoryDatabase",
     "Event",

@@ -14,11 +14,12 @@ from dataclasses import replace
 
 from ._contrast import closest_passing_phase
 from ._core import _debugger, _interrupts, _watchdog
+from ._core._findings import DataRace, Finding
 from ._core._replay import ScheduleChooser
 from ._core._schedule import ExecutionOptions, decode
 from ._engine._database import ScheduleDatabase
 from ._engine._dpor import DporStrategy
-from ._engine._explorer import explore_program
+from ._engine._explorer import Exploration, explore_program
 from ._engine._run import run_once
 from ._engine._settings import (
     EXHAUSTIVE_STRATEGIES,
@@ -35,7 +36,8 @@ from ._engine._strategies import (
     Strategy,
 )
 from ._execution import contexts as _contexts
-from ._execution import detectors as _detectors
+from ._execution import detectors_for as _detectors_for
+from ._execution import detectors_without_races as _detectors_without_races
 from ._execution import watchdog_limit as _watchdog_limit
 from ._health import HealthMonitor, run_health_checks
 from ._results import ExploreResult, Interrupted, RunResult
@@ -53,6 +55,25 @@ __all__ = [
     "replay",
     "run_exploration",
 ]
+
+
+def _races_after(findings: Sequence[Finding]) -> list[int]:
+    """The order of ``findings`` with the data races after the others (stable otherwise):
+    the first schedule of a racy program usually shows a race already, but the lost update or
+    the failed check it leads to is what a reader should see first."""
+    return sorted(range(len(findings)), key=lambda i: findings[i].kind == DataRace.kind)
+
+
+def _races_last(raw: Exploration) -> Exploration:
+    """``raw`` with its findings in the order of :func:`_races_after`."""
+    order = _races_after(raw.findings)
+    if order == sorted(order):
+        return raw
+    return replace(
+        raw,
+        findings=tuple(raw.findings[i] for i in order),
+        occurrences=tuple(raw.occurrences[i] for i in order),
+    )
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -93,6 +114,7 @@ def explore(
     patch_sqlite: bool = True,
     trace_attributes: bool = False,
     cancellation: bool = False,
+    detect_data_races: bool = True,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     suppress_health_check: Iterable[HealthCheck | str] = (),
@@ -137,6 +159,11 @@ def explore(
         cancellation: asyncio scenarios: also explore each task being cancelled at each of
             its suspension points (``await``), one cancellation per execution, so that cleanup
             missing on cancellation is found (see the asyncio guide). Recorded in the IDs.
+        detect_data_races: report ``data-race`` findings: two accesses to the same
+            ``Shared``/``Counter``/``Cache`` data or traced attribute, one of them a write,
+            that no synchronisation orders (no lock, join, event …), even when the values
+            came out right (see the concepts page). ``Shared(..., racy=True)`` exempts one
+            variable; False turns the detector off.
         watchdog: seconds an execution may go without reaching a yield point (in a thread,
             the scenario factory, ``check()`` or ``teardown()``) before the exploration is
             ended with ``BlockedOutsideScheduler`` (a blocking call interleave cannot see);
@@ -207,6 +234,7 @@ def explore(
         "patch_sqlite": patch_sqlite,
         "trace_attributes": trace_attributes,
         "cancellation": cancellation,
+        "detect_data_races": detect_data_races,
         "watchdog": watchdog,
         "project": project,
         "suppress_health_check": suppress_health_check,
@@ -283,7 +311,7 @@ def run_exploration(
             builder(scenario, options),
             chosen,
             settings,
-            detectors=_detectors,
+            detectors=_detectors_for(settings.detect_data_races),
             progress=progress,
             contexts=_contexts(watch, scope_project, options, monitor),
             interrupted=interrupt.is_signalled,
@@ -291,13 +319,15 @@ def run_exploration(
             key=key if database is not None else None,
             parallel=pool.explore if pool.wanted else None,
         )
+        raw = _races_last(raw)
         stopped = raw.stopped_because
         # What changed: the closest passing schedule of each finding (with the minimise phase).
         closest, statistics, cut = closest_passing_phase(
             raw,
             settings,
             build=builder(scenario, options),
-            detectors=_detectors,
+            # Every schedule of a racy program shows its race: passing means no other finding.
+            detectors=_detectors_without_races,
             contexts=_contexts(watch, scope_project, options),
             interrupted=interrupt.is_signalled,
         )
@@ -358,6 +388,7 @@ def replay(
     patch_sqlite: bool | None = None,
     trace_attributes: bool | None = None,
     cancellation: bool | None = None,
+    detect_data_races: bool = True,
     watchdog: float | None = None,
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     breakpoint_at: int | None = None,
@@ -380,6 +411,7 @@ def replay(
         patch_sqlite: as for :func:`explore` (None: as recorded).
         trace_attributes: as for :func:`explore` (None: as recorded).
         cancellation: as for :func:`explore` (None: as recorded).
+        detect_data_races: as for :func:`explore` (not recorded: it only watches).
         watchdog: as for :func:`explore` (not recorded: it does not shape the execution).
         project: as for :func:`explore` (not recorded: give the value the exploration ran
             with when it was not the default).
@@ -418,8 +450,10 @@ def replay(
             raise InvalidArgument(
                 f"{name}={value!r} must be True, False or None (None: as the ID recorded)"
             )
+    if not isinstance(detect_data_races, bool):
+        raise InvalidArgument(f"detect_data_races={detect_data_races!r} must be True or False")
     schedule = decode(schedule_id)
-    observers = list(_detectors())
+    observers = list(_detectors_for(detect_data_races)())
     stop = None
     if breakpoint_at is not None:
         stop = _stop_before(breakpoint_at, schedule.steps, schedule_id)
@@ -467,9 +501,10 @@ def replay(
     finally:
         if stop is not None:
             stop.close()
+    found = outcome.findings
     return RunResult(
         scenario=runtime.program.name if runtime.program is not None else factory_name(scenario),
         schedule_id=schedule_id.strip(),
         trace=outcome.trace,
-        findings=outcome.findings,
+        findings=tuple(found[i] for i in _races_after(found)),
     )

@@ -37,6 +37,10 @@ BUDGET = 200
 #: Explorations that ended this way get no search, as they get no minimising: a timeout or
 #: Ctrl-C asked for the end, and a failure reproduced from the database was explained before.
 _SKIP = (ExitReason.INTERRUPTED, ExitReason.TIMEOUT, ExitReason.REPRODUCED)
+#: Findings with no closest passing schedule to search for: a step limit, and a data race,
+#: which shows in every schedule where both accesses run (the search runs without the race
+#: detector, so "passing" means: no finding that depends on the order of the steps).
+_UNSEARCHED = frozenset({"step-limit", "data-race"})
 #: Longer failing executions are not searched (a step limit, a long loop): each candidate
 #: would be as long, and the first step where two such runs part says little.
 MAX_STEPS = 2_000
@@ -160,7 +164,7 @@ def closest_passes(
         if key in found or trace is None:
             continue
         found[key] = None
-        if finding.kind == "step-limit" or not 0 < len(trace) <= MAX_STEPS:
+        if finding.kind in _UNSEARCHED or not 0 < len(trace) <= MAX_STEPS:
             continue
         choices = trace.choices
         recorder = _Recorder(choices)
@@ -185,7 +189,9 @@ def closest_passes(
                     failing=trace.step(k),
                 )
                 break
-    return tuple(found.get(f.schedule_id) for f in findings), spent
+    return tuple(
+        None if f.kind in _UNSEARCHED else found.get(f.schedule_id) for f in findings
+    ), spent
 
 
 def closest_passing_phase(

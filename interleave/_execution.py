@@ -3,24 +3,43 @@ detectors, the watchdog's limit, the project and the patches, in the order they 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._core import _watchdog
 from ._core._observer import Observer
 from ._core._schedule import ExecutionOptions
 from ._health import HealthMonitor
+from .detectors._data_race import DataRaceDetector
 from .detectors._deadlock import DeadlockDetector
 from .detectors._lost_update import LostUpdateDetector
 from .errors import InvalidArgument
 from .instrument._patches import ExecutionPatch, enabled_patches
 from .instrument._project import Project, bind_project
 
-__all__ = ["contexts", "detectors", "patches", "watchdog_limit"]
+__all__ = [
+    "contexts",
+    "detectors",
+    "detectors_for",
+    "detectors_without_races",
+    "patches",
+    "watchdog_limit",
+]
 
 
 def detectors() -> Sequence[Observer]:
-    """Fresh detectors for one execution: lost updates and deadlocks."""
+    """Fresh detectors for one execution: lost updates, deadlocks and data races (last: an
+    execution's lost update or deadlock is reported before the races that go with it)."""
+    return (LostUpdateDetector(), DeadlockDetector(), DataRaceDetector())
+
+
+def detectors_without_races() -> Sequence[Observer]:
+    """Fresh detectors for one execution, data races left out (``detect_data_races=False``)."""
     return (LostUpdateDetector(), DeadlockDetector())
+
+
+def detectors_for(detect_data_races: bool) -> Callable[[], Sequence[Observer]]:
+    """The detector factory an exploration with ``detect_data_races`` uses."""
+    return detectors if detect_data_races else detectors_without_races
 
 
 def patches(

@@ -30,7 +30,7 @@ from ._engine._parallel import TaskResult, TaskSpec, explore_parallel
 from ._engine._settings import ExitReason, ExploreSettings
 from ._engine._strategies import PctStrategy, RandomStrategy, Strategy
 from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy
-from ._execution import contexts, detectors, watchdog_limit
+from ._execution import contexts, detectors_for, watchdog_limit
 from ._scenario import builder
 from .errors import InvalidArgument
 from .instrument._project import scenario_project
@@ -134,7 +134,7 @@ def run_task(spec: TaskSpec, seq: int, task: object, budget: int, here: bool = F
         run = _TaskRun(
             builder(scenario, options),
             settings,
-            detectors,
+            detectors_for(settings.detect_data_races),
             contexts(watch, project, options),
             lambda: False,
             key=key,

@@ -177,7 +177,9 @@ class DurationFormatter:
             raise ValueError(f"max_entries={max_entries!r} must be at least 1")
         self.variant = resolve(variant)
         self.max_entries = max_entries
-        self._cache: interleave.Cache[float, str] = interleave.Cache("formatted")
+        # A memo of a pure function: two threads that race on an entry store the same text,
+        # so the race is harmless (racy=True: not a data-race finding).
+        self._cache: interleave.Cache[float, str] = interleave.Cache("formatted", racy=True)
 
     def __repr__(self) -> str:
         return f"<DurationFormatter variant={self.variant!r}>"

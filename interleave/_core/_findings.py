@@ -10,6 +10,7 @@ from ._trace import Trace
 
 __all__ = [
     "CallRecord",
+    "DataRace",
     "Deadlock",
     "Finding",
     "Hold",
@@ -29,7 +30,7 @@ class Finding:
 
     Attributes:
         kind: ``deadlock``, ``lost-update``, ``invariant``, ``exception``, ``step-limit``,
-            ``teardown`` or ``not-linearizable``.
+            ``teardown``, ``not-linearizable`` or ``data-race``.
         message: one paragraph that says what happened.
         threads: names of the threads involved.
         steps: indices of the steps involved (into ``trace``).
@@ -111,6 +112,39 @@ class LostUpdate(Finding):
     read_step: int = -1
     other_write_step: int = -1
     write_step: int = -1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataRace(Finding):
+    """Two threads accessed the same data, at least one of them writing, and nothing ordered
+    the two accesses: no lock released by one and taken by the other, no event, join, queue
+    or other synchronisation between them. It is a bug even when this execution's values came
+    out right: another timing (or another interpreter) can interleave the two accesses.
+
+    Attributes:
+        resource: the resource key (``("shared", "hits")``, ``("attr", "Account#1.balance")``).
+        first_step: the earlier of the two accesses (a step of ``trace``).
+        second_step: the later one.
+        first_access: ``read`` or ``write``.
+        second_access: ``read`` or ``write``.
+        first_location: the line of the earlier access.
+        second_location: the line of the later access.
+
+    Example::
+
+        result = interleave.explore(unlocked_counter, trace_attributes=True)
+        race = next(f for f in result.findings if isinstance(f, interleave.DataRace))
+        print(race.first_location, race.second_location)
+    """
+
+    kind: ClassVar[str] = "data-race"
+    resource: Resource = ()
+    first_step: int = -1
+    second_step: int = -1
+    first_access: str = ""
+    second_access: str = ""
+    first_location: Location | None = None
+    second_location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,6 +30,7 @@ __all__ = [
     "Kind",
     "Location",
     "Operation",
+    "RacyOperation",
     "Resolver",
     "Resource",
     "conflict",
@@ -204,6 +205,13 @@ class Operation:
         """A short text such as ``read shared 'hits'`` for reports."""
         what = self.label or self.kind
         return f"{what} {describe_resource(self.resource)}"
+
+
+class RacyOperation(Operation):
+    """An access the user declared intentionally racy (``Shared(..., racy=True)``): it is
+    scheduled like any other, but the data-race detector never reports it."""
+
+    __slots__ = ()
 
 
 def conflict(a: Footprint, b: Footprint) -> bool:

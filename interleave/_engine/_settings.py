@@ -294,6 +294,11 @@ class ExploreSettings:
     cancellation: bool = _option(
         False, "asyncio: also explore each task being cancelled at each of its awaits"
     )
+    detect_data_races: bool = _option(
+        True,
+        "report data races: two accesses to Shared/Counter/Cache data or traced attributes, "
+        "one a write, that no synchronisation orders",
+    )
     watchdog: float | None = _option(
         None,
         "seconds an execution may go without a yield point before it is stopped as blocked "
@@ -328,9 +333,15 @@ class ExploreSettings:
         "trace_attributes",
         "cancellation",
     )
-    #: The options ``replay()`` accepts: those of one execution, the watchdog and the project
-    #: (neither is recorded in an ID: they do not change what the execution does).
-    REPLAY_OPTIONS: ClassVar[tuple[str, ...]] = (*EXECUTION_OPTIONS, "watchdog", "project")
+    #: The options ``replay()`` accepts: those of one execution, the data-race switch, the
+    #: watchdog and the project (none of these is recorded in an ID: they do not change what
+    #: the execution does).
+    REPLAY_OPTIONS: ClassVar[tuple[str, ...]] = (
+        *EXECUTION_OPTIONS,
+        "detect_data_races",
+        "watchdog",
+        "project",
+    )
 
     def __post_init__(self) -> None:
         _int_at_least("max_schedules", self.max_schedules, 1)
@@ -387,6 +398,7 @@ class ExploreSettings:
             "patch_sqlite",
             "trace_attributes",
             "cancellation",
+            "detect_data_races",
         ):
             value = getattr(self, name)
             if not isinstance(value, bool):

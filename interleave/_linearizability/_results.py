@@ -18,9 +18,9 @@ from ._scenarios import (
 )
 
 #: Finding kinds a linearizability check does not report: it judges the object by its results,
-#: and the lost-update detector flags a read-then-write race whatever the values (two callers
+#: and the lost-update and data-race detectors flag a race whatever the values (two callers
 #: that both cache the same value). A race that changes a result is a not-linearizable finding.
-_NOT_REPORTED = frozenset({"lost-update"})
+_NOT_REPORTED = frozenset({"lost-update", "data-race"})
 
 
 def _reported(findings: Iterable[Finding]) -> tuple[Finding, ...]:

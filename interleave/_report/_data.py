@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .._core._findings import (
+    DataRace,
     Deadlock,
     Finding,
     InvariantViolation,
@@ -275,6 +276,20 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         out["read_step"] = finding.read_step
         out["other_write_step"] = finding.other_write_step
         out["write_step"] = finding.write_step
+    elif isinstance(finding, DataRace):
+        out["resource"] = describe_resource(finding.resource)
+        out["accesses"] = [
+            {
+                "step": finding.first_step,
+                "access": finding.first_access,
+                "location": _where(finding.first_location),
+            },
+            {
+                "step": finding.second_step,
+                "access": finding.second_access,
+                "location": _where(finding.second_location),
+            },
+        ]
     elif isinstance(finding, InvariantViolation):
         out["detail"] = finding.detail
     elif isinstance(finding, ThreadCrashed):

@@ -37,7 +37,11 @@ _KIND_COLUMNS: Final = (
     ("invariant", "invariant violations"),
     ("exception", "exceptions"),
 )
-_OPTIONAL_KIND_COLUMNS: Final = (("step-limit", "step limits"), ("teardown", "teardown errors"))
+_OPTIONAL_KIND_COLUMNS: Final = (
+    ("step-limit", "step limits"),
+    ("teardown", "teardown errors"),
+    ("data-race", "data races"),
+)
 
 
 def summary_report(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
-from .._core._findings import Deadlock, Finding, LostUpdate
+from .._core._findings import DataRace, Deadlock, Finding, LostUpdate
 from .._core._ops import conflict, describe_resource
 
 if TYPE_CHECKING:
@@ -201,6 +201,8 @@ def _special_edges(finding: Finding | None) -> dict[tuple[int, int], str]:
             (finding.read_step, finding.other_write_step): "then another write",
             (finding.other_write_step, finding.write_step): "overwritten",
         }
+    if isinstance(finding, DataRace):
+        return {(finding.first_step, finding.second_step): "unordered: a data race"}
     return {}
 
 

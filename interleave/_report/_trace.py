@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._core._findings import Deadlock, Finding, LostUpdate, NotLinearizable
+from .._core._findings import DataRace, Deadlock, Finding, LostUpdate, NotLinearizable
 from .._core._ops import Location, describe_resource
 from ._common import indent, table
 
@@ -37,6 +37,11 @@ def marks_of(finding: Finding) -> dict[int, str]:
             finding.read_step: "<- read",
             finding.other_write_step: "<- writes after that read",
             finding.write_step: "<- LOST UPDATE: overwrites it",
+        }
+    if isinstance(finding, DataRace):
+        return {
+            finding.first_step: f"<- {finding.first_access}",
+            finding.second_step: f"<- DATA RACE: {finding.second_access}",
         }
     if isinstance(finding, NotLinearizable):
         return {step: "<- no order explains this result" for step in finding.steps}

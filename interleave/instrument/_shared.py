@@ -6,7 +6,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar, overload
 
 from .._core._context import state as _state
-from .._core._ops import Operation
+from .._core._ops import Operation, RacyOperation
 from ..errors import InvalidArgument
 from ._base import sim
 
@@ -20,6 +20,13 @@ D = TypeVar("D")
 _MISSING: Any = object()
 
 
+def _access_type(racy: object, what: str) -> type[Operation]:
+    """The class of a variable's plain reads and writes: racy ones are never data races."""
+    if not isinstance(racy, bool):
+        raise InvalidArgument(f"{what}(racy={racy!r}) must be True or False")
+    return RacyOperation if racy else Operation
+
+
 def _check_name(name: object, what: str) -> str:
     if not isinstance(name, str) or not name:
         raise InvalidArgument(
@@ -31,23 +38,27 @@ def _check_name(name: object, what: str) -> str:
 class Shared(Generic[T]):
     """A shared value; ``get`` and ``set`` are separate steps, ``update`` is atomic.
 
-    Outside an exploration it is a plain box around the value.
+    Outside an exploration it is a plain box around the value. A ``get`` and a ``set`` by two
+    threads that no synchronisation orders are a ``data-race`` finding; ``racy=True`` says the
+    race is intended (a statistic read without a lock, say) and exempts the variable.
 
     Example::
 
         hits = interleave.Shared("hits", 0)
         hits.set(hits.get() + 1)          # two steps: another thread may run in between
         hits.update(lambda v: v + 1)      # one atomic step
+        seen = interleave.Shared("seen", 0, racy=True)  # never reported as a data race
     """
 
     __slots__ = ("_read", "_update", "_value", "_write", "name")
 
-    def __init__(self, name: str, value: T) -> None:
+    def __init__(self, name: str, value: T, *, racy: bool = False) -> None:
         self.name = _check_name(name, "Shared")
+        access = _access_type(racy, "Shared")
         resource = ("shared", self.name)
         self._value = value
-        self._read = Operation("read", resource, "get")
-        self._write = Operation("write", resource, "set")
+        self._read = access("read", resource, "get")
+        self._write = access("write", resource, "set")
         self._update = Operation("update", resource, "update")
 
     def get(self) -> T:
@@ -82,6 +93,9 @@ class Shared(Generic[T]):
 class Counter:
     """A shared integer; ``add`` is atomic, ``get`` then ``set`` is not.
 
+    ``racy=True`` exempts its ``get`` and ``set`` from data-race findings (``add`` never
+    races: it is atomic).
+
     Example::
 
         visits = interleave.Counter("visits")
@@ -90,14 +104,15 @@ class Counter:
 
     __slots__ = ("_add", "_read", "_value", "_write", "name")
 
-    def __init__(self, name: str, start: int = 0) -> None:
+    def __init__(self, name: str, start: int = 0, *, racy: bool = False) -> None:
         self.name = _check_name(name, "Counter")
         if not isinstance(start, int):
             raise InvalidArgument(f"Counter start={start!r} must be an int")
+        access = _access_type(racy, "Counter")
         resource = ("counter", self.name)
         self._value = start
-        self._read = Operation("read", resource, "get")
-        self._write = Operation("write", resource, "set")
+        self._read = access("read", resource, "get")
+        self._write = access("write", resource, "set")
         self._add = Operation("update", resource, "add")
 
     def get(self) -> int:
@@ -130,6 +145,7 @@ class Cache(Generic[K, V]):
     """A shared dictionary-like cache; each key is its own resource.
 
     ``clear()`` and ``len()`` touch the whole cache, so they conflict with every key.
+    ``racy=True`` exempts every access from data-race findings.
 
     Example::
 
@@ -138,19 +154,20 @@ class Cache(Generic[K, V]):
             users.set(42, load(42))       # … then act: another thread may have set it
     """
 
-    __slots__ = ("_all", "_clear", "_data", "_len", "name")
+    __slots__ = ("_access", "_all", "_clear", "_data", "_len", "name")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, racy: bool = False) -> None:
         self.name = _check_name(name, "Cache")
+        self._access = access = _access_type(racy, "Cache")
         self._data: dict[K, V] = {}
         self._all = ("cache", self.name)
-        self._clear = Operation("write", self._all, "clear")
-        self._len = Operation("read", self._all, "len")
+        self._clear = access("write", self._all, "clear")
+        self._len = access("read", self._all, "len")
 
     def _op(self, kind: str, key: K, label: str) -> None:
         rt = sim()
         if rt is not None:
-            rt.access(Operation(kind, ("cache", self.name, key), label))
+            rt.access(self._access(kind, ("cache", self.name, key), label))
 
     @overload
     def get(self, key: K) -> V | None: ...

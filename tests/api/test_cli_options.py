@@ -35,7 +35,7 @@ def lost_update():
 
 
 def race():
-    flag = interleave.Shared("flag", False)
+    flag = interleave.Shared("flag", False, racy=True)  # the check judges the order
     seen = []
 
     def writer():
@@ -182,7 +182,7 @@ def test_replay_flags_override_what_the_id_recorded(capsys: pytest.CaptureFixtur
     schedule_id = data["findings"][0]["schedule_id"]
     status, run_data = as_json(capsys, "replay", "races.py:lost_update", schedule_id)
     assert status == 1
-    assert [f["kind"] for f in run_data["findings"]] == ["lost-update", "invariant"]
+    assert [f["kind"] for f in run_data["findings"]] == ["lost-update", "invariant", "data-race"]
     # One step per thread: the replay stops at a step limit, where the ID recorded more steps.
     status, _, err = run(capsys, "replay", "races.py:lost_update", schedule_id, "--max-steps", "1")
     assert status == 2
@@ -219,7 +219,7 @@ def test_explore_json_is_the_results_dict(capsys: pytest.CaptureFixture[str]) ->
     assert data["kind"] == "exploration"
     assert data["target"] == "races.py:lost_update"
     assert data["verdict"] == "proved"
-    assert {f["kind"] for f in data["findings"]} == {"lost-update", "invariant"}
+    assert {f["kind"] for f in data["findings"]} == {"lost-update", "invariant", "data-race"}
 
 
 def test_report_json_is_a_list_of_every_result(capsys: pytest.CaptureFixture[str]) -> None:

@@ -66,7 +66,8 @@ def test_clean_exhaustive_result() -> None:
 def test_findings_are_distinct_and_counted() -> None:
     result = interleave.explore(lost_update, strategy="dfs")
 
-    assert [f.kind for f in result.findings] == ["lost-update", "invariant"]
+    # The data race the lost update goes with comes last.
+    assert [f.kind for f in result.findings] == ["lost-update", "invariant", "data-race"]
     assert len(result.occurrences) == len(result.findings)
     assert all(1 <= n <= result.schedules_run for n in result.occurrences)
     assert len({(f.kind, f.signature) for f in result.findings}) == len(result.findings)
@@ -92,11 +93,11 @@ def test_report_has_summary_diagram_and_replay_lines() -> None:
     report = result.report()
     finding = result.findings[0]
 
-    assert report.startswith("interleave: lost_update: 2 distinct finding(s)")
+    assert report.startswith("interleave: lost_update: 3 distinct finding(s)")
     assert "schedules run  6" in report
     assert "exhausted: every schedule was explored" in report
-    assert "findings       1 lost-update, 1 invariant" in report
-    assert "Finding 1 of 2: lost-update" in report
+    assert "findings       1 lost-update, 1 invariant, 1 data-race" in report
+    assert "Finding 1 of 3: lost-update" in report
     assert "worker#1" in report and "worker#2" in report
     assert "<- LOST UPDATE: overwrites it" in report
     assert f"interleave.replay(lost_update, '{finding.schedule_id}')" in report
@@ -124,7 +125,7 @@ def test_factory_may_return_a_plain_list_of_threads() -> None:
 
     result = interleave.explore(scenario)
 
-    assert [f.kind for f in result.findings] == ["lost-update"]
+    assert [f.kind for f in result.findings] == ["lost-update", "data-race"]
     assert result.scenario.endswith("scenario")
 
 
@@ -157,7 +158,7 @@ def test_random_strategy_runs_the_budget_and_is_never_exhausted() -> None:
 def test_random_strategy_finds_the_lost_update() -> None:
     result = interleave.explore(lost_update, strategy="random", seed=0, max_schedules=100)
 
-    assert {f.kind for f in result.findings} == {"lost-update", "invariant"}
+    assert {f.kind for f in result.findings} == {"lost-update", "invariant", "data-race"}
 
 
 def test_random_strategy_default_seed_is_zero() -> None:
@@ -240,7 +241,7 @@ def test_a_raising_teardown_is_a_finding_and_the_exploration_goes_on() -> None:
     assert result.exhausted  # not aborted by the first failing teardown
     assert result.schedules_run == 6
     kinds = sorted(f.kind for f in result.findings)
-    assert kinds == ["lost-update", "teardown"]
+    assert kinds == ["data-race", "lost-update", "teardown"]
     [failed] = [f for f in result.findings if isinstance(f, interleave.TeardownFailed)]
     assert failed.message == "teardown() raised OSError: cannot close 'db': 1 hit(s)"
     assert failed.exception == "OSError: cannot close 'db': 1 hit(s)"
@@ -285,9 +286,10 @@ def test_timeout_is_honoured_inside_a_long_execution() -> None:
 
     assert result.stopped_because == "timeout"
     assert not result.exhausted
-    # The finding of the first execution is kept; the cut execution is dropped.
-    assert [f.kind for f in result.findings] == ["invariant"]
+    # The findings of the first execution are kept (the spin on the flag is a data race);
+    # the cut execution is dropped.
+    assert [f.kind for f in result.findings] == ["invariant", "data-race"]
     assert result.schedules_run == 1
     assert "NOT exhausted: " in result.report()
     run = interleave.replay(spins_in_its_second_execution, result.findings[0].schedule_id)
-    assert [f.kind for f in run.findings] == ["invariant"]
+    assert [f.kind for f in run.findings] == ["invariant", "data-race"]

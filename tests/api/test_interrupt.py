@@ -91,7 +91,7 @@ def test_ctrl_c_raises_interrupted_with_the_findings_so_far() -> None:
     assert not result.exhausted
     # The third execution was interrupted in check() and is dropped; the second found the bug.
     assert result.schedules_run == 2
-    assert [f.kind for f in result.findings] == ["lost-update", "invariant"]
+    assert [f.kind for f in result.findings] == ["lost-update", "invariant", "data-race"]
     for finding in result.findings:
         assert finding.schedule_id in str(stop)
         replayed = interleave.replay(lost_update(at=0, interrupt=sigint), finding.schedule_id)
@@ -206,7 +206,7 @@ def test_a_sigint_held_back_after_the_last_check_still_stops_the_exploration(
     result = caught.value.result
     assert result.stopped_because == "interrupted"
     assert not result.exhausted
-    assert [f.kind for f in result.findings] == ["lost-update", "invariant"]
+    assert [f.kind for f in result.findings] == ["lost-update", "invariant", "data-race"]
 
 
 def test_off_the_main_thread_no_handler_is_installed() -> None:
@@ -379,7 +379,7 @@ def test_the_cli_prints_the_findings_so_far_and_exits_130(
     assert "interrupted (Ctrl-C) before covering every schedule" in out
     assert "lost-update" in out and "interleave replay racy.py:lost_update 2-" in out
     assert err.strip().endswith(
-        "interleave: interrupted (Ctrl-C): the 2 finding(s) above were found before it"
+        "interleave: interrupted (Ctrl-C): the 3 finding(s) above were found before it"
     )
 
 

@@ -156,7 +156,14 @@ def test_catalogue_covers_every_finding_kind() -> None:
     for factory, options in CATALOGUE.values():
         kinds.update(f.kind for f in interleave.explore(factory, **options).findings)
 
-    assert kinds == {"deadlock", "lost-update", "invariant", "exception", "step-limit"}
+    assert kinds == {
+        "deadlock",
+        "lost-update",
+        "invariant",
+        "exception",
+        "step-limit",
+        "data-race",
+    }
 
 
 def test_replay_of_a_deadlock_keeps_cycle_and_graph() -> None:
@@ -181,7 +188,8 @@ def test_replay_report_shows_the_finding_and_the_id() -> None:
 
 
 def test_replay_of_a_clean_schedule_shows_the_trace() -> None:
-    run = interleave.replay(lost_update, "1-AAQ")  # 4 steps, default policy: no race
+    # 4 steps, default policy: no lost update (the unlocked accesses still race)
+    run = interleave.replay(lost_update, "1-AAQ", detect_data_races=False)
 
     assert run.ok
     assert run.trace.choices == (0, 0, 1, 1)
@@ -493,7 +501,8 @@ def test_state_kept_between_executions_is_caught_where_it_shows() -> None:
     )
     assert "state kept between executions" in str(info.value)
     _EXECUTIONS[0] = 0
-    assert interleave.replay(state_kept_between_executions, "1-AAg").ok  # silently other
+    run = interleave.replay(state_kept_between_executions, "1-AAg", detect_data_races=False)
+    assert run.ok  # silently other
 
 
 HASH_ORDER = """
@@ -546,7 +555,7 @@ def test_hash_order_under_another_pythonhashseed_is_caught(tmp_path: Path) -> No
 def test_format_1_ids_replay_with_the_default_options() -> None:
     run = interleave.replay(lost_update, "1-AAQAAQEB")
 
-    assert [f.kind for f in run.findings] == ["lost-update", "invariant"]
+    assert [f.kind for f in run.findings] == ["lost-update", "invariant", "data-race"]
     assert run.trace.schedule.codes is None
 
 
@@ -567,7 +576,7 @@ def test_the_id_records_trace_attributes() -> None:
 
     run = interleave.replay(attribute_race, finding.schedule_id)
 
-    assert [f.kind for f in run.findings] == ["lost-update", "invariant"]
+    assert [f.kind for f in run.findings] == ["lost-update", "invariant", "data-race"]
 
 
 def test_an_explicit_option_overrides_the_id_and_says_so() -> None:

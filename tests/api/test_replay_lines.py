@@ -71,7 +71,10 @@ EXPLORE = """
 import json, interleave, scn
 result = interleave.explore(scn.{factory}, {options})
 first = result.findings[0].schedule_id
-kinds = [f.kind for f in result.findings if f.schedule_id == first]  # that execution's
+# That execution's kinds; the program's race (reported once, from whichever execution showed
+# it first) shows in the replay of every execution, last.
+kinds = [f.kind for f in result.findings if f.schedule_id == first and f.kind != "data-race"]
+kinds.append("data-race")
 print(json.dumps({{"kinds": kinds, "report": result.report()}}))
 """
 

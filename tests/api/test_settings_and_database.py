@@ -136,8 +136,9 @@ def test_a_fixed_or_stale_saved_schedule_is_deleted(tmp_path: Path) -> None:
 
 
 def race(*, fixed: bool) -> interleave.Scenario:
-    # The reader must see the write; the fixed check accepts both orders of the same steps.
-    flag = interleave.Shared("flag", False)
+    # The reader must see the write; the fixed check accepts both orders of the same steps
+    # (the flag races on purpose: the check judges the order).
+    flag = interleave.Shared("flag", False, racy=True)
     seen: list[bool] = []
 
     def writer() -> None:
@@ -213,7 +214,7 @@ def test_results_are_plain_data_that_json_can_dump() -> None:
     data = json.loads(json.dumps(result.to_dict()))
     assert data["schema_version"] == 1
     assert data["verdict"] == "proved" and data["stopped_because"] == "exhausted"
-    assert [f["kind"] for f in data["findings"]] == ["lost-update", "invariant"]
+    assert [f["kind"] for f in data["findings"]] == ["lost-update", "invariant", "data-race"]
     first = data["findings"][0]
     assert first["schedule_id"] == result.findings[0].schedule_id
     assert {"thread", "operation", "resource", "location"} <= set(first["steps"][0])

@@ -22,8 +22,9 @@ from interleave._results import verdict_of
 
 def clean_race() -> interleave.Scenario:
     """Two threads of two unlocked updates each, checked loosely: clean, and its
-    interleavings need preemptions, so a preemption bound of 0 cuts some."""
-    hits = interleave.Shared("hits", 0)
+    interleavings need preemptions, so a preemption bound of 0 cuts some. (The unlocked
+    updates race on purpose: racy=True.)"""
+    hits = interleave.Shared("hits", 0, racy=True)
 
     def worker() -> None:
         for _ in range(2):

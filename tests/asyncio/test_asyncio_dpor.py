@@ -21,7 +21,7 @@ def test_unlocked_increments_across_awaits_count_as_the_threads(
     assert tasks.exhausted
     assert tasks.schedules_run == traces
     assert tasks.statistics.pruned == 0
-    assert {f.kind for f in tasks.findings} == {"lost-update", "invariant"}
+    assert {f.kind for f in tasks.findings} == {"lost-update", "invariant", "data-race"}
 
 
 @pytest.mark.parametrize(("n", "k"), [(2, 1), (2, 2), (3, 1), (2, 3)])

@@ -61,7 +61,7 @@ def balance(*, locked: bool) -> Callable[[], Scenario]:
 def test_check_then_act_across_an_await_is_a_lost_update() -> None:
     racy = balance(locked=False)
     result = _explore(racy)
-    assert {f.kind for f in result.findings} == {"lost-update", "invariant"}
+    assert {f.kind for f in result.findings} == {"lost-update", "invariant", "data-race"}
     lost = next(f for f in result.findings if f.kind == "lost-update")
     assert "balance" in lost.message
     _replays(racy, result)

@@ -79,5 +79,5 @@ def test_the_fixture_works_from_async_tests(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess()
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
-    assert "interleave: counter: 2 distinct finding(s)" in out
+    assert "interleave: counter: 4 distinct finding(s)" in out
     assert "pytest test_async.py::test_racy --interleave-replay=" in out

@@ -179,7 +179,7 @@ def test_lost_update_gives_lost_update_and_invariant_findings() -> None:
     assert result.exhausted
     assert result.schedules_run == math.comb(4, 2)
     kinds = [f.kind for f in result.findings]
-    assert sorted(kinds) == ["invariant", "lost-update"]
+    assert sorted(kinds) == ["data-race", "invariant", "lost-update"]
     lost = next(f for f in result.findings if f.kind == "lost-update")
     assert isinstance(lost, interleave.LostUpdate)
     assert lost.resource == ("shared", "hits")
@@ -198,7 +198,7 @@ def test_unlocked_increment_without_check_still_reports_lost_update() -> None:
 
     result = interleave.explore(scenario, strategy="dfs")
 
-    assert [f.kind for f in result.findings] == ["lost-update"]
+    assert [f.kind for f in result.findings] == ["lost-update", "data-race"]
 
 
 # ---------------------------------------------------------------------------- spawn / join

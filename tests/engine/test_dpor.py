@@ -37,7 +37,7 @@ def test_unlocked_increments_explore_one_execution_per_trace(n: int, k: int, tra
     assert result.exhausted
     assert result.schedules_run == traces
     assert result.statistics.pruned == 0
-    assert {f.kind for f in result.findings} == {"lost-update", "invariant"}
+    assert {f.kind for f in result.findings} == {"lost-update", "invariant", "data-race"}
 
 
 @pytest.mark.parametrize(("n", "k"), [(2, 1), (2, 2), (3, 1), (2, 3), (3, 2)])

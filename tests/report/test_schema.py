@@ -47,7 +47,15 @@ def test_every_exploration_validates(validator: Any, name: str) -> None:
 
 def test_every_finding_kind_is_in_the_gallery(validator: Any) -> None:
     kinds = {f.kind for r in results().values() for f in r.findings}
-    assert kinds == {"deadlock", "lost-update", "invariant", "exception", "step-limit", "teardown"}
+    assert kinds == {
+        "deadlock",
+        "lost-update",
+        "invariant",
+        "exception",
+        "step-limit",
+        "teardown",
+        "data-race",
+    }
     verdicts = {str(r.verdict) for r in results().values()}
     assert verdicts == {"proved", "bounded", "sampled"}
 

@@ -80,7 +80,7 @@ def test_a_summary_given_a_width_folds_to_it() -> None:
     lost = lines.index(next(ln for ln in lines if ln.startswith("lost_update ")))
     first = rows["lost_update"].findings[0]
     assert lines[lost + 1] == (
-        f"  1 lost-update, 1 invariant; replay: {first.schedule_id} (lost-update)"
+        f"  1 lost-update, 1 invariant, 1 data-race; replay: {first.schedule_id} (lost-update)"
     )
     assert "sampled (NOT exhausted: max_schedules)" in narrow
     assert summary_report(rows, width=1000) == wide

@@ -117,7 +117,7 @@ def test_trace_attributes_finds_the_lost_update_outside_the_working_directory(
         cwd,
         project / "app",
     )
-    assert found["kinds"] == ["invariant", "lost-update"]
+    assert found["kinds"] == ["data-race", "invariant", "lost-update"]
 
 
 def test_an_explicit_watch_traces_the_class_from_the_root(project: Path) -> None:
@@ -128,7 +128,7 @@ def test_an_explicit_watch_traces_the_class_from_the_root(project: Path) -> None
         "/",
         project / "app",
     )
-    assert found["kinds"] == ["invariant", "lost-update"]
+    assert found["kinds"] == ["data-race", "invariant", "lost-update"]
 
 
 def test_module_lock_abba_is_found_from_a_subfolder(project: Path) -> None:
@@ -151,7 +151,7 @@ def test_a_scenario_installed_in_site_packages_is_project_code(tmp_path: Path) -
         "/",
         site_packages,
     )
-    assert found["kinds"] == ["invariant", "lost-update"]
+    assert found["kinds"] == ["data-race", "invariant", "lost-update"]
 
 
 def _install_target(target: Path, package: str, files: dict[str, str]) -> None:
@@ -174,7 +174,7 @@ def test_a_scenario_installed_with_pip_target_is_project_code(tmp_path: Path) ->
         "/",
         target,
     )
-    assert found["kinds"] == ["invariant", "lost-update"]
+    assert found["kinds"] == ["data-race", "invariant", "lost-update"]
 
 
 # ------------------------------------------------------------------ project=
@@ -228,7 +228,7 @@ def test_an_explicit_watch_traces_the_classs_own_code_wherever_it_lives(tmp_path
         target,
         tmp_path / "app",
     )
-    assert found["kinds"] == ["invariant", "lost-update"]
+    assert found["kinds"] == ["data-race", "invariant", "lost-update"]
 
 
 def test_trace_attributes_on_an_installed_class_needs_project(tmp_path: Path) -> None:
@@ -254,7 +254,7 @@ def test_trace_attributes_on_an_installed_class_needs_project(tmp_path: Path) ->
         tmp_path / "app",
     )
     assert found["plain"] == [True, ["HealthCheck.nothing_traced"]]
-    assert found["kinds"] == ["invariant", "lost-update"]
+    assert found["kinds"] == ["data-race", "invariant", "lost-update"]
 
 
 def test_project_names_an_installed_library_whose_code_makes_the_accesses(
@@ -285,7 +285,7 @@ def test_project_names_an_installed_library_whose_code_makes_the_accesses(
     )
     # Without project=: watched, but accessed only from the library: a health warning.
     assert found["plain"] == [True, ["HealthCheck.watched_class_untraced"]]
-    assert found["kinds"] == found["replayed"] == ["invariant", "lost-update"]
+    assert found["kinds"] == found["replayed"] == ["data-race", "invariant", "lost-update"]
 
 
 def test_project_accepts_paths_and_pathlike(tmp_path: Path) -> None:
@@ -325,7 +325,7 @@ def test_hits(interleavings):
     monkeypatch.chdir(tests)
     result = pytester.runpytest_inprocess("test_counter.py", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*Finding 1 of 2: lost-update*", "*attr 'HitCounter#1.count'*"])
+    result.stdout.fnmatch_lines(["*Finding 1 of 3: lost-update*", "*attr 'HitCounter#1.count'*"])
 
 
 def test_the_interleave_project_option_and_ini_key_reach_explore(
@@ -350,14 +350,14 @@ def test_tallies(interleavings):
     # With it, the lost update is found (and the test fails on it).
     given = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--interleave-project=tallylib")
     given.assert_outcomes(failed=1)
-    given.stdout.fnmatch_lines(["*Finding 1 of 2: lost-update*", "*attr 'Tally#1.n'*"])
+    given.stdout.fnmatch_lines(["*Finding 1 of 3: lost-update*", "*attr 'Tally#1.n'*"])
     pytester.makeini(
         "[pytest]\nfilterwarnings = error\naddopts = -p no:hypothesispytest\n"
         "interleave_project = tallylib\n"
     )
     from_ini = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     from_ini.assert_outcomes(failed=1)
-    from_ini.stdout.fnmatch_lines(["*Finding 1 of 2: lost-update*", "*attr 'Tally#1.n'*"])
+    from_ini.stdout.fnmatch_lines(["*Finding 1 of 3: lost-update*", "*attr 'Tally#1.n'*"])
 
 
 def test_the_cli_project_option_reaches_explore_and_replay(tmp_path: Path) -> None:

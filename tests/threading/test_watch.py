@@ -39,7 +39,7 @@ def test_count_increment_race_is_invisible_without_tracing() -> None:
 
 def test_count_increment_race_is_found_with_tracing_and_replays() -> None:
     result = interleave.explore(lambda: _counter(counter.HitCounter), trace_attributes=True)
-    assert _kinds(result) == {"lost-update", "invariant"}
+    assert _kinds(result) == {"lost-update", "invariant", "data-race"}
     lost = next(f for f in result.findings if isinstance(f, interleave.LostUpdate))
     assert lost.resource == ("attr", "HitCounter#1.count")
     assert f"counter.py:{_line_of('self.count += 1  # the bug')}" in lost.message
@@ -93,7 +93,7 @@ def test_watch_an_instance_only_watches_that_object() -> None:
         return _bumps(obj)
 
     result = interleave.explore(scenario)
-    assert _kinds(result) == {"lost-update", "invariant"}
+    assert _kinds(result) == {"lost-update", "invariant", "data-race"}
     assert isinstance(watched_objects[0], Plain) and type(watched_objects[0]).__name__ == "Plain"
     assert is_watched(watched_objects[0]) and not is_watched(Plain())
     # Other instances are not watched: no step, and the health check says so.

@@ -1,0 +1,260 @@
+"""Data-race detection: two accesses to the same data, one a write, that nothing orders.
+
+The detector keeps *happens-before* with vector clocks, as FastTrack-style detectors do, but
+its edges are synchronisation only, not DPOR's dependency relation: two conflicting accesses
+to a ``Shared`` are ordered for DPOR (they do not commute), yet nothing but the scheduler's
+choice put one before the other, and that is exactly a data race. The edges:
+
+- program order (the steps of one thread);
+- a thread's start: the step that started it (``spawn``, ``Thread.start``) is before its
+  first step;
+- synchronisation objects (every resource that is not data: locks, semaphores, conditions,
+  events, thread ends, SQLite databases, and the locks ``queue.Queue`` is built on): a step
+  that *publishes* on one (its footprint gives or writes it: a release, ``set``, ``notify``,
+  a thread's end, a statement that changes the database) is before every later step that
+  *observes* it (any successful operation on it: the acquire that takes the lock, the
+  ``wait`` that returns, the ``join``, a later statement). An operation that failed or timed
+  out (a try-acquire that found the lock busy, a wait that timed out) observes nothing;
+- atomic operations on data (``update``, ``Counter.add``) both observe and publish their
+  variable, as atomics do in other languages, and are never part of a race.
+
+The data accesses checked are the plain reads and writes of ``Shared``, ``Counter`` and
+``Cache`` (a key, or the whole cache for ``clear``/``len``) and of traced attributes and items.
+``interleave.point`` resources are neither data nor synchronisation: they are ignored.
+
+For each thread and resource the accesses are kept in program order; a new access scans each
+other thread's list from the end and stops at the first access already ordered before it
+(every earlier one is ordered too, by program order). Of the accesses a thread made from one
+line (reading, or writing), only the latest is kept: when an earlier one is unordered with a
+new access, so is the latest (were the latest ordered before it, the earlier would be too, by
+program order), and both make the same pair of lines. A loop's list stays one entry long.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final, NamedTuple
+
+from .._core._findings import DataRace, Finding
+from .._core._observer import Observer
+from .._core._ops import (
+    GIVE,
+    READ,
+    WRITE,
+    Kind,
+    Location,
+    Operation,
+    RacyOperation,
+    Resource,
+    describe_resource,
+)
+
+if TYPE_CHECKING:
+    from .._core._threads import SimThread
+    from .._core._views import ExecutionView
+
+__all__ = ["DATA_KINDS", "DataRaceDetector", "race_signature"]
+
+#: Resource kinds whose plain reads and writes are checked for races.
+DATA_KINDS: Final = frozenset({"shared", "counter", "cache", "attr", "item"})
+#: Resource kinds that are neither data nor synchronisation.
+_IGNORED: Final = frozenset({"point"})
+#: Operations that ran without getting what they waited for: they observe nothing.
+_FAILED: Final = frozenset(
+    {Kind.ACQUIRE_FAILED, Kind.WAIT_TIMEOUT, Kind.WAKE_TIMEOUT, Kind.JOIN_TIMEOUT, Kind.ERROR}
+)
+
+Clock = dict[int, int]
+
+
+class _Access(NamedTuple):
+    epoch: int  # the thread's own clock at the access
+    step: int
+    write: bool
+    location: Location | None
+
+
+def race_signature(
+    first: Location | None, second: Location | None, resource: Resource
+) -> tuple[object, ...]:
+    """What makes two races the same: their pair of lines, in either order (the resource
+    when a line is unknown)."""
+    a = (first.filename, first.lineno) if first is not None else describe_resource(resource)
+    b = (second.filename, second.lineno) if second is not None else describe_resource(resource)
+    return tuple(sorted((a, b), key=repr))
+
+
+def _join(into: Clock, other: Clock) -> None:
+    for tid, time in other.items():
+        if into.get(tid, 0) < time:
+            into[tid] = time
+
+
+class DataRaceDetector(Observer):
+    """Reports two conflicting accesses to data that no synchronisation orders.
+
+    One finding per pair of source lines and execution; see the module docstring for the
+    happens-before edges.
+    """
+
+    __slots__ = (
+        "_accesses",
+        "_clocks",
+        "_pairs",
+        "_races",
+        "_seen",
+        "_spawns",
+        "_sync",
+        "_under",
+    )
+
+    def __init__(self) -> None:
+        self._clocks: dict[int, Clock] = {}  # per thread: its vector clock
+        self._sync: dict[Resource, Clock] = {}  # per synchronisation object: what it publishes
+        self._spawns: dict[int, Clock] = {}  # per step that started a thread: its clock then
+        # Per data resource, per thread: its latest access from each line (read or write),
+        # in program order.
+        self._accesses: dict[Resource, dict[int, dict[tuple[Location | None, bool], _Access]]]
+        self._accesses = {}
+        # Per whole object (a cache), the longer keys accessed under it (its items).
+        self._under: dict[Resource, list[Resource]] = {}
+        self._races: list[tuple[Resource, _Access, _Access, int]] = []  # (.., first, second, tid)
+        self._seen: set[tuple[object, ...]] = set()
+        self._pairs: set[tuple[Location | None, Location | None]] = set()
+
+    def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
+        tid = thread.tid
+        clock = self._clocks.get(tid)
+        if clock is None:
+            start = self._spawns.get(thread.created_at)
+            clock = self._clocks[tid] = {} if start is None else dict(start)
+        clock[tid] = time = clock.get(tid, 0) + 1
+        kind = op.kind
+        if kind == Kind.SPAWN:
+            # The started thread begins from this clock; the thread table the step writes
+            # orders nothing else (two starts by different threads publish nothing to each
+            # other).
+            self._spawns[index] = dict(clock)
+            return
+        update = kind == Kind.UPDATE
+        for resource, mode in op.footprint:
+            if not resource or resource[0] in _IGNORED:
+                continue
+            data = resource[0] in DATA_KINDS
+            if data and not update:
+                if mode in (READ, WRITE) and not isinstance(op, RacyOperation):
+                    self._access(index, tid, clock, time, resource, mode == WRITE, thread)
+                continue
+            # Synchronisation (or an atomic update of data): observe what it published, then
+            # publish this thread's clock when the step gives, writes or updates it.
+            key = resource[:2]
+            published = self._sync.get(key)
+            if published is not None and kind not in _FAILED:
+                _join(clock, published)
+            if data or mode in (WRITE, GIVE):
+                if published is None:
+                    self._sync[key] = dict(clock)
+                else:
+                    _join(published, clock)
+
+    def _access(
+        self,
+        index: int,
+        tid: int,
+        clock: Clock,
+        time: int,
+        resource: Resource,
+        write: bool,
+        thread: SimThread,
+    ) -> None:
+        location = thread.location
+        access = _Access(time, index, write, location)
+        accesses = self._accesses
+        # The same resource, a whole object it belongs to (a cache's clear() for one key),
+        # and, for a whole object, every key under it.
+        related: tuple[Resource, ...] | list[Resource]
+        if len(resource) == 2:
+            under = self._under.get(resource)
+            related = (resource,) if under is None else [resource, *under]
+        else:
+            related = [resource, *(resource[:k] for k in range(len(resource) - 1, 1, -1))]
+        for other in related:
+            per_thread = accesses.get(other)
+            if per_thread is None:
+                continue
+            for u, listed in per_thread.items():
+                if u == tid:
+                    continue
+                seen_by_me = clock.get(u, 0)
+                for earlier in reversed(listed.values()):
+                    if earlier.epoch <= seen_by_me:
+                        break  # ordered before this access, and so is everything before it
+                    if earlier.write or write:
+                        named = other if len(other) > len(resource) else resource
+                        self._found(named, earlier, access, tid)
+        per_thread = accesses.get(resource)
+        if per_thread is None:
+            per_thread = accesses[resource] = {}
+            if len(resource) > 2:
+                self._under.setdefault(resource[:2], []).append(resource)
+        mine = per_thread.get(tid)
+        if mine is None:
+            mine = per_thread[tid] = {}
+        # The latest access from this line (and of this kind) stands for the earlier ones:
+        # moved to the end, so the entries stay in program order.
+        key = (location, write)
+        mine.pop(key, None)
+        mine[key] = access
+
+    def _found(self, resource: Resource, first: _Access, second: _Access, tid: int) -> None:
+        # A loop meets the same pair of lines at every turn: look the pair up before the
+        # signature (which sorts) is made.
+        pair = (first.location, second.location)
+        if pair in self._pairs and first.location is not None and second.location is not None:
+            return
+        self._pairs.add(pair)
+        signature = race_signature(first.location, second.location, resource)
+        if signature in self._seen:
+            return
+        self._seen.add(signature)
+        self._races.append((resource, first, second, tid))
+
+    def on_finish(self, execution: ExecutionView) -> list[Finding]:
+        if not self._races:
+            return []
+        threads = execution.threads
+        choices = execution.choices
+        findings: list[Finding] = []
+        for resource, first, second, tid in self._races:
+            one, two = threads[choices[first.step]].name, threads[tid].name
+            what = describe_resource(resource)
+            a, b = _verb(first.write), _verb(second.write)
+            findings.append(
+                DataRace(
+                    message=(
+                        f"{one} {a} {what} at {_at(first)} and {two} {b} it at {_at(second)}, "
+                        "with nothing ordering the two accesses (no lock, join, event or "
+                        "other synchronisation between them): they race, whatever the values "
+                        "this time"
+                    ),
+                    threads=(one, two),
+                    steps=(first.step, second.step),
+                    resource=resource,
+                    first_step=first.step,
+                    second_step=second.step,
+                    first_access="write" if first.write else "read",
+                    second_access="write" if second.write else "read",
+                    first_location=first.location,
+                    second_location=second.location,
+                    signature=race_signature(first.location, second.location, resource),
+                )
+            )
+        return findings
+
+
+def _verb(write: bool) -> str:
+    return "wrote" if write else "read"
+
+
+def _at(access: _Access) -> str:
+    where = access.location
+    return f"step {access.step}" + (f" ({where})" if where is not None else "")
