@@ -35,6 +35,7 @@ from ._engine._strategies import (
     Strategy,
 )
 from ._health import HealthMonitor, run_health_checks
+from ._progress import ProgressCallback, check_progress, reporter
 from ._results import ExploreResult, Interrupted, RunResult
 from ._scenario import Scenario, builder, check_factory, factory_name, factory_target
 from .detectors._deadlock import DeadlockDetector
@@ -149,7 +150,7 @@ def explore(
     project: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     suppress_health_check: Iterable[HealthCheck | str] = (),
     fail_health_check: Iterable[HealthCheck | str] = (),
-    progress: Callable[[int, int, float], None] | None = None,
+    progress: ProgressCallback | None = None,
     settings: ExploreSettings | None = None,
     database: ScheduleDatabase | None = None,
     database_key: str | None = None,
@@ -198,7 +199,12 @@ def explore(
         suppress_health_check: :class:`HealthCheck` members (or names) not to run.
         fail_health_check: :class:`HealthCheck` members (or names, ``"all"``) that raise
             :class:`~interleave.errors.FailedHealthCheck` instead of warning.
-        progress: called about twice a second with (schedules run, findings, seconds).
+        progress: called about twice a second (after the first second) with a
+            :class:`Progress`: executions so far, findings, elapsed seconds, rate, and the
+            total the exploration is heading for (for dpor and dfs an estimate, made by a
+            quarter of a second of random probes at the first call; see
+            :func:`estimate`). A function of three arguments gets the older
+            ``(executions, findings, seconds)``.
         settings: an :class:`ExploreSettings` holding the options above (for programs that
             pass them around); a keyword given with a value other than its default overrides
             the same option of ``settings``.
@@ -279,7 +285,7 @@ def run_exploration(
     scenario: Callable[[], object],
     settings: ExploreSettings,
     *,
-    progress: Callable[[int, int, float], None] | None = None,
+    progress: ProgressCallback | None = None,
     database: ScheduleDatabase | None = None,
     database_key: str | None = None,
     target: str | None = None,
@@ -288,6 +294,8 @@ def run_exploration(
     pytest plugin's entry point). ``target`` names the scenario for ``interleave replay``
     when its ``module:factory`` name would not (a file the command line loaded)."""
     check_factory(scenario)
+    if progress is not None:
+        check_progress(progress)
     if database is not None and not isinstance(database, ScheduleDatabase):
         raise InvalidArgument(
             f"database={database!r} must be an interleave.ScheduleDatabase (for example "
@@ -309,12 +317,19 @@ def run_exploration(
             # Keep the threading swap installed across executions (restored at the end).
             scope.enter_context(exploration_scope())
         options = settings.execution
+        report = None
+        if progress is not None:  # (the probes of its estimated total run like executions)
+            build, probe_contexts = (
+                builder(scenario, options),
+                _contexts(watch, scope_project, options),
+            )
+            report = reporter(progress, settings, build, probe_contexts)
         raw = explore_program(
             builder(scenario, options),
             chosen,
             settings,
             detectors=_detectors,
-            progress=progress,
+            progress=report,
             contexts=_contexts(watch, scope_project, options, monitor),
             interrupted=interrupt.is_signalled,
             database=database,
