@@ -20,15 +20,16 @@ chooser that branches as the strategy would:
 Plain Knuth (uniform branches) is unbiased but its spread is large on these trees (a
 coefficient of variation of 2.5 on 3 threads x 3 increments). The probes therefore learn as
 they go (adaptive importance sampling): each node gets an abstract key (every thread's step
-count, and which threads sleep), and the tree *over the keys* is kept: the key each branch
-led to, and an estimate of the leaves under each key (a sum over its branches, the branches
-not seen yet valued as the mean of the seen ones). The next probes take a branch with a
-probability proportional to the estimated leaves under it, mixed with a uniform share so that
-every branch keeps a probability of at least ``FLOOR / n``. Whatever the keys get wrong (two
-nodes with the same key but different subtrees) costs spread only, never bias: each probe's
-weight is the inverse of the probabilities it actually used, and those depend only on the
-earlier probes. Where the key does say all that matters (straight-line threads), the
-proposal converges to the exact subtree sizes and the spread to almost nothing.
+count, which threads can run, and which of them sleep), and the tree *over the keys* is kept:
+the key each branch led to, and an estimate of the leaves under each key (a sum over its
+branches, the branches not seen yet valued as the mean of the seen ones). The next probes
+take a branch with a probability proportional to the estimated leaves under it, mixed with a
+uniform share so that every branch keeps a probability of at least ``FLOOR / n``. Whatever
+the keys get wrong (two nodes with the same key but different subtrees) costs spread only,
+never bias: each probe's weight is the inverse of the probabilities it actually used, and
+those depend only on the earlier probes. Where the key does say all that matters
+(straight-line threads), the proposal converges to the exact subtree sizes and the spread to
+almost nothing. A tree of at most ``WALK_LIMIT`` executions is walked whole instead: exact.
 
 Nothing here looks at the clock: the caller decides when to stop (a number of probes or a
 time budget), and the choices depend on the seed and the probes so far only.
@@ -54,7 +55,7 @@ __all__ = ["ESTIMATED_STRATEGIES", "Estimate", "Estimator", "duration", "estimat
 ESTIMATED_STRATEGIES = ("dpor", "dfs")
 #: The uniform share of every branching decision: a branch the learned values call empty is
 #: still taken with probability at least FLOOR / n, so a wrong value costs spread, not bias.
-FLOOR = 0.05
+FLOOR = 0.1
 #: Executions spent walking the whole tree first (an exact count when it is this small).
 WALK_LIMIT = 64
 #: Keys learned at most: past it, new nodes are probed uniformly (memory stays bounded).
@@ -296,7 +297,11 @@ class _ProbeChooser:
             index = 0
         else:
             tids = [t.tid for t in awake]
-            key: _Key = (tuple([t.steps for t in view.threads]), tuple(sorted(sleep)))
+            key: _Key = (
+                tuple([t.steps for t in view.threads]),
+                tuple(sorted(sleep)),
+                tuple([t.tid for t in enabled]),
+            )
             index, chance = self.branch(key, tids)
             self.weight /= chance
             self.path.append((key, tids[index], tids, chance))
