@@ -193,13 +193,15 @@ class _Reporter:
             self.estimated = True
 
     def __call__(self, executions: int, findings: int, elapsed: float) -> None:
+        # The probes' time is not exploring time: it is left out of the rate (the probes at
+        # the first report run after ``elapsed`` was measured).
+        probing = self.probing
         if not self.probed:
             self._find_total()
         if self.estimated and self.total is not None and executions > self.total:
             # The estimate was too low: the total is shown as unknown, not below the count.
             self.total, self.estimated = None, False
-        # The probes' time is not exploring time: leave it out of the rate.
-        exploring = elapsed - self.probing
+        exploring = elapsed - probing
         rate = executions / exploring if exploring > 0 else 0.0
         self.callback(
             Progress(

@@ -56,6 +56,8 @@ ESTIMATED_STRATEGIES = ("dpor", "dfs")
 #: The uniform share of every branching decision: a branch the learned values call empty is
 #: still taken with probability at least FLOOR / n, so a wrong value costs spread, not bias.
 FLOOR = 0.1
+#: Probes run before deciding whether to walk the whole tree.
+SCOUTS = 8
 #: Executions spent walking the whole tree first (an exact count when it is this small).
 WALK_LIMIT = 64
 #: Keys learned at most: past it, new nodes are probed uniformly (memory stays bounded).
@@ -483,26 +485,34 @@ def estimate_program(
             raise KeyboardInterrupt
         return stop_at is not None and time.perf_counter() >= stop_at
 
-    # A small tree is walked whole: exact, and a probe's spread is at its worst on such trees
-    # (a few leaves among many blocked paths). A big one has taught the probes its left edge.
-    exact = estimator.walk(WALK_LIMIT if probes is None else min(probes, WALK_LIMIT), out_of_time)
+    # A few probes first: a tree they find small is walked whole instead (exact, and a
+    # probe's spread is at its worst on such trees: a few leaves among many blocked paths).
+    # Whether the walk finishes depends on the tree only, never on the probes, so the probes
+    # stay unbiased when it does not; a big tree keeps the walk's executions for probes.
+    while estimator.probes < min(SCOUTS, probes or SCOUTS):
+        estimator.probe()
+        if out_of_time():
+            break
+    exact = None
+    if estimator.result(0.0).executions <= 2 * WALK_LIMIT and not out_of_time():
+        exact = estimator.walk(
+            WALK_LIMIT if probes is None else min(probes, WALK_LIMIT), out_of_time
+        )
     if exact is not None:
         return Estimate(
             strategy=strategy,
             executions=float(exact),
             standard_error=0.0,
-            probes=estimator.walked,
+            probes=estimator.walked + estimator.probes,
             blocked=estimator.walked - exact,
             seconds=time.perf_counter() - start,
             preemption_bound=preemption_bound if strategy == "dfs" else None,
             exact=True,
         )
-    while True:
+    while probes is None or estimator.probes < probes:
+        if estimator.probes and out_of_time():
+            break
         estimator.probe()
-        if interrupted():
-            raise KeyboardInterrupt
-        if probes is not None and estimator.probes >= probes:
-            break
-        if stop_at is not None and time.perf_counter() >= stop_at:
-            break
+    if interrupted():
+        raise KeyboardInterrupt
     return estimator.result(time.perf_counter() - start)
