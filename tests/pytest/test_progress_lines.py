@@ -52,11 +52,8 @@ def test_a_long_exploration_prints_progress_lines_in_the_terminal(
     result = _run(pytester, "0.5")
     result.assert_outcomes(passed=1)
     # (6 interleavings, 0.25 s each: the explorer reports after the first second.)
-    result.stdout.re_match_lines(
-        [
-            r"interleave: test_slow.py::test_slow: explored \d of about \d+ \(estimated\) executions.*"
-        ]
-    )
+    prefix = r"interleave: test_slow.py::test_slow: "
+    result.stdout.re_match_lines([prefix + r"explored \d of about \d+ \(estimated\) executions.*"])
 
 
 def test_no_progress_lines_with_interval_zero(pytester: pytest.Pytester) -> None:
