@@ -157,7 +157,11 @@ class _Bar(tqdm):  # type: ignore[type-arg]
             bar_format=self._format(progress),
             unit=" executions",
             unit_scale=True,
-            dynamic_ncols=True,
+            # A terminal that reports no width (a pty made without a size) would get an
+            # empty bar from tqdm: give it the widest line we print instead.
+            dynamic_ncols=_reports_width(stream),
+            ncols=None if _reports_width(stream) else MAX_WIDTH,
+            nrows=None if _reports_width(stream) else 24,
             leave=False,
             mininterval=0,
             postfix=self._findings(progress),
@@ -200,6 +204,13 @@ class _Bar(tqdm):  # type: ignore[type-arg]
             rate=progress.rate,
         )
         return shown
+
+
+def _reports_width(stream: TextIO) -> bool:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's fake terminal)
+        return True
 
 
 class ProgressLines(_progress.ProgressLines):
