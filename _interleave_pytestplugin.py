@@ -172,6 +172,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     for name, what in _LIST_SETTINGS.items():
         parser.addini(f"interleave_{name}", what, "args", default=[])
+    parser.addini(
+        "interleave_progress_interval",
+        "seconds between the progress lines of a long exploration in the terminal (0: none)",
+        default="5",
+    )
 
 
 def _int_ini_type() -> Any:

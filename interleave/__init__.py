@@ -39,13 +39,16 @@ from ._core._trace import Trace as Trace
 from ._engine._database import DirectoryDatabase as DirectoryDatabase
 from ._engine._database import InMemoryDatabase as InMemoryDatabase
 from ._engine._database import ScheduleDatabase as ScheduleDatabase
+from ._engine._estimate import Estimate as Estimate
 from ._engine._explorer import Statistics as Statistics
 from ._engine._settings import ExitReason as ExitReason
 from ._engine._settings import ExploreSettings as ExploreSettings
 from ._engine._settings import HealthCheck as HealthCheck
+from ._estimating import estimate as estimate
 from ._linearizability._api import LinearizabilityResult as LinearizabilityResult
 from ._linearizability._api import check_linearizable as check_linearizable
 from ._linearizability._api import replay_linearizable as replay_linearizable
+from ._progress import Progress as Progress
 from ._report import summary_report as summary_report
 from ._results import ExploreResult as ExploreResult
 from ._results import Interrupted as Interrupted
@@ -90,6 +93,7 @@ __all__ = [
     "DataRace",
     "Deadlock",
     "DirectoryDatabase",
+    "Estimate",
     "Event",
     "EventLoopBlocked",
     "ExitReason",
@@ -112,6 +116,7 @@ __all__ = [
     "NondeterministicScenario",
     "NotLinearizable",
     "Operation",
+    "Progress",
     "RLock",
     "RunResult",
     "Scenario",
@@ -130,6 +135,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "check_linearizable",
+    "estimate",
     "explore",
     "point",
     "replay",

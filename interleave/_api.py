@@ -40,6 +40,7 @@ from ._execution import detectors_for as _detectors_for
 from ._execution import detectors_without_races as _detectors_without_races
 from ._execution import watchdog_limit as _watchdog_limit
 from ._health import HealthMonitor, run_health_checks
+from ._progress import ProgressCallback, check_progress, reporter
 from ._results import ExploreResult, Interrupted, RunResult
 from ._scenario import Scenario, builder, check_factory, factory_name, factory_target
 from ._worker import Pool
@@ -120,7 +121,7 @@ def explore(
     suppress_health_check: Iterable[HealthCheck | str] = (),
     fail_health_check: Iterable[HealthCheck | str] = (),
     workers: int = 1,
-    progress: Callable[[int, int, float], None] | None = None,
+    progress: ProgressCallback | None = None,
     settings: ExploreSettings | None = None,
     database: ScheduleDatabase | None = None,
     database_key: str | None = None,
@@ -184,7 +185,12 @@ def explore(
             findings and IDs; ``dpor`` the same classes (a few executions more may be
             redundant); ``random``/``pct`` split their budget into chunks seeded from
             ``seed``, so the sample depends on the seed alone, not on ``workers``.
-        progress: called about twice a second with (schedules run, findings, seconds).
+        progress: called about twice a second (after the first second) with a
+            :class:`Progress`: executions so far, findings, elapsed seconds, rate, and the
+            total the exploration is heading for (for dpor and dfs an estimate, made by a
+            quarter of a second of random probes at the first call; see
+            :func:`estimate`). A function of three arguments gets the older
+            ``(executions, findings, seconds)``.
         settings: an :class:`ExploreSettings` holding the options above (for programs that
             pass them around); a keyword given with a value other than its default overrides
             the same option of ``settings``.
@@ -274,7 +280,7 @@ def run_exploration(
     scenario: Callable[[], object],
     settings: ExploreSettings,
     *,
-    progress: Callable[[int, int, float], None] | None = None,
+    progress: ProgressCallback | None = None,
     database: ScheduleDatabase | None = None,
     database_key: str | None = None,
     target: str | None = None,
@@ -284,6 +290,8 @@ def run_exploration(
     pytest plugin's entry point). ``target`` names the scenario for ``interleave replay``
     when its ``module:factory`` name would not (a file the command line loaded)."""
     check_factory(scenario)
+    if progress is not None:
+        check_progress(progress)
     if database is not None and not isinstance(database, ScheduleDatabase):
         raise InvalidArgument(
             f"database={database!r} must be an interleave.ScheduleDatabase (for example "
@@ -296,7 +304,7 @@ def run_exploration(
     )
     target = target or factory_target(scenario)
     key = database_key or target or factory_name(scenario)
-    pool = Pool(scenario, target, settings, executor, progress)
+    pool = Pool(scenario, target, settings, executor)
     monitor = HealthMonitor()
     # Ctrl-C: the guard holds a SIGINT back while interleave's own code runs (entered first,
     # left last, so setting up and undoing the patches is never cut short).
@@ -307,12 +315,20 @@ def run_exploration(
             # Keep the threading swap installed across executions (restored at the end).
             scope.enter_context(exploration_scope())
         options = settings.execution
+        report = None
+        if progress is not None:  # (the probes of its estimated total run like executions)
+            build, probe_contexts = (
+                builder(scenario, options),
+                _contexts(watch, scope_project, options),
+            )
+            report = reporter(progress, settings, build, probe_contexts)
+            pool.progress = report  # workers=: the same reports, from the merged counts
         raw = explore_program(
             builder(scenario, options),
             chosen,
             settings,
             detectors=_detectors_for(settings.detect_data_races),
-            progress=progress,
+            progress=report,
             contexts=_contexts(watch, scope_project, options, monitor),
             interrupted=interrupt.is_signalled,
             database=database,

@@ -34,6 +34,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ from _interleave_pytestplugin import STOP_WORDS, SessionState, Setting
 from interleave._api import run_exploration
 from interleave._engine._database import DirectoryDatabase, ScheduleDatabase
 from interleave._engine._settings import EXHAUSTIVE_STRATEGIES, ExitReason, ExploreSettings
+from interleave._progress import ProgressLines
 from interleave._report import ReplayContext, render_explore, render_run
 from interleave._results import HOW_TO_PROVE, ExploreResult, RunResult
 from interleave.errors import (
@@ -129,6 +131,8 @@ class Interleavings:
         """
         __tracebackhide__ = True
         progress = overrides.pop("progress", None)
+        if progress is None:
+            progress = self._terminal_progress()
         settings = self._settings(overrides)
         require_proof = settings.pop("require_proof", None)
         if require_proof is not None and not isinstance(require_proof.value, bool):
@@ -368,6 +372,30 @@ class Interleavings:
         if unseeded and session_seed is not None and merged["seed"] is session_seed:
             del merged["seed"]
         return merged
+
+    def _terminal_progress(self) -> ProgressLines | None:
+        """A line in the terminal (through pytest's reporter, past the output capture) at most
+        every ``interleave_progress_interval`` seconds of a long exploration."""
+        raw = self._config.getini("interleave_progress_interval")
+        try:
+            interval = float(str(raw).strip())
+        except ValueError:
+            raise pytest.UsageError(
+                f"interleave: ini interleave_progress_interval={raw!r} must be a number of "
+                "seconds, such as 5 (0: no progress lines)"
+            ) from None
+        plugins = self._config.pluginmanager
+        terminal = plugins.get_plugin("terminalreporter")
+        capture = plugins.get_plugin("capturemanager")
+        if interval <= 0 or terminal is None:  # (xdist workers have no terminal)
+            return None
+
+        def write(line: str) -> None:
+            with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+                terminal.ensure_newline()
+                terminal.write_line(line)
+
+        return ProgressLines(write, interval=interval, prefix=f"interleave: {self.nodeid}: ")
 
     def _database(self) -> ScheduleDatabase | None:
         """The schedule database in pytest's cache directory (none without the cache)."""

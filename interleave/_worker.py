@@ -191,12 +191,12 @@ class Pool:
         target: str | None,
         settings: ExploreSettings,
         executor: Executor | None,
-        progress: Callable[[int, int, float], None] | None,
     ) -> None:
         self.wanted = executor is not None or settings.workers > 1
         self.executor = executor
         self.own: Executor | None = None
-        self.progress = progress
+        # Set by the caller to the explorer's three-argument form (see _progress.reporter).
+        self.progress: Callable[[int, int, float], None] | None = None
         self.settings = settings
         if executor is not None and not isinstance(executor, Executor):
             raise InvalidArgument(

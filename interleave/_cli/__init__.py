@@ -1,4 +1,4 @@
-"""The ``interleave`` command line: ``explore``, ``replay``, ``report`` and ``demo``.
+"""The ``interleave`` command line: ``explore``, ``replay``, ``report``, ``estimate``, ``demo``.
 
 A thin adapter over the engine (layer 7): it loads the scenario factory a TARGET names
 (``FILE.py:factory`` or ``module:factory``), builds the :class:`~interleave.ExploreSettings` of
@@ -16,24 +16,26 @@ stderr, ``interleave: error: <what is wrong and how to fix it>``, without a trac
 Modules:
 
 ``_console``
-    output, one-line errors and warnings, the progress line, exit statuses;
+    output, one-line errors and warnings, the progress bar (or lines), exit statuses;
 ``_targets``
     loading TARGETs, files, modules and DEMO lists (``benchmarks/run_all.py`` shares it);
 ``_options``
     the flags of every ``ExploreSettings`` option, the schedule database's flags;
 ``_commands``
     ``explore``, ``replay`` and ``report``;
+``_estimate``
+    ``estimate``;
 ``_demo``
     ``demo``;
 ``_main``
     the parser and ``main()``.
 """
 
-from ._console import ProgressLine as ProgressLine
+from ._console import ProgressBar as ProgressBar
 from ._console import UsageError as UsageError
 from ._main import build_parser as build_parser
 from ._main import main as main
 from ._targets import load_file as load_file
 from ._targets import load_target as load_target
 
-__all__ = ["ProgressLine", "UsageError", "build_parser", "load_file", "load_target", "main"]
+__all__ = ["ProgressBar", "UsageError", "build_parser", "load_file", "load_target", "main"]

@@ -34,7 +34,7 @@ from ._console import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     PROG,
-    ProgressLine,
+    Display,
     UsageError,
     emit,
     emit_json,
@@ -46,6 +46,7 @@ from ._console import (
 from ._options import (
     add_database_options,
     add_format_option,
+    add_progress_option,
     add_settings_flags,
     database_path,
     keep_out_of_git,
@@ -106,6 +107,7 @@ def add_explore(sub: Any) -> None:
     parser.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     parser.add_argument("--require-proof", action="store_true", help=_REQUIRE_PROOF_HELP)
     add_format_option(parser, ("text", "json"))
+    add_progress_option(parser)
     add_database_options(parser)
     add_settings_flags(parser)
     parser.set_defaults(run=run_explore)
@@ -117,7 +119,7 @@ def explore_one(
     *,
     target: str,
     database_dir: Path | None,
-    line: ProgressLine | None,
+    line: Display | None,
 ) -> tuple[ExploreResult, FailedHealthCheck | None, bool]:
     """Explore ``factory``, with its health-check warnings printed as ``interleave: warning:``
     lines on stderr (other warnings are shown as usual). Returns the result, the failed health
@@ -165,7 +167,7 @@ def run_explore(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     factory = load_target(args.target)
     database_dir = database_path(args)
-    with progress() as line:
+    with progress(args.progress) as line:
         result, failed, interrupted = explore_one(
             factory, settings, target=args.target, database_dir=database_dir, line=line
         )
@@ -342,6 +344,7 @@ def add_report(sub: Any) -> None:
     )
     parser.add_argument("--require-proof", action="store_true", help=_REQUIRE_PROOF_HELP)
     add_format_option(parser, ("text", "markdown", "json"))
+    add_progress_option(parser)
     add_database_options(parser)
     add_settings_flags(parser)
     parser.set_defaults(run=run_report)
@@ -363,7 +366,7 @@ def run_report(args: argparse.Namespace) -> int:
     failures: list[FailedHealthCheck] = []
     interrupted = False
     for target, factory in factories:
-        with progress() as line:
+        with progress(args.progress) as line:
             result, failed, interrupted = explore_one(
                 factory, settings, target=target, database_dir=database_dir, line=line
             )

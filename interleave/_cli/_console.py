@@ -1,4 +1,4 @@
-"""What the command line shows: output, one-line errors and warnings, the progress line.
+"""What the command line shows: output, one-line errors and warnings, the progress display.
 
 Everything the commands print goes through here: reports and JSON to stdout (a closed pipe, as
 in ``| head``, is not an error), errors and warnings to stderr as one line each, prefixed with
@@ -15,8 +15,13 @@ import os
 import shutil
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from .. import _progress
+from .._progress import Progress
 
 __all__ = [
     "EXIT_FINDINGS",
@@ -24,7 +29,10 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "PROG",
-    "ProgressLine",
+    "PROGRESS_MODES",
+    "Display",
+    "ProgressBar",
+    "ProgressLines",
     "UsageError",
     "emit",
     "emit_json",
@@ -106,44 +114,133 @@ def warning(message: str) -> None:
     print(_labelled("warning", message), file=sys.stderr, flush=True)
 
 
-class ProgressLine:
-    """Renders explore()'s ``progress`` calls as one line that rewrites itself.
+class ProgressBar:
+    """Draws an exploration's :class:`~interleave.Progress` as a bar on a terminal: count /
+    total (marked ``~`` when estimated), percentage, rate and time left.
+
+    tqdm draws it: it fits the bar to the terminal's width (and follows a resize), rewrites
+    the line in place and erases it at the end. The numbers are the exploration's own (its
+    elapsed time, its rate without the estimate's probes), not tqdm's clock.
 
     Example::
 
-        line = ProgressLine(sys.stderr)
-        interleave.explore(scenario, progress=line)
-        line.clear()
+        bar = ProgressBar(sys.stderr)
+        interleave.explore(scenario, progress=bar)
+        bar.clear()
     """
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.width = 0
+        self.bar: _Bar | None = None
 
-    def __call__(self, schedules: int, findings: int, seconds: float) -> None:
-        plural = "" if findings == 1 else "s"
-        text = f"  explored {schedules:,} schedules, {findings:,} finding{plural}, {seconds:.1f} s"
-        self.stream.write("\r" + text.ljust(self.width))
-        self.stream.flush()
-        self.width = max(self.width, len(text))
+    def __call__(self, progress: Progress) -> None:
+        if self.bar is None:
+            self.bar = _Bar(progress, self.stream)
+        else:
+            self.bar.show(progress)
 
     def clear(self) -> None:
-        """Erase the line (if one was drawn) and put the cursor back at its start."""
-        if self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
-            self.width = 0
+        """Erase the bar (if one was drawn)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class _Bar(tqdm):  # type: ignore[type-arg]
+    """tqdm, fed the exploration's numbers rather than counting by itself."""
+
+    def __init__(self, progress: Progress, stream: TextIO) -> None:
+        self.progress = progress  # (before tqdm's first drawing, which reads format_dict)
+        super().__init__(
+            file=stream,
+            total=progress.total,
+            bar_format=self._format(progress),
+            unit=" executions",
+            unit_scale=True,
+            # A terminal that reports no width (a pty made without a size) would get an
+            # empty bar from tqdm: give it the widest line we print instead.
+            dynamic_ncols=_reports_width(stream),
+            ncols=None if _reports_width(stream) else MAX_WIDTH,
+            nrows=None if _reports_width(stream) else 24,
+            leave=False,
+            mininterval=0,
+            postfix=self._findings(progress),
+        )
+
+    @staticmethod
+    def _format(progress: Progress) -> str:
+        if progress.total is None:
+            return "{n_fmt} executions [{elapsed}, {rate_fmt}{postfix}]"
+        mark, label = ("~", " (estimated total)") if progress.estimated else ("", "")
+        return (
+            "{percentage:3.0f}%|{bar}| {n_fmt}/"
+            + mark
+            + "{total_fmt}"
+            + label
+            + " [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
+        )
+
+    @staticmethod
+    def _findings(progress: Progress) -> str:
+        found = progress.findings
+        return f"{found} finding{'' if found == 1 else 's'}"
+
+    def show(self, progress: Progress) -> None:
+        self.progress = progress
+        self.n = progress.executions
+        self.total = progress.total
+        self.bar_format = self._format(progress)
+        self.set_postfix_str(self._findings(progress), refresh=False)
+        self.refresh()
+
+    @property
+    def format_dict(self) -> MutableMapping[str, Any]:
+        shown = super().format_dict
+        progress = self.progress
+        shown.update(
+            n=progress.executions,
+            total=progress.total,
+            elapsed=progress.elapsed,
+            rate=progress.rate,
+        )
+        return shown
+
+
+def _reports_width(stream: TextIO) -> bool:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's fake terminal)
+        return True
+
+
+class ProgressLines(_progress.ProgressLines):
+    """``interleave: explored ...`` on stderr every few seconds (when it is not a terminal)."""
+
+    def clear(self) -> None:
+        """Nothing to erase: the lines stay in the log."""
+
+
+#: The ``--progress`` choices: a bar on a terminal and lines otherwise, or either, or none.
+PROGRESS_MODES = ("auto", "bar", "lines", "off")
+#: Seconds between two progress lines (outside a terminal).
+LINE_INTERVAL = 5.0
+
+Display = ProgressBar | ProgressLines
 
 
 @contextlib.contextmanager
-def progress() -> Iterator[ProgressLine | None]:
-    """A progress line on stderr while the block runs, when stderr is a terminal."""
+def progress(mode: str = "auto") -> Iterator[Display | None]:
+    """What shows an exploration's progress on stderr while the block runs (see
+    :data:`PROGRESS_MODES`); the bar is erased at the end."""
     stream = sys.stderr
-    if not stream.isatty():
+    if mode == "off":
         yield None
         return
-    line = ProgressLine(stream)
+    if mode == "lines" or (mode == "auto" and not stream.isatty()):
+        yield ProgressLines(stream, interval=LINE_INTERVAL, prefix=f"{PROG}: ")
+        return
+    bar = ProgressBar(stream)
     try:
-        yield line
+        yield bar
     finally:
-        line.clear()
+        bar.clear()

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import importlib.resources
 import inspect
+import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -153,7 +154,8 @@ def _first_line(thing: object) -> str:
 
 
 def _explore(factory: Factory, target: str | None) -> ExploreResult:
-    with progress() as line:
+    # A bar on a terminal; no progress lines in a log: the demo's output is its reports.
+    with progress("auto" if sys.stderr.isatty() else "off") as line:
         return _api.run_exploration(factory, ExploreSettings(), progress=line, target=target)
 
 

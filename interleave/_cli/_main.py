@@ -13,12 +13,19 @@ from ..errors import InterleaveError, InternalError
 from ._commands import add_explore, add_replay, add_report
 from ._console import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, error, help_text
 from ._demo import add_demo
+from ._estimate import add_estimate
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: One function per subcommand; each adds its parser and sets ``run``. Adding a command means
 #: adding one function here.
-COMMANDS: tuple[Callable[[Any], None], ...] = (add_explore, add_replay, add_report, add_demo)
+COMMANDS: tuple[Callable[[Any], None], ...] = (
+    add_explore,
+    add_replay,
+    add_report,
+    add_estimate,
+    add_demo,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -25,11 +25,12 @@ from .._engine import _settings
 from .._engine._database import DirectoryDatabase, ScheduleDatabase
 from .._engine._settings import ExploreSettings
 from ..errors import InvalidArgument
-from ._console import UsageError
+from ._console import PROGRESS_MODES, UsageError
 
 __all__ = [
     "add_database_options",
     "add_format_option",
+    "add_progress_option",
     "add_settings_flags",
     "database_path",
     "flag",
@@ -166,6 +167,20 @@ def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str]) -
         choices=tuple(formats),
         default=formats[0],
         help="; ".join(described[f] for f in formats),
+    )
+
+
+def add_progress_option(parser: argparse.ArgumentParser) -> None:
+    """``--progress``: a bar on a terminal, lines in a log, either, or nothing."""
+    parser.add_argument(
+        "--progress",
+        choices=PROGRESS_MODES,
+        default="auto",
+        help=(
+            "how to show the progress of a long exploration on stderr: auto (a bar with "
+            "count / estimated total, percentage, rate and time left on a terminal; a line "
+            "every 5 s otherwise), bar, lines, or off (default: auto)"
+        ),
     )
 
 

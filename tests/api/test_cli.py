@@ -19,7 +19,7 @@ import pytest
 
 import interleave
 from interleave import _api
-from interleave._cli import ProgressLine, _main, _options, main
+from interleave._cli import ProgressBar, _console, _main, _options, main
 from interleave._core._schedule import Schedule
 from interleave._engine import _settings
 
@@ -162,7 +162,7 @@ def test_no_command_is_a_one_line_usage_error(capsys: pytest.CaptureFixture[str]
     assert status == 2
     assert out == ""
     line = one_line_error(err)
-    assert "explore, replay, report, demo" in line
+    assert "explore, replay, report, estimate, demo" in line
 
 
 def test_unknown_command_and_bad_int_are_one_line_errors(
@@ -446,56 +446,110 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_progress_line_rewrites_itself_and_clears() -> None:
+def test_progress_bar_shows_count_estimated_total_rate_and_time_left_then_clears() -> None:
     stream = FakeTerminal()
-    line = ProgressLine(stream)
-    line(12_345, 1, 3.24)
-    assert stream.getvalue() == "\r  explored 12,345 schedules, 1 finding, 3.2 s"
-    line(9, 2, 3.7)
-    first = "  explored 12,345 schedules, 1 finding, 3.2 s"
-    second = "  explored 9 schedules, 2 findings, 3.7 s"
-    # The shorter line is padded so nothing of the longer one is left behind.
-    assert stream.getvalue() == "\r" + first + "\r" + second.ljust(len(first))
-    width = line.width
-    line.clear()
-    assert stream.getvalue().endswith("\r" + " " * width + "\r")
-    assert line.width == 0
+    bar = ProgressBar(stream)
+    bar(
+        interleave.Progress(
+            executions=12_345,
+            findings=1,
+            elapsed=3.2,
+            rate=3_858.0,
+            total=1_824_912,
+            estimated=True,
+        )
+    )
+    drawn = stream.getvalue()
+    assert drawn.startswith("\r")
+    # count / ~estimated total (labelled), percentage, elapsed < time left, rate, findings
+    assert "  1%|" in drawn
+    assert "| 12.3k/~1.82M (estimated total) [00:03<07:49, 3.86k executions/s, 1 finding]" in drawn
+    bar(interleave.Progress(executions=500, findings=0, elapsed=5.2, rate=96.0, total=1_000))
+    assert "500/1.00k [00:05<00:05, 96.0 executions/s, 0 findings]" in stream.getvalue()
+    assert "~1.00k" not in stream.getvalue()  # a budget is no estimate
+    bar(interleave.Progress(executions=22_345, findings=2, elapsed=5.2, rate=4_297.0))
+    assert "22.3k executions [00:05, 4.30k executions/s, 2 findings]" in stream.getvalue()
+    bar.clear()
+    # Erased: the last thing written is a blank line and a return to its start.
+    assert re.search(r"\r +\r$", stream.getvalue())
 
 
-def test_progress_is_drawn_on_a_terminal_and_cleared_at_the_end(
-    capsys: pytest.CaptureFixture[str], racy: str, monkeypatch: pytest.MonkeyPatch
+def _fake_exploration(
+    monkeypatch: pytest.MonkeyPatch, elapsed: list[float], seen: list[object]
 ) -> None:
+    """run_exploration reports progress at these times (what explore() does), then runs."""
     real_explore = _api.run_exploration
 
     def explore_that_reports_progress(
         factory: Any, settings: Any, **options: Any
     ) -> interleave.ExploreResult:
-        options["progress"](12_345, 1, 3.2)  # what explore() does after the first second
+        seen.append(options["progress"])
+        for t in elapsed:
+            options["progress"](
+                interleave.Progress(
+                    executions=int(1000 * t),
+                    findings=1,
+                    elapsed=t,
+                    rate=1000.0,
+                    total=20_000,
+                    estimated=True,
+                )
+            )
         return real_explore(factory, settings, **options)
 
     monkeypatch.setattr(_api, "run_exploration", explore_that_reports_progress)
+
+
+def test_progress_bar_on_a_terminal_is_erased_at_the_end(
+    capsys: pytest.CaptureFixture[str], racy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[object] = []
+    _fake_exploration(monkeypatch, [3.2], seen)
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     status = main(["explore", f"{racy}:lost_update"])
     assert status == 1
-    drawn = "\r  explored 12,345 schedules, 1 finding, 3.2 s"
-    assert terminal.getvalue() == drawn + "\r" + " " * (len(drawn) - 1) + "\r"
+    assert isinstance(seen[0], ProgressBar)
+    drawn = terminal.getvalue()
+    assert "3.20k/~20.0k (estimated total) [00:03<00:16, 1.00k executions/s, 1 finding]" in drawn
+    assert re.search(r"\r +\r$", drawn)
 
 
-def test_no_progress_when_stderr_is_not_a_terminal(
+def test_progress_lines_every_five_seconds_when_stderr_is_not_a_terminal(
     capsys: pytest.CaptureFixture[str], racy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[object] = []
-    real_explore = _api.run_exploration
-
-    def spy(factory: Any, settings: Any, **options: Any) -> interleave.ExploreResult:
-        seen.append(options["progress"])
-        return real_explore(factory, settings, **options)
-
-    monkeypatch.setattr(_api, "run_exploration", spy)
+    _fake_exploration(monkeypatch, [1.0, 1.5, 4.9, 5.0, 7.0, 9.9, 10.2], seen)
     status, _, err = run(capsys, "explore", f"{racy}:lost_update")
-    assert (status, err) == (1, "")
-    assert seen == [None]
+    assert status == 1
+    # The first line once 5 s have passed, the next 5 s after it; nothing else on stderr.
+    assert err.splitlines() == [
+        "interleave: explored 5,000 of about 20,000 (estimated) executions: 25.0%, "
+        "1,000 executions/s, about 15 s left; 1 finding so far",
+        "interleave: explored 10,200 of about 20,000 (estimated) executions: 51.0%, "
+        "1,000 executions/s, about 9.8 s left; 1 finding so far",
+    ]
+
+
+@pytest.mark.parametrize("mode", ["off", "lines", "bar"])
+def test_the_progress_flag_chooses_the_display(
+    capsys: pytest.CaptureFixture[str], racy: str, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    seen: list[object] = []
+    _fake_exploration(monkeypatch, [], seen)
+    monkeypatch.setattr(sys, "stderr", FakeTerminal())
+    status = main(["explore", f"{racy}:lost_update", "--progress", mode])
+    assert status == 1
+    expected = {"off": type(None), "lines": _console.ProgressLines, "bar": ProgressBar}[mode]
+    assert type(seen[0]) is expected
+
+
+def test_the_progress_flag_refuses_other_values(
+    capsys: pytest.CaptureFixture[str], racy: str
+) -> None:
+    status, _, err = run(capsys, "explore", f"{racy}:lost_update", "--progress", "loud")
+    assert status == 2
+    assert "--progress: invalid choice: 'loud'" in one_line_error(err)
 
 
 # ------------------------------------------------------------------------------------ demo

@@ -25,6 +25,7 @@ PAGES = (
     "docs/concepts.md",
     "docs/primitives.md",
     "docs/strategies.md",
+    "docs/progress.md",
     "docs/reference/json.md",
     "docs/reference/html-report.md",
 )

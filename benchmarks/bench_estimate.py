@@ -1,0 +1,85 @@
+"""The estimate of the number of executions (``interleave.estimate``) against the true counts.
+
+For each workload (n threads x k unlocked increments of one ``Shared``), with the default
+strategy (dpor: the estimate counts Mazurkiewicz traces), prints the estimate of one second
+of probes at most (seed 0), its standard error, the known true count, the error, the
+probes and the time they took; then the same workloads over several seeds: the largest error.
+The true counts are constants pinned by ``tests/engine/test_dpor.py`` (1,824,912 for 3 x 3,
+which takes minutes to explore; ``bench_dpor.py`` does).
+
+Times depend on the machine's load: the number of probes one second allows, and so the
+error, varies with it. ``quick=True`` runs the two small workloads only.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tabulate import tabulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import litmus
+
+import interleave
+
+#: (label, n, k, true dpor count)
+WORKLOADS = [
+    ("increments(2,3)", 2, 3, 328),
+    ("increments(3,2)", 3, 2, 7_134),
+    ("increments(3,3)", 3, 3, 1_824_912),
+]
+BUDGET = 1.0
+
+
+def table(quick: bool, budget: float) -> str:
+    rows = []
+    for label, n, k, truth in WORKLOADS[:2] if quick else WORKLOADS:
+        est = interleave.estimate(litmus.increments(n, k), time_budget=budget, seed=0)
+        rows.append(
+            (
+                label,
+                f"{est.executions:,.0f}",
+                f"± {100 * est.relative_error:.1f}%",
+                f"{truth:,}",
+                f"{100 * (est.executions / truth - 1):+.1f}%",
+                f"{est.probes:,}",
+                f"{est.seconds:.2f}",
+            )
+        )
+    return tabulate(
+        rows,
+        headers=["workload", "estimate", "std. error", "true", "error", "probes", "seconds"],
+        disable_numparse=True,
+    )
+
+
+def table_seeds(quick: bool, budget: float, seeds: int) -> str:
+    rows = []
+    for label, n, k, truth in WORKLOADS[:2] if quick else WORKLOADS:
+        errors = []
+        for seed in range(seeds):
+            est = interleave.estimate(litmus.increments(n, k), time_budget=budget, seed=seed)
+            errors.append(est.executions / truth - 1)
+        worst = max(errors, key=abs)
+        within = sum(abs(e) <= 0.15 for e in errors)
+        rows.append((label, seeds, f"{100 * worst:+.1f}%", f"{within}/{seeds}"))
+    return tabulate(
+        rows,
+        headers=["workload", "seeds", "largest error", "within ±15%"],
+        disable_numparse=True,
+    )
+
+
+def main(quick: bool = False) -> None:
+    budget = 0.2 if quick else BUDGET
+    print(f"estimate (dpor, seed 0, at most {budget:g} s of probes) against the true count")
+    print(table(quick, budget))
+    seeds = 2 if quick else 10
+    print(f"\nover {seeds} seeds")
+    print(table_seeds(quick, budget, seeds))
+
+
+if __name__ == "__main__":
+    main(quick="--quick" in sys.argv)

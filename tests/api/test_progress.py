@@ -1,0 +1,114 @@
+"""explore(progress=): the Progress a callback receives, its estimated total, and the line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import litmus
+import pytest
+
+import interleave
+from interleave._engine._settings import ExploreSettings
+from interleave._progress import ProgressLines, reporter
+from interleave._scenario import builder
+
+
+def _feed(settings: ExploreSettings, calls: list[tuple[int, int, float]]) -> list[Any]:
+    """What a one-argument callback receives when the explorer reports ``calls``."""
+    seen: list[Any] = []
+    report = reporter(seen.append, settings, builder(litmus.increments(2, 2)), ())
+    for call in calls:
+        report(*call)
+    return seen
+
+
+def test_the_callback_gets_count_findings_elapsed_rate_and_the_estimated_total() -> None:
+    seen = _feed(ExploreSettings(), [(10, 1, 1.0), (20, 2, 1.5)])
+    first, second = seen
+    assert isinstance(first, interleave.Progress)
+    assert (first.executions, first.findings, first.elapsed) == (10, 1, 1.0)
+    # The total: increments(2, 2) is small enough for the probes to walk it whole: 34 traces.
+    assert (first.total, first.estimated) == (34, True)
+    assert second.total == 34 and second.findings == 2
+    # The rate leaves out the time the probes took (they are not exploring).
+    assert first.rate == 10.0  # (its probes ran after the explorer measured 1.0 s)
+    assert second.rate > 20 / 1.5
+    assert second.fraction == pytest.approx(20 / 34)
+    assert second.eta == pytest.approx((34 - 20) / second.rate)
+    with pytest.raises(AttributeError):
+        first.executions = 3  # type: ignore[misc]  # frozen
+
+
+def test_sampling_strategies_head_for_their_budget_and_it_is_no_estimate() -> None:
+    (progress,) = _feed(ExploreSettings(strategy="random", max_schedules=500), [(100, 0, 2.0)])
+    assert (progress.total, progress.estimated) == (500, False)
+    assert progress.rate == pytest.approx(50.0)
+    assert str(progress) == (
+        "explored 100 of 500 executions (max_schedules): 20.0%, 50 executions/s, "
+        "about 8.0 s left; no findings so far"
+    )
+
+
+def test_a_budget_below_the_estimate_is_the_total() -> None:
+    (progress,) = _feed(ExploreSettings(max_schedules=10), [(5, 0, 1.0)])
+    assert (progress.total, progress.estimated) == (10, False)
+
+
+def test_an_estimate_the_count_passes_is_dropped_rather_than_shown_below_it() -> None:
+    seen = _feed(ExploreSettings(), [(30, 0, 1.0), (35, 0, 1.5)])
+    assert seen[0].total == 34
+    assert (seen[1].total, seen[1].estimated) == (None, False)
+    assert str(seen[1]).startswith("explored 35 executions in 1.5 s, ")
+
+
+def test_an_iterative_bound_has_no_total() -> None:
+    (progress,) = _feed(ExploreSettings(preemption_bound="iterative"), [(5, 0, 1.0)])
+    assert progress.total is None and progress.fraction is None and progress.eta is None
+
+
+def test_a_three_argument_callback_gets_the_older_call() -> None:
+    calls: list[tuple[int, int, float]] = []
+
+    def old(schedules: int, findings: int, seconds: float) -> None:
+        calls.append((schedules, findings, seconds))
+
+    report = reporter(old, ExploreSettings(), builder(litmus.increments(2, 2)), ())
+    report(7, 1, 1.25)
+    assert calls == [(7, 1, 1.25)]
+
+
+@pytest.mark.parametrize(
+    ("progress", "message"),
+    [
+        (3, "progress=3 must be a function that takes an interleave.Progress"),
+        (lambda a, b: None, "must take one argument (an interleave.Progress"),
+    ],
+)
+def test_a_bad_progress_argument_is_refused_up_front(progress: object, message: str) -> None:
+    with pytest.raises(interleave.InvalidArgument) as caught:
+        interleave.explore(litmus.increments(2, 1), progress=progress)  # type: ignore[arg-type]
+    assert message in str(caught.value)
+
+
+def test_a_long_exploration_reports_progress_with_an_estimated_total() -> None:
+    seen: list[interleave.Progress] = []
+    # 7,134 dpor executions: several seconds, so the explorer reports after the first one.
+    result = interleave.explore(litmus.increments(3, 2), progress=seen.append, minimise=False)
+    assert result.schedules_run == 7_134
+    assert seen, "no progress reported"
+    first = seen[0]
+    assert first.estimated and first.total is not None
+    assert abs(first.total / 7_134 - 1) < 0.3
+    counts = [p.executions for p in seen]
+    assert counts == sorted(counts) and counts[-1] <= 7_134
+
+
+def test_lines_are_written_at_most_every_interval_of_the_exploration() -> None:
+    written: list[str] = []
+    lines = ProgressLines(written.append, interval=2.0, prefix="> ")
+    for elapsed in (1.0, 1.5, 2.0, 3.9, 4.0, 4.5):
+        lines(interleave.Progress(executions=10, findings=0, elapsed=elapsed, rate=5.0))
+    assert written == [
+        "> explored 10 executions in 2.0 s, 5 executions/s; no findings so far",
+        "> explored 10 executions in 4.0 s, 5 executions/s; no findings so far",
+    ]
