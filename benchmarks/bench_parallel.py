@@ -43,7 +43,6 @@ def _run(name: str, strategy: str, workers: int) -> tuple[interleave.ExploreResu
 
 def table(quick: bool = False, full: bool = False) -> str:
     work = [("increments_3x2", "dpor"), ("increments_3x2", "dfs"), ("lastzero_8", "dpor")]
-    work += [("philosophers_4", "dfs")]
     if quick:
         work = [("increments_3x2", "dpor")]
     if full:

@@ -229,6 +229,7 @@ class Pool:
         executor = self.executor
         renew: Callable[[], Executor] | None = None
         if executor is None:
+            _check_main_importable()
             workers = self.settings.workers
             self.own = executor = _process_pool(workers)
             renew = lambda: _process_pool(workers)  # noqa: E731
@@ -259,6 +260,19 @@ def _bound_name(scenario: Callable[[], object]) -> str | None:
             if value is scenario and not name.startswith("__"):
                 return f"{module_name}:{name}"
     return None
+
+
+def _check_main_importable() -> None:
+    """Spawned workers run the main module's file again (as ``__mp_main__``): a program read
+    from standard input has none, and every worker would die at start."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is not None and not Path(path).exists():
+        raise InvalidArgument(
+            f"workers=: spawned worker processes start by running the main module again, and "
+            f"this one ({path}) is not a file they can run (a program read from standard "
+            "input?). Save the program to a file, or run with workers=1"
+        )
 
 
 def _importable(scenario: Callable[[], object], target: str | None) -> str:

@@ -170,3 +170,27 @@ def test_a_dask_cluster_gives_the_answer_of_one_process() -> None:
     one = interleave.explore(inc32, **OPTIONS)  # type: ignore[arg-type]
     _same(one, many)
     assert many.schedules_run == one.schedules_run
+
+
+def test_a_program_read_from_standard_input_is_told_why_workers_cannot_start() -> None:
+    import subprocess
+    import sys
+
+    program = (
+        "import interleave, litmus\n"
+        "try:\n"
+        "    interleave.explore(litmus.increments_3x2, workers=2)\n"
+        "except interleave.errors.InvalidArgument as error:\n"
+        "    print('refused:', error)\n"
+    )
+    benchmarks = Path(__file__).resolve().parents[2] / "benchmarks"
+    done = subprocess.run(
+        [sys.executable, "-"],
+        input=program,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(benchmarks)},
+    )
+    assert "refused: workers=: spawned worker processes" in done.stdout, done.stderr
+    assert "Save the program to a file" in done.stdout
