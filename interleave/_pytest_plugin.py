@@ -299,6 +299,7 @@ class Interleavings:
         self._record("replayed")
         options = {k: v for k, v in kwargs.items() if k in ("watchdog", "project")}
         problem = None
+        run: RunResult | None = None
         try:
             run = interleave.replay_linearizable(make, model, schedule_id, **options)
         except (InvalidScheduleId, ScheduleDivergence) as exc:
@@ -306,9 +307,15 @@ class Interleavings:
                 f"interleave: --interleave-replay={schedule_id} cannot be replayed by "
                 f"{self.nodeid}'s check_linearizable(): {exc}"
             )
-        if problem is not None:
+        return self._replayed(schedule_id, run, problem)
+
+    def _replayed(self, schedule_id: str, run: RunResult | None, problem: str | None) -> RunResult:
+        """Fail with ``problem`` if the ID could not run; else note the replay in the test's
+        section and fail the test with its report when it has findings."""
+        __tracebackhide__ = True
+        if problem is not None or run is None:
             self._section(f"replay (--interleave-replay) {schedule_id}: could not run")
-            pytest.fail(problem, pytrace=False)
+            pytest.fail(problem or f"interleave: {schedule_id} did not run", pytrace=False)
         self._section(
             f"replay (--interleave-replay) {run.scenario} {run.schedule_id}: "
             f"{len(run.trace)} steps, findings: {_kinds(run.findings)}; nothing was explored"
@@ -487,6 +494,7 @@ class Interleavings:
         __tracebackhide__ = True
         self._record("replayed")
         problem = None
+        run: RunResult | None = None
         try:
             run = interleave.replay(scenario, schedule_id, **_replay_options(settings))
         except InvalidScheduleId as exc:
@@ -500,21 +508,8 @@ class Interleavings:
                 f"{self.nodeid}: {exc}\nSelect only the test that printed the ID: "
                 f"pytest PATH::TEST --interleave-replay={schedule_id}"
             )
-        if problem is not None:
-            # Failing outside the except block keeps the internal exception out of the output.
-            self._section(f"replay (--interleave-replay) {schedule_id}: could not run")
-            pytest.fail(problem, pytrace=False)
-        self._section(
-            f"replay (--interleave-replay) {run.scenario} {run.schedule_id}: "
-            f"{len(run.trace)} steps, findings: {_kinds(run.findings)}; nothing was explored"
-        )
-        if run.findings:
-            pytest.fail(
-                f"interleave: replayed {schedule_id} instead of exploring "
-                f"(--interleave-replay): {len(run.findings)} finding(s)\n\n{run.report()}\n\n"
-                f"replay it again:\n  {self._replay_line(schedule_id)}"
-            )
-        return run
+        # Failing outside the except block keeps the internal exception out of the output.
+        return self._replayed(schedule_id, run, problem)
 
 
 # --- small pure helpers ------------------------------------------------------------------------
