@@ -10,7 +10,6 @@ imported it) on scheduled connections, and puts back the OS thread's running loo
 
 from __future__ import annotations
 
-import _thread
 import functools
 import sys
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 
 from ..._core._runtime import Runtime
 from .._project import project_of
+from .._swap import ModuleSwap
 from ..threading._scheduling import internal, scheduling
 from . import _functions, _locks, _queues
 from ._loop import LoopState
@@ -88,31 +88,15 @@ _SETTERS = [
 ]
 _ALIASES = {id(REAL[name]): (REAL[name], stand_in) for name, stand_in in _STAND_INS.items()}
 
-_install_lock = _thread.allocate_lock()
-_installed = 0
-
-
-def _install() -> None:
-    global _installed
-    with _install_lock:
-        _installed += 1
-        if _installed == 1:
-            for owner, name, _real, patched in _SETTERS:
-                setattr(owner, name, patched)
-
-
-def _uninstall() -> None:
-    global _installed
-    with _install_lock:
-        _installed -= 1
-        if _installed == 0:
-            for owner, name, real, _patched in _SETTERS:
-                setattr(owner, name, real)
+# Executions may run in several OS threads at once: the swap is reference counted.
+_SWAP = ModuleSwap(_SETTERS)
+_install = _SWAP.install
+_uninstall = _SWAP.uninstall
 
 
 def is_patched() -> bool:
     """Is the asyncio patch on (some execution is running)?"""
-    return _installed > 0
+    return _SWAP.active
 
 
 # module name -> (size of its namespace when scanned, names bound to a real asyncio object).

@@ -9,7 +9,6 @@ marked stopped at the end.
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import queue
 import threading
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..._core._runtime import Runtime
+from .._swap import ModuleSwap
 from ._factories import (
     BoundedSemaphoreFactory,
     ConditionFactory,
@@ -100,32 +100,15 @@ _SETTERS: list[tuple[Any, str, object, object]] = [
 # before the exploration: each execution swaps it too (see _globals).
 _ALIASES = {id(real): (real, patched) for _owner, _name, real, patched in _MODULE_NAMES}
 
-# Executions may run in several OS threads at once: the module-wide swap is reference counted.
-_install_lock = _thread.allocate_lock()
-_installed = 0
-
-
-def _install() -> None:
-    global _installed
-    with _install_lock:
-        _installed += 1
-        if _installed == 1:
-            for owner, name, _real, patched in _SETTERS:
-                setattr(owner, name, patched)
-
-
-def _uninstall() -> None:
-    global _installed
-    with _install_lock:
-        _installed -= 1
-        if _installed == 0:
-            for owner, name, real, _patched in _SETTERS:
-                setattr(owner, name, real)
+# Executions may run in several OS threads at once: the swap is reference counted.
+_SWAP = ModuleSwap(_SETTERS)
+_install = _SWAP.install
+_uninstall = _SWAP.uninstall
 
 
 def is_patched() -> bool:
     """Is the threading patch on (some execution or exploration scope is running)?"""
-    return _installed > 0
+    return _SWAP.active
 
 
 @contextlib.contextmanager
