@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -65,6 +65,9 @@ class RunOutcome:
         created_at: per thread, the step during which another thread started it (-1: one of
             the scenario's own threads).
         steps: the number of steps (``len(trace)``).
+        choices, ops: the thread and the (resolved) operation of each step, as the runtime
+            recorded them: what the trace holds, without building it (DPOR reads them after
+            every execution; read-only).
         threads: the number of threads (``len(trace.thread_names)``).
 
     (A plain slotted class, read-only by convention: a frozen dataclass's constructor costs
@@ -75,7 +78,9 @@ class RunOutcome:
         "_record",
         "_schedule_id",
         "_trace",
+        "choices",
         "created_at",
+        "ops",
         "pending",
         "raw_findings",
         "steps",
@@ -93,6 +98,8 @@ class RunOutcome:
         stuck: bool = False,
         pending: Mapping[int, Operation] | None = None,
         created_at: tuple[int, ...] = (),
+        choices: Sequence[int] = (),
+        ops: Sequence[Operation] = (),
     ) -> None:
         self._record = record
         self._trace: Trace | None = None
@@ -103,6 +110,8 @@ class RunOutcome:
         self.stuck = stuck
         self.pending: Mapping[int, Operation] = {} if pending is None else pending
         self.created_at = created_at
+        self.choices = choices
+        self.ops = ops
 
     @property
     def trace(self) -> Trace:

@@ -296,6 +296,8 @@ class Runtime:
                 stuck=stuck,
                 pending=self.pending_at_end,
                 created_at=tuple([t.created_at for t in self.threads]),
+                choices=self.choices,
+                ops=self.ops,
             )
         finally:
             state.building = None

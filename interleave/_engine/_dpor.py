@@ -49,11 +49,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .._core._ops import GIVE, READ, TAKE, Footprint, Operation, Resource, conflict
+from .._core._ops import GIVE, Operation, conflict
 from .._core._program import Chooser, RunOutcome
 from .._core._threads import SimThread
 from .._core._views import StepView
-from ._races import Accesses, groups_of, handoff, join_clocks, latest_conflicts
+from ._races import Analysis, handoff
+from ._races import Event as _Event
 from ._strategies import Strategy, _nondeterminism, _operation_changed, same_operation
 
 __all__ = ["DporStrategy", "dependent"]
@@ -79,10 +80,6 @@ class _WNode:
         self.op = op
         self.spawned = spawned  # the thread this event creates (a spawn), else -1
         self.children: list[_WNode] = []
-
-
-# An event of an analysed execution: (thread, operation, thread it spawns or -1).
-_Event = tuple[int, Operation, int]
 
 
 def _related(a: _Event, b: _Event) -> bool:
@@ -226,6 +223,7 @@ class DporStrategy(Strategy):
         # Cover a reversal by a sleeping thread only if it is an initial of it (``_tasks.py``).
         self.initials_only = False
         self._chooser: _DporChooser | None = None
+        self._analysis = Analysis()
 
     def next_chooser(self) -> Chooser | None:
         if self._started and not self.stack:
@@ -246,7 +244,7 @@ class DporStrategy(Strategy):
         chooser = self._chooser
         assert chooser is not None
         stack = self.stack
-        length = len(outcome.trace)
+        length = outcome.steps
         analysed = len(stack)
         if chooser.pruned_at is not None:  # (the explorer counts it as pruned)
             analysed = min(analysed, chooser.pruned_at)
@@ -255,7 +253,9 @@ class DporStrategy(Strategy):
         # A pruned (sleep-set blocked) execution is only analysed up to where it was pruned:
         # past that point it ran on the default policy and its races belong to an explored
         # equivalent execution.
-        _plant_wakeups(stack, outcome, analysed, self.new_from, self.initials_only)
+        if chooser.unstable:
+            self._analysis.truncate(0)  # analyse the whole execution again
+        _plant_wakeups(stack, self._analysis, outcome, analysed, self.new_from, self.initials_only)
         # Move to the next unexplored branch: the deepest node with a pending wakeup branch
         # (depth first, as the wakeup trees were planted). Each node's explored thread joins
         # its done set: its sleep set for the branches after it.
@@ -290,6 +290,7 @@ class DporStrategy(Strategy):
 
 def _plant_wakeups(
     stack: list[_DporNode],
+    analysis: Analysis,
     outcome: RunOutcome,
     length: int,
     new_from: int,
@@ -297,116 +298,35 @@ def _plant_wakeups(
 ) -> None:
     """Analyse the execution's first ``length`` steps for races; plant their reversals.
 
-    Happens-before is tracked with vector clocks: ``clocks[k][u]`` is the latest step of
-    thread ``u`` ordered before step ``k`` (program order, spawn, conflicts), or -1. For each
-    step only the latest conflicting step of every other thread can be an immediate race
-    (earlier ones are ordered before it by program order), so per resource and thread the
-    steps are kept in lists and scanned from the end.
+    ``analysis`` holds the steps the previous execution shares with this one (up to
+    ``new_from`` at least); it ends holding this execution's first ``length`` steps.
     """
-    trace = outcome.trace
-    choices = list(trace.choices[:length])
-    ops: list[Operation] = list(trace.ops[:length])
-    created_at = outcome.created_at
-    nthreads = len(created_at)
-    zero = [-1] * nthreads
-    clocks: list[list[int]] = []
-    prev_step = [-1] * length  # the same thread's previous step, or -1
-    last_of = [-1] * nthreads
-    groups: dict[Resource, dict[int, Accesses]] = {}
-    by_kind: dict[Resource, list[Resource]] = {}  # a resource's kind -> its groups' keys
+    analysis.truncate(min(new_from, len(analysis.choices)))
     races: list[tuple[int, int]] = []
-    # For a step that makes a resource available (GIVE), the last step that had made it
-    # unavailable (TAKE) before it: where a waiting step's race with it is reversed.
-    last_take: dict[Resource, int] = {}
-    take_before: dict[int, dict[Resource, int]] = {}
-    spawn_child: dict[int, int] = {}
-    for tid, created in enumerate(created_at):
-        if created >= 0:
-            spawn_child[created] = tid
-
-    def analyse(k: int, t: int, footprint: Footprint, clock: list[int], keep: bool) -> None:
-        # Per other thread, its latest conflicting step not yet ordered before this one: an
-        # earlier conflicting step of that thread is ordered before that one by program
-        # order, so it cannot be an immediate race with k (something lies between them).
-        candidates: list[int] = []
-        for resource, mode in footprint:
-            reading = mode == READ
-            for group in groups_of(groups, by_kind, resource):
-                # A read conflicts with writes only; a write with both (reads commute).
-                latest_conflicts(group, t, clock, resource, reading, candidates)
-        # Latest first: a candidate ordered before k through a later candidate (joined into
-        # k's clock first) has a step between it and k, so it is no immediate race.
-        candidates.sort(reverse=True)
-        for i in candidates:
-            if clock[choices[i]] >= i:
-                continue
-            # Races whose later step lies in the part of the path this execution shares with
-            # the previous ones were analysed when that part was new; only the new part is.
-            if k >= new_from:
-                races.append((i, k))
-            join_clocks(clock, clocks[i])
-        if keep:
-            # Pending steps at the end (keep False) are races' later steps only: nothing
-            # runs after them.
-            for resource, mode in footprint:
-                key = resource[:2]
-                found = groups.get(key)
-                if found is None:
-                    found = groups[key] = {}
-                    by_kind.setdefault(resource[:1], []).append(key)
-                lists = found.get(t)
-                if lists is None:
-                    lists = found[t] = ([], [])
-                lists[0 if mode == READ else 1].append((k, resource))
-
-    def start(t: int) -> list[int]:
-        # A step starts from its thread's previous step's clock (program order); a thread's
-        # first step from the clock of the step that started the thread (spawn).
-        prev = last_of[t]
-        if prev >= 0:
-            return list(clocks[prev])
-        created = created_at[t]
-        return list(clocks[created]) if 0 <= created < len(clocks) else list(zero)
-
-    for k in range(length):
-        t = choices[k]
-        footprint = ops[k].footprint
-        prev_step[k] = last_of[t]
-        clock = start(t)
-        if footprint:
-            analyse(k, t, footprint, clock, True)
-            # Remember, for each step that made a resource available again, the step that
-            # had made it unavailable: a waiting step this one let run is reversed there.
-            for resource, mode in footprint:
-                if mode == GIVE:
-                    take_before.setdefault(k, {})[resource] = last_take.get(resource, -1)
-                elif mode == TAKE:
-                    last_take[resource] = k
-        clock[t] = k
-        clocks.append(clock)
-        last_of[t] = k
-    events: list[_Event] = [(choices[m], ops[m], spawn_child.get(m, -1)) for m in range(length)]
+    analysis.extend(outcome, length, new_from, races)
     pending_prev: dict[int, int] = {}
-    # An execution cut short (a deadlock, a step limit) leaves operations that never ran;
-    # they conflict with what did run, and those races must be reversed too, or the orders
-    # in which they run earlier would never be explored. They follow the executed steps, not
-    # each other, and may run with any of their outcomes (``potential``).
-    if len(trace) == length:
-        for t, pending in sorted(outcome.pending.items()):
-            op = pending.potential
-            if not op.footprint:
-                continue
-            k = len(choices)
-            choices.append(t)
-            ops.append(op)
-            pending_prev[k] = last_of[t]
-            clock = start(t)
-            analyse(k, t, op.footprint, clock, False)
-            clock[t] = k
-            clocks.append(clock)
-            events.append((t, op, -1))
-    # Reverse each race i ⋖ k: plant, at the node before step e (i, or the hand-off step),
-    # the wakeup sequence v = the steps after e that do not depend on e, then k.
+    if outcome.steps == length and outcome.pending:
+        pending_prev = analysis.pending(outcome, new_from, races)
+    try:
+        _reverse(stack, analysis, outcome.created_at, races, length, pending_prev, initials_only)
+    finally:
+        analysis.truncate(length)  # pending operations are not part of the path
+
+
+def _reverse(
+    stack: list[_DporNode],
+    analysis: Analysis,
+    created_at: tuple[int, ...],
+    races: list[tuple[int, int]],
+    length: int,
+    pending_prev: dict[int, int],
+    initials_only: bool,
+) -> None:
+    """Reverse each race ``i ⋖ k``: plant, at the node before step ``e`` (``i``, or the
+    hand-off step), the wakeup sequence v = the steps after ``e`` that do not depend on
+    ``e``, then ``k``."""
+    choices, ops, events = analysis.choices, analysis.ops, analysis.events
+    clocks, prev_step, take_before = analysis.clocks, analysis.prev_step, analysis.take_before
     for i, k in races:
         q = choices[k]
         prev = prev_step[k] if k < length else pending_prev[k]
@@ -485,11 +405,12 @@ def _cannot_run_before(
 class _DporChooser:
     """Follows the current path, then extends it with new nodes (see the module docs)."""
 
-    __slots__ = ("pruned_at", "stack")
+    __slots__ = ("pruned_at", "stack", "unstable")
 
     def __init__(self, stack: list[_DporNode]) -> None:
         self.stack = stack
         self.pruned_at: int | None = None
+        self.unstable = False  # a replayed step's footprint differs from the recorded one
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
         depth = view.step_count
@@ -520,8 +441,14 @@ class _DporChooser:
             expected_op = node.ops.get(tid)
             if expected_op is None:
                 node.ops[tid] = expected_op = op  # a node above a task's floor, first replay
-            if op is not expected_op and not same_operation(op, expected_op):
-                raise _operation_changed(depth, chosen, expected_op, op)
+            if op is not expected_op:
+                if not same_operation(op, expected_op):
+                    raise _operation_changed(depth, chosen, expected_op, op)
+                if op.footprint != expected_op.footprint:
+                    # The same operation on a resource that is equal only by type across
+                    # executions (a fresh user object as a cache key): the analysis kept
+                    # from the last execution would not match this one's resources.
+                    self.unstable = True
             wait = chosen.wait
             node.waits = wait is not None and not wait.timeout
             return chosen

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 from .._core._ops import Operation
 from .._core._program import RunOutcome
-from ._dpor import DporStrategy, _DporNode, _Event
+from ._dpor import DporStrategy, _DporNode
+from ._races import Event
 from ._strategies import DfsStrategy, _DfsNode
 
 __all__ = ["DfsTask", "DfsTaskStrategy", "DporTask", "DporTaskStrategy", "Frontier", "lite"]
@@ -138,7 +139,7 @@ class _RemoteNode(_DporNode):
     def asleep(self) -> dict[int, Operation]:
         return {}
 
-    def insert(self, seq: list[_Event]) -> None:
+    def insert(self, seq: list[Event]) -> None:
         return None
 
 
