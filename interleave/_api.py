@@ -38,6 +38,7 @@ from ._engine._strategies import (
 from ._execution import contexts as _contexts
 from ._execution import detectors_for as _detectors_for
 from ._execution import detectors_without_races as _detectors_without_races
+from ._execution import exploration_scope
 from ._execution import watchdog_limit as _watchdog_limit
 from ._health import HealthMonitor, run_health_checks
 from ._progress import ProgressCallback, check_progress, reporter
@@ -46,7 +47,6 @@ from ._scenario import Scenario, builder, check_factory, factory_name, factory_t
 from ._worker import Pool
 from .errors import InvalidArgument, ScheduleDivergence
 from .instrument._project import scenario_project
-from .instrument.threading import exploration_scope
 
 __all__ = [
     "EXHAUSTIVE_STRATEGIES",
@@ -311,9 +311,7 @@ def run_exploration(
     with _interrupts.guard() as interrupt, contextlib.ExitStack() as scope:
         scope.callback(pool.close)
         watch = scope.enter_context(_watchdog.guard(limit))
-        if settings.patch_threading:
-            # Keep the threading swap installed across executions (restored at the end).
-            scope.enter_context(exploration_scope())
+        scope.enter_context(exploration_scope(settings.patch_threading))
         options = settings.execution
         report = None
         if progress is not None:  # (the probes of its estimated total run like executions)

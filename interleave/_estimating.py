@@ -14,11 +14,11 @@ from ._core import _interrupts, _watchdog
 from ._engine._estimate import ESTIMATED_STRATEGIES, Estimate, estimate_program
 from ._engine._settings import ExploreSettings
 from ._execution import contexts as _contexts
+from ._execution import exploration_scope
 from ._execution import watchdog_limit as _watchdog_limit
 from ._scenario import builder, check_factory
 from .errors import InvalidArgument
 from .instrument._project import scenario_project
-from .instrument.threading import exploration_scope
 
 __all__ = ["DEFAULT_TIME_BUDGET", "estimate", "validate_probes"]
 
@@ -122,8 +122,7 @@ def estimate(
     project = scenario_project(scenario, chosen.project)
     with _interrupts.guard() as interrupt, contextlib.ExitStack() as scope:
         watch = scope.enter_context(_watchdog.guard(_watchdog_limit(chosen.watchdog)))
-        if chosen.patch_threading:
-            scope.enter_context(exploration_scope())
+        scope.enter_context(exploration_scope(chosen.patch_threading))
         result = estimate_program(
             builder(scenario, options),
             chosen.strategy,

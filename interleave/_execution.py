@@ -3,7 +3,8 @@ detectors, the watchdog's limit, the project and the patches, in the order they 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 
 from ._core import _watchdog
 from ._core._observer import Observer
@@ -21,6 +22,7 @@ __all__ = [
     "detectors",
     "detectors_for",
     "detectors_without_races",
+    "exploration_scope",
     "patches",
     "watchdog_limit",
 ]
@@ -90,3 +92,20 @@ def contexts(
         *([] if monitor is None else [monitor]),
         *enabled,
     ]
+
+
+@contextlib.contextmanager
+def exploration_scope(patch_threading: bool) -> Iterator[None]:
+    """Keep the module-wide swaps (asyncio's always, threading's when on) installed across
+    the executions of one exploration: each execution then only counts itself in and out
+    instead of setting and restoring every patched attribute (about 80 per execution)."""
+    # Imported here: the patches pull in asyncio and threading machinery this module's
+    # importers (the pytest plugin's collection) do not otherwise need.
+    from .instrument import asyncio as asyncio_patch
+    from .instrument import threading as threading_patch
+
+    with contextlib.ExitStack() as scope:
+        scope.enter_context(asyncio_patch.exploration_scope())
+        if patch_threading:
+            scope.enter_context(threading_patch.exploration_scope())
+        yield

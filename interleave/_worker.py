@@ -30,11 +30,10 @@ from ._engine._parallel import TaskResult, TaskSpec, explore_parallel
 from ._engine._settings import ExitReason, ExploreSettings
 from ._engine._strategies import PctStrategy, RandomStrategy, Strategy
 from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy
-from ._execution import contexts, detectors_for, watchdog_limit
+from ._execution import contexts, detectors_for, exploration_scope, watchdog_limit
 from ._scenario import builder
 from .errors import InvalidArgument
 from .instrument._project import scenario_project
-from .instrument.threading import exploration_scope
 
 __all__ = ["InlineExecutor", "Pool", "resolve_target", "run_task"]
 
@@ -129,8 +128,7 @@ def run_task(spec: TaskSpec, seq: int, task: object, budget: int, here: bool = F
     start = time.perf_counter()
     with contextlib.ExitStack() as scope:
         watch = scope.enter_context(_watchdog.guard(watchdog_limit(settings.watchdog)))
-        if settings.patch_threading:
-            scope.enter_context(exploration_scope())
+        scope.enter_context(exploration_scope(settings.patch_threading))
         run = _TaskRun(
             builder(scenario, options),
             settings,

@@ -1,4 +1,4 @@
-"""Install and remove the asyncio patch: process-wide (reference counted), once per execution.
+"""Install and remove the asyncio patch: process-wide (reference counted), once per exploration.
 
 While it is on, ``asyncio.Lock`` & co. are factories that return the scheduled primitive when
 called from an execution (a task, or the scenario factory) and asyncio's own anywhere else;
@@ -10,9 +10,10 @@ imported it) on scheduled connections, and puts back the OS thread's running loo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -24,7 +25,7 @@ from . import _functions, _locks, _queues
 from ._loop import LoopState
 from ._originals import MODULES, REAL
 
-__all__ = ["is_patched", "patch_asyncio"]
+__all__ = ["exploration_scope", "is_patched", "patch_asyncio"]
 
 
 class _Factory(type):
@@ -95,8 +96,20 @@ _uninstall = _SWAP.uninstall
 
 
 def is_patched() -> bool:
-    """Is the asyncio patch on (some execution is running)?"""
+    """Is the asyncio patch on (some execution or exploration scope is running)?"""
     return _SWAP.active
+
+
+@contextlib.contextmanager
+def exploration_scope() -> Iterator[None]:
+    """Keep the module-wide asyncio swap in place for many executions (as the threading
+    patch's scope does): each execution then only counts itself in and out. Calls from
+    anything but an execution's task get asyncio's own objects as always."""
+    _install()
+    try:
+        yield
+    finally:
+        _uninstall()
 
 
 # module name -> (size of its namespace when scanned, names bound to a real asyncio object).
