@@ -102,9 +102,13 @@ class _TaskRun(_Exploring):
             self.first[finding.origin] = self.key(self.runs + self.pruned - 1)
 
 
-def run_task(spec: TaskSpec, seq: int, task: object, budget: int, here: bool = False) -> TaskResult:
+def run_task(
+    spec: TaskSpec, seq: int, task: object, budget: int, here: bool = False, attempt: int = 0
+) -> TaskResult:
     """Run one task (see the module docs); the budget counts executions. ``here``: the
-    caller is in this process, so the findings themselves come back too."""
+    caller is in this process, so the findings themselves come back too. ``attempt``: how
+    many times the coordinator submitted this task before (only to make each submission
+    distinct)."""
     scenario = resolve_target(spec.target)
     settings = spec.settings.replace(max_schedules=budget, minimise=False)
     strategy: Strategy
@@ -161,7 +165,34 @@ def run_task(spec: TaskSpec, seq: int, task: object, budget: int, here: bool = F
         name=run.name,
         seconds=time.perf_counter() - start,
         findings={f.origin: f for f in run.findings} if here else None,
+        redone=0 if here else _dask_redone(),
     )
+
+
+def _dask_redone() -> int:
+    """In a Dask task: how many workers died running this task before (Dask's scheduler runs
+    it again by itself, and counts those deaths as the task's ``suspicious``); else 0."""
+    if "distributed" not in sys.modules:
+        return 0  # not in a Dask worker (distributed is an optional extra)
+    import distributed
+
+    try:
+        key = distributed.get_worker().get_current_task()
+    except ValueError:
+        return 0  # not in a Dask task
+
+    # Local, so that it travels by value: the scheduler need not import interleave.
+    def suspicious(key: object, dask_scheduler: Any = None) -> int:
+        task = dask_scheduler.tasks.get(key)
+        return 0 if task is None else int(task.suspicious)
+
+    try:
+        client: Any = distributed.get_client()  # run_on_scheduler is not annotated
+        return int(client.run_on_scheduler(suspicious, key))
+    except Exception:
+        # A scheduler that refuses to run code (distributed.scheduler.pickle: false) or
+        # cannot be reached: the count is a statistic, not worth failing the task over.
+        return 0
 
 
 def _ignore_sigint() -> None:

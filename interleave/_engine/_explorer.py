@@ -85,8 +85,9 @@ class Statistics:
         phase_executions: executions per phase that ran.
         tasks: tasks the explore phase was split into (``workers=``/``executor=``; 0 when
             it ran in this process alone).
-        retried: tasks submitted again because their worker died (their executions are
-            counted once: only a finished task's are).
+        retried: times a task was run again because its worker died, by this process or by
+            the executor (Dask's scheduler); its executions are counted once: only a
+            finished task's are.
     """
 
     executions: int = 0

@@ -23,7 +23,11 @@ not depend on timing or on the number of workers:
 
 A worker that dies takes its task with it: the task is submitted again (to a new pool when the
 pool broke) and ``Statistics.retried`` counts it; tasks are whole or absent, never half
-counted, because only a returned result is applied.
+counted, because only a returned result is applied. Dask's scheduler runs such a task again
+by itself (its future just completes): the task then reports how many times
+(``TaskResult.redone``, from the scheduler's count of workers that died running it), and a
+``KilledWorker`` says how many times Dask tried before giving up; ``retried`` counts each
+time once, whoever ran the task again.
 """
 
 from __future__ import annotations
@@ -104,9 +108,12 @@ class TaskResult:
     #: The kept findings themselves, when the task ran in the coordinator's process (no
     #: pickling): they need no replay for their traces.
     findings: dict[tuple[object, ...], Finding] | None = None
+    #: Times the executor itself ran this task again because its worker died (Dask's
+    #: scheduler does, up to its ``allowed-failures``): the future shows none of them.
+    redone: int = 0
 
 
-RunTask = Callable[[TaskSpec, int, object, int, bool], TaskResult]
+RunTask = Callable[[TaskSpec, int, object, int, bool, int], TaskResult]
 
 
 @dataclass(slots=True)
@@ -162,7 +169,13 @@ class _Coordinator:
 
     def submit(self, seq: int) -> None:
         payload, budget = self.tasks[seq]
-        future = self.executor.submit(self.run_task, self.spec_now(), seq, payload, budget, False)
+        # The attempt is an argument so that each submission is a new task to an executor
+        # that keys tasks by their arguments (Dask's pure keys): else a task submitted again
+        # after a KilledWorker is the same task, and fails again at once.
+        attempt = self.attempts.get(seq, 0)
+        future = self.executor.submit(
+            self.run_task, self.spec_now(), seq, payload, budget, False, attempt
+        )
         self.futures[future] = seq
 
     # ------------------------------------------------------------------ applying results
@@ -218,7 +231,8 @@ class _Coordinator:
                 f"a task of the parallel exploration failed {RETRIES + 1} times: its worker "
                 f"died each time ({type(error).__name__}: {error})"
             ) from error
-        self.retried += 1
+        # A KilledWorker: Dask ran the task again allowed_failures times before giving up.
+        self.retried += 1 + _redone_before(error)
         self.submit(seq)
 
 
@@ -230,6 +244,14 @@ def _infrastructure(error: BaseException) -> bool:
     return bool(names & {"KilledWorker", "CommClosedError"}) or (
         type(error).__module__.startswith("distributed") and not isinstance(error, InterleaveError)
     )
+
+
+def _redone_before(error: BaseException) -> int:
+    """How many times the executor ran the task again itself before ``error`` gave it up."""
+    allowed = getattr(error, "allowed_failures", None)
+    if type(error).__name__ == "KilledWorker" and isinstance(allowed, int):
+        return allowed
+    return 0
 
 
 def explore_parallel(
@@ -266,7 +288,7 @@ def explore_parallel(
         first = min(FIRST_BUDGET, settings.max_schedules)
         coord.tasks[0] = (None, first)
         coord.next_seq, coord.committed = 1, first
-        result = run_task(coord.spec_now(), 0, None, first, True)
+        result = run_task(coord.spec_now(), 0, None, first, True, 0)
         if spec.kind == "dpor" and result.stopped is ExitReason.MAX_SCHEDULES:
             # Too big for one process: split the tree instead. (These executions were spent
             # for nothing but the knowing; they are counted.)
@@ -295,11 +317,14 @@ def explore_parallel(
             for future in done:
                 seq = coord.futures.pop(future)
                 try:
-                    coord.results[seq] = future.result()
+                    result = future.result()
                 except BaseException as error:
                     if not _infrastructure(error):
                         raise
                     broken.append((seq, error))
+                else:
+                    coord.results[seq] = result
+                    coord.retried += result.redone
             if broken:
                 if any(isinstance(e, BrokenExecutor) for _, e in broken) and coord.renew:
                     # A dead process breaks the whole pool: every task in it is redone.

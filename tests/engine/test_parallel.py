@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import litmus
 import pytest
@@ -158,6 +159,42 @@ def test_a_task_whose_worker_dies_is_run_again(
     assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
 
 
+class KilledWorker(Exception):
+    """Dask's error (matched by name) for a task whose workers died allowed_failures + 1
+    times."""
+
+    allowed_failures = 2
+
+
+class DaskLike(InlineExecutor):
+    """Runs tasks here, as Dask would have after workers died: the first task submitted
+    fails with KilledWorker; the second one returns after Dask ran it again once."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.submitted += 1
+        if self.submitted == 1:
+            future: Future[Any] = Future()
+            future.set_exception(KilledWorker())
+            return future
+        future = super().submit(fn, *args, **kwargs)
+        if self.submitted == 2:
+            future.result().redone = 1
+        return future
+
+
+def test_each_time_a_worker_died_is_counted_once_whoever_ran_the_task_again() -> None:
+    one = interleave.explore(inc23, strategy="dfs", **OPTIONS)  # type: ignore[arg-type]
+    many = interleave.explore(inc23, strategy="dfs", executor=DaskLike(), **OPTIONS)  # type: ignore[arg-type]
+    # KilledWorker: Dask ran the task twice more, then the coordinator once; then Dask once.
+    assert many.statistics.retried == 2 + 1 + 1
+    _same(one, many)
+    assert many.schedules_run == one.schedules_run
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+
+
 def test_a_dask_cluster_gives_the_answer_of_one_process() -> None:
     distributed = pytest.importorskip("distributed")
     with (
@@ -170,6 +207,39 @@ def test_a_dask_cluster_gives_the_answer_of_one_process() -> None:
     one = interleave.explore(inc32, **OPTIONS)  # type: ignore[arg-type]
     _same(one, many)
     assert many.schedules_run == one.schedules_run
+
+
+@pytest.mark.parametrize("allowed_failures", [3, 0])
+def test_a_dask_worker_that_dies_mid_task_is_counted_as_a_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, allowed_failures: int
+) -> None:
+    # 3 (Dask's default): Dask's scheduler runs the task again by itself (the future the
+    # coordinator holds just completes): the result must still say that a worker died. 0: the
+    # task fails with KilledWorker, and the coordinator's new submission must be a new task
+    # (Dask keys tasks by their arguments). Either way nothing is lost or counted twice.
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    monkeypatch.setenv(_MARK, str(tmp_path / "died"))
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        many = interleave.explore(
+            dies_once,  # type: ignore[arg-type]
+            strategy="dfs",
+            executor=client.get_executor(),
+            **OPTIONS,  # type: ignore[arg-type]
+        )
+    one = interleave.explore(dies_once, strategy="dfs", **OPTIONS)  # type: ignore[arg-type]
+    assert (tmp_path / "died").exists()
+    assert many.statistics.retried >= 1
+    _same(one, many)
+    assert many.schedules_run == one.schedules_run
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
 
 
 def test_a_program_read_from_standard_input_is_told_why_workers_cannot_start() -> None:
