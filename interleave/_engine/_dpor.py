@@ -413,7 +413,7 @@ class _DporChooser:
         self.unstable = False  # a replayed step's footprint differs from the recorded one
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
-        depth = view.step_count
+        depth = len(view.choices)
         if self.pruned_at is not None:
             return view.default_choice(enabled)
         stack = self.stack
@@ -441,7 +441,13 @@ class _DporChooser:
             expected_op = node.ops.get(tid)
             if expected_op is None:
                 node.ops[tid] = expected_op = op  # a node above a task's floor, first replay
-            if op is not expected_op:
+            # Each execution builds its own operations: compare kind, resource and footprint
+            # inline first (the common case, at most replayed steps), the full rule on a miss.
+            if op is not expected_op and (
+                op.kind != expected_op.kind
+                or op.resource != expected_op.resource
+                or op.footprint != expected_op.footprint
+            ):
                 if not same_operation(op, expected_op):
                     raise _operation_changed(depth, chosen, expected_op, op)
                 if op.footprint != expected_op.footprint:
@@ -475,8 +481,11 @@ class _DporChooser:
             return view.default_choice(enabled)
         # Each enabled thread's step as it would run here: what sleep sets and the race
         # analysis compare (a try-acquire's outcome depends on the state at this node).
-        resolved = view.resolved
-        ops = {t.tid: resolved(t.pending, t) for t in enabled}  # type: ignore[arg-type]
+        ops: dict[int, Operation] = {}
+        for t in enabled:
+            op = t.pending
+            assert op is not None
+            ops[t.tid] = op if op.resolve is None else view.resolved(op, t)
         # Follow the wakeup sequence being explored, if any: the first of its next steps
         # whose thread is awake; the others stay pending at this node, to explore after.
         subtree = stack[-1].branch.children if stack and stack[-1].branch is not None else []
@@ -484,9 +493,11 @@ class _DporChooser:
         branch: _WNode | None = None
         pending: list[_WNode] = []
         for k, candidate in enumerate(subtree):
-            match = next((t for t in awake if t.tid == candidate.tid), None)
-            if match is not None:
-                chosen, branch, pending = match, candidate, subtree[k + 1 :]
+            for match in awake:
+                if match.tid == candidate.tid:
+                    chosen, branch, pending = match, candidate, subtree[k + 1 :]
+                    break
+            if chosen is not None:
                 break
         if chosen is None:
             # Beyond the planned sequence: any awake thread will do (the races of this

@@ -64,6 +64,9 @@ _FAILED: Final = frozenset(
 )
 
 Clock = dict[int, int]
+# Read at every step: module constants (an enum member read off its class is slow).
+_SPAWN: Final = Kind.SPAWN
+_UPDATE: Final = Kind.UPDATE
 
 
 class _Access(NamedTuple):
@@ -119,7 +122,7 @@ class DataRaceDetector(Observer):
         self._under: dict[Resource, list[Resource]] = {}
         self._races: list[tuple[Resource, _Access, _Access, int]] = []  # (.., first, second, tid)
         self._seen: set[tuple[object, ...]] = set()
-        self._pairs: set[tuple[Location | None, Location | None]] = set()
+        self._pairs: set[tuple[int, int]] = set()
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         tid = thread.tid
@@ -129,13 +132,13 @@ class DataRaceDetector(Observer):
             clock = self._clocks[tid] = {} if start is None else dict(start)
         clock[tid] = time = clock.get(tid, 0) + 1
         kind = op.kind
-        if kind == Kind.SPAWN:
+        if kind == _SPAWN:
             # The started thread begins from this clock; the thread table the step writes
             # orders nothing else (two starts by different threads publish nothing to each
             # other).
             self._spawns[index] = dict(clock)
             return
-        update = kind == Kind.UPDATE
+        update = kind == _UPDATE
         for resource, mode in op.footprint:
             if not resource or resource[0] in _IGNORED:
                 continue
@@ -208,8 +211,11 @@ class DataRaceDetector(Observer):
     def _found(self, resource: Resource, first: _Access, second: _Access, tid: int) -> None:
         # A loop meets the same pair of lines at every turn: look the pair up before the
         # signature (which sorts) is made.
-        pair = (first.location, second.location)
-        if pair in self._pairs and first.location is not None and second.location is not None:
+        # Locations are shared per line (``user_location``), so a pair of them is keyed by
+        # identity: cheap to hash, and a miss only means the signature is compared below.
+        a, b = first.location, second.location
+        pair = (id(a), id(b))
+        if pair in self._pairs and a is not None and b is not None:
             return
         self._pairs.add(pair)
         signature = race_signature(first.location, second.location, resource)
