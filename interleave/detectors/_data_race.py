@@ -76,6 +76,10 @@ class _Access(NamedTuple):
     location: Location | None
 
 
+# Made at every data access: tuple.__new__ skips the named tuple's Python-level __new__.
+_new_access = tuple.__new__
+
+
 def race_signature(
     first: Location | None, second: Location | None, resource: Resource
 ) -> tuple[object, ...]:
@@ -116,13 +120,13 @@ class DataRaceDetector(Observer):
         self._spawns: dict[int, Clock] = {}  # per step that started a thread: its clock then
         # Per data resource, per thread: its latest access from each line (read or write),
         # in program order.
-        self._accesses: dict[Resource, dict[int, dict[tuple[Location | None, bool], _Access]]]
+        self._accesses: dict[Resource, dict[int, dict[int, _Access]]]
         self._accesses = {}
         # Per whole object (a cache), the longer keys accessed under it (its items).
         self._under: dict[Resource, list[Resource]] = {}
         self._races: list[tuple[Resource, _Access, _Access, int]] = []  # (.., first, second, tid)
         self._seen: set[tuple[object, ...]] = set()
-        self._pairs: set[tuple[int, int]] = set()
+        self._pairs: dict[int, tuple[Location, Location]] = {}
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         tid = thread.tid
@@ -170,16 +174,20 @@ class DataRaceDetector(Observer):
         thread: SimThread,
     ) -> None:
         location = thread.location
-        access = _Access(time, index, write, location)
+        access = _new_access(_Access, (time, index, write, location))
         accesses = self._accesses
         # The same resource, a whole object it belongs to (a cache's clear() for one key),
         # and, for a whole object, every key under it.
-        related: tuple[Resource, ...] | list[Resource]
+        related: tuple[Resource, ...]
         if len(resource) == 2:
             under = self._under.get(resource)
-            related = (resource,) if under is None else [resource, *under]
+            related = (resource,) if under is None else (resource, *under)
         else:
-            related = [resource, *(resource[:k] for k in range(len(resource) - 1, 1, -1))]
+            related = (resource, *(resource[:k] for k in range(len(resource) - 1, 1, -1)))
+        # Run at every access of every step: a pair of lines already reported in this
+        # execution (the common case in a loop) is skipped here, before any call.
+        pairs = self._pairs
+        mine = id(location) if location is not None else -1  # (-1: never a known pair)
         for other in related:
             per_thread = accesses.get(other)
             if per_thread is None:
@@ -189,9 +197,9 @@ class DataRaceDetector(Observer):
                     continue
                 seen_by_me = clock.get(u, 0)
                 for earlier in reversed(listed.values()):
-                    if earlier.epoch <= seen_by_me:
+                    if earlier[0] <= seen_by_me:
                         break  # ordered before this access, and so is everything before it
-                    if earlier.write or write:
+                    if (earlier[2] or write) and (id(earlier[3]) << 64 | mine) not in pairs:
                         named = other if len(other) > len(resource) else resource
                         self._found(named, earlier, access, tid)
         per_thread = accesses.get(resource)
@@ -199,25 +207,26 @@ class DataRaceDetector(Observer):
             per_thread = accesses[resource] = {}
             if len(resource) > 2:
                 self._under.setdefault(resource[:2], []).append(resource)
-        mine = per_thread.get(tid)
-        if mine is None:
-            mine = per_thread[tid] = {}
+        entries = per_thread.get(tid)
+        if entries is None:
+            entries = per_thread[tid] = {}
         # The latest access from this line (and of this kind) stands for the earlier ones:
-        # moved to the end, so the entries stay in program order.
-        key = (location, write)
-        mine.pop(key, None)
-        mine[key] = access
+        # moved to the end, so the entries stay in program order. Keyed by the identity of
+        # the line's shared Location (kept alive by the entry) and the kind: an int, cheap
+        # to hash; an equal Location made again only keeps one entry more.
+        key = id(location) << 1 | write
+        entries.pop(key, None)
+        entries[key] = access
 
     def _found(self, resource: Resource, first: _Access, second: _Access, tid: int) -> None:
-        # A loop meets the same pair of lines at every turn: look the pair up before the
-        # signature (which sorts) is made.
-        # Locations are shared per line (``user_location``), so a pair of them is keyed by
-        # identity: cheap to hash, and a miss only means the signature is compared below.
+        # A loop meets the same pair of lines at every turn: _access looks the pair up
+        # before calling here. Locations are shared per line (``user_location``), so a pair
+        # is keyed by identity (cheap to hash); the dict keeps both alive, so no id is reused
+        # while it stands for them. An unknown line is never a known pair: its races are
+        # told apart by the signature.
         a, b = first.location, second.location
-        pair = (id(a), id(b))
-        if pair in self._pairs and a is not None and b is not None:
-            return
-        self._pairs.add(pair)
+        if a is not None and b is not None:
+            self._pairs[id(a) << 64 | id(b)] = (a, b)
         signature = race_signature(first.location, second.location, resource)
         if signature in self._seen:
             return
