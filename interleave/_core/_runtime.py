@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -60,6 +60,8 @@ class DeadlineReached(BaseException):
     """
 
 
+_NOTHING: Mapping[tuple[object, ...], Finding] = {}
+
 #: With a deadline, the clock is read each time the busiest thread has taken this many more
 #: steps (a few milliseconds of steps): a long execution cannot overrun ``timeout=`` by much.
 DEADLINE_STEPS = 1_000
@@ -83,8 +85,11 @@ class Runtime:
         capture_locations: bool = True,
         contexts: Sequence[Callable[[Runtime], AbstractContextManager[object]]] = (),
         deadline: float | None = None,
+        known: Mapping[tuple[object, ...], Finding] | None = None,
     ) -> None:
         self._build = build
+        #: Findings the exploration keeps already, by origin (see ExecutionView.known).
+        self.known: Mapping[tuple[object, ...], Finding] = _NOTHING if known is None else known
         #: ``time.monotonic()`` after which the execution is abandoned (``DeadlineReached``).
         self.deadline = deadline
         self._contexts = tuple(contexts)

@@ -9,10 +9,11 @@ narrow contract costs nothing on the hot path; the type checker keeps everyone t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ._findings import Finding
     from ._ops import Location, Operation
     from ._threads import SimThread
 
@@ -40,6 +41,13 @@ class ExecutionView(Protocol):
     @property
     def locations(self) -> Sequence[Location | None]:
         """The user-code line that issued each step."""
+        ...
+
+    @property
+    def known(self) -> Mapping[tuple[object, ...], Finding]:
+        """Findings the exploration already keeps, by origin (empty outside its explore
+        phase). A detector whose finding has one of these origins may return the kept one
+        instead of building it again: the explorer only counts it."""
         ...
 
 

@@ -139,6 +139,8 @@ class _Exploring:
         timeout = settings.timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.by_origin: dict[tuple[object, ...], int] = {}
+        # The finding kept for each origin (what detectors may hand back, see run()).
+        self.known: dict[tuple[object, ...], Finding] = {}
         self.findings: list[Finding] = []
         self.counts: list[int] = []
         self.runs = self.steps = self.max_depth = self.pruned = self.threads = 0
@@ -150,7 +152,10 @@ class _Exploring:
         self.exhausted = False
         self.tasks = self.retried = 0
 
-    def run(self, chooser: Chooser) -> tuple[Runtime, RunOutcome]:
+    def run(self, chooser: Chooser, *, counting: bool = False) -> tuple[Runtime, RunOutcome]:
+        """One execution. ``counting``: its findings of an origin already kept are only
+        counted (the explore phase), so detectors may hand back the kept finding instead of
+        building an equal one (most executions of a buggy scenario show the same bugs)."""
         return run_once(
             self.build,
             chooser,
@@ -158,16 +163,20 @@ class _Exploring:
             max_steps=self.settings.max_steps,
             contexts=self.contexts,
             deadline=self.deadline,
+            known=self.known if counting else None,
         )
 
     def keep(self, outcome: RunOutcome) -> None:
         """Count the outcome's findings, keeping the first of each origin (only it gets its
         schedule ID and trace)."""
         for finding in outcome.raw_findings:
-            index = self.by_origin.get(finding.origin)
+            origin = finding.origin
+            index = self.by_origin.get(origin)
             if index is None:
-                self.by_origin[finding.origin] = len(self.findings)
-                self.findings.append(outcome.finalise(finding))
+                self.by_origin[origin] = len(self.findings)
+                kept = outcome.finalise(finding)
+                self.findings.append(kept)
+                self.known[origin] = kept
                 self.counts.append(1)
             else:
                 self.counts[index] += 1
@@ -225,7 +234,7 @@ class _Exploring:
                     self.stopped = ExitReason.TIMEOUT
                     break
                 try:
-                    runtime, outcome = self.run(chooser)  # type: ignore[arg-type]
+                    runtime, outcome = self.run(chooser, counting=True)  # type: ignore[arg-type]
                 except DeadlineReached:
                     # The timeout passed inside a long execution: it is dropped unfinished (a
                     # cut execution cannot be replayed); the findings so far are kept.

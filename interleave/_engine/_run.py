@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 
+from .._core._findings import Finding
 from .._core._observer import Observer
 from .._core._program import Chooser, Program, RunOutcome
 from .._core._runtime import Runtime
@@ -22,9 +23,11 @@ def run_once(
     max_steps: int,
     contexts: Sequence[ExecutionContext] = (),
     deadline: float | None = None,
+    known: Mapping[tuple[object, ...], Finding] | None = None,
 ) -> tuple[Runtime, RunOutcome]:
     """Build the program and run it once under ``chooser``; return the runtime (strategies
-    read what it recorded) and the outcome."""
+    read what it recorded) and the outcome. ``known``: see ``ExecutionView.known`` (only an
+    explorer that merely counts findings of those origins may pass it)."""
     runtime = Runtime(
         build,
         chooser,
@@ -32,5 +35,6 @@ def run_once(
         max_steps=max_steps,
         contexts=contexts,
         deadline=deadline,
+        known=known,
     )
     return runtime, runtime.run()

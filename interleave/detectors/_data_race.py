@@ -124,7 +124,8 @@ class DataRaceDetector(Observer):
         self._accesses = {}
         # Per whole object (a cache), the longer keys accessed under it (its items).
         self._under: dict[Resource, list[Resource]] = {}
-        self._races: list[tuple[Resource, _Access, _Access, int]] = []  # (.., first, second, tid)
+        # (resource, first, second, the second's thread, signature), in the order found.
+        self._races: list[tuple[Resource, _Access, _Access, int, tuple[object, ...]]] = []
         self._seen: set[tuple[object, ...]] = set()
         self._pairs: dict[int, tuple[Location, Location]] = {}
 
@@ -231,15 +232,20 @@ class DataRaceDetector(Observer):
         if signature in self._seen:
             return
         self._seen.add(signature)
-        self._races.append((resource, first, second, tid))
+        self._races.append((resource, first, second, tid, signature))
 
     def on_finish(self, execution: ExecutionView) -> list[Finding]:
         if not self._races:
             return []
         threads = execution.threads
         choices = execution.choices
+        known = execution.known
         findings: list[Finding] = []
-        for resource, first, second, tid in self._races:
+        for resource, first, second, tid, signature in self._races:
+            kept = known.get((DataRace.kind, *signature)) if known else None
+            if kept is not None:
+                findings.append(kept)  # the explorer only counts it (ExecutionView.known)
+                continue
             one, two = threads[choices[first.step]].name, threads[tid].name
             what = describe_resource(resource)
             a, b = _verb(first.write), _verb(second.write)
@@ -260,7 +266,7 @@ class DataRaceDetector(Observer):
                     second_access="write" if second.write else "read",
                     first_location=first.location,
                     second_location=second.location,
-                    signature=race_signature(first.location, second.location, resource),
+                    signature=signature,
                 )
             )
         return findings

@@ -199,7 +199,7 @@ def test_a_dask_cluster_gives_the_answer_of_one_process() -> None:
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -224,7 +224,7 @@ def test_a_dask_worker_that_dies_mid_task_is_counted_as_a_retry(
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}),
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

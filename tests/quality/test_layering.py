@@ -72,6 +72,8 @@ ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "sqlite3": ("interleave/instrument/sqlite/",),
     "hypothesis": ("interleave/_linearizability/_scenarios.py",),
     "pytest": ("interleave/_pytest_plugin.py",),
+    # The optional Dask extra, imported only inside a Dask worker (statistics.retried).
+    "distributed": ("interleave/_worker.py",),
     "_pytest": ("interleave/_pytest_plugin.py",),
     # The pytest entry point (a top-level module, so that loading it imports no interleave).
     "_interleave_pytestplugin": ("interleave/_pytest_plugin.py",),
