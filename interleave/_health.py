@@ -214,11 +214,38 @@ def _interleaving_check(
     return None
 
 
+#: ``costly_split``: explore-phase executions per class of interleavings from which dpor's split
+#: into tasks is reported as costing more than it saves (one process runs one per class).
+SPLIT_COST = 2.0
+
+
+def _split_check(result: ExploreResult) -> tuple[HealthCheck, str] | None:
+    """dpor split into tasks, and the tasks ran many executions per class (their subtrees
+    overlap where the split expanded threads one process would not have branched on)."""
+    stats = result.statistics
+    explored = stats.phase_executions.get("explore", 0)
+    classes = result.schedules_run
+    if stats.tasks <= 1 or not result.strategy.startswith("dpor") or classes == 0:
+        return None
+    if explored < SPLIT_COST * classes:
+        return None
+    return (
+        HealthCheck.costly_split,
+        f"{result.scenario}: dpor split into {stats.tasks} tasks ran {explored:,} executions "
+        f"for {classes:,} classes of interleavings ({explored / classes:.1f}x; "
+        f"{stats.pruned:,} sleep-set blocked where the tasks' subtrees overlap): on a program "
+        "of mostly independent threads the split costs more than the workers save. The "
+        "answer is the same either way; explore this scenario with workers=1 (or "
+        "strategy='dfs', which splits exactly) to save the time",
+    )
+
+
 def _checks(
     result: ExploreResult, monitor: HealthMonitor, project: Project, trace_attributes: bool
 ) -> list[tuple[HealthCheck, str]]:
+    split = _split_check(result)
     if not result.ok or monitor.executions == 0:
-        return []
+        return [] if split is None else [split]
     found: list[tuple[HealthCheck, str]] = []
     if trace_attributes and not monitor.traced:
         found.append((HealthCheck.nothing_traced, _nothing_traced(monitor, project)))
@@ -230,6 +257,8 @@ def _checks(
     # Tracing that saw nothing explains a run without steps or choices: report the cause only.
     if interleaving is not None and (not found or interleaving[0] is HealthCheck.single_thread):
         found.append(interleaving)
+    if split is not None:
+        found.append(split)
     return found
 
 

@@ -56,6 +56,10 @@ class HealthCheck(enum.Enum):
             invisible to interleave.
         single_schedule: every execution followed the same schedule: the threads never
             conflicted on anything interleave can see.
+        costly_split: ``dpor`` split into tasks (``workers=``, ``executor=``) ran at least
+            twice as many executions as it found classes of interleavings: on this program
+            the split costs more than the workers save (explore it with ``workers=1``).
+            Checked with or without findings.
 
     Example::
 
@@ -71,6 +75,7 @@ class HealthCheck(enum.Enum):
     single_thread = "single_thread"
     single_step = "single_step"
     single_schedule = "single_schedule"
+    costly_split = "costly_split"
 
     def __repr__(self) -> str:
         return f"HealthCheck.{self.name}"

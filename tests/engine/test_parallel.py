@@ -264,3 +264,25 @@ def test_a_program_read_from_standard_input_is_told_why_workers_cannot_start() -
     )
     assert "refused: workers=: spawned worker processes" in done.stdout, done.stderr
     assert "Save the program to a file" in done.stdout
+
+
+def test_a_dpor_split_that_costs_more_than_it_saves_says_so() -> None:
+    # lastzero: many mostly independent threads; the top of the split expands threads one
+    # process would never branch on, and their tasks overlap (sleep-set blocked executions).
+    lastzero = litmus.lastzero(6)
+    with pytest.warns(interleave.HealthCheckWarning, match="costly_split") as caught:
+        many = interleave.explore(lastzero, executor=InlineExecutor(), max_schedules=50_000)
+    one = interleave.explore(lastzero, max_schedules=50_000)
+    assert many.schedules_run == one.schedules_run
+    [warning] = [w for w in caught if "costly_split" in str(w.message)]
+    explored = many.statistics.phase_executions["explore"]
+    assert explored >= 2 * many.schedules_run
+    assert f"ran {explored:,} executions for {many.schedules_run:,} classes" in str(warning.message)
+    assert "workers=1" in str(warning.message)
+
+
+def test_a_dpor_split_that_pays_is_not_reported() -> None:
+    # Raises on any warning (filterwarnings = error): increments conflict everywhere.
+    many = interleave.explore(inc32, executor=InlineExecutor(), max_schedules=50_000)
+    assert many.statistics.tasks > 1
+    assert many.statistics.phase_executions["explore"] < 2 * many.schedules_run
