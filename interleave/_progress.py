@@ -186,6 +186,8 @@ class _Reporter:
             return  # no estimate of these searches: the total stays unknown
         found = self.probe()
         self.probing = found.seconds
+        if found.unreliable:
+            return  # an estimate resting on a few probes is not shown as the total
         if found.executions >= budget:
             self.total = budget  # the budget ends the exploration first
         else:

@@ -32,6 +32,42 @@ def test_increments_are_estimated_within_15_percent(n: int, k: int, traces: int)
     assert low < traces < high, est
 
 
+def test_an_estimate_resting_on_few_unblocked_probes_says_it_is_unreliable() -> None:
+    # lastzero: most probes end sleep-set blocked (they count 0) and the estimate falls far
+    # short of the 144 traces; it must say so instead of giving a tight-looking interval.
+    est = interleave.estimate(litmus.lastzero(6), probes=400, time_budget=None, seed=0)
+    assert est.blocked >= est.probes / 2
+    assert est.unreliable
+    assert est.to_dict()["unreliable"] is True
+    assert f"Unreliable: {est.blocked:,} of 400 probes ended sleep-set blocked" in str(est)
+    assert "strategy='dfs'" in str(est)
+    good = interleave.estimate(litmus.increments(3, 2), probes=200, time_budget=None, seed=0)
+    assert not good.unreliable and "Unreliable" not in str(good)
+
+
+def test_progress_shows_no_total_from_an_unreliable_estimate() -> None:
+    from interleave._progress import _Reporter
+
+    shown: list[interleave.Progress] = []
+
+    def reporter(estimate: _estimate.Estimate) -> _Reporter:
+        return _Reporter(shown.append, interleave.ExploreSettings(), lambda: estimate)
+
+    def estimate(blocked: int) -> _estimate.Estimate:
+        return _estimate.Estimate(
+            strategy="dpor",
+            executions=56.0,
+            standard_error=9.0,
+            probes=100,
+            blocked=blocked,
+            seconds=0.1,
+        )
+
+    reporter(estimate(blocked=97))(10, 0, 2.0)  # lastzero(8): 97% blocked, 56 for 704
+    reporter(estimate(blocked=0))(10, 0, 2.0)
+    assert [(p.total, p.estimated) for p in shown] == [(None, False), (56, True)]
+
+
 def test_dfs_estimates_every_interleaving() -> None:
     # 12! / (6! 6!) interleavings of two threads of 6 steps.
     est = interleave.estimate(litmus.increments(2, 3), strategy="dfs", probes=600, time_budget=None)
