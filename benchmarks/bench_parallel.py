@@ -45,9 +45,11 @@ def _run(name: str, strategy: str, workers: int) -> tuple[interleave.ExploreResu
 
 
 def _estimate(name: str, strategy: str) -> str:
-    """The estimated size of the search (one second of probes) as ``N +- SE``."""
+    """The estimated size of the search (one second of probes) as ``N +- SE``, marked when
+    most probes ended blocked (``Estimate.unreliable``)."""
     est = interleave.estimate(getattr(litmus, name), strategy=strategy, time_budget=1.0, seed=0)
-    return f"{est.executions:,.0f} +- {est.standard_error:,.0f}"
+    mark = " (unreliable)" if est.unreliable else ""
+    return f"{est.executions:,.0f} +- {est.standard_error:,.0f}{mark}"
 
 
 def table(quick: bool = False, full: bool = False) -> str:
