@@ -304,11 +304,10 @@ def _plant_wakeups(
     analysis.truncate(min(new_from, len(analysis.choices)))
     races: list[tuple[int, int]] = []
     analysis.extend(outcome, length, new_from, races)
-    pending_prev: dict[int, int] = {}
     if outcome.steps == length and outcome.pending:
-        pending_prev = analysis.pending(outcome, new_from, races)
+        analysis.pending(outcome, new_from, races)
     try:
-        _reverse(stack, analysis, outcome.created_at, races, length, pending_prev, initials_only)
+        _reverse(stack, analysis, outcome.created_at, races, length, initials_only)
     finally:
         analysis.truncate(length)  # pending operations are not part of the path
 
@@ -319,7 +318,6 @@ def _reverse(
     created_at: tuple[int, ...],
     races: list[tuple[int, int]],
     length: int,
-    pending_prev: dict[int, int],
     initials_only: bool,
 ) -> None:
     """Reverse each race ``i ⋖ k``: plant, at the node before step ``e`` (``i``, or the
@@ -329,7 +327,7 @@ def _reverse(
     clocks, prev_step, take_before = analysis.clocks, analysis.prev_step, analysis.take_before
     for i, k in races:
         q = choices[k]
-        prev = prev_step[k] if k < length else pending_prev[k]
+        prev = prev_step[k]
         e = i
         if _waits(stack, k, length) and _cannot_run_before(stack, created_at, i, k, q, prev, ops):
             # ``k`` waited and ``i`` is what let it run: plant the hand-off instead, before

@@ -261,7 +261,8 @@ class Analysis:
         spawn_child = {created: tid for tid, created in enumerate(created_at) if created >= 0}
         new_choices, new_ops = outcome.choices, outcome.ops
         choices, ops, events, clocks = self.choices, self.ops, self.events, self.clocks
-        groups, by_kind, last_of, last_take = self.groups, self.by_kind, self.last_of, None
+        groups, by_kind, last_of = self.groups, self.by_kind, self.last_of
+        last_take, take_before = self.last_take, self.take_before
         for k in range(len(choices), length):
             t = new_choices[k]
             op = new_ops[k]
@@ -288,10 +289,8 @@ class Analysis:
                     # that had made it unavailable: a waiting step this one let run is
                     # reversed there.
                     if mode == GIVE:
-                        last_take = self.last_take
-                        self.take_before.setdefault(k, {})[resource] = last_take.get(resource, -1)
+                        take_before.setdefault(k, {})[resource] = last_take.get(resource, -1)
                     elif mode == TAKE:
-                        last_take = self.last_take
                         if undo is None:
                             undo = []
                         undo.append((resource, last_take.get(resource, -1)))
@@ -302,17 +301,14 @@ class Analysis:
             last_of[t] = k
         self.executed = len(choices)
 
-    def pending(
-        self, outcome: RunOutcome, new_from: int, races: list[tuple[int, int]]
-    ) -> dict[int, int]:
+    def pending(self, outcome: RunOutcome, new_from: int, races: list[tuple[int, int]]) -> None:
         """Analyse the operations left pending at the end of an execution cut short (a
-        deadlock, a step limit) as steps after the executed ones; return each one's
-        thread's previous step. The caller truncates them away after planting."""
+        deadlock, a step limit) as steps after the executed ones (each one's ``prev_step``
+        is its thread's last executed step). The caller truncates them away after planting."""
         # They conflict with what did run, and those races must be reversed too, or the
         # orders in which they run earlier would never be explored. They follow the executed
         # steps, not each other (nothing of theirs is added to the groups), and may run with
         # any of their outcomes (``potential``).
-        pending_prev: dict[int, int] = {}
         for t, pending in sorted(outcome.pending.items()):
             op = pending.potential
             if not op.footprint:
@@ -323,9 +319,7 @@ class Analysis:
             self.events.append((t, op, -1))
             self.prev_step.append(self.last_of[t])
             self.take_undo.append(None)
-            pending_prev[k] = self.last_of[t]
             clock = self._start(t, outcome.created_at)
             self._analyse(k, t, op.footprint, clock, new_from, races)
             clock[t] = k
             self.clocks.append(clock)
-        return pending_prev
