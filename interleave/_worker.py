@@ -29,7 +29,7 @@ from ._engine._explorer import _Exploring
 from ._engine._parallel import TaskResult, TaskSpec, explore_parallel
 from ._engine._settings import ExitReason, ExploreSettings
 from ._engine._strategies import PctStrategy, RandomStrategy, Strategy
-from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy
+from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy, Frontier
 from ._execution import contexts, detectors_for, exploration_scope, watchdog_limit
 from ._scenario import builder
 from .errors import InvalidArgument
@@ -145,7 +145,12 @@ def run_task(
             run.deadline = time.monotonic() + spec.seconds
         run.explore(strategy, None)
     frontier = None
-    if run.stopped is ExitReason.MAX_SCHEDULES and isinstance(strategy, DfsTaskStrategy):
+    planted = []
+    if isinstance(strategy, DporTaskStrategy):
+        planted = strategy.planted
+        if run.stopped is ExitReason.MAX_SCHEDULES:
+            frontier = Frontier(dpor=strategy.rest())
+    elif run.stopped is ExitReason.MAX_SCHEDULES and isinstance(strategy, DfsTaskStrategy):
         frontier = strategy.frontier()
     return TaskResult(
         seq=seq,
@@ -166,6 +171,7 @@ def run_task(
         seconds=time.perf_counter() - start,
         findings={f.origin: f for f in run.findings} if here else None,
         redone=0 if here else _dask_redone(),
+        planted=planted,
     )
 
 

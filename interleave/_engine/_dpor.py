@@ -57,7 +57,7 @@ from ._races import Analysis, handoff
 from ._races import Event as _Event
 from ._strategies import Strategy, _nondeterminism, _operation_changed, same_operation
 
-__all__ = ["DporStrategy", "dependent"]
+__all__ = ["DporStrategy", "dependent", "insert_wakeup"]
 
 
 def dependent(a: Operation, b: Operation) -> bool:
@@ -109,12 +109,6 @@ def _weak_initial(tid: int, op: Operation, spawned: int, seq: list[_Event]) -> i
     return -1
 
 
-def _is_initial(tid: int, op: Operation, seq: list[_Event]) -> bool:
-    """Can ``seq`` be reordered to start with thread ``tid``'s event in it?"""
-    index = _weak_initial(tid, op, -1, seq)
-    return index is not None and index >= 0
-
-
 class _DporNode:
     """One step of the current path and what is left to explore from it.
 
@@ -127,7 +121,6 @@ class _DporNode:
 
     __slots__ = (
         "branch",
-        "child_sleep",
         "current",
         "done",
         "enabled",
@@ -156,9 +149,6 @@ class _DporNode:
         self.wakeup: list[_WNode] = []  # pending wakeup-tree branches, explored in order
         self.pre = 0  # preemptions on the path before this node
         self.last: int | None = None  # the thread that ran last, if it could continue here
-        # The sleep set of the next node, when it is given rather than derived (the floor of
-        # a parallel exploration's task: its siblings are other tasks).
-        self.child_sleep: dict[int, Operation] | None = None
 
     def asleep(self) -> dict[int, Operation]:
         """Threads not to start from here: the inherited sleep set and the explored ones."""
@@ -168,41 +158,48 @@ class _DporNode:
         return result
 
     def insert(self, seq: list[_Event]) -> None:
-        """Insert ``seq`` into the pending wakeup tree, unless it is already covered.
+        """Insert ``seq`` into the pending wakeup tree, unless it is already covered
+        (:func:`insert_wakeup`)."""
+        insert_wakeup(self.wakeup, seq)
 
-        The wakeup tree's invariant (JACM 2017, section 6): every branch starts an execution
-        no earlier branch is equivalent to, and the leftmost branch that can start ``seq``
-        (some reordering of it) is where ``seq`` belongs. So walk down: at each level, the
-        first child whose event can come first in ``seq`` (a weak initial) takes it, and
-        ``seq`` continues below that child without that event. A leaf reached means the
-        branch already planned explores an execution equivalent to ``seq`` (the rest commutes
-        with it): nothing to add. No child fitting means no planned branch covers ``seq``:
-        what is left of it becomes a new rightmost branch.
-        """
-        children = self.wakeup
-        top = True
-        while True:
-            for child in children:
-                index = _weak_initial(child.tid, child.op, child.spawned, seq)
-                if index is None:
-                    continue  # this branch starts with a step seq must not start with
-                if index >= 0:
-                    # The child's thread occurs in seq and can move to the front: consume it.
-                    seq = seq[:index] + seq[index + 1 :]
-                # (index == -1: the child's step commutes with all of seq; seq stays whole.)
-                if not child.children or not seq:
-                    return  # an explored-to-be branch already covers it
-                children = child.children
-                top = False
-                break
-            else:
-                if not seq and not top:
-                    return
-                for tid, op, spawned in seq:
-                    node = _WNode(tid, op, spawned)
-                    children.append(node)
-                    children = node.children
+
+def insert_wakeup(children: list[_WNode], seq: list[_Event]) -> None:
+    """Insert ``seq`` into the wakeup tree whose pending branches are ``children``, unless it
+    is already covered. (A parallel exploration's coordinator calls it on the branches it
+    owns, ``_dpor_split.py``.)
+
+    The wakeup tree's invariant (JACM 2017, section 6): every branch starts an execution
+    no earlier branch is equivalent to, and the leftmost branch that can start ``seq``
+    (some reordering of it) is where ``seq`` belongs. So walk down: at each level, the
+    first child whose event can come first in ``seq`` (a weak initial) takes it, and
+    ``seq`` continues below that child without that event. A leaf reached means the
+    branch already planned explores an execution equivalent to ``seq`` (the rest commutes
+    with it): nothing to add. No child fitting means no planned branch covers ``seq``:
+    what is left of it becomes a new rightmost branch.
+    """
+    top = True
+    while True:
+        for child in children:
+            index = _weak_initial(child.tid, child.op, child.spawned, seq)
+            if index is None:
+                continue  # this branch starts with a step seq must not start with
+            if index >= 0:
+                # The child's thread occurs in seq and can move to the front: consume it.
+                seq = seq[:index] + seq[index + 1 :]
+            # (index == -1: the child's step commutes with all of seq; seq stays whole.)
+            if not child.children or not seq:
+                return  # an explored-to-be branch already covers it
+            children = child.children
+            top = False
+            break
+        else:
+            if not seq and not top:
                 return
+            for tid, op, spawned in seq:
+                node = _WNode(tid, op, spawned)
+                children.append(node)
+                children = node.children
+            return
 
 
 class DporStrategy(Strategy):
@@ -220,8 +217,6 @@ class DporStrategy(Strategy):
         self.new_from = 0
         # Nodes above the floor belong to another task (``_tasks.py``): never explored here.
         self.floor = 0
-        # Cover a reversal by a sleeping thread only if it is an initial of it (``_tasks.py``).
-        self.initials_only = False
         self._chooser: _DporChooser | None = None
         self._analysis = Analysis()
 
@@ -255,7 +250,7 @@ class DporStrategy(Strategy):
         # equivalent execution.
         if chooser.unstable:
             self._analysis.truncate(0)  # analyse the whole execution again
-        _plant_wakeups(stack, self._analysis, outcome, analysed, self.new_from, self.initials_only)
+        _plant_wakeups(stack, self._analysis, outcome, analysed, self.new_from)
         # Move to the next unexplored branch: the deepest node with a pending wakeup branch
         # (depth first, as the wakeup trees were planted). Each node's explored thread joins
         # its done set: its sleep set for the branches after it.
@@ -294,7 +289,6 @@ def _plant_wakeups(
     outcome: RunOutcome,
     length: int,
     new_from: int,
-    initials_only: bool = False,
 ) -> None:
     """Analyse the execution's first ``length`` steps for races; plant their reversals.
 
@@ -307,7 +301,7 @@ def _plant_wakeups(
     if outcome.steps == length and outcome.pending:
         analysis.pending(outcome, new_from, races)
     try:
-        _reverse(stack, analysis, outcome.created_at, races, length, initials_only)
+        _reverse(stack, analysis, outcome.created_at, races, length)
     finally:
         analysis.truncate(length)  # pending operations are not part of the path
 
@@ -318,7 +312,6 @@ def _reverse(
     created_at: tuple[int, ...],
     races: list[tuple[int, int]],
     length: int,
-    initials_only: bool,
 ) -> None:
     """Reverse each race ``i ⋖ k``: plant, at the node before step ``e`` (``i``, or the
     hand-off step), the wakeup sequence v = the steps after ``e`` that do not depend on
@@ -361,13 +354,7 @@ def _reverse(
                 continue  # not reversible from here: the reversing thread is blocked
         # A thread asleep at the node (inherited, or explored from it already) that can start
         # v means an execution equivalent to v was or will be explored with it first.
-        if initials_only:
-            # A task of a parallel exploration: some sleeping threads stand for subtrees that
-            # other tasks explore, unsteered by this one's wakeup sequences, so only a thread
-            # that v itself can start with (an initial, as in source-DPOR) covers it.
-            if any(_is_initial(s, s_op, seq) for s, s_op in node.asleep().items()):
-                continue
-        elif any(_weak_initial(s, s_op, -1, seq) is not None for s, s_op in node.asleep().items()):
+        if any(_weak_initial(s, s_op, -1, seq) is not None for s, s_op in node.asleep().items()):
             continue  # a sleeping thread starts an equivalent execution: covered
         node.insert(seq)
 
@@ -460,9 +447,7 @@ class _DporChooser:
         # from it) whose next step commutes with the step the parent took. Starting with one
         # of them here would explore an execution equivalent to one already covered.
         sleep: dict[int, Operation] = {}
-        if stack and stack[-1].child_sleep is not None:
-            sleep = dict(stack[-1].child_sleep)
-        elif stack:
+        if stack:
             parent = stack[-1]
             p_fp = parent.ops[parent.current].footprint
             for q, q_op in parent.sleep.items():

@@ -13,11 +13,11 @@ not depend on timing or on the number of workers:
   executions and their count are exactly the sequential ones. Each carries its place in the
   sequential order (its *ranks*), and of the executions that show the same bug the first in
   that order is kept: the same finding, with the same schedule ID, as one process finds.
-* ``dpor``: the coordinator expands the top of the tree itself with sleep sets (one probe
-  execution per node), then each node where it stops is a task that runs optimal DPOR below
-  it from the node's sleep set (``_tasks.py`` says what changes for that to stay sound). The
-  tasks cover every class once among the executions that are not sleep-set blocked; the
-  blocked ones (``statistics.pruned``) are the price of splitting.
+* ``dpor``: the coordinator owns the nodes above the tasks and applies their results in the
+  depth-first order one process explores in, inserting the reversals they plant above
+  themselves into its own wakeup trees (``_dpor_split.py``): the applied executions are one
+  process's, and so are the findings and their IDs. Tasks run ahead of that order; one whose
+  wakeup subtree grew meanwhile is run again, its first executions counted as well.
 * ``random``/``pct``: the budget is cut into fixed chunks, chunk ``i`` seeded from the seed
   and ``i``.
 
@@ -38,20 +38,16 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 
 from .._core._findings import Finding
-from .._core._ops import Operation
 from .._core._replay import ScheduleChooser
 from .._core._schedule import decode
-from .._core._threads import SimThread
-from .._core._views import StepView
 from ..errors import InterleaveError, InternalError, NondeterministicScenario
-from ._dpor import dependent
+from ._dpor_split import DporSplit
 from ._settings import ExitReason, ExploreSettings
-from ._tasks import DporTask, Frontier, lite
+from ._tasks import Frontier, Planted
 
 __all__ = [
     "FIRST_BUDGET",
     "RETRIES",
-    "SPLIT_NODES",
     "TASK_BUDGET",
     "TaskResult",
     "TaskSpec",
@@ -61,12 +57,6 @@ __all__ = [
 #: Executions per task: small enough that a deep subtree is split soon, large enough that a
 #: task's set-up (importing the scenario, the patches) and its pickling stay a small share.
 TASK_BUDGET = 200
-#: ``dpor``: the top of the tree is expanded level by level until it has this many nodes (or
-#: :data:`SPLIT_DEPTH` levels). Each level adds redundant executions (classes reached through
-#: several top nodes), so as few as keep a few workers busy. A constant, not a multiple of
-#: the workers: the tasks, hence the answer, must not depend on how many workers run them.
-SPLIT_NODES = 16
-SPLIT_DEPTH = 12
 #: Executions of the first task, run in the coordinator's process before any worker is asked:
 #: an exploration this covers is the one-process exploration, with no process started.
 FIRST_BUDGET = 500
@@ -90,7 +80,8 @@ class TaskSpec:
 class TaskResult:
     """What a task returns: counts, the first finding of each origin with its schedule ID and
     its place in the order (``found``: key, origin, ID, executions that showed it), what it
-    left unexplored (``dfs``), and why it stopped."""
+    left unexplored (``frontier``), the reversals it planted above its floor (``dpor``), and
+    why it stopped."""
 
     seq: int
     executions: int
@@ -111,6 +102,7 @@ class TaskResult:
     #: Times the executor itself ran this task again because its worker died (Dask's
     #: scheduler does, up to its ``allowed-failures``): the future shows none of them.
     redone: int = 0
+    planted: list[Planted] = field(default_factory=list)
 
 
 RunTask = Callable[[TaskSpec, int, object, int, bool, int], TaskResult]
@@ -132,7 +124,6 @@ class _Coordinator:
     next_seq: int = 0
     next_apply: int = 0
     committed: int = 0
-    limited: bool = False
     retried: int = 0
     open_tail: bool = False
     waiting: list[object] = field(default_factory=list)
@@ -141,23 +132,24 @@ class _Coordinator:
     objects: dict[tuple[object, ...], Finding] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ making tasks
-    def make(self, payload: object, whole: bool = False) -> None:
-        """A task for ``payload``; ``whole``: it runs to its end (up to ``max_schedules``,
-        applied in order), not a budget's worth."""
-        budget = (
-            self.max_schedules if whole else min(self.budget, self.max_schedules - self.committed)
-        )
+    def make(self, payload: object) -> None:
+        """A task for ``payload`` with a budget's worth of executions (``dfs``, seeds)."""
+        budget = min(self.budget, self.max_schedules - self.committed)
         if budget <= 0:
             # max_schedules is spoken for by the tasks out: this one waits for what they
             # leave unused (a task that covers its subtree early gives the rest back).
             self.waiting.append(payload)
             return
+        self.committed += budget
+        self.new(payload, budget)
+
+    def new(self, payload: object, budget: int) -> int:
+        """Submit a new task; returns its number."""
         seq = self.next_seq
         self.next_seq += 1
         self.tasks[seq] = (payload, budget)
-        if not whole:
-            self.committed += budget
         self.submit(seq)
+        return seq
 
     def spec_now(self) -> TaskSpec:
         """The spec with the time left (the timeout counts from the exploration's start)."""
@@ -183,29 +175,8 @@ class _Coordinator:
         """Merge ``result``; returns (a bound cut something, the reason to stop, if any)."""
         _, budget = self.tasks.pop(result.seq)
         found = result.found
-        limit: ExitReason | None = None
-        if budget == self.max_schedules and self.spec.kind == "dpor":
-            # A whole subtree: max_schedules counts the executions applied so far, in order.
-            room = self.max_schedules - self.committed
-            if result.executions > room or (
-                result.stopped is ExitReason.MAX_SCHEDULES and result.executions >= room
-            ):
-                found = [f for f in found if f[0][-1] < room]
-                self.limited = True
-                limit = ExitReason.MAX_SCHEDULES
-            self.committed += min(result.executions, room)
-        else:
-            self.committed += result.executions - budget
-        for key, origin, schedule_id, count in found:
-            best = self.best.get(origin)
-            if best is None or key < best[0]:
-                self.best[origin] = (key, schedule_id)
-                made = None if result.findings is None else result.findings.get(origin)
-                if made is None:
-                    self.objects.pop(origin, None)
-                else:
-                    self.objects[origin] = made
-            self.counts[origin] = self.counts.get(origin, 0) + count
+        self.committed += result.executions - budget
+        self.merge(found, result.findings)
         cut = result.cut
         if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT):
             return cut, result.stopped
@@ -215,14 +186,29 @@ class _Coordinator:
             # is left.)
             self.open_tail = result.stopped is ExitReason.FIRST_FINDING
             return cut, ExitReason.FIRST_FINDING
-        if limit is not None:
-            return cut, limit
         if result.frontier is not None:
             for task in result.frontier.dfs:
                 self.make(task)
         while self.waiting and self.committed < self.max_schedules:
             self.make(self.waiting.pop(0))
         return cut, None
+
+    def merge(
+        self,
+        found: list[tuple[tuple[int, ...], tuple[object, ...], str, int]],
+        findings: dict[tuple[object, ...], Finding] | None,
+    ) -> None:
+        """Keep, per origin, the finding first in the sequential order (the least key)."""
+        for key, origin, schedule_id, count in found:
+            best = self.best.get(origin)
+            if best is None or key < best[0]:
+                self.best[origin] = (key, schedule_id)
+                made = None if findings is None else findings.get(origin)
+                if made is None:
+                    self.objects.pop(origin, None)
+                else:
+                    self.objects[origin] = made
+            self.counts[origin] = self.counts.get(origin, 0) + count
 
     def retry(self, seq: int, error: BaseException) -> None:
         self.attempts[seq] = self.attempts.get(seq, 0) + 1
@@ -273,39 +259,69 @@ def explore_parallel(
 
     assert isinstance(state, _Exploring)
     settings = state.settings
+    max_schedules = settings.max_schedules
     budget = TASK_BUDGET if budget is None else budget
-    coord = _Coordinator(
-        spec, executor, run_task, renew, settings.max_schedules, budget, state.deadline
-    )
-    probes = 0
+    coord = _Coordinator(spec, executor, run_task, renew, max_schedules, budget, state.deadline)
+    split: DporSplit | None = None
+    stopped: ExitReason | None = None
+    cut = False
+    executions = 0
+    applied = 0  # dpor results applied, in the depth-first order: their findings' key
+
+    def count(result: TaskResult, runs: int, pruned: int) -> None:
+        state.runs += runs
+        state.pruned += pruned
+        state.steps += result.steps
+        state.max_depth = max(state.max_depth, result.max_depth)
+        state.threads = max(state.threads, result.threads)
+        if state.name is None:
+            state.name = result.name
+
+    def apply_dpor(result: TaskResult, room: int) -> ExitReason | None:
+        nonlocal applied
+        found, runs, pruned = result.found, result.runs, result.pruned
+        if result.executions > room:
+            # One process stops after ``room`` of these executions: keep what they found.
+            found = [f for f in found if f[0][-1] < room]
+            runs = min(runs, room)
+            pruned = room - runs
+        count(result, runs, pruned)
+        coord.merge([((applied, *key[1:]), o, i, n) for key, o, i, n in found], result.findings)
+        applied += 1
+        if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT):
+            return result.stopped
+        if settings.stop_on_first and found:
+            coord.open_tail = result.stopped is ExitReason.FIRST_FINDING
+            return ExitReason.FIRST_FINDING
+        return None
+
     if spec.kind in ("random", "pct"):
-        chunks = -(-settings.max_schedules // budget)
+        chunks = -(-max_schedules // budget)
         for index in range(chunks):
             coord.make(index)
     else:
         # The first task runs here, before any process is asked: most explorations are
         # small, and one that this covers is exactly the one-process exploration.
-        first = min(FIRST_BUDGET, settings.max_schedules)
+        first = min(FIRST_BUDGET, max_schedules)
         coord.tasks[0] = (None, first)
         coord.next_seq, coord.committed = 1, first
         result = run_task(coord.spec_now(), 0, None, first, True, 0)
-        if spec.kind == "dpor" and result.stopped is ExitReason.MAX_SCHEDULES:
-            # Too big for one process: split the tree instead. (These executions were spent
-            # for nothing but the knowing; they are counted.)
+        if spec.kind == "dpor":
             coord.tasks.clear()
-            coord.next_seq = coord.committed = 0
-            probes = result.executions
-            split, blocked = _split_dpor(state, coord)
-            probes += split
-            state.pruned += blocked
+            coord.next_apply = 1
+            executions += result.executions
+            split = DporSplit(coord.new, budget, max_schedules, spec.bound)
+            stopped = split.start(result, apply_dpor)
+            if stopped is None:
+                stopped = split.advance(apply_dpor)
+                split.fill()
         else:
             coord.results[0] = result
-    stopped: ExitReason | None = None
-    cut = False
     next_progress = 1.0
-    executions = 0
     try:
-        while coord.next_apply < coord.next_seq:
+        while (not split.finished) if split is not None else coord.next_apply < coord.next_seq:
+            if stopped is not None:
+                break
             if state.interrupted():
                 stopped = ExitReason.INTERRUPTED
                 break
@@ -336,24 +352,32 @@ def explore_parallel(
                     coord.executor = coord.renew()
                 for seq, failure in sorted(broken, key=lambda pair: pair[0]):
                     coord.retry(seq, failure)
-            while coord.next_apply in coord.results:
-                result = coord.results.pop(coord.next_apply)
+            # Results are taken in the order their tasks were made, whatever order they
+            # finished in: what follows from each (new tasks, the merge) is then the same.
+            # dpor's split applies results in its own order (depth first) whatever order
+            # they come in, so it takes each as it comes, and hands out the next task at
+            # once: only how much of its work ahead is dropped as stale can vary.
+            while coord.results and (split is not None or coord.next_apply in coord.results):
+                result = coord.results.pop(
+                    min(coord.results) if split is not None else coord.next_apply
+                )
                 coord.next_apply += 1
                 executions += result.executions
-                state.runs += result.runs
-                state.pruned += result.pruned
-                state.steps += result.steps
-                state.max_depth = max(state.max_depth, result.max_depth)
-                state.threads = max(state.threads, result.threads)
-                if state.name is None:
-                    state.name = result.name
+                if split is not None:
+                    coord.tasks.pop(result.seq)
+                    frontier = result.frontier
+                    split.receive(result, () if frontier is None else frontier.dpor)
+                    stopped = split.advance(apply_dpor)
+                    if stopped is not None:
+                        break
+                    split.fill()
+                    continue
+                count(result, result.runs, result.pruned)
                 was_cut, stop = coord.apply(result)
                 cut |= was_cut
                 if stop is not None:
                     stopped = stop
                     break
-            if stopped is not None:
-                break
             if progress is not None:
                 elapsed = time.perf_counter() - state.start
                 if elapsed >= next_progress:
@@ -377,19 +401,18 @@ def explore_parallel(
             state.findings.append(finding)
             state.counts.append(coord.counts[origin])
             state.by_origin[origin] = len(state.findings) - 1
-    # Every execution counts: the probes of the split and the replays of kept findings too.
-    state.executions[Phase.EXPLORE] = executions + probes + replays
-    if (
-        stopped is ExitReason.FIRST_FINDING
-        and not coord.open_tail
-        and coord.next_apply == coord.next_seq
-        and not coord.limited
-        and not coord.waiting
-    ):
+    # Every execution counts: those of results found stale and the replays of kept findings.
+    state.executions[Phase.EXPLORE] = executions + replays
+    if split is not None:
+        cut = split.cut
+        covered = split.finished or split.nothing_left()
+    else:
+        covered = coord.next_apply == coord.next_seq and not coord.waiting
+    if stopped is ExitReason.FIRST_FINDING and not coord.open_tail and covered:
         stopped = None  # that was the last part of the space anyway
     if stopped is not None:
         state.stopped = stopped
-    elif coord.limited or coord.waiting:
+    elif coord.waiting:
         state.stopped = ExitReason.MAX_SCHEDULES
     else:
         state.exhausted = not cut
@@ -416,83 +439,3 @@ def _replay(state: object, schedule_id: str, origin: tuple[object, ...]) -> Find
         "execution must build fresh state in the factory and must not depend on time, "
         "randomness, hash order or state of the process"
     )
-
-
-_Top = tuple[tuple[int, ...], tuple[tuple[int, ...], ...], dict[int, Operation], "_Probe"]
-
-
-class _Probe:
-    """A chooser that follows ``path``, notes the threads enabled at its end with the
-    operation each would run there, then goes on by the default policy."""
-
-    __slots__ = ("enabled", "ops", "path", "seen")
-
-    def __init__(self, path: tuple[int, ...]) -> None:
-        self.path = path
-        self.seen: list[tuple[int, ...]] = []
-        self.enabled: tuple[int, ...] | None = None
-        self.ops: dict[int, Operation] = {}
-
-    def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
-        depth = view.step_count
-        tids = tuple(t.tid for t in enabled)
-        if depth < len(self.path):
-            self.seen.append(tids)
-            for thread in enabled:
-                if thread.tid == self.path[depth]:
-                    return thread
-            raise NondeterministicScenario(
-                f"the scenario is not deterministic: at step {depth}, after the same schedule "
-                f"prefix, thread #{self.path[depth]} is not enabled as it was before"
-            )
-        if depth == len(self.path):
-            self.enabled = tids
-            resolved = view.resolved
-            self.ops = {t.tid: lite(resolved(t.pending, t)) for t in enabled}  # type: ignore[arg-type]
-        return view.default_choice(enabled)
-
-
-def _split_dpor(state: object, coord: _Coordinator) -> tuple[int, int]:
-    """Expand the top of the tree with sleep sets and make a task of each node where the
-    expansion stops (see the module docs). Returns the probe executions and the nodes found
-    sleep-set blocked (nothing to explore from them)."""
-    from ._explorer import _Exploring
-
-    assert isinstance(state, _Exploring)
-
-    def probe(path: tuple[int, ...]) -> _Probe:
-        chooser = _Probe(path)
-        state.run(chooser)
-        return chooser
-
-    level: list[_Top] = [((), (), {}, probe(()))]
-    probes, blocked = 1, 0
-    for _ in range(SPLIT_DEPTH):
-        if len(level) >= SPLIT_NODES or all(not node[3].enabled for node in level):
-            break
-        below: list[_Top] = []
-        for path, above, sleep, seen in level:
-            if not seen.enabled:
-                below.append((path, above, sleep, seen))  # an execution's end: a leaf
-                continue
-            ops = seen.ops
-            explored: dict[int, Operation] = dict(sleep)
-            for tid in seen.enabled:
-                if tid in sleep:
-                    continue
-                # Asleep below: what was asleep here or explored from here before, if it
-                # commutes with this step (as _dpor's new nodes derive their sleep sets).
-                child_sleep = {
-                    q: op for q, op in explored.items() if q != tid and not dependent(op, ops[tid])
-                }
-                explored[tid] = ops[tid]
-                child = probe((*path, tid))
-                probes += 1
-                if child.enabled and all(t in child_sleep for t in child.enabled):
-                    blocked += 1  # every continuation is covered by another subtree
-                    continue
-                below.append(((*path, tid), (*above, seen.enabled), child_sleep, child))
-        level = below
-    for path, above, sleep, _ in level:
-        coord.make(DporTask(path, above, sleep), whole=True)
-    return probes, blocked

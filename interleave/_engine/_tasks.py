@@ -7,20 +7,19 @@ DFS below, never backtracking above the floor, until the subtree is covered or t
 budget of executions is spent; then the unexplored rest of its path becomes new tasks (the
 *frontier*), so a deep subtree is split as it goes.
 
-``dpor``: the coordinator expands the top of the tree with sleep sets (every awake thread at
-a node starts a child) and makes a task of each node where it stops, with that node's sleep
-set. A worker runs optimal DPOR from there (``_dpor.py``). Two things differ from one
-process. A reversal planted above the floor is dropped: every awake thread at those nodes
-starts a task of its own, and a sleeping one stands for a sibling's subtree. And a sleeping
-thread covers a reversal only when the reversal can start with it (an *initial*, as in
-source-DPOR), not merely when it commutes with it (a *weak initial*, optimal DPOR's rule):
-the weak rule relies on the wakeup sequences a sibling's subtree plants at the top to steer
-the later siblings, and a task started beside that sibling never receives them. The
-tasks cover every class, each once among the executions that are not sleep-set blocked;
-the blocked ones are the price (``statistics.pruned``).
+``dpor``: a task is one branch of a node the coordinator owns (``_dpor_split.py``): the path
+down to that node, the threads asleep at every node of the path for this branch (the sleep
+set with the siblings explored before it), and the branch's wakeup subtree. A worker runs
+optimal DPOR below the branch exactly as one process would there. The nodes of the path are
+*remote*: a reversal planted at one of them (a race between a step above the task and one in
+it) is checked against that node's sleeping threads here, and sent back (``planted``) for the
+coordinator to insert into the node's wakeup tree, where it becomes a branch of its own. When
+the budget runs out, the task's stack (each node's sleep set, explored threads, current
+thread and pending wakeup branches) goes back as plain data (``rest``): the coordinator owns
+those nodes from then on and hands their branches out.
 
-Everything a task carries is plain data: thread indices, and the sleep set's operations
-reduced to their kind, resource and footprint (``lite``).
+Everything a task carries is plain data: thread indices, and operations reduced to their
+kind, resource and footprint (``lite``).
 """
 
 from __future__ import annotations
@@ -29,11 +28,21 @@ from dataclasses import dataclass, field
 
 from .._core._ops import Operation
 from .._core._program import RunOutcome
-from ._dpor import DporStrategy, _DporNode
+from ._dpor import DporStrategy, _DporNode, _WNode
 from ._races import Event
 from ._strategies import DfsStrategy, _DfsNode
 
-__all__ = ["DfsTask", "DfsTaskStrategy", "DporTask", "DporTaskStrategy", "Frontier", "lite"]
+__all__ = [
+    "DfsTask",
+    "DfsTaskStrategy",
+    "DporNodeState",
+    "DporTask",
+    "DporTaskStrategy",
+    "Frontier",
+    "Planted",
+    "lite",
+    "lite_tree",
+]
 
 
 def lite(op: Operation) -> Operation:
@@ -56,22 +65,56 @@ class DfsTask:
     options: tuple[tuple[int, int], ...]
 
 
+def lite_tree(node: _WNode) -> _WNode:
+    """A copy of the wakeup subtree ``node`` with its operations reduced (``lite``)."""
+    copy = _WNode(node.tid, lite(node.op), node.spawned)
+    copy.children = [lite_tree(child) for child in node.children]
+    return copy
+
+
 @dataclass(frozen=True, slots=True)
 class DporTask:
-    """A ``dpor`` subtree: the threads run above the floor (``path``), ``enabled`` per step
-    above it, and the sleep set of the floor node."""
+    """A ``dpor`` subtree: one branch of a node the coordinator owns. Per node from the root
+    to that node: the thread run there (``path``, the branch's thread last), the enabled
+    threads, and the threads asleep there for this path (with their operations); then the
+    branch's wakeup subtree (``branch``: its root is the branch's first step)."""
 
     path: tuple[int, ...]
     enabled: tuple[tuple[int, ...], ...]
+    asleep: tuple[dict[int, Operation], ...]
+    branch: _WNode
+
+
+@dataclass(frozen=True, slots=True)
+class DporNodeState:
+    """A node of a ``dpor`` task's stack when its budget ran out (its unexplored rest): the
+    node's enabled threads with their operations, its sleep set, the threads explored from
+    it, the thread being explored (``current``; at the deepest node, the branch the next
+    execution would start, with its wakeup subtree ``branch``), the wakeup branches pending,
+    and what a preemption bound needs."""
+
+    enabled: tuple[int, ...]
+    ops: dict[int, Operation]
     sleep: dict[int, Operation]
+    done: tuple[int, ...]
+    current: int
+    branch: _WNode | None
+    wakeup: tuple[_WNode, ...]
+    pre: int
+    last: int | None
+
+
+#: A reversal a ``dpor`` task planted above its floor: the node's depth and the sequence.
+Planted = tuple[int, tuple[Event, ...]]
 
 
 @dataclass(slots=True)
 class Frontier:
-    """What a ``dfs`` task left unexplored when its budget ran out, as tasks, in the order one
-    process would have explored them."""
+    """What a task left unexplored when its budget ran out: ``dfs``, as tasks, in the order
+    one process would have explored them; ``dpor``, its stack below its floor."""
 
     dfs: list[DfsTask] = field(default_factory=list)
+    dpor: tuple[DporNodeState, ...] = ()
 
 
 # ---------------------------------------------------------------------------------- dfs
@@ -130,30 +173,65 @@ class DfsTaskStrategy(DfsStrategy):
 
 
 class _RemoteNode(_DporNode):
-    """A node above the floor: replayed, never explored. Every awake thread there starts a
-    task of its own, so a reversal planted there is explored by another task: it is
-    dropped."""
+    """A node above the floor, owned by the coordinator: replayed, never explored here. A
+    reversal planted at it is checked against the threads asleep there (``sleep``: given
+    with the task) and sent back, in the order planted."""
 
-    __slots__ = ()
+    __slots__ = ("depth", "outbox")
 
-    def asleep(self) -> dict[int, Operation]:
-        return {}
+    def __init__(
+        self,
+        enabled: tuple[int, ...],
+        asleep: dict[int, Operation],
+        current: int,
+        depth: int,
+        outbox: list[Planted],
+    ) -> None:
+        super().__init__(enabled, {}, dict(asleep), current)
+        self.depth = depth
+        self.outbox = outbox
 
     def insert(self, seq: list[Event]) -> None:
-        return None
+        self.outbox.append((self.depth, tuple((t, lite(op), s) for t, op, s in seq)))
 
 
 class DporTaskStrategy(DporStrategy):
-    """:class:`DporStrategy` over one task's subtree (the whole tree for ``task=None``): the
-    floor node starts with the task's sleep set, nothing above it is explored, and sleeping
-    threads cover reversals by initials only."""
+    """:class:`DporStrategy` over one task's subtree (the whole tree for ``task=None``):
+    nothing above its floor is explored; reversals planted there are collected in
+    ``planted``."""
 
     def __init__(self, task: DporTask | None, preemption_bound: int | None = None) -> None:
         super().__init__(preemption_bound)
+        self.planted: list[Planted] = []
         if task is not None:
-            for tid, enabled in zip(task.path, task.enabled, strict=True):
-                self.stack.append(_RemoteNode(enabled, {}, {}, tid))
-            if self.stack:
-                self.stack[-1].child_sleep = dict(task.sleep)
-            self.initials_only = True
-            self.floor = self.new_from = len(task.path)
+            steps = zip(task.path, task.enabled, task.asleep, strict=True)
+            for depth, (tid, enabled, asleep) in enumerate(steps):
+                self.stack.append(_RemoteNode(enabled, asleep, tid, depth, self.planted))
+            # The task's node: its branch's wakeup subtree guides the first new node.
+            self.stack[-1].branch = task.branch
+            self.floor = len(task.path)
+            # Its step is new: races from it on are this task's (as in one process, whose
+            # next execution after picking a branch at a node is new from that node).
+            self.new_from = len(task.path) - 1
+
+    def rest(self) -> tuple[DporNodeState, ...]:
+        """The stack below the floor, as plain data (what is left to explore)."""
+        out = []
+        stack = self.stack
+        for index in range(self.floor, len(stack)):
+            node = stack[index]
+            branch = node.branch if index == len(stack) - 1 else None
+            out.append(
+                DporNodeState(
+                    node.enabled,
+                    {t: lite(op) for t, op in node.ops.items()},
+                    {t: lite(op) for t, op in node.sleep.items()},
+                    tuple(node.done),
+                    node.current,
+                    None if branch is None else lite_tree(branch),
+                    tuple(lite_tree(w) for w in node.wakeup),
+                    node.pre,
+                    node.last,
+                )
+            )
+        return tuple(out)

@@ -1,10 +1,10 @@
 """Exploring in several processes (``workers=``) and on any executor (``executor=``).
 
 The answer must be the one process gives: the same findings with the same schedule IDs, the
-same ``exhausted``, the same ``dfs`` counts, and for ``dpor`` the same classes (each once
-among the executions that are not sleep-set blocked). The budgets are made small so that
-these small programs are split into many tasks; the factories are module-level names, which
-is how workers import them.
+same ``exhausted``, the same counts for ``dfs``, and for ``dpor`` the same executions (one per
+class, the same ones) plus at most 5% run ahead and dropped. The budgets are made small so
+that these small programs are split into many tasks; the factories are module-level names,
+which is how workers import them.
 """
 
 from __future__ import annotations
@@ -59,17 +59,24 @@ def test_two_workers_run_dfs_exactly_as_one_process(factory: object) -> None:
     assert many.statistics.tasks > 1
 
 
+def _dpor_as_one_process(one: interleave.ExploreResult, many: interleave.ExploreResult) -> None:
+    _same(one, many)
+    # The executions one process runs, in its order: the same classes, the same schedule IDs
+    # (the first execution of each finding), the same counts.
+    assert many.schedules_run == one.schedules_run
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+    assert many.occurrences == one.occurrences
+    # Beyond them, only what tasks ran ahead and was dropped (and the replays of findings).
+    explored = many.statistics.phase_executions["explore"]
+    assert explored <= 1.05 * one.statistics.phase_executions["explore"] + len(many.findings)
+
+
 @pytest.mark.parametrize("factory", [inc32, philosophers3])
-def test_two_workers_run_each_dpor_class_once(factory: object) -> None:
+def test_two_workers_run_dpor_as_one_process(factory: object) -> None:
     one = interleave.explore(factory, **OPTIONS)  # type: ignore[arg-type]
     many = interleave.explore(factory, workers=2, **OPTIONS)  # type: ignore[arg-type]
-    _same(one, many)
-    # One process runs one execution per class; so do the tasks, beside the executions they
-    # count as sleep-set blocked where the split meets them.
-    assert many.schedules_run == one.schedules_run
-    for finding in many.findings:
-        run = interleave.replay(factory, finding.schedule_id)  # type: ignore[arg-type]
-        assert finding.kind in [f.kind for f in run.findings]
+    assert many.statistics.tasks > 1
+    _dpor_as_one_process(one, many)
 
 
 def test_the_answer_does_not_depend_on_the_number_of_workers() -> None:
@@ -79,8 +86,75 @@ def test_the_answer_does_not_depend_on_the_number_of_workers() -> None:
     first = results[0]
     for other in results[1:]:
         assert other.schedules_run == first.schedules_run
-        assert other.statistics.executions == first.statistics.executions
         assert [f.schedule_id for f in other.findings] == [f.schedule_id for f in first.findings]
+        assert other.occurrences == first.occurrences
+
+
+class Shuffled(InlineExecutor):
+    """Runs each task when it is submitted, but completes the futures in a seeded random
+    order, from a thread of its own: results come back in any order."""
+
+    def __init__(self, seed: int) -> None:
+        import random
+        import threading
+
+        self.held: list[tuple[Future[Any], Any]] = []
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._complete, daemon=True)
+        self.thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        result = fn(*args, **kwargs)
+        with self.lock:
+            self.held.append((future, result))
+        return future
+
+    def _complete(self) -> None:
+        while not self.stop.wait(0.002):
+            with self.lock:
+                if len(self.held) < 2 and self.random.random() < 0.5:
+                    continue
+                if not self.held:
+                    continue
+                future, result = self.held.pop(self.random.randrange(len(self.held)))
+            future.set_result(result)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dpor_results_coming_back_in_any_order_change_nothing(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    splits: list[Any] = []
+
+    class Recorded(parallel.DporSplit):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            splits.append(self)
+
+    monkeypatch.setattr(parallel, "DporSplit", Recorded)
+    one = interleave.explore(inc32, **OPTIONS)  # type: ignore[arg-type]
+    pool = Shuffled(seed)
+    try:
+        many = interleave.explore(inc32, executor=pool, **OPTIONS)  # type: ignore[arg-type]
+    finally:
+        pool.shutdown()
+    assert many.statistics.tasks > 10
+    _dpor_as_one_process(one, many)
+    # Some tasks ran ahead on branches that grew when earlier results were applied, and were
+    # dropped: the answer above holds through that too.
+    [split] = splits
+    assert split.stale > 0
+    explored = many.statistics.phase_executions["explore"]
+    # (Findings a task found in this process need no replay for their traces.)
+    replays = explored - many.schedules_run - split.wasted
+    assert 0 <= replays <= len(many.findings)
 
 
 @pytest.mark.parametrize("strategy", ["random", "pct"])
@@ -242,10 +316,23 @@ def test_a_dask_worker_that_dies_mid_task_is_counted_as_a_retry(
     assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
 
 
-def test_a_program_read_from_standard_input_is_told_why_workers_cannot_start() -> None:
+def _python(args: list[str], stdin: str | None = None) -> Any:
+    """Run a Python program in a process of its own (the benchmarks importable)."""
     import subprocess
     import sys
 
+    benchmarks = Path(__file__).resolve().parents[2] / "benchmarks"
+    return subprocess.run(
+        [sys.executable, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(benchmarks)},
+    )
+
+
+def test_a_program_read_from_standard_input_is_told_why_workers_cannot_start() -> None:
     program = (
         "import interleave, litmus\n"
         "try:\n"
@@ -253,30 +340,23 @@ def test_a_program_read_from_standard_input_is_told_why_workers_cannot_start() -
         "except interleave.errors.InvalidArgument as error:\n"
         "    print('refused:', error)\n"
     )
-    benchmarks = Path(__file__).resolve().parents[2] / "benchmarks"
-    done = subprocess.run(
-        [sys.executable, "-"],
-        input=program,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(benchmarks)},
-    )
+    done = _python(["-"], program)
     assert "refused: workers=: spawned worker processes" in done.stdout, done.stderr
     assert "Save the program to a file" in done.stdout
 
 
-def test_a_dpor_split_that_costs_more_than_it_saves_says_so() -> None:
-    # lastzero: many mostly independent threads; the top of the split expands threads one
-    # process would never branch on, and their tasks overlap (sleep-set blocked executions).
-    lastzero = litmus.lastzero(6)
+def test_a_dpor_split_that_costs_more_than_it_saves_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A split only costs more than one process where work run ahead is dropped (a wakeup
+    # subtree that grew, max_schedules reached): rare, so the threshold is lowered here.
+    import interleave._health as health
+
+    monkeypatch.setattr(health, "SPLIT_COST", 1.0)
     with pytest.warns(interleave.HealthCheckWarning, match="costly_split") as caught:
-        many = interleave.explore(lastzero, executor=InlineExecutor(), max_schedules=50_000)
-    one = interleave.explore(lastzero, max_schedules=50_000)
-    assert many.schedules_run == one.schedules_run
+        many = interleave.explore(inc32, executor=InlineExecutor(), max_schedules=50_000)
     [warning] = [w for w in caught if "costly_split" in str(w.message)]
     explored = many.statistics.phase_executions["explore"]
-    assert explored >= 2 * many.schedules_run
     assert f"ran {explored:,} executions for {many.schedules_run:,} classes" in str(warning.message)
     assert "workers=1" in str(warning.message)
 
@@ -286,3 +366,33 @@ def test_a_dpor_split_that_pays_is_not_reported() -> None:
     many = interleave.explore(inc32, executor=InlineExecutor(), max_schedules=50_000)
     assert many.statistics.tasks > 1
     assert many.statistics.phase_executions["explore"] < 2 * many.schedules_run
+
+
+# The issue's benchmarks, at the sizes docs/parallel.md measures, with the default budgets
+# (the file system smaller, with smaller budgets so that it is split: the 23-thread one takes
+# half a minute per run). Module-level: workers import them by name.
+lastzero8 = litmus.lastzero(8)
+readers10 = litmus.readers(10)
+indexer14 = litmus.indexer(14)
+filesystem20 = litmus.filesystem(20)
+
+
+@pytest.mark.parametrize(
+    ("factory", "first", "budget"),
+    [
+        (lastzero8, 500, 200),
+        (readers10, 500, 200),
+        (indexer14, 500, 200),
+        (filesystem20, 20, 10),
+        (inc32, 500, 200),
+    ],
+)
+def test_two_workers_stay_within_five_percent_of_one_process(
+    factory: object, first: int, budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "FIRST_BUDGET", first)
+    monkeypatch.setattr(parallel, "TASK_BUDGET", budget)
+    one = interleave.explore(factory, suppress_health_check="all")  # type: ignore[arg-type]
+    many = interleave.explore(factory, workers=2, suppress_health_check="all")  # type: ignore[arg-type]
+    assert many.statistics.tasks > 1
+    _dpor_as_one_process(one, many)
