@@ -41,6 +41,7 @@ __all__ = ["InlineExecutor", "Pool", "resolve_target", "run_task"]
 #: Scenarios of explorations whose tasks run in this process (:class:`InlineExecutor`), by
 #: the reference their tasks carry: no import needed, closures work too.
 _LOCAL: dict[str, Callable[[], object]] = {}
+_MISSING = object()
 
 
 class InlineExecutor(Executor):
@@ -81,7 +82,15 @@ def resolve_target(target: str) -> Callable[[], object]:
         module = importlib.import_module(module_part)
     value: object = module
     for part in qualname.split("."):
-        value = getattr(value, part)
+        found = getattr(value, part, _MISSING)
+        if found is _MISSING:
+            raise InvalidArgument(
+                f"a worker process imported {module_part} but found no {qualname!r} in it: "
+                "workers import the scenario factory by name, so it must be bound at the top "
+                "level of the module when the module is imported (not inside "
+                "`if __name__ == '__main__':` or a function)"
+            )
+        value = found
     if not callable(value):
         raise InvalidArgument(f"{target!r} is not callable")
     return value
@@ -289,7 +298,9 @@ def _bound_name(scenario: Callable[[], object]) -> str | None:
     for module_name in sorted(sys.modules):
         module = sys.modules.get(module_name)
         names = getattr(module, "__dict__", None)
-        if not isinstance(names, dict) or module_name == "__main__":
+        # (``__mp_main__`` is multiprocessing's alias of ``__main__``: in a spawned worker it
+        # is the main file run again without its ``if __name__ == "__main__":`` block.)
+        if not isinstance(names, dict) or module_name in ("__main__", "__mp_main__"):
             continue
         for name, value in names.items():
             if value is scenario and not name.startswith("__"):

@@ -396,3 +396,28 @@ def test_two_workers_stay_within_five_percent_of_one_process(
     many = interleave.explore(factory, workers=2, suppress_health_check="all")  # type: ignore[arg-type]
     assert many.statistics.tasks > 1
     _dpor_as_one_process(one, many)
+
+
+def test_a_factory_defined_under_the_main_guard_is_refused_with_the_fix(tmp_path: Path) -> None:
+    # Spawned workers run the main file again without its `if __name__ == "__main__":` block:
+    # a factory bound only there cannot be found by name (multiprocessing's __mp_main__ alias
+    # of the main module must not pass for a module workers can import it from either).
+    script = tmp_path / "guarded.py"
+    script.write_text(
+        "import interleave, litmus\n"
+        "if __name__ == '__main__':\n"
+        "    made = litmus.increments(2, 2)\n"
+        "    def scenario():\n"
+        "        return made()\n"
+        "    for factory in (made, scenario):\n"
+        "        try:\n"
+        "            interleave.explore(factory, workers=2, max_schedules=2000)\n"
+        "        except interleave.InvalidArgument as error:\n"
+        "            print('refused:', error)\n"
+    )
+    done = _python([str(script)])
+    lines = [line for line in done.stdout.splitlines() if line.startswith("refused:")]
+    assert len(lines) == 2, done.stdout + done.stderr
+    assert "no importable module:qualname name" in lines[0]
+    assert "found no 'scenario' in it" in lines[1]
+    assert "if __name__ == '__main__':" in lines[1]
