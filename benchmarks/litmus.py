@@ -261,7 +261,11 @@ def ordering_bug() -> interleave.Scenario:
 
 
 # Module-level factories: worker processes import a factory by its name (bench_parallel.py).
+increments_2x3 = increments(2, 3)
 increments_3x2 = increments(3, 2)
 increments_3x3 = increments(3, 3)
 lastzero_8 = lastzero(8)
 philosophers_4 = philosophers(4)
+readers_10 = readers(10)
+indexer_14 = indexer(14)
+filesystem_23 = filesystem(23)
