@@ -81,6 +81,43 @@ class _WNode:
         self.spawned = spawned  # the thread this event creates (a spawn), else -1
         self.children: list[_WNode] = []
 
+    def nodes(self) -> list[_WNode]:
+        """This node and every node below it, depth first (iteratively: a wakeup subtree can
+        be a chain as long as an execution)."""
+        out: list[_WNode] = []
+        todo = [self]
+        while todo:
+            node = todo.pop()
+            out.append(node)
+            todo.extend(reversed(node.children))
+        return out
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Flat, depth first with each node's number of children: pickle would otherwise
+        # recurse once per level and overflow on long chains (a task's wakeup subtrees).
+        return _rebuild, ([(n.tid, n.op, n.spawned, len(n.children)) for n in self.nodes()],)
+
+
+def _rebuild(flat: list[tuple[int, Operation, int, int]]) -> _WNode:
+    """The wakeup subtree :meth:`_WNode.__reduce__` flattened."""
+    root: _WNode | None = None
+    open_: list[tuple[_WNode, int]] = []  # nodes still missing children, with how many
+    for tid, op, spawned, count in flat:
+        node = _WNode(tid, op, spawned)
+        if open_:
+            parent, missing = open_[-1]
+            parent.children.append(node)
+            if missing == 1:
+                open_.pop()
+            else:
+                open_[-1] = (parent, missing - 1)
+        else:
+            root = node
+        if count:
+            open_.append((node, count))
+    assert root is not None
+    return root
+
 
 def _related(a: _Event, b: _Event) -> bool:
     """Must ``a`` stay before ``b`` when it comes first (program order, conflict, spawn)?"""

@@ -32,9 +32,9 @@ So the split follows one process exactly:
   the branch runs again with its full subtree. The dropped executions are counted, and they
   are the only executions beyond one process's.
 
-Results are received in the order their tasks were made, and tasks are made only while
-receiving, so which tasks exist, which are stale and every count are the same on any
-executor with any number of workers.
+Results are taken as they come (a worker that finishes gets the next task at once), so which
+tasks run ahead and how much of their work is dropped can vary from run to run; what is
+applied, hence the answer and every count but the dropped executions, cannot.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AHEAD", "DporSplit"]
 
-#: Tasks handed out and not yet returned, at most. A constant, not a multiple of the workers:
-#: the tasks, hence every count, must not depend on how many workers run them.
+#: Tasks handed out and not yet returned, at most (more than workers: one that finishes finds
+#: the next waiting). The answer does not depend on it, only how much work can be dropped.
 AHEAD = 8
 #: A risky task's budget is the task budget divided by this.
 RISKY_SHARE = 8
@@ -135,8 +135,8 @@ class _Owned:
                 and tid != self.last
             )
             ok = tid not in self.sleep and tid not in self.taken and tid in self.enabled
+            self.cut.append(ok and cut)  # (record() skips the others before the bound)
             ok = ok and not cut
-            self.cut.append(cut and tid not in self.sleep and tid not in self.taken)
             selected.append(ok)
             if ok:
                 self.taken.add(tid)
@@ -156,7 +156,7 @@ class _Owned:
 
 
 def _size(node: _WNode) -> int:
-    return 1 + sum(_size(child) for child in node.children)
+    return len(node.nodes())
 
 
 class DporSplit:
@@ -296,7 +296,8 @@ class DporSplit:
 
     # ------------------------------------------------------------------ receiving
     def receive(self, result: TaskResult, rest: tuple[DporNodeState, ...]) -> None:
-        """A task's result, in the order tasks were made (stale ones are dropped)."""
+        """A task's result, in any order (one whose branch was dropped meanwhile is only
+        counted)."""
         where = self.out.pop(result.seq, None)
         if where is None:
             self.wasted += result.executions  # its branch was found stale meanwhile

@@ -67,9 +67,15 @@ class DfsTask:
 
 def lite_tree(node: _WNode) -> _WNode:
     """A copy of the wakeup subtree ``node`` with its operations reduced (``lite``)."""
-    copy = _WNode(node.tid, lite(node.op), node.spawned)
-    copy.children = [lite_tree(child) for child in node.children]
-    return copy
+    top = _WNode(node.tid, lite(node.op), node.spawned)
+    todo = [(node, top)]  # (original, copy): iteratively, a subtree can be a long chain
+    while todo:
+        original, copy = todo.pop()
+        for child in original.children:
+            made = _WNode(child.tid, lite(child.op), child.spawned)
+            copy.children.append(made)
+            todo.append((child, made))
+    return top
 
 
 @dataclass(frozen=True, slots=True)

@@ -281,3 +281,27 @@ def test_a_spin_loop_stops_the_exploration_at_its_step_limit(strategy: str) -> N
     assert result.schedules_run == 1 and not result.exhausted
     assert result.stopped_because == "step-limit"
     assert "fix the spin loop, or raise max_steps" in result.report()
+
+
+def test_a_long_wakeup_chain_travels_to_a_worker_and_back() -> None:
+    # A wakeup subtree can be a chain as long as an execution (the file-system benchmark's
+    # are hundreds of steps): copying it for a task and pickling it must not recurse per level.
+    import pickle
+
+    from interleave._core._ops import Operation
+    from interleave._engine._dpor import _WNode
+    from interleave._engine._tasks import lite_tree
+
+    write = Operation("write", ("shared", "x"))
+    root = _WNode(0, write, -1)
+    node = root
+    for step in range(5_000):
+        child = _WNode(step % 3, write, step if step % 7 == 0 else -1)
+        node.children.append(child)
+        node = child
+    root.children.append(_WNode(9, write, -1))
+    root.children[0].children.append(_WNode(8, write, -1))
+    for copy in (pickle.loads(pickle.dumps(root)), lite_tree(root)):
+        assert [(n.tid, n.spawned, len(n.children), n.op.footprint) for n in copy.nodes()] == [
+            (n.tid, n.spawned, len(n.children), n.op.footprint) for n in root.nodes()
+        ]
