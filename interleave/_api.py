@@ -182,9 +182,10 @@ def explore(
         workers: run the exploration in this many processes on this machine (spawned, each
             importing the scenario by its ``module:qualname`` name). The answer is the one
             process gives: ``dfs`` runs exactly the same executions and keeps the same
-            findings and IDs; ``dpor`` the same classes (a few executions more may be
-            redundant); ``random``/``pct`` split their budget into chunks seeded from
-            ``seed``, so the sample depends on the seed alone, not on ``workers``.
+            findings and IDs; so does ``dpor`` (one execution per class, the same ones),
+            beside a few percent of work run ahead and dropped; ``random``/``pct`` split
+            their budget into chunks seeded from ``seed``, so the sample depends on the seed
+            alone, not on ``workers``.
         progress: called about twice a second (after the first second) with a
             :class:`Progress`: executions so far, findings, elapsed seconds, rate, and the
             total the exploration is heading for (for dpor and dfs an estimate, made by a

@@ -111,3 +111,33 @@ def test_the_literature_counts_hold_with_tasks(name: str) -> None:
     assert split.statistics.tasks > 1 or one.schedules_run <= parallel.FIRST_BUDGET
     assert split.schedules_run == one.schedules_run
     assert [f.schedule_id for f in split.findings] == [f.schedule_id for f in one.findings]
+
+
+@pytest.mark.parametrize("name", ["increments(3,2)", "philosophers(3)", "lastzero(5)"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"preemption_bound": 0},
+        {"preemption_bound": 1},
+        {"preemption_bound": 2},
+        {"max_schedules": 7},
+        {"max_schedules": 50},
+        {"stop_on_first": True},
+    ],
+    ids=repr,
+)
+def test_dpor_with_tasks_stops_where_one_process_stops(name: str, options: dict[str, Any]) -> None:
+    # A preemption bound's cut, max_schedules and stop_on_first fall where one process's do:
+    # the results are applied in its order.
+    function, _, arguments = name.rstrip(")").partition("(")
+    factory = getattr(litmus, function)(*(int(a) for a in arguments.split(",")))
+    one = interleave.explore(factory, suppress_health_check="all", **options)
+    split = interleave.explore(
+        factory, executor=InlineExecutor(), suppress_health_check="all", **options
+    )
+    assert split.statistics.tasks > 1 or one.schedules_run <= parallel.FIRST_BUDGET
+    assert split.schedules_run == one.schedules_run
+    assert split.stopped_because == one.stopped_because
+    assert split.exhausted == one.exhausted
+    assert [f.schedule_id for f in split.findings] == [f.schedule_id for f in one.findings]
+    assert split.occurrences == one.occurrences
