@@ -4,11 +4,12 @@ The coordinator hands out *tasks* (``_tasks.py``: a subtree of the search with a
 executions) to a ``concurrent.futures.Executor`` and merges what they return. The answer does
 not depend on timing or on the number of workers:
 
-* Results are **applied in the order the tasks were made** (a result that arrives early waits
-  for those before it), and tasks are made only while applying results, with budgets drawn
-  from ``max_schedules`` at that moment. So the same tasks exist, in the same order, whatever
-  finishes first; only the wall-clock time changes. (A timeout or Ctrl-C is the exception: it
-  stops the run where it is, as it does in one process.)
+* ``dfs``, ``random``, ``pct``: results are **applied in the order the tasks were made** (a
+  result that arrives early waits for those before it), and tasks are made only while
+  applying results, with budgets drawn from ``max_schedules`` at that moment. So the same
+  tasks exist, in the same order, whatever finishes first; only the wall-clock time changes.
+  (A timeout or Ctrl-C is the exception: it stops the run where it is, as it does in one
+  process.)
 * ``dfs``: a task's executions are those one process would run in that subtree, so the set of
   executions and their count are exactly the sequential ones. Each carries its place in the
   sequential order (its *ranks*), and of the executions that show the same bug the first in
@@ -17,7 +18,8 @@ not depend on timing or on the number of workers:
   depth-first order one process explores in, inserting the reversals they plant above
   themselves into its own wakeup trees (``_dpor_split.py``): the applied executions are one
   process's, and so are the findings and their IDs. Tasks run ahead of that order; one whose
-  wakeup subtree grew meanwhile is run again, its first executions counted as well.
+  wakeup subtree grew meanwhile is run again, its first executions counted as well (the only
+  count that can vary from run to run).
 * ``random``/``pct``: the budget is cut into fixed chunks, chunk ``i`` seeded from the seed
   and ``i``.
 
