@@ -19,6 +19,7 @@ import multiprocessing
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
@@ -31,8 +32,9 @@ from ._engine._settings import ExitReason, ExploreSettings
 from ._engine._strategies import PctStrategy, RandomStrategy, Strategy
 from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy, Frontier
 from ._execution import contexts, detectors_for, exploration_scope, watchdog_limit
+from ._health import _user_stacklevel
 from ._scenario import builder
-from .errors import InvalidArgument
+from .errors import InterleaveWarning, InvalidArgument
 from .instrument._project import scenario_project
 
 __all__ = ["InlineExecutor", "Pool", "resolve_target", "run_task"]
@@ -186,7 +188,8 @@ def run_task(
 
 def _dask_redone() -> int:
     """In a Dask task: how many workers died running this task before (Dask's scheduler runs
-    it again by itself, and counts those deaths as the task's ``suspicious``); else 0."""
+    it again by itself, and counts those deaths as the task's ``suspicious``), -1 when the
+    scheduler cannot be asked; else 0."""
     if "distributed" not in sys.modules:
         return 0  # not in a Dask worker (distributed is an optional extra)
     import distributed
@@ -205,9 +208,10 @@ def _dask_redone() -> int:
         client: Any = distributed.get_client()  # run_on_scheduler is not annotated
         return int(client.run_on_scheduler(suspicious, key))
     except Exception:
-        # A scheduler that refuses to run code (distributed.scheduler.pickle: false) or
-        # cannot be reached: the count is a statistic, not worth failing the task over.
-        return 0
+        # A scheduler that cannot be reached or refuses the call: the count is a statistic,
+        # not worth failing the task over, but the exploration says that it is unknown
+        # (Pool.explore).
+        return -1
 
 
 def _ignore_sigint() -> None:
@@ -282,6 +286,17 @@ class Pool:
         )
         if self.own is not None:
             self.own = final
+        if state.uncounted:
+            warnings.warn(
+                InterleaveWarning(
+                    f"statistics.retried may be too low: for {state.uncounted} task(s) the Dask "
+                    "scheduler would not say how many times it ran the task again after a "
+                    "worker died (the call that reads its count failed). "
+                    "The answer is not affected: a task's executions are counted once, from "
+                    "the run that returned"
+                ),
+                stacklevel=_user_stacklevel(),
+            )
 
     def close(self) -> None:
         """Shut the pool down (if this exploration made it), waiting for its processes."""

@@ -151,6 +151,7 @@ class _Exploring:
         self.stopped = ExitReason.EXHAUSTED
         self.exhausted = False
         self.tasks = self.retried = 0
+        self.uncounted = 0  # parallel tasks whose re-runs by the executor are unknown
 
     def run(self, chooser: Chooser, *, counting: bool = False) -> tuple[Runtime, RunOutcome]:
         """One execution. ``counting``: its findings of an origin already kept are only

@@ -102,7 +102,8 @@ class TaskResult:
     #: pickling): they need no replay for their traces.
     findings: dict[tuple[object, ...], Finding] | None = None
     #: Times the executor itself ran this task again because its worker died (Dask's
-    #: scheduler does, up to its ``allowed-failures``): the future shows none of them.
+    #: scheduler does, up to its ``allowed-failures``): the future shows none of them. -1:
+    #: the executor would not say.
     redone: int = 0
     planted: list[Planted] = field(default_factory=list)
 
@@ -127,6 +128,7 @@ class _Coordinator:
     next_apply: int = 0
     committed: int = 0
     retried: int = 0
+    uncounted: int = 0  # tasks whose re-runs by the executor could not be counted
     open_tail: bool = False
     waiting: list[object] = field(default_factory=list)
     best: dict[tuple[object, ...], tuple[tuple[int, ...], str]] = field(default_factory=dict)
@@ -342,7 +344,10 @@ def explore_parallel(
                     broken.append((seq, error))
                 else:
                     coord.results[seq] = result
-                    coord.retried += result.redone
+                    if result.redone < 0:
+                        coord.uncounted += 1  # the executor would not say (see run_task)
+                    else:
+                        coord.retried += result.redone
             if broken:
                 if any(isinstance(e, BrokenExecutor) for _, e in broken) and coord.renew:
                     # A dead process breaks the whole pool: every task in it is redone.
@@ -392,6 +397,7 @@ def explore_parallel(
             future.cancel()
     state.tasks = coord.next_apply
     state.retried = coord.retried
+    state.uncounted = coord.uncounted
     # The kept finding of each origin, replayed here for its trace (workers return IDs).
     replays = 0
     if stopped is not ExitReason.INTERRUPTED:

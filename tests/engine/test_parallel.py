@@ -23,7 +23,7 @@ import sctbench
 import interleave
 import interleave._engine._parallel as parallel
 from interleave._worker import InlineExecutor
-from interleave.errors import InvalidArgument
+from interleave.errors import InterleaveWarning, InvalidArgument
 
 inc32 = litmus.increments(3, 2)
 inc23 = litmus.increments(2, 3)
@@ -267,6 +267,28 @@ def test_each_time_a_worker_died_is_counted_once_whoever_ran_the_task_again() ->
     _same(one, many)
     assert many.schedules_run == one.schedules_run
     assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+
+
+class Unsaid(InlineExecutor):
+    """Runs tasks here; their results say that the executor could not be asked how many
+    times it ran them again (a Dask scheduler that refuses to run code)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        future.result().redone = -1
+        return future
+
+
+def test_worker_deaths_that_could_not_be_counted_are_reported() -> None:
+    one = interleave.explore(inc23, strategy="dfs", **OPTIONS)  # type: ignore[arg-type]
+    with pytest.warns(InterleaveWarning, match="retried may be too low") as caught:
+        many = interleave.explore(inc23, strategy="dfs", executor=Unsaid(), **OPTIONS)  # type: ignore[arg-type]
+    [warning] = [w for w in caught if "retried may be too low" in str(w.message)]
+    assert f"for {many.statistics.tasks - 1} task(s)" in str(warning.message)
+    assert warning.filename == __file__  # it points at the explore() call
+    assert many.statistics.retried == 0
+    _same(one, many)
+    assert many.schedules_run == one.schedules_run
 
 
 def test_a_dask_cluster_gives_the_answer_of_one_process() -> None:

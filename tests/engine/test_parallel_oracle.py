@@ -10,7 +10,7 @@ and many run ahead of one process's order (some of them dropped as stale). For e
 * ``dpor`` with tasks reaches every observation, final state, finding and trace class that
   ``dfs`` reaches (the classes computed by the oracle's own canonicaliser), runs each class
   once, and is one process's ``dpor``: the same findings with the same schedule IDs and
-  occurrences.
+  occurrences; also when the results come back in a random order, as from a process pool.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import litmus
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from test_dpor_oracle import _PROGRAM, Action, _Run, _scenario, _uses
+from test_parallel import Shuffled
 
 import interleave
 import interleave._engine._parallel as parallel
@@ -83,6 +84,17 @@ def check_parallel(plan: Sequence[Sequence[Action]]) -> None:
     )
     assert _findings(dpor) == _findings(alone)
     assert list(dpor.occurrences) == list(alone.occurrences)
+    # Results coming back in any order (as from a process pool): still one process's answer.
+    pool = Shuffled(len(classes))
+    try:
+        shuffled = interleave.explore(
+            _scenario(plan, _Run()), strategy="dpor", executor=pool, **options
+        )
+    finally:
+        pool.shutdown()
+    assert shuffled.schedules_run == alone.schedules_run
+    assert _findings(shuffled) == _findings(alone)
+    assert list(shuffled.occurrences) == list(alone.occurrences)
 
 
 @settings(
