@@ -47,7 +47,8 @@ policy, its findings kept, and it is counted as sleep-set blocked, not as a trac
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Container
+from typing import ClassVar, Protocol
 
 from .._core._ops import GIVE, Operation, conflict
 from .._core._program import Chooser, RunOutcome
@@ -57,7 +58,16 @@ from ._races import Analysis, handoff
 from ._races import Event as _Event
 from ._strategies import Strategy, _nondeterminism, _operation_changed, same_operation
 
-__all__ = ["DporStrategy", "dependent", "insert_wakeup"]
+__all__ = [
+    "BEYOND_BOUND",
+    "COVERED",
+    "START",
+    "BranchNode",
+    "DporStrategy",
+    "branch_verdict",
+    "dependent",
+    "insert_wakeup",
+]
 
 
 def dependent(a: Operation, b: Operation) -> bool:
@@ -239,6 +249,32 @@ def insert_wakeup(children: list[_WNode], seq: list[_Event]) -> None:
             return
 
 
+#: What becomes of a wakeup branch when its node picks the next one (:func:`branch_verdict`).
+START, COVERED, BEYOND_BOUND = "start", "covered", "beyond-bound"
+
+
+class BranchNode(Protocol):
+    """What :func:`branch_verdict` reads of a node (``_DporNode``, ``_dpor_split._Owned``)."""
+
+    sleep: dict[int, Operation]
+    enabled: tuple[int, ...]
+    pre: int
+    last: int | None
+
+
+def branch_verdict(tid: int, node: BranchNode, explored: Container[int], bound: int | None) -> str:
+    """Is the wakeup branch of thread ``tid`` started at ``node``, whose threads ``explored``
+    were explored before it? Not when that thread sleeps there or was explored already (an
+    equivalent execution is covered), nor when it is not enabled (defensive); and a bounded
+    search does not preempt beyond its bound. (One process's ``record`` and a parallel
+    exploration's coordinator, ``_dpor_split.py``, ask the same.)"""
+    if tid in node.sleep or tid in explored or tid not in node.enabled:
+        return COVERED
+    if bound is not None and node.last is not None and node.pre >= bound and tid != node.last:
+        return BEYOND_BOUND
+    return START
+
+
 class DporStrategy(Strategy):
     """Exhaustive search with optimal DPOR: wakeup trees and sleep sets (see the module docs)."""
 
@@ -297,18 +333,9 @@ class DporStrategy(Strategy):
             node.branch = None
             while node.wakeup:
                 branch = node.wakeup.pop(0)
-                if branch.tid in node.sleep or branch.tid in node.done:
-                    continue  # covered by an equivalent exploration
-                if branch.tid not in node.enabled:
-                    continue  # defensive: cannot start here
-                if (
-                    self.bound is not None
-                    and node.last is not None
-                    and node.pre >= self.bound
-                    and branch.tid != node.last
-                ):
-                    # A bounded search does not preempt beyond the bound: incomplete.
-                    self.cut = True
+                verdict = branch_verdict(branch.tid, node, node.done, self.bound)
+                if verdict is not START:
+                    self.cut |= verdict is BEYOND_BOUND  # (then the search is incomplete)
                     continue
                 node.current = branch.tid
                 node.branch = branch

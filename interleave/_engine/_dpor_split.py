@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .._core._ops import Operation
-from ._dpor import _WNode, insert_wakeup
+from ._dpor import BEYOND_BOUND, START, _WNode, branch_verdict, insert_wakeup
 from ._settings import ExitReason
 from ._tasks import DporNodeState, DporTask, lite_tree
 
@@ -124,21 +124,14 @@ class _Owned:
         self.taken = set(state.done)  # threads explored (or to be) before the next slot
 
     def picks(self, index: int, bound: int | None) -> bool:
-        """Is slot ``index`` explored when reached (``_dpor.DporStrategy.record``'s rule)?"""
+        """Is slot ``index`` explored when reached (``_dpor.branch_verdict``)?"""
         selected = self.selected
         while len(selected) <= index:
             tid = self.slots[len(selected)].wnode.tid
-            cut = (
-                bound is not None
-                and self.last is not None
-                and self.pre >= bound
-                and tid != self.last
-            )
-            ok = tid not in self.sleep and tid not in self.taken and tid in self.enabled
-            self.cut.append(ok and cut)  # (record() skips the others before the bound)
-            ok = ok and not cut
-            selected.append(ok)
-            if ok:
+            verdict = branch_verdict(tid, self, self.taken, bound)
+            self.cut.append(verdict is BEYOND_BOUND)
+            selected.append(verdict is START)
+            if verdict is START:
                 self.taken.add(tid)
         return selected[index]
 
@@ -363,11 +356,6 @@ class DporSplit:
                 return None
             if slot.state == _Slot.OUT:
                 return None
-            if _size(slot.wnode) != slot.size:
-                # Planted into after it was handed out: run it again with its full subtree.
-                self.stale += 1
-                self._drop(slot)
-                continue
             result = slot.result
             assert result is not None
             slot.result = None
