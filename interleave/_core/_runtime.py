@@ -17,7 +17,6 @@ keeps a small pool of idle greenlets (see :mod:`._greenlets`) and every executio
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import replace
@@ -27,9 +26,11 @@ import greenlet
 
 from ..errors import InterleaveError, InternalError, ScenarioError
 from . import _context
+from ._deadline import DEADLINE_STEPS, DeadlineReached, next_check
 from ._findings import Finding, StepLimit
 from ._greenlets import ENDED, POOL_SIZE, pool, serve
 from ._locations import user_location
+from ._memo import StepMemo, step_signature
 from ._names import Names
 from ._observer import Observer, overrides_hook
 from ._ops import GIVE, Location, Operation
@@ -51,20 +52,7 @@ class _Unwind(BaseException):
     """
 
 
-class DeadlineReached(BaseException):
-    """The runtime's ``deadline`` passed during the execution, which is abandoned unfinished.
-
-    Raised out of :meth:`Runtime.run` (after unwinding and teardown, as for any abort); the
-    explorer stops with ``stopped_because="timeout"``. A ``BaseException``: user code's
-    ``except Exception`` cannot swallow it.
-    """
-
-
 _NOTHING: Mapping[tuple[object, ...], Finding] = {}
-
-#: With a deadline, the clock is read each time the busiest thread has taken this many more
-#: steps (a few milliseconds of steps): a long execution cannot overrun ``timeout=`` by much.
-DEADLINE_STEPS = 1_000
 
 
 class Runtime:
@@ -86,6 +74,7 @@ class Runtime:
         contexts: Sequence[Callable[[Runtime], AbstractContextManager[object]]] = (),
         deadline: float | None = None,
         known: Mapping[tuple[object, ...], Finding] | None = None,
+        memo: StepMemo | None = None,
     ) -> None:
         self._build = build
         #: Findings the exploration keeps already, by origin (see ExecutionView.known).
@@ -94,6 +83,10 @@ class Runtime:
         self.deadline = deadline
         self._contexts = tuple(contexts)
         self.chooser = chooser
+        #: The exploration's carried observers (first; their steps go through it, see _loop).
+        self._memo = memo
+        if memo is not None:
+            observers = (*memo.observers, *observers)
         self.observers = tuple(observers)
         self.max_steps = max_steps
         self.capture_locations = capture_locations
@@ -114,7 +107,8 @@ class Runtime:
         self._blocked: set[int] = set()
         #: Operations threads still had pending when the execution ended early (by thread).
         self.pending_at_end: dict[int, Operation] = {}
-        self._on_step = [o.on_step for o in self.observers if overrides_hook(o, "on_step")]
+        watched = self.observers if memo is None else observers[len(memo.observers) :]
+        self._on_step = [o.on_step for o in watched if overrides_hook(o, "on_step")]
         self._on_finish = [o.on_finish for o in self.observers if overrides_hook(o, "on_finish")]
         self._hub: greenlet.greenlet | None = None
         #: Per-execution state of primitives and patches, one instance per type (see slot()).
@@ -323,11 +317,19 @@ class Runtime:
         ops = self.ops
         locations = self.locations
         on_step = self._on_step
+        # The carried observers watch only the steps that differ from the last execution's:
+        # while this one repeats it (``repeating``), the step is compared, not watched; at the
+        # first difference they are rewound to it (see _core/_memo.py).
+        memo = self._memo
+        seen = memo.steps if memo is not None else []
+        carried = memo.hooks if memo is not None else []
+        repeating = bool(seen)
         choose = self.chooser.choose
         max_steps = self.max_steps
         # A thread's step count is compared with ``check_at`` on every step anyway (the step
-        # limit); a deadline lowers it, so the clock costs nothing per step (see _next_check).
-        check_at = max_steps if self.deadline is None else min(max_steps, DEADLINE_STEPS)
+        # limit); a deadline lowers it, so the clock costs nothing per step (see next_check).
+        deadline = self.deadline
+        check_at = max_steps if deadline is None else min(max_steps, DEADLINE_STEPS)
         # Every thread runs up to its first yield point before the first choice: the code
         # before it touches nothing instrumented, so starting them in creation order loses
         # no interleaving, and each thread then has a pending operation to choose by.
@@ -389,10 +391,19 @@ class Runtime:
             choices.append(thread.tid)
             ops.append(op)
             locations.append(thread.location)
+            if memo is not None:
+                signature = step_signature(thread, op)
+                if not (repeating and index < len(seen) and seen[index] == signature):
+                    if repeating:
+                        repeating = False
+                        memo.rewind(index)
+                    seen.append(signature)
+                    for hook in carried:
+                        hook(index, thread, op)
             for hook in on_step:
                 hook(index, thread, op)
             thread.steps = steps = thread.steps + 1
-            if steps > check_at and steps > (check_at := self._next_check(steps)):
+            if steps > check_at and steps > (check_at := next_check(deadline, max_steps, steps)):
                 # A thread over max_steps is almost always a spin loop waiting for a value
                 # only another thread changes: with no blocking call it never gives way, so
                 # the execution ends here with a finding instead of running for ever.
@@ -425,18 +436,11 @@ class Runtime:
                         if new.wait is not None:
                             waiters += 1
 
-    def _next_check(self, steps: int) -> int:
-        """A thread's step count passed ``check_at``: raise when the deadline has passed, and
-        return the next count to look at (``max_steps`` at most: past it is a step limit)."""
-        deadline = self.deadline
-        max_steps = self.max_steps
-        if deadline is None or steps > max_steps:
-            return max_steps
-        if time.monotonic() >= deadline:
-            raise DeadlineReached
-        return min(max_steps, steps + DEADLINE_STEPS)
-
     def _note_pending(self, stopped: SimThread | None) -> None:
+        # Called wherever the loop ends. A carried observer may have seen steps of the last
+        # execution beyond this one's end (it repeated them all): they are undone here.
+        if self._memo is not None:
+            self._memo.rewind(len(self.choices))
         # The execution ends with threads that still had an operation to do (blocked, or cut
         # short by a step limit): exploration strategies must know them, since those
         # operations conflict with what ran (DPOR reverses such races too).

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .._core._findings import Finding, StepLimit
+from .._core._memo import StepMemo
 from .._core._observer import Observer
 from .._core._program import Chooser, Program, RunOutcome
 from .._core._replay import ScheduleChooser
@@ -152,20 +153,41 @@ class _Exploring:
         self.exhausted = False
         self.tasks = self.retried = 0
         self.uncounted = 0  # parallel tasks whose re-runs by the executor are unknown
+        # The explore phase's detectors, carried from one execution to the next (None: not
+        # made yet, or dropped after an execution that was cut short); ``carry`` is False
+        # when they cannot be carried (see StepMemo.of).
+        self.memo: StepMemo | None = None
+        self.carry = True
 
     def run(self, chooser: Chooser, *, counting: bool = False) -> tuple[Runtime, RunOutcome]:
         """One execution. ``counting``: its findings of an origin already kept are only
         counted (the explore phase), so detectors may hand back the kept finding instead of
-        building an equal one (most executions of a buggy scenario show the same bugs)."""
-        return run_once(
-            self.build,
-            chooser,
-            observers=self.detectors(),
-            max_steps=self.settings.max_steps,
-            contexts=self.contexts,
-            deadline=self.deadline,
-            known=self.known if counting else None,
-        )
+        building an equal one (most executions of a buggy scenario show the same bugs), and
+        the detectors are carried from the previous execution: they only watch the steps
+        that differ from its steps (see ``_core/_memo.py``)."""
+        memo = None
+        if counting and self.carry:
+            memo = self.memo
+            if memo is None:
+                memo = self.memo = StepMemo.of(self.detectors())
+                self.carry = memo is not None
+        try:
+            return run_once(
+                self.build,
+                chooser,
+                observers=() if memo else self.detectors(),
+                max_steps=self.settings.max_steps,
+                contexts=self.contexts,
+                deadline=self.deadline,
+                known=self.known if counting else None,
+                memo=memo,
+            )
+        except BaseException:
+            # Cut short (a timeout, a divergence, Ctrl-C): the detectors may have stopped in
+            # the middle of a step; the next execution starts with fresh ones.
+            if memo:
+                self.memo = None
+            raise
 
     def keep(self, outcome: RunOutcome) -> None:
         """Count the outcome's findings, keeping the first of each origin (only it gets its

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 
 from .._core._findings import Finding
+from .._core._memo import StepMemo
 from .._core._observer import Observer
 from .._core._program import Chooser, Program, RunOutcome
 from .._core._runtime import Runtime
@@ -24,10 +25,12 @@ def run_once(
     contexts: Sequence[ExecutionContext] = (),
     deadline: float | None = None,
     known: Mapping[tuple[object, ...], Finding] | None = None,
+    memo: StepMemo | None = None,
 ) -> tuple[Runtime, RunOutcome]:
     """Build the program and run it once under ``chooser``; return the runtime (strategies
     read what it recorded) and the outcome. ``known``: see ``ExecutionView.known`` (only an
-    explorer that merely counts findings of those origins may pass it)."""
+    explorer that merely counts findings of those origins may pass it). ``memo``: observers
+    carried from the previous execution (watching besides ``observers``)."""
     runtime = Runtime(
         build,
         chooser,
@@ -36,5 +39,6 @@ def run_once(
         contexts=contexts,
         deadline=deadline,
         known=known,
+        memo=memo,
     )
     return runtime, runtime.run()

@@ -28,14 +28,18 @@ other thread's list from the end and stops at the first access already ordered b
 line (reading, or writing), only the latest is kept: when an earlier one is unordered with a
 new access, so is the latest (were the latest ordered before it, the earlier would be too, by
 program order), and both make the same pair of lines. A loop's list stays one entry long.
+
+The detector is :class:`Rewindable`: every change a step makes is logged with the old value,
+so an exploration carries one detector across its executions and only feeds it the steps
+that differ from the previous execution's (see ``_core/_memo.py``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from .._core._findings import DataRace, Finding
-from .._core._observer import Observer
+from .._core._memo import MISSING, Rewindable
 from .._core._ops import (
     GIVE,
     READ,
@@ -90,13 +94,15 @@ def race_signature(
     return tuple(sorted((a, b), key=repr))
 
 
-def _join(into: Clock, other: Clock) -> None:
+def _join(into: Clock, other: Clock, undo: list[tuple[Any, Any, Any]]) -> None:
     for tid, time in other.items():
-        if into.get(tid, 0) < time:
+        old = into.get(tid, 0)
+        if old < time:
+            undo.append((into, tid, old if old else MISSING))
             into[tid] = time
 
 
-class DataRaceDetector(Observer):
+class DataRaceDetector(Rewindable):
     """Reports two conflicting accesses to data that no synchronisation orders.
 
     One finding per pair of source lines and execution; see the module docstring for the
@@ -115,6 +121,7 @@ class DataRaceDetector(Observer):
     )
 
     def __init__(self) -> None:
+        super().__init__()
         self._clocks: dict[int, Clock] = {}  # per thread: its vector clock
         self._sync: dict[Resource, Clock] = {}  # per synchronisation object: what it publishes
         self._spawns: dict[int, Clock] = {}  # per step that started a thread: its clock then
@@ -123,24 +130,32 @@ class DataRaceDetector(Observer):
         self._accesses: dict[Resource, dict[int, dict[int, _Access]]]
         self._accesses = {}
         # Per whole object (a cache), the longer keys accessed under it (its items).
-        self._under: dict[Resource, list[Resource]] = {}
+        self._under: dict[Resource, tuple[Resource, ...]] = {}
         # (resource, first, second, the second's thread, signature), in the order found.
         self._races: list[tuple[Resource, _Access, _Access, int, tuple[object, ...]]] = []
-        self._seen: set[tuple[object, ...]] = set()
+        self._seen: dict[tuple[object, ...], bool] = {}  # the races' signatures
         self._pairs: dict[int, tuple[Location, Location]] = {}
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
+        # Every change is logged with the old value first (see Rewindable): the undo log.
+        undo = self._undo
+        self._marks.append(len(undo))
         tid = thread.tid
-        clock = self._clocks.get(tid)
+        clocks = self._clocks
+        clock = clocks.get(tid)
         if clock is None:
             start = self._spawns.get(thread.created_at)
-            clock = self._clocks[tid] = {} if start is None else dict(start)
-        clock[tid] = time = clock.get(tid, 0) + 1
+            undo.append((clocks, tid, MISSING))
+            clock = clocks[tid] = {} if start is None else dict(start)
+        time = clock.get(tid, 0)
+        undo.append((clock, tid, time if time else MISSING))
+        clock[tid] = time = time + 1
         kind = op.kind
         if kind == _SPAWN:
             # The started thread begins from this clock; the thread table the step writes
             # orders nothing else (two starts by different threads publish nothing to each
             # other).
+            undo.append((self._spawns, index, MISSING))
             self._spawns[index] = dict(clock)
             return
         update = kind == _UPDATE
@@ -157,12 +172,13 @@ class DataRaceDetector(Observer):
             key = resource[:2]
             published = self._sync.get(key)
             if published is not None and kind not in _FAILED:
-                _join(clock, published)
+                _join(clock, published, undo)
             if data or mode in (WRITE, GIVE):
                 if published is None:
+                    undo.append((self._sync, key, MISSING))
                     self._sync[key] = dict(clock)
                 else:
-                    _join(published, clock)
+                    _join(published, clock, undo)
 
     def _access(
         self,
@@ -203,21 +219,34 @@ class DataRaceDetector(Observer):
                     if (earlier[2] or write) and (id(earlier[3]) << 64 | mine) not in pairs:
                         named = other if len(other) > len(resource) else resource
                         self._found(named, earlier, access, tid)
+        undo = self._undo
         per_thread = accesses.get(resource)
         if per_thread is None:
+            undo.append((accesses, resource, MISSING))
             per_thread = accesses[resource] = {}
             if len(resource) > 2:
-                self._under.setdefault(resource[:2], []).append(resource)
-        entries = per_thread.get(tid)
-        if entries is None:
-            entries = per_thread[tid] = {}
+                whole = resource[:2]
+                under = self._under.get(whole)
+                undo.append((self._under, whole, MISSING if under is None else under))
+                self._under[whole] = (resource,) if under is None else (*under, resource)
         # The latest access from this line (and of this kind) stands for the earlier ones:
         # moved to the end, so the entries stay in program order. Keyed by the identity of
         # the line's shared Location (kept alive by the entry) and the kind: an int, cheap
         # to hash; an equal Location made again only keeps one entry more.
         key = id(location) << 1 | write
-        entries.pop(key, None)
-        entries[key] = access
+        entries = per_thread.get(tid)
+        if entries is None:
+            undo.append((per_thread, tid, MISSING))
+            per_thread[tid] = {key: access}
+        elif key in entries:
+            # Moved, not set: a new dict in its place, so that rewinding (putting the old
+            # dict back) restores the order too.
+            undo.append((per_thread, tid, entries))
+            entries = per_thread[tid] = {k: a for k, a in entries.items() if k != key}
+            entries[key] = access
+        else:
+            undo.append((entries, key, MISSING))
+            entries[key] = access
 
     def _found(self, resource: Resource, first: _Access, second: _Access, tid: int) -> None:
         # A loop meets the same pair of lines at every turn: _access looks the pair up
@@ -225,13 +254,18 @@ class DataRaceDetector(Observer):
         # is keyed by identity (cheap to hash); the dict keeps both alive, so no id is reused
         # while it stands for them. An unknown line is never a known pair: its races are
         # told apart by the signature.
+        undo = self._undo
         a, b = first.location, second.location
         if a is not None and b is not None:
-            self._pairs[id(a) << 64 | id(b)] = (a, b)
+            pair = id(a) << 64 | id(b)
+            undo.append((self._pairs, pair, self._pairs.get(pair, MISSING)))
+            self._pairs[pair] = (a, b)
         signature = race_signature(first.location, second.location, resource)
         if signature in self._seen:
             return
-        self._seen.add(signature)
+        undo.append((self._seen, signature, MISSING))
+        self._seen[signature] = True
+        undo.append((self._races, len(self._races), MISSING))
         self._races.append((resource, first, second, tid, signature))
 
     def on_finish(self, execution: ExecutionView) -> list[Finding]:

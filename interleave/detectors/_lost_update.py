@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from .._core._findings import Finding, LostUpdate
-from .._core._observer import Observer
+from .._core._memo import MISSING, Rewindable
 from .._core._ops import Kind, Operation, Resource, describe_resource
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ _WRITE: Final = Kind.WRITE
 _UPDATE: Final = Kind.UPDATE
 
 
-class LostUpdateDetector(Observer):
+class LostUpdateDetector(Rewindable):
     """Thread T read R, another thread wrote R after that read, then T wrote R (no re-read).
 
     Atomic ``update`` operations count as writes by others but never as T's stale write, so
@@ -31,6 +31,7 @@ class LostUpdateDetector(Observer):
     __slots__ = ("_last_write", "_lost", "_reads")
 
     def __init__(self) -> None:
+        super().__init__()
         # Per (thread, resource): the step of the thread's latest read not yet written back.
         self._reads: dict[tuple[int, Resource], int] = {}
         # Per resource: (step, thread) of its latest write.
@@ -41,22 +42,31 @@ class LostUpdateDetector(Observer):
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         # Called at every step: the kinds are module constants (reading ``Kind.READ`` off the
         # enum class costs more than the rest of this hook), and a write with no read
-        # outstanding anywhere skips the lookup of its read.
+        # outstanding anywhere skips the lookup of its read. Every change is logged with the
+        # old value first (see Rewindable).
+        undo = self._undo
+        self._marks.append(len(undo))
         kind = op.kind
         if kind == _READ:
-            self._reads[(thread.tid, op.resource)] = index
-        elif kind == _WRITE:
+            reads = self._reads
+            key = (thread.tid, op.resource)
+            undo.append((reads, key, reads.get(key, MISSING)))
+            reads[key] = index
+        elif kind in (_WRITE, _UPDATE):
             resource = op.resource
             reads = self._reads
-            read = reads.pop((thread.tid, resource), None) if reads else None
+            read = reads.pop(key := (thread.tid, resource), None) if reads else None
             if read is not None:
-                other = self._other_write_after(resource, read, thread.tid)
-                if other is not None:
-                    self._lost.append((resource, read, other, index))
-            self._last_write[resource] = (index, thread.tid)
-        elif kind == _UPDATE:
-            self._reads.pop((thread.tid, op.resource), None)
-            self._last_write[op.resource] = (index, thread.tid)
+                undo.append((reads, key, read))
+                if kind == _WRITE:
+                    other = self._other_write_after(resource, read, thread.tid)
+                    if other is not None:
+                        lost = self._lost
+                        undo.append((lost, len(lost), MISSING))
+                        lost.append((resource, read, other, index))
+            last = self._last_write
+            undo.append((last, resource, last.get(resource, MISSING)))
+            last[resource] = (index, thread.tid)
 
     def _other_write_after(self, resource: Resource, read: int, tid: int) -> int | None:
         """The latest write of ``resource`` (or of a prefix of it: a whole-cache clear) by
