@@ -30,7 +30,10 @@ So the split follows one process exactly:
   results were applied may have its wakeup subtree grow when they are (a race planted
   inside it). Its result is then *stale*: it is dropped (with everything made from it) and
   the branch runs again with its full subtree. The dropped executions are counted, and they
-  are the only executions beyond one process's.
+  are the only executions beyond one process's. Only *risky* branches (see ``_pending``) can
+  be dropped, and a risky one is handed out only while the work dropped so far, with the
+  bet, stays within :data:`WASTE_SHARE` of the executions applied: a bound that holds
+  whatever order the results come back in.
 
 Results are taken as they come (a worker that finishes gets the next task at once), so which
 tasks run ahead and how much of their work is dropped can vary from run to run; what is
@@ -50,13 +53,16 @@ from ._tasks import DporNodeState, DporTask, lite_tree
 if TYPE_CHECKING:
     from ._parallel import TaskResult
 
-__all__ = ["AHEAD", "DporSplit"]
+__all__ = ["AHEAD", "WASTE_SHARE", "DporSplit"]
 
 #: Tasks handed out and not yet returned, at most (more than workers: one that finishes finds
 #: the next waiting). The answer does not depend on it, only how much work can be dropped.
 AHEAD = 8
 #: A risky task's budget is the task budget divided by this.
 RISKY_SHARE = 8
+#: The executions run ahead and dropped never exceed this share of the executions applied
+#: (one process's): a risky task is only handed out, and only as large, as what is left of it.
+WASTE_SHARE = 0.04
 
 
 class _Slot:
@@ -175,6 +181,9 @@ class DporSplit:
         self.ahead = 0
         self.committed = 0  # executions applied (one process's count so far)
         self.wasted = 0  # executions of stale results, dropped
+        # Risky tasks dropped while out, by task: their budgets count against WASTE_SHARE
+        # until their results come.
+        self.doomed: dict[int, int] = {}
         self.stale = 0
         self.cut = False
         self.finished = False  # every branch applied: the tree is covered
@@ -263,11 +272,26 @@ class DporSplit:
             else:
                 if risky is None or any(out[2] for out in self.out.values()):
                     return
-                self.hand_out(*risky, risky=True)
+                # (When nothing is out, the earliest pending branch is at its node's next
+                # slot, hence safe: holding risky ones back never leaves the workers idle
+                # for good.)
+                allowance = int(WASTE_SHARE * self.committed) - self.wasted
+                allowance -= sum(self.doomed.values())
+                if allowance < 1:
+                    return
+                self.hand_out(*risky, risky=True, cap=allowance)
 
-    def hand_out(self, node: _Owned, index: int, risky: bool = False, first: bool = False) -> None:
+    def hand_out(
+        self,
+        node: _Owned,
+        index: int,
+        risky: bool = False,
+        first: bool = False,
+        cap: int | None = None,
+    ) -> None:
         """Make the task of slot ``index``; ``first``: it is next in the depth-first order
-        (its budget is what is left of ``max_schedules`` after the applied results)."""
+        (its budget is what is left of ``max_schedules`` after the applied results); ``cap``:
+        the most a risky task may run."""
         slot = node.slots[index]
         tid = slot.wnode.tid
         task = DporTask(
@@ -281,6 +305,8 @@ class DporSplit:
         slot.state = _Slot.OUT
         slot.size = _size(slot.wnode)
         budget = self.budget // RISKY_SHARE if risky else self.budget
+        if cap is not None:
+            budget = min(budget, cap)
         left = self.max_schedules - self.committed - (0 if first else self.ahead)
         budget = max(1, min(budget, left))
         slot.seq = self.make(task, budget)
@@ -294,6 +320,7 @@ class DporSplit:
         where = self.out.pop(result.seq, None)
         if where is None:
             self.wasted += result.executions  # its branch was found stale meanwhile
+            self.doomed.pop(result.seq, None)
             return
         node, index, _, budget = where
         self.ahead += result.executions - budget
@@ -307,6 +334,7 @@ class DporSplit:
         if slot.state == _Slot.OUT:
             out = self.out.pop(slot.seq)  # its result is wasted when it comes
             self.ahead -= out[3]
+            self.doomed[slot.seq] = out[3]
         elif slot.state == _Slot.RECEIVED:
             assert slot.result is not None
             self.wasted += slot.result.executions

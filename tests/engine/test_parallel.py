@@ -21,6 +21,7 @@ import pytest
 import sctbench
 
 import interleave
+import interleave._engine._dpor_split as _dpor_split
 import interleave._engine._parallel as parallel
 from interleave._worker import InlineExecutor
 from interleave.errors import InterleaveWarning, InvalidArgument
@@ -155,6 +156,37 @@ def test_dpor_results_coming_back_in_any_order_change_nothing(
     # (Findings a task found in this process need no replay for their traces.)
     replays = explored - many.schedules_run - split.wasted
     assert 0 <= replays <= len(many.findings)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("factory", [inc32, litmus.lastzero_8])
+def test_dropped_work_stays_within_its_share_in_any_order(
+    factory: object, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Risky tasks are bets: whatever order results come back in, the executions dropped
+    # (with those of bets still out) never pass WASTE_SHARE of the executions applied.
+    splits: list[Any] = []
+
+    class Recorded(parallel.DporSplit):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            splits.append(self)
+
+    monkeypatch.setattr(parallel, "DporSplit", Recorded)
+    one = interleave.explore(factory, **OPTIONS)  # type: ignore[arg-type]
+    pool = Shuffled(seed)
+    try:
+        many = interleave.explore(factory, executor=pool, **OPTIONS)  # type: ignore[arg-type]
+    finally:
+        pool.shutdown()
+    _dpor_as_one_process(one, many)
+    [split] = splits
+    assert split.committed == one.schedules_run
+    assert split.wasted <= _dpor_split.WASTE_SHARE * split.committed
+    explored = many.statistics.phase_executions["explore"]
+    assert explored <= one.statistics.phase_executions["explore"] * (
+        1 + _dpor_split.WASTE_SHARE
+    ) + len(many.findings)
 
 
 @pytest.mark.parametrize("strategy", ["random", "pct"])

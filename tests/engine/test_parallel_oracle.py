@@ -26,6 +26,7 @@ from test_dpor_oracle import _PROGRAM, Action, _Run, _scenario, _uses
 from test_parallel import Shuffled
 
 import interleave
+import interleave._engine._dpor_split as _dpor_split
 import interleave._engine._parallel as parallel
 from interleave._worker import InlineExecutor
 
@@ -34,6 +35,9 @@ from interleave._worker import InlineExecutor
 def small_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(parallel, "FIRST_BUDGET", 2)
     monkeypatch.setattr(parallel, "TASK_BUDGET", 3)
+    # No cap on the work run ahead: as many risky tasks as can go out, so that stale results
+    # (and their dropping) are as common as they can be.
+    monkeypatch.setattr(_dpor_split, "WASTE_SHARE", 1e9)
     yield
 
 
