@@ -59,8 +59,9 @@ class Rewindable(Observer):
         undo = self._undo
         cut = marks[step]
         del marks[step:]
-        while len(undo) > cut:
-            container, key, old = undo.pop()
+        undone = undo[cut:]
+        del undo[cut:]
+        for container, key, old in reversed(undone):  # newest first
             if old is MISSING:
                 del container[key]
             else:

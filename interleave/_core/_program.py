@@ -45,7 +45,10 @@ class Chooser(Protocol):
     """Picks the thread to run at each step (strategies provide these).
 
     It sees the step through a read-only :class:`~interleave._core._views.StepView` (the
-    runtime itself, typed narrowly): it may read, never change, the execution.
+    runtime itself, typed narrowly): it may read, never change, the execution. ``enabled``
+    is never changed once passed: the runtime passes the same list again while the enabled
+    threads stay the same, and a new list when they change (choosers may keep what they
+    derive from it, keyed by its identity).
     """
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread: ...

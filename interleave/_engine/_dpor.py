@@ -454,35 +454,40 @@ def _cannot_run_before(
 class _DporChooser:
     """Follows the current path, then extends it with new nodes (see the module docs)."""
 
-    __slots__ = ("pruned_at", "stack", "unstable")
+    __slots__ = ("_listed", "_tids", "pruned_at", "stack", "unstable")
 
     def __init__(self, stack: list[_DporNode]) -> None:
         self.stack = stack
         self.pruned_at: int | None = None
         self.unstable = False  # a replayed step's footprint differs from the recorded one
+        # The runtime keeps its list of enabled threads from one step to the next while
+        # nothing can change it: their ids are kept with it (the list held, so not reused).
+        self._listed: list[SimThread] | None = None
+        self._tids: tuple[int, ...] = ()
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
         depth = len(view.choices)
         if self.pruned_at is not None:
             return view.default_choice(enabled)
         stack = self.stack
+        if enabled is self._listed:
+            tids = self._tids
+        else:
+            self._listed = enabled
+            tids = self._tids = tuple([t.tid for t in enabled])
         if depth < len(stack):
             # Replaying the current path: same enabled threads and operations as recorded, or
-            # the scenario is not deterministic. (One plain loop: this runs at every replayed
-            # step.)
+            # the scenario is not deterministic. (Tuples compared, not a loop: this runs at
+            # every replayed step.)
             node = stack[depth]
             recorded = node.enabled
-            if len(recorded) != len(enabled):
+            if tids != recorded:
                 raise _nondeterminism(view, depth, recorded, enabled)
             tid = node.current
-            chosen: SimThread | None = None
-            for thread, expected in zip(enabled, recorded, strict=True):
-                if thread.tid != expected:
-                    raise _nondeterminism(view, depth, recorded, enabled)
-                if expected == tid:
-                    chosen = thread
-            if chosen is None:
-                raise AssertionError("unreachable: wakeup thread not enabled")
+            try:
+                chosen = enabled[tids.index(tid)]
+            except ValueError:
+                raise AssertionError("unreachable: wakeup thread not enabled") from None
             op = chosen.pending
             assert op is not None
             if op.resolve is not None:
@@ -536,21 +541,20 @@ class _DporChooser:
         # Follow the wakeup sequence being explored, if any: the first of its next steps
         # whose thread is awake; the others stay pending at this node, to explore after.
         subtree = stack[-1].branch.children if stack and stack[-1].branch is not None else []
-        chosen = None
+        picked: SimThread | None = None
         branch: _WNode | None = None
         pending: list[_WNode] = []
         for k, candidate in enumerate(subtree):
             for match in awake:
                 if match.tid == candidate.tid:
-                    chosen, branch, pending = match, candidate, subtree[k + 1 :]
+                    picked, branch, pending = match, candidate, subtree[k + 1 :]
                     break
-            if chosen is not None:
+            if picked is not None:
                 break
-        if chosen is None:
-            # Beyond the planned sequence: any awake thread will do (the races of this
-            # execution plant whatever else must run); the default policy keeps IDs short.
-            chosen = view.default_choice(awake)
-        node = _DporNode(tuple(t.tid for t in enabled), ops, sleep, chosen.tid)
+        # Beyond the planned sequence: any awake thread will do (the races of this execution
+        # plant whatever else must run); the default policy keeps IDs short.
+        chosen = view.default_choice(awake) if picked is None else picked
+        node = _DporNode(tids, ops, sleep, chosen.tid)
         wait = chosen.wait
         node.waits = wait is not None and not wait.timeout
         node.branch = branch

@@ -111,16 +111,24 @@ class DfsStrategy(Strategy):
 
 
 class _DfsChooser:
-    __slots__ = ("stack", "strategy")
+    __slots__ = ("_listed", "_tids", "stack", "strategy")
 
     def __init__(self, strategy: DfsStrategy) -> None:
         self.strategy = strategy
         self.stack = strategy.stack
+        # The runtime keeps its list of enabled threads from one step to the next while
+        # nothing can change it: their ids are kept with it (the list held, so not reused).
+        self._listed: list[SimThread] | None = None
+        self._tids: tuple[int, ...] = ()
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
         depth = len(view.choices)
         stack = self.stack
-        tids = tuple([t.tid for t in enabled])
+        if enabled is self._listed:
+            tids = self._tids
+        else:
+            self._listed = enabled
+            tids = self._tids = tuple([t.tid for t in enabled])
         if depth < len(stack):
             # Replaying the current path: the same threads must be enabled as recorded.
             node = stack[depth]
