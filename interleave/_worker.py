@@ -12,6 +12,7 @@ sequential order, the reversals planted above the task's floor, and the unexplor
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import importlib.util
@@ -325,7 +326,8 @@ def _bound_name(scenario: Callable[[], object]) -> str | None:
 
 def _check_main_importable() -> None:
     """Spawned workers run the main module's file again (as ``__mp_main__``): a program read
-    from standard input has none, and every worker would die at start."""
+    from standard input has none, and every worker would die at start; and an exploration
+    started by the file's top-level code (no main guard) would start again in every worker."""
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     if path is not None and not Path(path).exists():
@@ -334,6 +336,55 @@ def _check_main_importable() -> None:
             f"this one ({path}) is not a file they can run (a program read from standard "
             "input?). Save the program to a file, or run with workers=1"
         )
+    line = None if main is None or path is None else _unguarded_line(main.__dict__, path)
+    if line is not None:
+        raise InvalidArgument(
+            f"workers=: spawned worker processes start by running the main module again "
+            f"({path}), and this exploration is started by its top-level code (line {line}) "
+            'outside `if __name__ == "__main__":`, so every worker would run it (and the '
+            "rest of the file) again. Put the code that explores under "
+            '`if __name__ == "__main__":`, or run with workers=1'
+        )
+
+
+def _unguarded_line(names: dict[str, Any], path: str) -> int | None:
+    """The line of the main module's top-level code on the call stack, when it is not inside
+    an ``if __name__ == "__main__":`` block (None when it is, or when that cannot be told)."""
+    frame = sys._getframe(1)
+    line = None
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals is names:
+            line = frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    if line is None:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.If)
+            and _is_main_test(node.test)
+            and node.body[0].lineno <= line <= (node.body[-1].end_lineno or line)
+        ):
+            return None
+    return line
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """Is ``test`` ``__name__ == "__main__"`` (either way round)?"""
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq)
+        and len(test.comparators) == 1
+    ):
+        return False
+    sides = (test.left, test.comparators[0])
+    return any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides) and any(
+        isinstance(x, ast.Constant) and x.value == "__main__" for x in sides
+    )
 
 
 def _importable(scenario: Callable[[], object], target: str | None) -> str:

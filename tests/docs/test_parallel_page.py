@@ -19,7 +19,7 @@ def test_the_pages_example_explores_with_two_workers(
     (tmp_path / "shop.py").write_text(module)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "shop", raising=False)
-    namespace: dict[str, object] = {}
+    namespace: dict[str, object] = {"__name__": "__main__"}  # (the block is guarded)
     exec(compile(usage, str(PAGE), "exec"), namespace)
     result = namespace["result"]
     assert not result.ok  # type: ignore[attr-defined]

@@ -452,6 +452,40 @@ def test_two_workers_stay_within_five_percent_of_one_process(
     _dpor_as_one_process(one, many)
 
 
+def test_an_exploration_started_by_unguarded_top_level_code_is_refused_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    # Spawned workers run the main file again: without a main guard, each would start the
+    # exploration (and the rest of the script) again. Refused before any worker starts.
+    body = (
+        "import interleave, litmus\n"
+        "print('started')\n"
+        "try:\n"
+        "    interleave.explore(litmus.increments_3x2, workers=2, max_schedules=2000)\n"
+        "except interleave.InvalidArgument as error:\n"
+        "    print('refused:', error)\n"
+    )
+    script = tmp_path / "unguarded.py"
+    script.write_text(body)
+    done = _python([str(script)])
+    assert done.stdout.splitlines().count("started") == 1, done.stdout + done.stderr
+    [refused] = [line for line in done.stdout.splitlines() if line.startswith("refused:")]
+    assert "top-level code (line 4)" in refused
+    assert 'Put the code that explores under `if __name__ == "__main__":`' in refused
+    # The same call under the guard (either way round, through a function) explores.
+    guarded = tmp_path / "guarded_call.py"
+    guarded.write_text(
+        "import interleave, litmus\n"
+        "def main():\n"
+        "    r = interleave.explore(litmus.increments_3x2, workers=2, max_schedules=2000)\n"
+        "    print('ran', r.schedules_run)\n"
+        "if '__main__' == __name__:\n"
+        "    main()\n"
+    )
+    done = _python([str(guarded)])
+    assert "ran 2000" in done.stdout, done.stdout + done.stderr
+
+
 def test_a_factory_defined_under_the_main_guard_is_refused_with_the_fix(tmp_path: Path) -> None:
     # Spawned workers run the main file again without its `if __name__ == "__main__":` block:
     # a factory bound only there cannot be found by name (multiprocessing's __mp_main__ alias
