@@ -175,7 +175,7 @@ class _Exploring:
             return run_once(
                 self.build,
                 chooser,
-                observers=() if memo else self.detectors(),
+                observers=() if memo is not None else self.detectors(),
                 max_steps=self.settings.max_steps,
                 contexts=self.contexts,
                 deadline=self.deadline,
@@ -185,7 +185,7 @@ class _Exploring:
         except BaseException:
             # Cut short (a timeout, a divergence, Ctrl-C): the detectors may have stopped in
             # the middle of a step; the next execution starts with fresh ones.
-            if memo:
+            if memo is not None:
                 self.memo = None
             raise
 

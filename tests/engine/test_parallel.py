@@ -128,10 +128,8 @@ class Shuffled(InlineExecutor):
         self.thread.join()
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_dpor_results_coming_back_in_any_order_change_nothing(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _record_splits(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The coordinators (``DporSplit``) the explorations below make, in order."""
     splits: list[Any] = []
 
     class Recorded(parallel.DporSplit):
@@ -140,6 +138,14 @@ def test_dpor_results_coming_back_in_any_order_change_nothing(
             splits.append(self)
 
     monkeypatch.setattr(parallel, "DporSplit", Recorded)
+    return splits
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dpor_results_coming_back_in_any_order_change_nothing(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    splits = _record_splits(monkeypatch)
     one = interleave.explore(inc32, **OPTIONS)  # type: ignore[arg-type]
     pool = Shuffled(seed)
     try:
@@ -165,14 +171,7 @@ def test_dropped_work_stays_within_its_share_in_any_order(
 ) -> None:
     # Risky tasks are bets: whatever order results come back in, the executions dropped
     # (with those of bets still out) never pass WASTE_SHARE of the executions applied.
-    splits: list[Any] = []
-
-    class Recorded(parallel.DporSplit):
-        def __init__(self, *args: Any) -> None:
-            super().__init__(*args)
-            splits.append(self)
-
-    monkeypatch.setattr(parallel, "DporSplit", Recorded)
+    splits = _record_splits(monkeypatch)
     one = interleave.explore(factory, **OPTIONS)  # type: ignore[arg-type]
     pool = Shuffled(seed)
     try:
