@@ -462,19 +462,25 @@ class TooBig(Exception):
     """The program has too many interleavings for dfs to enumerate within the budget."""
 
 
-def check_program(plan: Sequence[Sequence[Action]]) -> dict[str, int]:
-    """Explore ``plan`` both ways and assert the oracle's laws; return the counts."""
-    dfs_run, dpor_run = _Run(), _Run()
+def explore_options(plan: Sequence[Sequence[Action]], max_schedules: int) -> dict[str, Any]:
+    """The ``explore()`` options a generated program is explored with (here and in the other
+    oracles that use these programs)."""
     # Generated programs may well be trivial (one thread's steps independent of the other's):
-    # that is a valid input here, so the health checks that flag it are off.
-    options: dict[str, Any] = {
-        "max_schedules": 40_000,
+    # that is a valid input here, so the health checks that flag it are off. Attributes are
+    # traced only when the program uses them (tracing costs a little).
+    return {
+        "max_schedules": max_schedules,
         "minimise": False,
         "watchdog": 0,
         "suppress_health_check": "all",
+        "trace_attributes": _uses(plan, "attr"),
     }
-    # Attributes are traced only when the program uses them (tracing costs a little).
-    options["trace_attributes"] = _uses(plan, "attr")
+
+
+def check_program(plan: Sequence[Sequence[Action]]) -> dict[str, int]:
+    """Explore ``plan`` both ways and assert the oracle's laws; return the counts."""
+    dfs_run, dpor_run = _Run(), _Run()
+    options = explore_options(plan, 40_000)
     dfs = interleave.explore(_scenario(plan, dfs_run), strategy="dfs", **options)
     if not dfs.exhausted:
         # Too big for the oracle (it needs every interleaving): not a program to judge by.

@@ -17,7 +17,7 @@ from typing import Any
 import litmus
 import pytest
 from hypothesis import HealthCheck, given, settings
-from test_dpor_oracle import _PROGRAM, _SQL_PROGRAM, Action, _Run, _scenario, _uses
+from test_dpor_oracle import _PROGRAM, _SQL_PROGRAM, Action, _Run, _scenario, explore_options
 
 import interleave
 from interleave._core import _memo
@@ -70,14 +70,7 @@ def _same(factory: Any, **options: Any) -> int:
 
 
 def _options(plan: Sequence[Sequence[Action]]) -> dict[str, Any]:
-    return {
-        "max_schedules": 2_000,
-        "minimise": False,
-        "watchdog": 0,
-        "suppress_health_check": "all",
-        "trace_attributes": _uses(plan, "attr"),
-        "database": None,
-    }
+    return {**explore_options(plan, 2_000), "database": None}
 
 
 _EXAMPLES = int(os.environ.get("INTERLEAVE_MEMO_EXAMPLES", "40"))

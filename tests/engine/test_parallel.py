@@ -128,6 +128,20 @@ class Shuffled(InlineExecutor):
         self.thread.join()
 
 
+def _one_and_shuffled(
+    factory: object, seed: int
+) -> tuple[interleave.ExploreResult, interleave.ExploreResult]:
+    """``factory`` explored in one process, then with results completing in a seeded random
+    order (as from a process pool)."""
+    one = interleave.explore(factory, **OPTIONS)  # type: ignore[arg-type]
+    pool = Shuffled(seed)
+    try:
+        many = interleave.explore(factory, executor=pool, **OPTIONS)  # type: ignore[arg-type]
+    finally:
+        pool.shutdown()
+    return one, many
+
+
 def _record_splits(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The coordinators (``DporSplit``) the explorations below make, in order."""
     splits: list[Any] = []
@@ -146,12 +160,7 @@ def test_dpor_results_coming_back_in_any_order_change_nothing(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     splits = _record_splits(monkeypatch)
-    one = interleave.explore(inc32, **OPTIONS)  # type: ignore[arg-type]
-    pool = Shuffled(seed)
-    try:
-        many = interleave.explore(inc32, executor=pool, **OPTIONS)  # type: ignore[arg-type]
-    finally:
-        pool.shutdown()
+    one, many = _one_and_shuffled(inc32, seed)
     assert many.statistics.tasks > 10
     _dpor_as_one_process(one, many)
     # Some tasks ran ahead on branches that grew when earlier results were applied, and were
@@ -172,12 +181,7 @@ def test_dropped_work_stays_within_its_share_in_any_order(
     # Risky tasks are bets: whatever order results come back in, the executions dropped
     # (with those of bets still out) never pass WASTE_SHARE of the executions applied.
     splits = _record_splits(monkeypatch)
-    one = interleave.explore(factory, **OPTIONS)  # type: ignore[arg-type]
-    pool = Shuffled(seed)
-    try:
-        many = interleave.explore(factory, executor=pool, **OPTIONS)  # type: ignore[arg-type]
-    finally:
-        pool.shutdown()
+    one, many = _one_and_shuffled(factory, seed)
     _dpor_as_one_process(one, many)
     [split] = splits
     assert split.committed == one.schedules_run

@@ -22,7 +22,7 @@ from typing import Any
 import litmus
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
-from test_dpor_oracle import _PROGRAM, Action, _Run, _scenario, _uses
+from test_dpor_oracle import _PROGRAM, Action, _Run, _scenario, explore_options
 from test_parallel import Shuffled
 
 import interleave
@@ -42,13 +42,7 @@ def small_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _options(plan: Sequence[Sequence[Action]]) -> dict[str, Any]:
-    return {
-        "max_schedules": 20_000,
-        "minimise": False,
-        "watchdog": 0,
-        "suppress_health_check": "all",
-        "trace_attributes": _uses(plan, "attr"),
-    }
+    return explore_options(plan, 20_000)
 
 
 def _findings(result: interleave.ExploreResult) -> list[tuple[object, ...]]:
