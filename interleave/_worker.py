@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy
 from ._execution import contexts, detectors_for, exploration_scope, watchdog_limit
 from ._health import _user_stacklevel
 from ._scenario import builder
-from .errors import InterleaveWarning, InvalidArgument
+from .errors import BlockedOutsideScheduler, InterleaveWarning, InvalidArgument
 from .instrument._project import scenario_project
 
 __all__ = ["InlineExecutor", "Pool", "resolve_target", "run_task"]
@@ -143,8 +143,7 @@ def run_task(
     project = scenario_project(scenario, settings.project)
     start = time.perf_counter()
     with contextlib.ExitStack() as scope:
-        watch = scope.enter_context(_watchdog.guard(watchdog_limit(settings.watchdog)))
-        scope.enter_context(exploration_scope(settings.patch_threading))
+        watch = _task_scope(scope, watchdog_limit(settings.watchdog), settings.patch_threading)
         run = _TaskRun(
             builder(scenario, options),
             settings,
@@ -215,9 +214,59 @@ def _dask_redone() -> int:
         return -1
 
 
-def _ignore_sigint() -> None:
+#: Is this a process of interleave's own pool (set by its initializer, :func:`_init_worker`)?
+#: Only there are the watchdog and the module-wide patches kept from one task to the next
+#: (in ``_kept``, by limit and whether threading is patched; see :func:`_task_scope`).
+_kept_in_pool = False
+_kept: dict[tuple[float | None, bool], tuple[contextlib.ExitStack, _watchdog.Guard | None]] = {}
+
+
+def _init_worker() -> None:
+    global _kept_in_pool
     # Ctrl-C is the coordinator's: it stops handing out tasks and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _kept_in_pool = True
+
+
+def _task_scope(
+    scope: contextlib.ExitStack, limit: float | None, patch_threading: bool
+) -> _watchdog.Guard | None:
+    """Enter what surrounds a task's executions (the watchdog, the module-wide patches) and
+    return the watchdog's guard.
+
+    Starting the watchdog's thread and installing the patches cost a few milliseconds, about
+    a tenth of a task's work: a process of our own pool, which runs nothing but tasks, keeps
+    them for its life (they are the same for every task of the exploration the pool serves;
+    a guard that fired is replaced). Any other process gets them per task, left as found.
+    """
+    if not _kept_in_pool:
+        watch = scope.enter_context(_watchdog.guard(limit))
+        scope.enter_context(exploration_scope(patch_threading))
+        return watch
+    key = (limit, patch_threading)
+    kept = _kept.get(key)
+    if kept is None or (kept[1] is not None and kept[1].message is not None):
+        for stack, _ in _kept.values():
+            stack.close()
+        _kept.clear()
+        stack = contextlib.ExitStack()
+        guard = stack.enter_context(_watchdog.guard(limit))
+        stack.enter_context(exploration_scope(patch_threading))
+        kept = _kept[key] = (stack, guard)
+    guard = kept[1]
+    if guard is not None:
+        # An interrupt that lands between executions (sent just as one ended) is what the
+        # guard's own block turns into BlockedOutsideScheduler; here the task's block does.
+        scope.enter_context(_between_executions(guard))
+    return guard
+
+
+@contextlib.contextmanager
+def _between_executions(guard: _watchdog.Guard) -> Iterator[None]:
+    try:
+        yield
+    except _watchdog.WatchdogFired:
+        raise BlockedOutsideScheduler(guard.message or "the watchdog fired") from None
 
 
 def _process_pool(workers: int) -> Executor:
@@ -226,7 +275,7 @@ def _process_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_ignore_sigint,
+        initializer=_init_worker,
     )
 
 

@@ -23,6 +23,8 @@ import sctbench
 import interleave
 import interleave._engine._dpor_split as _dpor_split
 import interleave._engine._parallel as parallel
+import interleave._worker as worker_module
+from interleave._core import _watchdog as watchdog
 from interleave._worker import InlineExecutor
 from interleave.errors import InterleaveWarning, InvalidArgument
 
@@ -38,6 +40,7 @@ OPTIONS = {"max_schedules": 50_000, "suppress_health_check": "all"}
 def small_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(parallel, "FIRST_BUDGET", 5)
     monkeypatch.setattr(parallel, "TASK_BUDGET", 40)
+    monkeypatch.setattr(parallel, "SEED_CHUNK", 40)
     yield
 
 
@@ -425,9 +428,10 @@ def test_a_dpor_split_that_pays_is_not_reported() -> None:
     assert many.statistics.phase_executions["explore"] < 2 * many.schedules_run
 
 
-# The issue's benchmarks, at the sizes docs/parallel.md measures, with the default budgets
-# (the file system smaller, with smaller budgets so that it is split: the 23-thread one takes
-# half a minute per run). Module-level: workers import them by name.
+# The issue's benchmarks, at the sizes docs/parallel.md measures, with the default first task
+# and tasks of 200 executions, so that each is split (the file system smaller, with smaller
+# budgets: the 23-thread one takes half a minute per run). Module-level: workers import them
+# by name.
 lastzero8 = litmus.lastzero(8)
 readers10 = litmus.readers(10)
 indexer14 = litmus.indexer(14)
@@ -512,3 +516,74 @@ def test_a_factory_defined_under_the_main_guard_is_refused_with_the_fix(tmp_path
     assert "no importable module:qualname name" in lines[0]
     assert "found no 'scenario' in it" in lines[1]
     assert "if __name__ == '__main__':" in lines[1]
+
+
+# --------------------------------------------------------------- what a pool worker keeps
+def blocks_in_workers() -> interleave.Scenario:
+    """Two incrementing threads whose check spins for ever, but only in a worker process."""
+    x = interleave.Shared("x", 0, racy=True)
+
+    def worker() -> None:
+        x.update(lambda v: v + 1)
+        x.update(lambda v: v + 1)
+
+    def check() -> bool:
+        if os.environ.get("COORDINATOR_PID", str(os.getpid())) != str(os.getpid()):
+            n = 0
+            while n >= 0:  # Python code that never yields: only the watchdog can stop it
+                n += 1
+        return True
+
+    return interleave.Scenario(threads=[worker, worker, worker], check=check)
+
+
+@pytest.mark.timeout(120)
+def test_the_watchdog_guards_every_task_of_a_pool_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first task runs in this process (it passes); the next ones run in workers (they
+    # inherit the environment), which keep one watchdog for all their tasks: it must still
+    # stop the spinning check.
+    monkeypatch.setenv("COORDINATOR_PID", str(os.getpid()))
+    with pytest.raises(interleave.BlockedOutsideScheduler, match="check"):
+        interleave.explore(blocks_in_workers, strategy="dfs", workers=2, watchdog=0.3)
+    assert not watchdog.is_running()  # nothing of it is left in this process
+
+
+@pytest.fixture
+def in_own_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(worker_module, "_kept_in_pool", True)
+    yield
+    for stack, _ in worker_module._kept.values():
+        stack.close()
+    worker_module._kept.clear()
+
+
+@pytest.mark.usefixtures("in_own_pool")
+def test_a_pool_worker_keeps_its_watchdog_and_patches_from_task_to_task() -> None:
+    import contextlib
+
+    from interleave.instrument import threading as threading_patch
+
+    def task_scope(limit: float | None, patch_threading: bool) -> object:
+        with contextlib.ExitStack() as scope:
+            guard = worker_module._task_scope(scope, limit, patch_threading)
+        return guard
+
+    first = task_scope(5.0, True)
+    assert first is not None
+    assert task_scope(5.0, True) is first  # kept: the same guard, its thread still running
+    assert watchdog.is_running() and threading_patch.is_patched()
+    first.message = "fired"  # type: ignore[attr-defined]
+    second = task_scope(5.0, True)
+    assert second is not first  # a guard that fired is not used again
+    assert task_scope(None, False) is None  # other settings: the kept ones are left first
+    assert not watchdog.is_running() and not threading_patch.is_patched()
+
+
+def test_outside_our_pool_a_task_leaves_nothing_running() -> None:
+    import contextlib
+
+    with contextlib.ExitStack() as scope:
+        assert worker_module._task_scope(scope, 5.0, True) is not None
+        assert watchdog.is_running()
+    assert not watchdog.is_running()
+    assert worker_module._kept == {}
