@@ -19,7 +19,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 # Both caches are keyed by file name, not by code object: a str caches its hash, while a code
 # object hashes its whole contents on every lookup (slower than the rest of a step).
 _internal_files: dict[str, bool] = {}
-_locations: dict[str, dict[int, Location]] = {}
+# Per file: its Locations by line, or None for interleave's own files (one lookup per frame).
+_locations: dict[str, dict[int, Location] | None] = {}
+_UNSEEN: dict[int, Location] = {}
 
 
 def is_internal_file(filename: str) -> bool:
@@ -42,18 +44,15 @@ def _is_internal(code: CodeType) -> bool:
 def user_location(frame: FrameType | None) -> Location | None:
     """The first frame outside interleave, as a :class:`Location`."""
     # On the hot path (every yield point): Location objects are shared per line, built once.
-    internal = _internal_files
+    files = _locations
     while frame is not None:
         code = frame.f_code
         filename = code.co_filename
-        flag = internal.get(filename)
-        if flag is None:
-            flag = is_internal_file(filename)
-        if not flag:
+        by_line = files.get(filename, _UNSEEN)
+        if by_line is _UNSEEN:
+            by_line = files[filename] = None if is_internal_file(filename) else {}
+        if by_line is not None:
             lineno = frame.f_lineno
-            by_line = _locations.get(filename)
-            if by_line is None:
-                by_line = _locations[filename] = {}
             location = by_line.get(lineno)
             if location is None or location.function != code.co_name:
                 # Two functions on one line (a lambda in a def) take turns in the cache.

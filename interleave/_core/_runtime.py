@@ -172,8 +172,7 @@ class Runtime:
 
     def resolved(self, op: Operation, thread: SimThread) -> Operation:
         """What ``op`` does if ``thread`` runs it now (``op`` itself for most operations)."""
-        resolve = op.resolve
-        return op if resolve is None else resolve(self, thread)
+        return op if op.resolve is None else op.resolve(self, thread)
 
     def mark_daemon(self, thread: SimThread) -> None:
         """Make ``thread`` a daemon: the execution ends when only daemon threads are left."""
@@ -335,6 +334,7 @@ class Runtime:
         # no interleaving, and each thread then has a pending operation to choose by.
         for thread in list(threads):
             self._start(thread)
+        started = 0  # the length of ``threads`` when new ones were last started (at the end)
         # The enabled set is kept from one step to the next while nothing can change it: no
         # thread waits (``waiters`` counts threads with a wait; only the running thread sets
         # or clears its own, in block()) and no thread started or ended. A step can make a
@@ -426,15 +426,16 @@ class Runtime:
                 waiters -= 1
             if thread.wait is not None:
                 waiters += 1
-            # Threads the step started (spawn, Thread.start) are new and last in the list:
+            # Threads the step started (spawn, Thread.start) are new, appended to the list:
             # they run to their first yield point now, so they are choosable at the next step.
-            if len(threads) != thread.tid + 1 and threads[-1].state == NEW:
+            if len(threads) != started:
                 enabled = None
                 for new in threads:
                     if new.state == NEW:
                         self._start(new)
                         if new.wait is not None:
                             waiters += 1
+                started = len(threads)
 
     def _note_pending(self, stopped: SimThread | None) -> None:
         # Called wherever the loop ends. A carried observer may have seen steps of the last

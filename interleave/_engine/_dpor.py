@@ -467,8 +467,6 @@ class _DporChooser:
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread:
         depth = len(view.choices)
-        if self.pruned_at is not None:
-            return view.default_choice(enabled)
         stack = self.stack
         if enabled is self._listed:
             tids = self._tids
@@ -512,6 +510,9 @@ class _DporChooser:
             wait = chosen.wait
             node.waits = wait is not None and not wait.timeout
             return chosen
+        if self.pruned_at is not None:
+            # (Past the step where it was pruned, the path has no nodes: replay ended above.)
+            return view.default_choice(enabled)
         # A new node. Its sleep set: the threads asleep at the parent (inherited or explored
         # from it) whose next step commutes with the step the parent took. Starting with one
         # of them here would explore an execution equivalent to one already covered.

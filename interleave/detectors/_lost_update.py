@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 from .._core._findings import Finding, LostUpdate
 from .._core._memo import MISSING, Rewindable
-from .._core._ops import Kind, Operation, Resource, describe_resource
+from .._core._ops import Kind, Location, Operation, Resource, describe_resource
 
 if TYPE_CHECKING:
     from .._core._threads import SimThread
@@ -32,12 +32,16 @@ class LostUpdateDetector(Rewindable):
 
     def __init__(self) -> None:
         super().__init__()
-        # Per (thread, resource): the step of the thread's latest read not yet written back.
-        self._reads: dict[tuple[int, Resource], int] = {}
-        # Per resource: (step, thread) of its latest write.
-        self._last_write: dict[Resource, tuple[int, int]] = {}
-        # (resource, read, other thread's write, stale write) steps, reported at the end.
-        self._lost: list[tuple[Resource, int, int, int]] = []
+        # Per (thread, resource): the step (and line) of the thread's latest read not yet
+        # written back.
+        self._reads: dict[tuple[int, Resource], tuple[int, Location | None]] = {}
+        # Per resource: (step, thread, line) of its latest write.
+        self._last_write: dict[Resource, tuple[int, int, Location | None]] = {}
+        # (resource, read, other thread's write, stale write) steps and the finding's
+        # signature (their lines), reported at the end. The signature is made when the lost
+        # update is found, once: carried across executions (see _core/_memo.py), the entry
+        # is reported at the end of every execution that repeats its steps.
+        self._lost: list[tuple[Resource, int, int, int, tuple[object, ...]]] = []
 
     def on_step(self, index: int, thread: SimThread, op: Operation) -> None:
         # Called at every step: the kinds are module constants (reading ``Kind.READ`` off the
@@ -51,7 +55,7 @@ class LostUpdateDetector(Rewindable):
             reads = self._reads
             key = (thread.tid, op.resource)
             undo.append((reads, key, reads.get(key, MISSING)))
-            reads[key] = index
+            reads[key] = (index, thread.location)
         elif kind in (_WRITE, _UPDATE):
             resource = op.resource
             reads = self._reads
@@ -59,19 +63,28 @@ class LostUpdateDetector(Rewindable):
             if read is not None:
                 undo.append((reads, key, read))
                 if kind == _WRITE:
-                    other = self._other_write_after(resource, read, thread.tid)
+                    other = self._other_write_after(resource, read[0], thread.tid)
                     if other is not None:
                         lost = self._lost
                         undo.append((lost, len(lost), MISSING))
-                        lost.append((resource, read, other, index))
+                        signature = (
+                            "lost-update",
+                            resource,
+                            str(read[1]),
+                            str(other[2]),
+                            str(thread.location),
+                        )
+                        lost.append((resource, read[0], other[0], index, signature))
             last = self._last_write
             undo.append((last, resource, last.get(resource, MISSING)))
-            last[resource] = (index, thread.tid)
+            last[resource] = (index, thread.tid, thread.location)
 
-    def _other_write_after(self, resource: Resource, read: int, tid: int) -> int | None:
-        """The latest write of ``resource`` (or of a prefix of it: a whole-cache clear) by
-        another thread after step ``read``, if any."""
-        best: int | None = None
+    def _other_write_after(
+        self, resource: Resource, read: int, tid: int
+    ) -> tuple[int, int, Location | None] | None:
+        """The latest write (step, thread, line) of ``resource`` (or of a prefix of it: a
+        whole-cache clear) by another thread after step ``read``, if any."""
+        best: tuple[int, int, Location | None] | None = None
         last = self._last_write
         # Look at the resource and each prefix of it longer than its kind: ("cache", "c", 1),
         # then ("cache", "c"); a bare kind ("cache",) names no object.
@@ -81,9 +94,9 @@ class LostUpdateDetector(Rewindable):
                 entry is not None
                 and entry[0] > read
                 and entry[1] != tid
-                and (best is None or entry[0] > best)
+                and (best is None or entry[0] > best[0])
             ):
-                best = entry[0]
+                best = entry
         return best
 
     def on_finish(self, execution: ExecutionView) -> list[Finding]:
@@ -99,16 +112,9 @@ class LostUpdateDetector(Rewindable):
             loc = locs[step]
             return f"step {step}" + (f" ({loc})" if loc is not None else "")
 
-        # Findings are made at the end, when the names and lines of every step are known; one
-        # per distinct (resource, read, other write, stale write) lines.
-        for resource, read, other, write in self._lost:
-            signature = (
-                "lost-update",
-                resource,
-                str(locs[read]),
-                str(locs[other]),
-                str(locs[write]),
-            )
+        # Findings are made at the end, when the names of the threads are known; one per
+        # distinct (resource, read, other write, stale write) lines.
+        for resource, read, other, write, signature in self._lost:
             if signature in seen:
                 continue
             seen.add(signature)
