@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ._observer import Observer, overrides_hook
 
 if TYPE_CHECKING:
-    from ._ops import Operation
+    from ._ops import Footprint, Location, Operation, Resource
     from ._threads import SimThread
 
 __all__ = ["MISSING", "Rewindable", "StepMemo", "step_signature"]
@@ -68,7 +68,8 @@ class Rewindable(Observer):
                 container[key] = old
 
 
-Signature = tuple[object, ...]
+#: (thread id, the step that created it, line, operation class, kind, resource, footprint).
+Signature = tuple[int, int, "Location | None", type, str, "Resource", "Footprint"]
 
 
 def step_signature(thread: SimThread, op: Operation) -> Signature:
@@ -93,7 +94,7 @@ class StepMemo:
     that differ from the previous execution's, after rewinding them to the first difference.
     """
 
-    __slots__ = ("hooks", "observers", "rewindable", "steps")
+    __slots__ = ("enabled", "hooks", "observers", "rewindable", "steps", "token")
 
     def __init__(self, observers: Sequence[Observer]) -> None:
         self.observers = tuple(observers)
@@ -103,6 +104,11 @@ class StepMemo:
         ]
         #: The signature of each step the observers have seen, in order.
         self.steps: list[Signature] = []
+        #: With each step, the ids of the threads enabled at it.
+        self.enabled: list[tuple[int, ...]] = []
+        #: The ``token`` of the chooser that ran the last execution (see ``Chooser``): the next
+        #: execution's chooser, if it ``follows`` that one, may be replayed by the runtime.
+        self.token: object = None
 
     @classmethod
     def of(cls, observers: Sequence[Observer]) -> StepMemo | None:
@@ -118,5 +124,6 @@ class StepMemo:
         """Forget the steps from ``step`` on (the observers undo them)."""
         if step < len(self.steps):
             del self.steps[step:]
+            del self.enabled[step:]
             for observer in self.rewindable:
                 observer.rewind(step)

@@ -49,6 +49,15 @@ class Chooser(Protocol):
     is never changed once passed: the runtime passes the same list again while the enabled
     threads stay the same, and a new list when they change (choosers may keep what they
     derive from it, keyed by its identity).
+
+    A chooser that replays the start of its previous execution may say so, and let the
+    runtime replay it without asking (the replay fast path): ``token`` (an object of its
+    own), ``follows`` (the ``token`` of the chooser that ran the previous execution of the
+    same search, or None) and ``replayable``, the number of first steps at which it would
+    choose the thread the previous execution ran, having checked then what it would check
+    now. The runtime does so only when the previous execution it carried observers through
+    (see ``_memo.py``) was that chooser's, and only for steps whose enabled threads and
+    signature equal that execution's; at the first difference it asks the chooser again.
     """
 
     def choose(self, view: StepView, enabled: list[SimThread]) -> SimThread: ...

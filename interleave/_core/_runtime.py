@@ -28,7 +28,7 @@ from ..errors import InterleaveError, InternalError, ScenarioError
 from . import _context
 from ._deadline import DEADLINE_STEPS, DeadlineReached, next_check
 from ._findings import Finding, StepLimit
-from ._greenlets import ENDED, POOL_SIZE, pool, serve
+from ._greenlets import ENDED, Unwind, pool, release, serve, unwind
 from ._locations import user_location
 from ._memo import StepMemo, step_signature
 from ._names import Names
@@ -43,13 +43,6 @@ from ._trace import Trace, record_trace
 _S = TypeVar("_S")
 
 __all__ = ["DeadlineReached", "Runtime"]
-
-
-class _Unwind(BaseException):
-    """Thrown into unfinished threads at the end of an execution so ``finally`` blocks run.
-
-    A ``BaseException`` so that user code's ``except Exception`` cannot swallow it.
-    """
 
 
 _NOTHING: Mapping[tuple[object, ...], Finding] = {}
@@ -202,7 +195,7 @@ class Runtime:
         if thread is None or self.unwinding:
             if self.unwinding:
                 # A ``finally`` that blocks while the execution is unwound cannot wait.
-                raise _Unwind
+                raise Unwind
             return wait.is_ready()
         # asyncio (instrument/asyncio): a task's wait that is not at an ``await`` blocks its
         # event loop's thread, so no other task could end it; the task says so if it cannot
@@ -275,11 +268,11 @@ class Runtime:
                 looped = True
             finally:
                 try:
-                    self._unwind()
+                    unwind(self)
                 finally:
                     state.active = None
                     self.current = None
-                    self._release()
+                    release(self.threads)
                     if not looped and program.teardown is not None:
                         # The run was aborted (a replay diverged, a KeyboardInterrupt …):
                         # teardown still runs; the abort's exception is what propagates.
@@ -324,6 +317,15 @@ class Runtime:
         carried = memo.hooks if memo is not None else []
         repeating = bool(seen)
         choose = self.chooser.choose
+        # The replay fast path (see Chooser): the first ``fast`` steps are taken as the last
+        # execution took them, without asking the chooser, while their enabled threads and
+        # signatures are that execution's (``listed``: the enabled list ``tids`` is for).
+        last_chooser = None if memo is None else memo.token
+        follows = last_chooser is not None and last_chooser is getattr(self.chooser, "follows", 0)
+        fast = min(getattr(self.chooser, "replayable", 0), len(seen)) if follows else 0
+        was_enabled = memo.enabled if memo is not None else []
+        listed: list[SimThread] | None = None
+        tids: tuple[int, ...] = ()
         max_steps = self.max_steps
         # A thread's step count is compared with ``check_at`` on every step anyway (the step
         # limit); a deadline lowers it, so the clock costs nothing per step (see next_check).
@@ -367,8 +369,27 @@ class Runtime:
             if self._daemons and all(t.daemon or t.state == DONE for t in threads):
                 self._note_pending(None)
                 return False  # only daemon threads are left: the program would exit here
-            thread = choose(self, enabled)
             index = len(choices)
+            if index < fast:
+                if enabled is not listed:
+                    listed, tids = enabled, tuple([t.tid for t in enabled])
+                signature = seen[index]
+                if tids == was_enabled[index]:
+                    thread = threads[signature[0]]
+                    pending = thread.pending
+                    assert pending is not None
+                    op = pending if pending.resolve is None else pending.resolve(self, thread)
+                if tids != was_enabled[index] or step_signature(thread, op) != signature:
+                    fast = 0  # not the last execution's step: the chooser decides (or raises)
+            if index >= fast:
+                thread = choose(self, enabled)
+                pending = thread.pending
+                assert pending is not None
+                # An operation whose outcome depends on the state (a try-acquire that finds
+                # the lock held, a timed wait that times out) is recorded as what it does now:
+                # nothing runs between this choice and the step, so the primitive's own code
+                # will see the same state when the thread resumes.
+                op = pending if pending.resolve is None else pending.resolve(self, thread)
             last = self.last
             if thread is not last:
                 # A switch away from a thread that could have gone on is a preemption (the
@@ -380,24 +401,21 @@ class Runtime:
                     self.preemptions += 1
                 if thread is not enabled[0] or could_continue:
                     self._last_preference = index + 1
-            op = thread.pending
-            assert op is not None
-            if op.resolve is not None:
-                # An operation whose outcome depends on the state (a try-acquire that finds
-                # the lock held, a timed wait that times out, an RLock re-entry) is recorded
-                # as what it does now: nothing runs between this choice and the step, so the
-                # primitive's own code will see the same state when the thread resumes.
-                op = op.resolve(self, thread)
             choices.append(thread.tid)
             ops.append(op)
             locations.append(thread.location)
-            if memo is not None:
+            if memo is not None and index >= fast:  # (a fast step repeats the last one's)
                 signature = step_signature(thread, op)
-                if not (repeating and index < len(seen) and seen[index] == signature):
+                if enabled is not listed:
+                    listed, tids = enabled, tuple([t.tid for t in enabled])
+                if repeating and index < len(seen) and seen[index] == signature:
+                    was_enabled[index] = tids  # (the same step; its enabled threads, now)
+                else:
                     if repeating:
                         repeating = False
                         memo.rewind(index)
                     seen.append(signature)
+                    was_enabled.append(tids)
                     for hook in carried:
                         hook(index, thread, op)
             for hook in on_step:
@@ -442,6 +460,7 @@ class Runtime:
         # execution beyond this one's end (it repeated them all): they are undone here.
         if self._memo is not None:
             self._memo.rewind(len(self.choices))
+            self._memo.token = getattr(self.chooser, "token", None)
         # The execution ends with threads that still had an operation to do (blocked, or cut
         # short by a step limit): exploration strategies must know them, since those
         # operations conflict with what ran (DPOR reverses such races too).
@@ -487,7 +506,7 @@ class Runtime:
             end = thread.end_op
             if end is not None and not self.unwinding:
                 self.access(end)
-        except _Unwind:
+        except Unwind:
             pass
         finally:
             thread.ended = True
@@ -495,7 +514,7 @@ class Runtime:
     def _call_thread(self, thread: SimThread) -> None:
         try:
             thread.result = thread.fn(*thread.args)
-        except _Unwind:
+        except Unwind:
             raise
         except Exception as exc:
             if self.unwinding:
@@ -504,53 +523,12 @@ class Runtime:
             step = len(self.choices) - 1 if self.choices else None
             self._findings.append(crash_finding(thread.name, exc, step))
 
-    def _release(self) -> None:
-        # Greenlets whose thread function has returned go back to the pool for the next
-        # execution; they wait in serve's loop. The pool is bounded, so an execution with
-        # many spawned threads does not keep their stacks alive forever.
-        idle = pool.idle
-        for thread in self.threads:
-            glet = thread.glet
-            if glet is None:
-                continue
-            thread.glet = None
-            if thread.ended and not glet.dead and len(idle) < POOL_SIZE:
-                idle.append(glet)
-
     def _stuck(self, blocked: list[SimThread]) -> None:
         self._blocked = {t.tid for t in blocked if t.wait is not None}
         findings: list[Finding] = []
         for observer in self.observers:
             findings.extend(observer.on_stuck(self, blocked))
         self._findings.extend(findings)
-
-    def _unwind(self) -> None:
-        """End every unfinished thread so that its ``finally`` blocks and ``with`` exits run.
-
-        A deadlocked or step-limited execution leaves threads suspended at a yield point; left
-        alone, their greenlets would be collected some time later, running their cleanup then
-        (closing a connection, releasing a real lock) in the middle of another execution.
-        """
-        # Unfinished threads get _Unwind thrown in, in creation order, so ``finally`` blocks
-        # and context managers run in a fixed order. With ``unwinding`` set, primitives do not
-        # yield (access() returns at once) and a blocking call raises _Unwind again: cleanup
-        # code cannot wait for another thread, which will never run.
-        self.unwinding = True
-        for thread in self.threads:
-            glet = thread.glet
-            if glet is not None and not thread.ended and not glet.dead:
-                thread.unwound = True
-                self.current = thread  # cleanup code that asks sim() must see its thread
-                with suppress(_Unwind):
-                    glet.throw(_Unwind)
-                self.current = None
-            if glet is not None and glet.dead:
-                thread.ended = True
-            thread.wait = None
-            if thread.state == READY:
-                # Unwound to the end it is done; a greenlet that swallowed _Unwind and is
-                # still alive stays READY (reported as unfinished, and never pooled).
-                thread.state = DONE if glet is None or thread.ended else thread.state
 
     def _finish(self, stuck: bool) -> None:
         for on_finish in self._on_finish:

@@ -292,13 +292,19 @@ class DporStrategy(Strategy):
         self.floor = 0
         self._chooser: _DporChooser | None = None
         self._analysis = Analysis()
+        # The first steps of the next execution that replay the last one's choices: the
+        # path above the node whose branch changed (see Chooser: the replay fast path).
+        self._replayable = 0
 
     def next_chooser(self) -> Chooser | None:
         if self._started and not self.stack:
             self.exhausted = True
             return None
         self._started = True
-        self._chooser = _DporChooser(self.stack)
+        last = self._chooser
+        self._chooser = _DporChooser(
+            self.stack, None if last is None else last.token, self._replayable
+        )
         return self._chooser
 
     def describe(self) -> str:
@@ -327,6 +333,7 @@ class DporStrategy(Strategy):
         # Move to the next unexplored branch: the deepest node with a pending wakeup branch
         # (depth first, as the wakeup trees were planted). Each node's explored thread joins
         # its done set: its sleep set for the branches after it.
+        self._replayable = 0
         while len(stack) > self.floor:
             node = stack[-1]
             node.done.append(node.current)
@@ -341,7 +348,7 @@ class DporStrategy(Strategy):
                 node.branch = branch
                 # The next execution replays the path up to here and is new from this node:
                 # only races with a later step from here on are new (see _plant_wakeups).
-                self.new_from = len(stack) - 1
+                self.new_from = self._replayable = len(stack) - 1
                 return
             stack.pop()  # nothing left to explore below this node
         stack.clear()  # the floor's subtree is covered
@@ -454,10 +461,24 @@ def _cannot_run_before(
 class _DporChooser:
     """Follows the current path, then extends it with new nodes (see the module docs)."""
 
-    __slots__ = ("_listed", "_tids", "pruned_at", "stack", "unstable")
+    __slots__ = (
+        "_listed",
+        "_tids",
+        "follows",
+        "pruned_at",
+        "replayable",
+        "stack",
+        "token",
+        "unstable",
+    )
 
-    def __init__(self, stack: list[_DporNode]) -> None:
+    def __init__(self, stack: list[_DporNode], follows: object, replayable: int) -> None:
         self.stack = stack
+        # The replay fast path (see Chooser): the path's nodes above the one whose branch
+        # changed are replayed as the previous execution ran them (their ``waits`` too).
+        self.token = object()
+        self.follows = follows
+        self.replayable = replayable
         self.pruned_at: int | None = None
         self.unstable = False  # a replayed step's footprint differs from the recorded one
         # The runtime keeps its list of enabled threads from one step to the next while

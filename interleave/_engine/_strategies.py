@@ -87,6 +87,10 @@ class DfsStrategy(Strategy):
         self.exhausted = False
         self.bound = preemption_bound
         self.cut = False
+        # The replay fast path (see Chooser): the last chooser's token, and the first steps
+        # of the next execution that replay the last one's choices (above the node moved on).
+        self._token: object = None
+        self._replayable = 0
 
     def describe(self) -> str:
         return self.name if self.bound is None else f"{self.name} (preemption bound {self.bound})"
@@ -96,26 +100,33 @@ class DfsStrategy(Strategy):
             self.exhausted = True
             return None
         self._started = True
-        return _DfsChooser(self)
+        chooser = _DfsChooser(self, self._token, self._replayable)
+        self._token = chooser.token
+        return chooser
 
     def record(self, outcome: RunOutcome) -> None:
         stack = self.stack
         # A step-limited execution ends early: nodes past its end were never reached.
         del stack[outcome.steps :]
+        self._replayable = 0
         while stack:
             node = stack[-1]
             if node.pos + 1 < len(node.options):
                 node.pos += 1
+                self._replayable = len(stack) - 1
                 return
             stack.pop()
 
 
 class _DfsChooser:
-    __slots__ = ("_listed", "_tids", "stack", "strategy")
+    __slots__ = ("_listed", "_tids", "follows", "replayable", "stack", "strategy", "token")
 
-    def __init__(self, strategy: DfsStrategy) -> None:
+    def __init__(self, strategy: DfsStrategy, follows: object, replayable: int) -> None:
         self.strategy = strategy
         self.stack = strategy.stack
+        self.token = object()
+        self.follows = follows
+        self.replayable = replayable
         # The runtime keeps its list of enabled threads from one step to the next while
         # nothing can change it: their ids are kept with it (the list held, so not reused).
         self._listed: list[SimThread] | None = None
