@@ -216,9 +216,10 @@ def _dask_redone() -> int:
 
 #: Is this a process of interleave's own pool (set by its initializer, :func:`_init_worker`)?
 #: Only there are the watchdog and the module-wide patches kept from one task to the next
-#: (in ``_kept``, by limit and whether threading is patched; see :func:`_task_scope`).
+#: (in ``_kept``: the settings they were entered for, their exit stack and the guard; see
+#: :func:`_task_scope`).
 _kept_in_pool = False
-_kept: dict[tuple[float | None, bool], tuple[contextlib.ExitStack, _watchdog.Guard | None]] = {}
+_kept: tuple[tuple[float | None, bool], contextlib.ExitStack, _watchdog.Guard | None] | None = None
 
 
 def _init_worker() -> None:
@@ -244,17 +245,17 @@ def _task_scope(
         watch = scope.enter_context(_watchdog.guard(limit))
         scope.enter_context(exploration_scope(patch_threading))
         return watch
+    global _kept
     key = (limit, patch_threading)
-    kept = _kept.get(key)
-    if kept is None or (kept[1] is not None and kept[1].message is not None):
-        for stack, _ in _kept.values():
-            stack.close()
-        _kept.clear()
+    if _kept is None or _kept[0] != key or (_kept[2] is not None and _kept[2].message is not None):
+        if _kept is not None:
+            _kept[1].close()
+            _kept = None
         stack = contextlib.ExitStack()
         guard = stack.enter_context(_watchdog.guard(limit))
         stack.enter_context(exploration_scope(patch_threading))
-        kept = _kept[key] = (stack, guard)
-    guard = kept[1]
+        _kept = (key, stack, guard)
+    guard = _kept[2]
     if guard is not None:
         # An interrupt that lands between executions (sent just as one ended) is what the
         # guard's own block turns into BlockedOutsideScheduler; here the task's block does.

@@ -321,8 +321,9 @@ class Runtime:
         # execution took them, without asking the chooser, while their enabled threads and
         # signatures are that execution's (``listed``: the enabled list ``tids`` is for).
         last_chooser = None if memo is None else memo.token
-        follows = last_chooser is not None and last_chooser is getattr(self.chooser, "follows", 0)
-        fast = min(getattr(self.chooser, "replayable", 0), len(seen)) if follows else 0
+        follows = getattr(self.chooser, "follows", None)
+        replay = last_chooser is not None and last_chooser is follows
+        fast = min(getattr(self.chooser, "replayable", 0), len(seen)) if replay else 0
         was_enabled = memo.enabled if memo is not None else []
         listed: list[SimThread] | None = None
         tids: tuple[int, ...] = ()

@@ -557,9 +557,9 @@ def test_the_watchdog_guards_every_task_of_a_pool_worker(monkeypatch: pytest.Mon
 def in_own_pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(worker_module, "_kept_in_pool", True)
     yield
-    for stack, _ in worker_module._kept.values():
-        stack.close()
-    worker_module._kept.clear()
+    if worker_module._kept is not None:
+        worker_module._kept[1].close()
+    worker_module._kept = None
 
 
 @pytest.mark.usefixtures("in_own_pool")
@@ -591,4 +591,4 @@ def test_outside_our_pool_a_task_leaves_nothing_running() -> None:
         assert worker_module._task_scope(scope, 5.0, True) is not None
         assert watchdog.is_running()
     assert not watchdog.is_running()
-    assert worker_module._kept == {}
+    assert worker_module._kept is None
