@@ -16,12 +16,18 @@ __all__ = ["exception_location", "is_internal_file", "user_location", "user_trac
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-# Both caches are keyed by file name, not by code object: a str caches its hash, while a code
-# object hashes its whole contents on every lookup (slower than the rest of a step).
+# Keyed by file name, not by code object: a str caches its hash, while a code object hashes its
+# whole contents on every lookup (slower than the rest of a step).
 _internal_files: dict[str, bool] = {}
-# Per file: its Locations by line, or None for interleave's own files (one lookup per frame).
-_locations: dict[str, dict[int, Location] | None] = {}
-_UNSEEN: dict[int, Location] = {}
+# Per file: its Locations by line, built once, so one line has one Location (the data-race
+# detector keys pairs of lines by identity).
+_lines: dict[str, dict[int, Location]] = {}
+# Per code object, by id: the code and None for interleave's own code, else the code's
+# Locations by instruction offset. The entry holds the code, so its id is not reused while the
+# entry stands. Keyed by offset because ``frame.f_lineno`` scans the code's line table on every
+# read (about 5% of an execution's instructions when read at every yield point), while
+# ``f_lasti`` is a plain field.
+_codes: dict[int, tuple[CodeType, dict[int, Location] | None]] = {}
 
 
 def is_internal_file(filename: str) -> bool:
@@ -43,23 +49,34 @@ def _is_internal(code: CodeType) -> bool:
 
 def user_location(frame: FrameType | None) -> Location | None:
     """The first frame outside interleave, as a :class:`Location`."""
-    # On the hot path (every yield point): Location objects are shared per line, built once.
-    files = _locations
+    # On the hot path (every yield point): one lookup per frame, one per user frame's offset.
+    codes = _codes
     while frame is not None:
         code = frame.f_code
-        filename = code.co_filename
-        by_line = files.get(filename, _UNSEEN)
-        if by_line is _UNSEEN:
-            by_line = files[filename] = None if is_internal_file(filename) else {}
-        if by_line is not None:
-            lineno = frame.f_lineno
-            location = by_line.get(lineno)
-            if location is None or location.function != code.co_name:
-                # Two functions on one line (a lambda in a def) take turns in the cache.
-                location = by_line[lineno] = Location(filename, lineno, code.co_name)
+        entry = codes.get(id(code))
+        if entry is None:
+            internal = is_internal_file(code.co_filename)
+            entry = codes[id(code)] = (code, None if internal else {})
+        by_offset = entry[1]
+        if by_offset is not None:
+            offset = frame.f_lasti
+            location = by_offset.get(offset)
+            if location is None:
+                location = by_offset[offset] = _line_location(code, frame.f_lineno)
             return location
         frame = frame.f_back
     return None
+
+
+def _line_location(code: CodeType, lineno: int) -> Location:
+    by_line = _lines.get(code.co_filename)
+    if by_line is None:
+        by_line = _lines[code.co_filename] = {}
+    location = by_line.get(lineno)
+    if location is None or location.function != code.co_name:
+        # Two functions on one line (a lambda in a def) take turns in the cache.
+        location = by_line[lineno] = Location(code.co_filename, lineno, code.co_name)
+    return location
 
 
 def user_traceback(exc: BaseException) -> str:
