@@ -31,12 +31,19 @@ those depend only on the earlier probes. Where the key does say all that matters
 (straight-line threads), the proposal converges to the exact subtree sizes and the spread to
 almost nothing. A tree of at most ``WALK_LIMIT`` executions is walked whole instead: exact.
 
+Where the sleep sets block most paths (programs whose threads mostly commute: few traces under
+a tree of many blocked paths), the probes are no estimate at all: nearly all count 0 and the few
+that do not carry the whole mean (measured: 0 for 512 traces, 0.08x, 1.35x). There, dpor's own
+exploration, which never blocks, runs instead for half the budget: the exact count when it
+finishes (these programs have few traces), and a lower bound when it does not.
+
 Nothing here looks at the clock: the caller decides when to stop (a number of probes or a
 time budget), and the choices depend on the seed and the probes so far only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import time
@@ -44,9 +51,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .._core._ops import Operation, conflict
-from .._core._program import Program, RunOutcome
+from .._core._program import Chooser, Program, RunOutcome
 from .._core._threads import SimThread
 from .._core._views import StepView
+from ._dpor import DporStrategy
 from ._run import ExecutionContext, run_once
 
 __all__ = ["ESTIMATED_STRATEGIES", "Estimate", "Estimator", "duration", "estimate_program"]
@@ -94,6 +102,9 @@ class Estimate:
         preemption_bound: the bound the ``dfs`` tree was cut at, if any.
         exact: the tree was small enough to walk whole: ``executions`` is its exact count
             (``probes`` is then the number of executions the walk took).
+        at_least: ``dpor``, when most probes ended blocked: the traces dpor's own exploration
+            ran in its share of the budget without finishing (0 when it did not run). There are
+            more than that many: ``executions`` and the interval are not below it.
 
     Example::
 
@@ -110,6 +121,7 @@ class Estimate:
     seconds: float
     preemption_bound: int | None = None
     exact: bool = False
+    at_least: int = 0
 
     @property
     def relative_error(self) -> float:
@@ -121,7 +133,8 @@ class Estimate:
         """An approximate 95% confidence interval: ``executions ± 1.96 standard errors``
         (not below 1: a scenario runs at least one execution)."""
         half = 1.96 * self.standard_error
-        return max(1.0, self.executions - half), self.executions + half
+        low = max(1.0, float(self.at_least), self.executions - half)
+        return low, max(low, self.executions + half)
 
     @property
     def unreliable(self) -> bool:
@@ -158,6 +171,7 @@ class Estimate:
             "seconds_to_explore": self.seconds_to_explore,
             "preemption_bound": self.preemption_bound,
             "exact": self.exact,
+            "at_least": self.at_least,
             "unreliable": self.unreliable,
         }
 
@@ -171,6 +185,12 @@ class Estimate:
                 f"exactly {_count(self.executions)} {what} (the whole tree, walked in "
                 f"{self.probes:,} executions, {self.seconds:.2f} s)"
             )
+        elif self.at_least and self.unreliable:
+            # The probes' mean and spread say nothing here; the exploration's count does.
+            text = (
+                f"more than {self.at_least:,} {what} (dpor's own exploration ran "
+                f"{self.at_least:,} in its share of {self.seconds:.2f} s without finishing)"
+            )
         else:
             text = (
                 f"about {_count(self.executions)} {what} (± {100 * self.relative_error:.1f}%, "
@@ -180,14 +200,22 @@ class Estimate:
         left = self.seconds_to_explore
         if left is not None:
             text += (
-                f"; exploring them all would take about {duration(left)} at the probes' rate "
+                f"; exploring them all would take {'more than' if self.at_least else 'about'} "
+                f"{duration(left)} at the probes' rate "
                 f"({self.rate:,.0f} executions/s)"
             )
         if self.unreliable:
             text += (
                 f". Unreliable: {self.blocked:,} of {self.probes:,} probes ended sleep-set "
-                "blocked (they count 0), so the estimate rests on the few that did not and is "
-                "probably far too low; estimate with strategy='dfs' for an upper bound"
+                "blocked (they count 0), so "
+                + (
+                    "they cannot tell how many more"
+                    if self.at_least
+                    else "the estimate rests on the few that did not and is probably far too low"
+                )
+                + "; estimate with strategy='dfs' for an upper bound, or give a longer "
+                "time budget (a sparse tree like this one is counted exactly by dpor's own "
+                "exploration when it finishes in half the budget)"
             )
         return text
 
@@ -411,7 +439,7 @@ class Estimator:
         self.tree = _Tree()
         self.probes = 0
         self.blocked = 0
-        self.walked = 0  # executions of walk()
+        self.walked = 0  # executions of walk() (or of dpor's own exploration: estimate_program)
         # Welford's running mean and sum of squared deviations of the probes' estimates.
         self._mean = 0.0
         self._m2 = 0.0
@@ -497,7 +525,7 @@ def estimate_program(
         KeyboardInterrupt: ``interrupted()`` said a SIGINT arrived during a probe.
     """
 
-    def run(chooser: _ProbeChooser) -> RunOutcome:
+    def run(chooser: Chooser) -> RunOutcome:
         return run_once(build, chooser, observers=(), max_steps=max_steps, contexts=contexts)[1]
 
     estimator = Estimator(run, strategy, seed=seed, preemption_bound=preemption_bound)
@@ -518,7 +546,23 @@ def estimate_program(
         if out_of_time():
             break
     exact = None
-    if estimator.result(0.0).executions <= 2 * WALK_LIMIT and not out_of_time():
+    small = estimator.result(0.0).executions <= 2 * WALK_LIMIT
+    sparse = strategy == "dpor" and estimator.blocked >= UNRELIABLE_BLOCKED * estimator.probes
+    at_least = 0
+    if sparse and not out_of_time():
+        # dpor's own exploration (see the module docs), for half the budget (or as many
+        # executions as probes were asked for).
+        half = None if stop_at is None else (stop_at + time.perf_counter()) / 2
+        traces, runs, finished = _explore_dpor(
+            run,
+            preemption_bound,
+            probes,
+            lambda: out_of_time() or (half is not None and time.perf_counter() >= half),
+        )
+        estimator.walked += runs
+        exact = traces if finished else None
+        at_least = 0 if finished else traces
+    elif small and not out_of_time():
         exact = estimator.walk(
             WALK_LIMIT if probes is None else min(probes, WALK_LIMIT), out_of_time
         )
@@ -539,4 +583,28 @@ def estimate_program(
         estimator.probe()
     if interrupted():
         raise KeyboardInterrupt
-    return estimator.result(time.perf_counter() - start)
+    found = estimator.result(time.perf_counter() - start)
+    if at_least:
+        found = dataclasses.replace(
+            found, executions=max(found.executions, float(at_least)), at_least=at_least
+        )
+    return found
+
+
+def _explore_dpor(
+    run: Callable[[Chooser], RunOutcome],
+    preemption_bound: int | None,
+    limit: int | None,
+    stop: Callable[[], bool],
+) -> tuple[int, int, bool]:
+    """Explore with dpor itself for at most ``limit`` executions, until ``stop()``: the
+    traces (executions not sleep-set blocked), the executions, and whether it finished."""
+    strategy = DporStrategy(preemption_bound)
+    traces = runs = 0
+    while (chooser := strategy.next_chooser()) is not None:
+        if (limit is not None and runs >= limit) or (runs and stop()):
+            return traces, runs, False
+        strategy.record(run(chooser))
+        runs += 1
+        traces += not strategy.last_was_pruned()
+    return traces, runs, True
