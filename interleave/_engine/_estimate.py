@@ -34,8 +34,9 @@ almost nothing. A tree of at most ``WALK_LIMIT`` executions is walked whole inst
 Where the sleep sets block most paths (programs whose threads mostly commute: few traces under
 a tree of many blocked paths), the probes are no estimate at all: nearly all count 0 and the few
 that do not carry the whole mean (measured: 0 for 512 traces, 0.08x, 1.35x). There, dpor's own
-exploration, which never blocks, runs instead for half the budget: the exact count when it
-finishes (these programs have few traces), and a lower bound when it does not.
+exploration, which never blocks, runs instead for the rest of the budget: the exact count when
+it finishes (these programs have few traces), and a lower bound when it does not (no probes
+follow: they would say nothing).
 
 Nothing here looks at the clock: the caller decides when to stop (a number of probes or a
 time budget), and the choices depend on the seed and the probes so far only.
@@ -390,15 +391,9 @@ def estimate_program(
     sparse = strategy == "dpor" and estimator.blocked >= UNRELIABLE_BLOCKED * estimator.probes
     at_least = 0
     if sparse and not out_of_time():
-        # dpor's own exploration (see the module docs), for half the budget (or as many
-        # executions as probes were asked for).
-        half = None if stop_at is None else (stop_at + time.perf_counter()) / 2
-        traces, runs, finished = _explore_dpor(
-            run,
-            preemption_bound,
-            probes,
-            lambda: out_of_time() or (half is not None and time.perf_counter() >= half),
-        )
+        # dpor's own exploration (see the module docs), for the rest of the budget (or as
+        # many executions as probes were asked for).
+        traces, runs, finished = _explore_dpor(run, preemption_bound, probes, out_of_time)
         estimator.walked += runs
         exact = traces if finished else None
         at_least = 0 if finished else traces
@@ -417,7 +412,7 @@ def estimate_program(
             preemption_bound=preemption_bound if strategy == "dfs" else None,
             exact=True,
         )
-    while probes is None or estimator.probes < probes:
+    while not at_least and (probes is None or estimator.probes < probes):
         if estimator.probes and out_of_time():
             break
         estimator.probe()
@@ -425,8 +420,13 @@ def estimate_program(
         raise KeyboardInterrupt
     found = estimator.result(time.perf_counter() - start)
     if at_least:
+        # Every execution counts in the rate (the exploration's too); the interval is the
+        # lower bound's (see Estimate.interval).
         found = dataclasses.replace(
-            found, executions=max(found.executions, float(at_least)), at_least=at_least
+            found,
+            executions=float(at_least),
+            probes=estimator.probes + estimator.walked,
+            at_least=at_least,
         )
     return found
 

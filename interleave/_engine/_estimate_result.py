@@ -33,8 +33,9 @@ class Estimate:
         exact: the tree was small enough to walk whole: ``executions`` is its exact count
             (``probes`` is then the number of executions the walk took).
         at_least: ``dpor``, when most probes ended blocked: the traces dpor's own exploration
-            ran in its share of the budget without finishing (0 when it did not run). There are
-            more than that many: ``executions`` and the interval are not below it.
+            ran in the budget without finishing (0 when it finished or did not run). There are
+            more than that many: ``executions`` is that bound, ``interval`` starts there, and
+            ``probes`` counts the exploration's executions too.
 
     Example::
 
@@ -61,22 +62,28 @@ class Estimate:
     @property
     def interval(self) -> tuple[float, float]:
         """An approximate 95% confidence interval: ``executions ± 1.96 standard errors``
-        (not below 1: a scenario runs at least one execution)."""
+        (not below 1: a scenario runs at least one execution). With ``at_least``: from it
+        to infinity (a lower bound; ``None`` as the upper end in ``to_dict()``)."""
+        if self.at_least:
+            return float(self.at_least), math.inf
         half = 1.96 * self.standard_error
-        low = max(1.0, float(self.at_least), self.executions - half)
-        return low, max(low, self.executions + half)
+        return max(1.0, self.executions - half), self.executions + half
 
     @property
     def unreliable(self) -> bool:
         """Most probes ended sleep-set blocked (``dpor``): the estimate rests on the few that
-        did not and is usually far off (too low), whatever its standard error says."""
-        return (
-            not self.exact and self.probes > 0 and self.blocked >= UNRELIABLE_BLOCKED * self.probes
+        did not and is usually far off (too low), whatever its standard error says; or it is
+        only a lower bound (``at_least``)."""
+        if self.exact:
+            return False
+        return bool(self.at_least) or (
+            self.probes > 0 and self.blocked >= UNRELIABLE_BLOCKED * self.probes
         )
 
     @property
     def rate(self) -> float:
-        """Executions per second of the probes (each probe is one whole execution)."""
+        """Executions per second of the probes (each probe is one whole execution; with
+        ``at_least`` or ``exact``, the exploration's executions count too)."""
         return self.probes / self.seconds if self.seconds > 0 else 0.0
 
     @property
@@ -93,7 +100,7 @@ class Estimate:
             "strategy": self.strategy,
             "executions": self.executions,
             "standard_error": self.standard_error,
-            "interval_95": [low, high],
+            "interval_95": [low, high if math.isfinite(high) else None],
             "probes": self.probes,
             "blocked": self.blocked,
             "seconds": self.seconds,
@@ -115,11 +122,12 @@ class Estimate:
                 f"exactly {_count(self.executions)} {what} (the whole tree, walked in "
                 f"{self.probes:,} executions, {self.seconds:.2f} s)"
             )
-        elif self.at_least and self.unreliable:
+        elif self.at_least:
             # The probes' mean and spread say nothing here; the exploration's count does.
             text = (
-                f"more than {self.at_least:,} {what} (dpor's own exploration ran "
-                f"{self.at_least:,} in its share of {self.seconds:.2f} s without finishing)"
+                f"more than {self.at_least:,} {what} (most probes ended sleep-set blocked, so "
+                f"dpor's own exploration counted instead: {self.at_least:,} in "
+                f"{self.seconds:.2f} s without finishing)"
             )
         else:
             text = (
@@ -131,21 +139,18 @@ class Estimate:
         if left is not None:
             text += (
                 f"; exploring them all would take {'more than' if self.at_least else 'about'} "
-                f"{duration(left)} at the probes' rate "
-                f"({self.rate:,.0f} executions/s)"
+                f"{duration(left)} at the probes' rate ({self.rate:,.0f} executions/s)"
             )
-        if self.unreliable:
+        if self.at_least:
+            text += (
+                ". Unreliable: a lower bound; give a longer time budget for the exact count, "
+                "or estimate with strategy='dfs' for an upper bound"
+            )
+        elif self.unreliable:
             text += (
                 f". Unreliable: {self.blocked:,} of {self.probes:,} probes ended sleep-set "
-                "blocked (they count 0), so "
-                + (
-                    "they cannot tell how many more"
-                    if self.at_least
-                    else "the estimate rests on the few that did not and is probably far too low"
-                )
-                + "; estimate with strategy='dfs' for an upper bound, or give a longer "
-                "time budget (a sparse tree like this one is counted exactly by dpor's own "
-                "exploration when it finishes in half the budget)"
+                "blocked (they count 0), so the estimate rests on the few that did not and is "
+                "probably far too low; estimate with strategy='dfs' for an upper bound"
             )
         return text
 

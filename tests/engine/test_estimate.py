@@ -60,13 +60,17 @@ def test_a_sparse_tree_bigger_than_the_budget_gives_a_lower_bound() -> None:
     est = interleave.estimate(litmus.indexer(14), probes=60, time_budget=None, seed=0)
     assert not est.exact and est.unreliable, est
     assert 0 < est.at_least <= 60
-    assert est.executions >= est.at_least and est.interval[0] >= est.at_least
+    assert est.executions == est.at_least
+    assert est.interval == (est.at_least, math.inf)
+    assert est.probes == 8 + 60  # the first probes, then the exploration (no probes after it)
     text = str(est)
     assert text.startswith(f"more than {est.at_least:,} dpor executions (traces)"), text
-    assert f"of {est.probes:,} probes ended sleep-set blocked" in text
-    assert "they cannot tell how many more" in text and "strategy='dfs'" in text
-    assert est.to_dict()["at_least"] == est.at_least
-    assert est.to_dict()["unreliable"] is True
+    assert "most probes ended sleep-set blocked" in text
+    assert "exploring them all would take more than" in text
+    assert "Unreliable: a lower bound" in text and "strategy='dfs'" in text
+    data = est.to_dict()
+    assert data["at_least"] == est.at_least and data["unreliable"] is True
+    assert data["interval_95"] == [est.at_least, None]
 
 
 def test_an_estimate_resting_on_few_unblocked_probes_says_it_is_unreliable() -> None:
@@ -81,6 +85,7 @@ def test_an_estimate_resting_on_few_unblocked_probes_says_it_is_unreliable() -> 
     assert text.startswith("about 56 dpor executions (traces) (± ")
     assert "Unreliable: 97 of 100 probes ended sleep-set blocked" in text
     assert "probably far too low" in text and "strategy='dfs'" in text
+    assert est.interval == pytest.approx((56 - 1.96 * 9, 56 + 1.96 * 9))
     good = interleave.estimate(litmus.increments(3, 2), probes=200, time_budget=None, seed=0)
     assert not good.unreliable and not good.at_least and "Unreliable" not in str(good)
 
