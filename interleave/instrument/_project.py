@@ -25,14 +25,21 @@ import os
 import site
 import sys
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
 from .._core._runtime import Runtime
 from ..errors import InvalidArgument
 
-__all__ = ["Project", "bind_project", "default_project", "project_of", "scenario_project"]
+__all__ = [
+    "Project",
+    "bind_project",
+    "default_project",
+    "modules_with_work",
+    "project_of",
+    "scenario_project",
+]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 # The bundled example scenarios (``interleave/_examples`` in a wheel) are user code.
@@ -369,12 +376,14 @@ def scenario_project(factory: object, project: object = None) -> Project:
 
 
 class _Bound:
-    """The project of one execution (a Runtime slot)."""
+    """The project of one execution (a Runtime slot), and what the exploration's patches
+    found worth a look among its modules (see :func:`modules_with_work`)."""
 
-    __slots__ = ("project",)
+    __slots__ = ("project", "with_work")
 
     def __init__(self) -> None:
         self.project: Project | None = None
+        self.with_work: dict[str, tuple[list[ModuleType], list[ModuleType]]] | None = None
 
 
 #: A nullcontext keeps no state: one instance serves every execution.
@@ -382,13 +391,43 @@ _NOTHING: contextlib.nullcontext[None] = contextlib.nullcontext()
 
 
 def bind_project(project: Project) -> Any:
-    """A per-execution context that makes ``project`` the project of the execution."""
+    """A per-execution context that makes ``project`` the project of the execution.
+
+    Made once per exploration (``contexts()``): it also keeps, across the exploration's
+    executions, which of the project's modules each patch has work in.
+    """
+    with_work: dict[str, tuple[list[ModuleType], list[ModuleType]]] = {}
 
     def bind(rt: Runtime) -> contextlib.nullcontext[None]:
-        rt.slot(_Bound).project = project
+        bound = rt.slot(_Bound)
+        bound.project = project
+        bound.with_work = with_work
         return _NOTHING
 
     return bind
+
+
+def modules_with_work(
+    rt: Runtime, key: str, has_work: Callable[[ModuleType], bool]
+) -> list[ModuleType]:
+    """The project's modules in which the patch ``key`` has work (``has_work(module)``).
+
+    Every module is asked at the exploration's first execution and whenever a module was
+    imported since; the other executions visit only those that said yes. A project of
+    hundreds of modules (a test session's) otherwise cost every execution a look at each:
+    150 modules with nothing to swap made a 3 x 3 increments execution 1.7x the bytecodes.
+    Between two executions of one exploration only the scenario's own code runs, and what
+    it binds in a module while patched is already a scheduled object: nothing to swap.
+    """
+    bound = rt.slot(_Bound)
+    modules = project_of(rt).modules()
+    with_work = bound.with_work
+    if with_work is None:
+        return modules  # no exploration bound a project: every module, every time
+    entry = with_work.get(key)
+    if entry is None or entry[0] is not modules:  # (a new list: something was imported)
+        entry = with_work[key] = (modules, [m for m in modules if has_work(m)])
+    return entry[1]
 
 
 def project_of(rt: Runtime) -> Project:

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from ..._core._runtime import Runtime
-from .._project import project_of
+from .._project import modules_with_work
 from .._swap import ModuleSwap
 from ..threading._scheduling import internal, scheduling
 from . import _functions, _locks, _queues
@@ -125,6 +125,10 @@ def _aliases_in(module: ModuleType) -> list[str]:
     return entry[1]
 
 
+def _has_aliases(module: ModuleType) -> bool:
+    return bool(_aliases_in(module))
+
+
 class _ExecutionPatch:
     """The per-execution patch (a class, not a generator: it runs once per execution)."""
 
@@ -137,7 +141,7 @@ class _ExecutionPatch:
     def __enter__(self) -> None:
         _install()
         try:
-            for module in project_of(self.rt).modules():
+            for module in modules_with_work(self.rt, "asyncio", _has_aliases):
                 namespace = vars(module)
                 for name in _aliases_in(module):
                     value = namespace.get(name)

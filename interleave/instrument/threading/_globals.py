@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from types import ModuleType
 
 from ..._core._runtime import Runtime
-from .._project import project_of
+from .._project import modules_with_work
 from ._factories import adopt, is_adoptable
 
 __all__ = ["Aliases", "Undo", "restore_globals", "swap_project_globals"]
@@ -55,7 +55,12 @@ def swap_project_globals(rt: Runtime, aliases: Aliases) -> Undo:
     modules (globals, and attributes of classes defined there); return what to restore."""
     undo: Undo = []
     candidates = _candidates
-    for module in project_of(rt).modules():
+
+    def has_work(module: ModuleType) -> bool:
+        _, names, members = _scan(module, aliases)
+        return bool(names or members)
+
+    for module in modules_with_work(rt, "threading", has_work):
         namespace = module.__dict__
         # _scan's cache check, inlined: most project modules hold nothing to swap, and this
         # loop runs over every one of them at every execution.
