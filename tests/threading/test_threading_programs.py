@@ -5,6 +5,11 @@ Each bug is found, and each fix is clean over the whole (exhausted) schedule spa
 
 from __future__ import annotations
 
+import sys
+import threading
+from pathlib import Path
+
+import pytest
 from programs import abba, bank, barrier, condition_if, module_locks, pipeline
 
 import interleave
@@ -177,3 +182,41 @@ def test_lock_factory_imported_by_name_is_scheduled() -> None:
     assert interleave.explore(scenario, suppress_health_check=one_thread).ok
     assert isinstance(made[0], interleave.Lock)
     assert module_locks.make_lock is __import__("threading").Lock
+
+
+def test_a_module_imported_during_the_exploration_has_its_names_swapped_from_then_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The patches look at a project module again only when something was imported since
+    # their last look (instrument/_project.py, modules_with_work): one the scenario imports
+    # in its first execution must still have the real lock factory it bound (``_thread``'s,
+    # which the module-wide swap leaves alone) swapped in the executions after it.
+    (tmp_path / "late_locks.py").write_text(
+        "from _thread import allocate_lock as make_lock\n\n\n"
+        "def new_lock():\n    return make_lock()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "late_locks", raising=False)
+    made: list[object] = []
+
+    def scenario() -> interleave.Scenario:
+        import late_locks
+
+        counter = interleave.Shared("n", 0, racy=True)
+
+        def locker() -> None:
+            lock = late_locks.new_lock()
+            made.append(lock)
+            with lock:
+                counter.set(1)
+
+        def writer() -> None:
+            counter.set(2)
+            counter.set(3)
+
+        return interleave.Scenario(threads=[locker, writer])
+
+    result = interleave.explore(scenario, strategy="dfs", project=[str(tmp_path)])
+    assert result.ok and result.exhausted and len(made) >= 2, result.report()
+    assert all(isinstance(lock, interleave.Lock) for lock in made[1:]), made
+    assert sys.modules["late_locks"].make_lock is threading.Lock  # put back
