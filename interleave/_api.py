@@ -205,7 +205,7 @@ def explore(
             of a process pool of ``workers`` (a Dask cluster's
             ``distributed.Client(...).get_executor()``, say); its workers must be able to
             import the scenario. A task whose worker dies is submitted again
-            (``statistics.retried``).
+            (``statistics.retried``). Not with ``workers`` above 1 (``InvalidArgument``).
 
     Returns:
         An :class:`ExploreResult`: ``ok``, ``findings`` (distinct), ``exhausted`` (every

@@ -134,9 +134,10 @@ def run_task(
         key = lambda n: (seq, n)  # noqa: E731
     else:
         assert isinstance(task, int)
-        seed = spec.seed * 1_000_003 + task
         strategy = (
-            RandomStrategy(seed) if spec.kind == "random" else PctStrategy(seed, settings.depth)
+            RandomStrategy(spec.seed, task)
+            if spec.kind == "random"
+            else PctStrategy(spec.seed, settings.depth, task)
         )
         key = lambda n: (seq, n)  # noqa: E731
     options = settings.execution
@@ -302,6 +303,12 @@ class Pool:
             raise InvalidArgument(
                 f"executor={executor!r} must be a concurrent.futures.Executor (a "
                 "ProcessPoolExecutor, or a Dask cluster's Client(...).get_executor()) or None"
+            )
+        if executor is not None and settings.workers > 1:
+            raise InvalidArgument(
+                f"workers={settings.workers} and executor= were both given: workers= makes a "
+                "process pool of its own, and an executor runs the tasks on its own workers "
+                "(their number is the parallelism); give one of them"
             )
         if not self.wanted:
             return

@@ -45,6 +45,7 @@ from .._core._schedule import decode
 from ..errors import InterleaveError, InternalError, NondeterministicScenario
 from ._dpor_split import DporSplit
 from ._settings import ExitReason, ExploreSettings
+from ._strategies import SEED_CHUNK
 from ._tasks import Frontier, Planted
 
 __all__ = [
@@ -62,9 +63,6 @@ __all__ = [
 #: made again) and its pickling stay a small share. (Measured on 3 x 3 increments, dpor, two
 #: workers: 200 gave 1.27x one process's rate, 500 1.51x, 1,000 1.46x.)
 TASK_BUDGET = 500
-#: Executions per ``random``/``pct`` chunk (chunk ``i`` is seeded from the seed and ``i``: the
-#: sample depends on it, and docs/parallel.md states it).
-SEED_CHUNK = 200
 #: Executions of the first task, run in the coordinator's process before any worker is asked:
 #: an exploration this covers is the one-process exploration, with no process started.
 FIRST_BUDGET = 500

@@ -18,7 +18,15 @@ from .._core._threads import SimThread
 from .._core._views import StepView
 from ..errors import NondeterministicScenario
 
-__all__ = ["DfsStrategy", "IterativeBound", "PctStrategy", "RandomStrategy", "Strategy"]
+__all__ = [
+    "SEED_CHUNK",
+    "DfsStrategy",
+    "IterativeBound",
+    "PctStrategy",
+    "RandomStrategy",
+    "Strategy",
+    "chunk_seed",
+]
 
 
 class Strategy:
@@ -243,17 +251,50 @@ def _operation_changed(
     )
 
 
-class RandomStrategy(Strategy):
-    """Uniformly random choice at every step, from one seeded ``random.Random``."""
+#: Executions per seed of ``random`` and ``pct``: execution ``k`` of an exploration draws from
+#: a generator seeded by ``chunk_seed(seed, k // SEED_CHUNK)``, in one process as in a parallel
+#: exploration (whose tasks are these chunks), so the sample depends on the seed only.
+SEED_CHUNK = 200
+
+
+def chunk_seed(seed: int, chunk: int) -> int:
+    """The seed of chunk ``chunk`` of an exploration seeded ``seed`` (chunk 0: ``seed``)."""
+    return seed if chunk == 0 else seed * 1_000_003 + chunk
+
+
+class _Chunked(Strategy):
+    """A seeded strategy whose generator is seeded again at each chunk (see SEED_CHUNK)."""
+
+    def __init__(self, seed: int, chunk: int) -> None:
+        self.seed = seed
+        self.chunk = chunk  # the chunk of the next execution
+        self.left = SEED_CHUNK  # executions left in it
+        self.rng = random.Random(chunk_seed(seed, chunk))
+
+    def _next_rng(self) -> random.Random:
+        if self.left == 0:
+            self.chunk += 1
+            self.left = SEED_CHUNK
+            self.rng = random.Random(chunk_seed(self.seed, self.chunk))
+            self._new_chunk()
+        self.left -= 1
+        return self.rng
+
+    def _new_chunk(self) -> None:
+        """What else starts afresh with a chunk (a parallel task knows nothing before it)."""
+
+
+class RandomStrategy(_Chunked):
+    """Uniformly random choice at every step, from a seeded ``random.Random`` (seeded again
+    every ``SEED_CHUNK`` executions; ``chunk``: the chunk to start at)."""
 
     name = "random"
 
-    def __init__(self, seed: int) -> None:
-        self.seed = seed
-        self.rng = random.Random(seed)
+    def __init__(self, seed: int, chunk: int = 0) -> None:
+        super().__init__(seed, chunk)
 
     def next_chooser(self) -> Chooser | None:
-        return _RandomChooser(self.rng)
+        return _RandomChooser(self._next_rng())
 
     def describe(self) -> str:
         return f"random (seed={self.seed})"
@@ -271,7 +312,7 @@ class _RandomChooser:
         return enabled[self.rng.randrange(len(enabled))]
 
 
-class PctStrategy(Strategy):
+class PctStrategy(_Chunked):
     """Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).
 
     Each execution gives every thread a random priority (all above ``depth``) and picks
@@ -279,19 +320,23 @@ class PctStrategy(Strategy):
     always runs, and at the i-th change point the running thread drops to priority
     ``depth - i``. A bug of depth d (d ordering constraints) is found with probability at least
     1 / (n * k**(d-1)) per execution, for n threads and k steps. Seeded: the same seed gives the
-    same schedules.
+    same schedules (seeded again every ``SEED_CHUNK`` executions, which start again from the
+    first length estimate; ``chunk``: the chunk to start at).
     """
 
     name = "pct"
 
-    def __init__(self, seed: int, depth: int) -> None:
-        self.seed = seed
+    def __init__(self, seed: int, depth: int, chunk: int = 0) -> None:
+        super().__init__(seed, chunk)
         self.depth = depth
-        self.rng = random.Random(seed)
         self.steps = 16  # estimate of the execution length, grown as executions are seen
 
+    def _new_chunk(self) -> None:
+        self.steps = 16
+
     def next_chooser(self) -> Chooser | None:
-        return _PctChooser(self.rng, self.depth, self.steps)
+        rng = self._next_rng()
+        return _PctChooser(rng, self.depth, self.steps)
 
     def record(self, outcome: RunOutcome) -> None:
         self.steps = max(self.steps, outcome.steps)

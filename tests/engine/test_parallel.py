@@ -23,6 +23,7 @@ import sctbench
 import interleave
 import interleave._engine._dpor_split as _dpor_split
 import interleave._engine._parallel as parallel
+import interleave._engine._strategies as _strategies
 import interleave._worker as worker_module
 from interleave._core import _watchdog as watchdog
 from interleave._worker import InlineExecutor
@@ -201,15 +202,21 @@ def test_dropped_work_stays_within_its_share_in_any_order(
 
 
 @pytest.mark.parametrize("strategy", ["random", "pct"])
-def test_seeded_strategies_split_their_seeds_the_same_way_on_any_executor(
-    strategy: str,
+def test_seeded_strategies_split_their_seeds_the_same_way_on_any_executor_and_in_one_process(
+    strategy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # One process seeds its generator again every SEED_CHUNK executions, as the tasks do: the
+    # sample depends on the seed only. (Chunks of 40 here, on both sides.)
+    monkeypatch.setattr(_strategies, "SEED_CHUNK", 40)
     options = {"strategy": strategy, "seed": 7, "max_schedules": 300, "minimise": False}
     many = interleave.explore(inc23, workers=2, **options)  # type: ignore[arg-type]
     here = interleave.explore(inc23, executor=InlineExecutor(), **options)  # type: ignore[arg-type]
-    assert many.schedules_run == here.schedules_run == 300
-    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in here.findings]
-    assert many.occurrences == here.occurrences
+    one = interleave.explore(inc23, **options)  # type: ignore[arg-type]
+    assert many.schedules_run == here.schedules_run == one.schedules_run == 300
+    ids = [f.schedule_id for f in one.findings]
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in here.findings] == ids
+    assert many.occurrences == here.occurrences == one.occurrences
+    assert len(ids) >= 2 and sum(one.occurrences) > len(ids)  # (found more than once)
 
 
 def test_max_schedules_bounds_the_executions_of_every_task() -> None:
@@ -250,6 +257,11 @@ def test_workers_and_executor_are_checked() -> None:
         interleave.explore(inc23, executor="pool")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="iterative"):
         interleave.explore(inc23, workers=2, preemption_bound="iterative")
+    with (
+        ThreadPoolExecutor(max_workers=1) as pool,
+        pytest.raises(InvalidArgument, match="workers=2 and executor= were both given"),
+    ):
+        interleave.explore(inc23, workers=2, executor=pool)
 
 
 # A worker that dies: the first worker process to run a task of this scenario exits at once.
