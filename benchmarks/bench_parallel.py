@@ -50,6 +50,10 @@ def _estimate(name: str, strategy: str) -> str:
     """The estimated size of the search (one second of probes) as ``N +- SE``, marked when
     most probes ended blocked (``Estimate.unreliable``)."""
     est = interleave.estimate(getattr(litmus, name), strategy=strategy, time_budget=1.0, seed=0)
+    if est.exact:
+        return f"exactly {est.executions:,.0f}"
+    if est.at_least:
+        return f"more than {est.at_least:,} (unreliable)"
     mark = " (unreliable)" if est.unreliable else ""
     return f"{est.executions:,.0f} +- {est.standard_error:,.0f}{mark}"
 

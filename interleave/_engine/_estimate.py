@@ -425,6 +425,7 @@ def estimate_program(
         found = dataclasses.replace(
             found,
             executions=float(at_least),
+            standard_error=math.inf,
             probes=estimator.probes + estimator.walked,
             at_least=at_least,
         )

@@ -24,7 +24,8 @@ class Estimate:
         strategy: ``"dpor"`` (the estimate counts Mazurkiewicz traces: dpor's executions) or
             ``"dfs"`` (every interleaving).
         executions: the estimated number of executions (the mean of the probes' estimates).
-        standard_error: the standard error of ``executions`` (from the spread of the probes).
+        standard_error: the standard error of ``executions`` (from the spread of the probes;
+            infinite for a lower bound, ``at_least``).
         probes: how many random executions (probes) the estimate is made of.
         blocked: probes that ended sleep-set blocked (``dpor``): they count 0. When they are
             most of the probes the estimate is flagged ``unreliable``.
@@ -99,8 +100,8 @@ class Estimate:
         return {
             "strategy": self.strategy,
             "executions": self.executions,
-            "standard_error": self.standard_error,
-            "interval_95": [low, high if math.isfinite(high) else None],
+            "standard_error": _finite(self.standard_error),
+            "interval_95": [low, _finite(high)],
             "probes": self.probes,
             "blocked": self.blocked,
             "seconds": self.seconds,
@@ -125,8 +126,8 @@ class Estimate:
         elif self.at_least:
             # The probes' mean and spread say nothing here; the exploration's count does.
             text = (
-                f"more than {self.at_least:,} {what} (most probes ended sleep-set blocked, so "
-                f"dpor's own exploration counted instead: {self.at_least:,} in "
+                f"more than {self.at_least:,} {what} (most of the first probes ended sleep-set "
+                f"blocked, so dpor's own exploration counted instead: {self.at_least:,} in "
                 f"{self.seconds:.2f} s without finishing)"
             )
         else:
@@ -153,6 +154,11 @@ class Estimate:
                 "probably far too low; estimate with strategy='dfs' for an upper bound"
             )
         return text
+
+
+def _finite(value: float) -> float | None:
+    # JSON has no infinity: an unknown spread or upper end is null.
+    return value if math.isfinite(value) else None
 
 
 def _count(value: float) -> str:

@@ -65,12 +65,13 @@ def test_a_sparse_tree_bigger_than_the_budget_gives_a_lower_bound() -> None:
     assert est.probes == 8 + 60  # the first probes, then the exploration (no probes after it)
     text = str(est)
     assert text.startswith(f"more than {est.at_least:,} dpor executions (traces)"), text
-    assert "most probes ended sleep-set blocked" in text
+    assert "most of the first probes ended sleep-set blocked" in text
+    assert est.standard_error == math.inf
     assert "exploring them all would take more than" in text
     assert "Unreliable: a lower bound" in text and "strategy='dfs'" in text
     data = est.to_dict()
     assert data["at_least"] == est.at_least and data["unreliable"] is True
-    assert data["interval_95"] == [est.at_least, None]
+    assert data["interval_95"] == [est.at_least, None] and data["standard_error"] is None
 
 
 def test_an_estimate_resting_on_few_unblocked_probes_says_it_is_unreliable() -> None:
