@@ -187,13 +187,27 @@ def _int_ini_type() -> Any:
     return int | str if version >= (9, 2) else "string"
 
 
-def _parse_int(raw: object, origin: str) -> int:
+#: The whole-number settings: (the least value, an example), checked when the session starts
+#: (a bad value is one usage error, not a failure in every test).
+_INT_SETTINGS: dict[str, tuple[int | None, str]] = {
+    "max_schedules": (1, "1000"),
+    "seed": (None, "0"),
+    "workers": (1, "2"),
+}
+
+
+def _parse_int(raw: object, origin: str, name: str) -> int:
+    least, example = _INT_SETTINGS[name]
     try:
         value = int(str(raw).strip())
     except ValueError:
         raise pytest.UsageError(
-            f"interleave: {origin}={raw!r} must be a whole number, such as 1000"
+            f"interleave: {origin}={raw!r} must be a whole number, such as {example}"
         ) from None
+    if least is not None and value < least:
+        raise pytest.UsageError(
+            f"interleave: {origin}={raw!r} must be at least {least}, such as {example}"
+        )
     return value
 
 
@@ -213,7 +227,7 @@ def _session_settings(config: pytest.Config) -> dict[str, Setting]:
             origin = f"ini interleave_{name}"
             if raw in ("", None):
                 continue
-        value: object = _parse_int(raw, origin) if is_int else str(raw).strip()
+        value: object = _parse_int(raw, origin, name) if is_int else str(raw).strip()
         settings[name] = Setting(value, origin)
     if config.getoption("interleave_require_proof"):
         settings["require_proof"] = Setting(True, "--interleave-require-proof")

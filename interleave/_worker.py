@@ -34,7 +34,7 @@ from ._engine._strategies import PctStrategy, RandomStrategy, Strategy
 from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy, Frontier
 from ._execution import contexts, detectors_for, exploration_scope, watchdog_limit
 from ._health import _user_stacklevel
-from ._scenario import builder
+from ._scenario import builder, factory_name
 from .errors import BlockedOutsideScheduler, InterleaveWarning, InvalidArgument
 from .instrument._project import scenario_project
 
@@ -473,7 +473,8 @@ def _importable(scenario: Callable[[], object], target: str | None) -> str:
         assert target is not None
         return target
     raise InvalidArgument(
-        f"workers import the scenario factory by name, and {problem}. Define the factory at "
+        f"workers import the scenario factory by name, and {problem} (the factory "
+        f"{factory_name(scenario)!r}). Define the factory at "
         "the top level of an importable module (or a file the command line loads), or run "
         "with workers=1"
     )

@@ -246,8 +246,9 @@ def test_a_factory_workers_cannot_import_is_refused_with_the_fix() -> None:
     def local() -> interleave.Scenario:
         return interleave.Scenario(threads=[lambda: None, lambda: None])
 
-    with pytest.raises(InvalidArgument, match="top level of an importable module"):
+    with pytest.raises(InvalidArgument, match="top level of an importable module") as caught:
         interleave.explore(local, workers=2)
+    assert "(the factory 'test_a_factory_workers_cannot_import" in str(caught.value)
 
 
 def test_workers_and_executor_are_checked() -> None:

@@ -383,6 +383,28 @@ def test_non_integer_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> No
     )
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (["--interleave-workers=0"], "*--interleave-workers='0' must be at least 1, such as 2*"),
+        (
+            ["--interleave-workers=two"],
+            "*--interleave-workers='two' must be a whole number, such as 2*",
+        ),
+        (["--interleave-max-schedules=-5"], "*--interleave-max-schedules='-5' must be at least 1*"),
+    ],
+)
+def test_an_out_of_range_number_is_a_usage_error_at_start(
+    pytester: pytest.Pytester, given: list[str], expected: str
+) -> None:
+    # One usage error when the session starts, not a failure in every test.
+    pytester.makeini(INI)
+    write(pytester, "def test_x(interleavings):\n    pass\n")
+    result = pytester.runpytest_inprocess(*given)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([expected])
+
+
 def test_integer_in_pyproject_toml(pytester: pytest.Pytester) -> None:
     # pytest >= 9.2 reads native [tool.pytest] tables with typed values; older versions only
     # know [tool.pytest.ini_options]. A TOML integer must work in both.
