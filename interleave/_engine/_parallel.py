@@ -4,24 +4,22 @@ The coordinator hands out *tasks* (``_tasks.py``: a subtree of the search with a
 executions) to a ``concurrent.futures.Executor`` and merges what they return. The answer does
 not depend on timing or on the number of workers:
 
-* ``dfs``, ``random``, ``pct``: results are **applied in the order the tasks were made** (a
-  result that arrives early waits for those before it), and tasks are made only while
-  applying results, with budgets drawn from ``max_schedules`` at that moment. So the same
-  tasks exist, in the same order, whatever finishes first; only the wall-clock time changes.
-  (A timeout or Ctrl-C is the exception: it stops the run where it is, as it does in one
-  process.)
-* ``dfs``: a task's executions are those one process would run in that subtree, so the set of
-  executions and their count are exactly the sequential ones. Each carries its place in the
-  sequential order (its *ranks*), and of the executions that show the same bug the first in
-  that order is kept: the same finding, with the same schedule ID, as one process finds.
+* ``dfs``: a task's executions are those one process would run first in its subtree, and
+  results are applied in the depth-first order of the subtrees (``_dfs_split.py``), cut at
+  ``max_schedules`` exactly where one process stops (a task that ran past the cut runs again
+  with the room left). Each execution carries its place in the sequential order (its
+  *ranks*), and of the executions that show the same bug the first in that order is kept:
+  the same finding, with the same schedule ID, as one process finds.
 * ``dpor``: the coordinator owns the nodes above the tasks and applies their results in the
   depth-first order one process explores in, inserting the reversals they plant above
   themselves into its own wakeup trees (``_dpor_split.py``): the applied executions are one
   process's, and so are the findings and their IDs. Tasks run ahead of that order; one whose
   wakeup subtree grew meanwhile is run again, its first executions counted as well (the only
   count that can vary from run to run).
-* ``random``/``pct``: the budget is cut into fixed chunks, chunk ``i`` seeded from the seed
-  and ``i``.
+* ``random``/``pct``: the budget is cut into chunks of ``SEED_CHUNK`` executions, chunk ``i``
+  seeded from the seed and ``i`` as one process seeds it (``_strategies.chunk_seed``), and
+  applied in the order of the chunks, whatever finishes first. A sample never covers the
+  space: the run stops at ``max_schedules``.
 
 A worker that dies takes its task with it: the task is submitted again (to a new pool when the
 pool broke) and ``Statistics.retried`` counts it; tasks are whole or absent, never half
@@ -43,6 +41,7 @@ from .._core._findings import Finding
 from .._core._replay import ScheduleChooser
 from .._core._schedule import decode
 from ..errors import InterleaveError, InternalError, NondeterministicScenario
+from ._dfs_split import DfsSplit
 from ._dpor_split import DporSplit
 from ._settings import ExitReason, ExploreSettings
 from ._strategies import SEED_CHUNK
@@ -130,26 +129,17 @@ class _Coordinator:
     attempts: dict[int, int] = field(default_factory=dict)
     next_seq: int = 0
     next_apply: int = 0
-    committed: int = 0
     retried: int = 0
     uncounted: int = 0  # tasks whose re-runs by the executor could not be counted
     open_tail: bool = False
-    waiting: list[object] = field(default_factory=list)
     best: dict[tuple[object, ...], tuple[tuple[int, ...], str]] = field(default_factory=dict)
     counts: dict[tuple[object, ...], int] = field(default_factory=dict)
     objects: dict[tuple[object, ...], Finding] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ making tasks
-    def make(self, payload: object) -> None:
-        """A task for ``payload`` with a budget's worth of executions (``dfs``, seeds)."""
-        budget = min(self.budget, self.max_schedules - self.committed)
-        if budget <= 0:
-            # max_schedules is spoken for by the tasks out: this one waits for what they
-            # leave unused (a task that covers its subtree early gives the rest back).
-            self.waiting.append(payload)
-            return
-        self.committed += budget
-        self.new(payload, budget)
+    def chunk(self, index: int) -> None:
+        """The task of ``random``/``pct`` chunk ``index`` (the last one gets what is left)."""
+        self.new(index, min(self.budget, self.max_schedules - index * self.budget))
 
     def new(self, payload: object, budget: int) -> int:
         """Submit a new task; returns its number."""
@@ -179,27 +169,16 @@ class _Coordinator:
         self.futures[future] = seq
 
     # ------------------------------------------------------------------ applying results
-    def apply(self, result: TaskResult) -> tuple[bool, ExitReason | None]:
-        """Merge ``result``; returns (a bound cut something, the reason to stop, if any)."""
-        _, budget = self.tasks.pop(result.seq)
-        found = result.found
-        self.committed += result.executions - budget
-        self.merge(found, result.findings)
-        cut = result.cut
+    def apply(self, result: TaskResult) -> ExitReason | None:
+        """Merge a chunk's ``result``; returns the reason to stop, if any."""
+        self.tasks.pop(result.seq)
+        self.merge(result.found, result.findings)
         if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT):
-            return cut, result.stopped
-        if self.spec.settings.stop_on_first and found:
-            # The first finding in the order results are applied: the run ends here. (Its
-            # task may have covered its subtree: then the space is covered when nothing else
-            # is left.)
-            self.open_tail = result.stopped is ExitReason.FIRST_FINDING
-            return cut, ExitReason.FIRST_FINDING
-        if result.frontier is not None:
-            for task in result.frontier.dfs:
-                self.make(task)
-        while self.waiting and self.committed < self.max_schedules:
-            self.make(self.waiting.pop(0))
-        return cut, None
+            return result.stopped
+        if self.spec.settings.stop_on_first and result.found:
+            # The first finding in the order chunks are applied: the run ends here.
+            return ExitReason.FIRST_FINDING
+        return None
 
     def merge(
         self,
@@ -272,8 +251,8 @@ def explore_parallel(
         budget = SEED_CHUNK if spec.kind in ("random", "pct") else TASK_BUDGET
     coord = _Coordinator(spec, executor, run_task, renew, max_schedules, budget, state.deadline)
     split: DporSplit | None = None
+    dfs: DfsSplit | None = None
     stopped: ExitReason | None = None
-    cut = False
     executions = 0
     applied = 0  # dpor results applied, in the depth-first order: their findings' key
 
@@ -304,31 +283,54 @@ def explore_parallel(
             return ExitReason.FIRST_FINDING
         return None
 
+    def apply_dfs(result: TaskResult) -> ExitReason | None:
+        count(result, result.runs, result.pruned)
+        coord.merge(result.found, result.findings)
+        if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT):
+            return result.stopped
+        if settings.stop_on_first and result.found:
+            # The first finding in one process's order: the run ends here (covered when its
+            # task covered its subtree and nothing is left after it).
+            coord.open_tail = result.stopped is ExitReason.FIRST_FINDING
+            return ExitReason.FIRST_FINDING
+        return None
+
     if spec.kind in ("random", "pct"):
         chunks = -(-max_schedules // budget)
         for index in range(chunks):
-            coord.make(index)
+            coord.chunk(index)
     else:
         # The first task runs here, before any process is asked: most explorations are
         # small, and one that this covers is exactly the one-process exploration.
         first = min(FIRST_BUDGET, max_schedules)
         coord.tasks[0] = (None, first)
-        coord.next_seq, coord.committed = 1, first
+        coord.next_seq = 1
         result = run_task(coord.spec_now(), 0, None, first, True, 0)
+        coord.tasks.clear()
+        coord.next_apply = 1
+        executions += result.executions
         if spec.kind == "dpor":
-            coord.tasks.clear()
-            coord.next_apply = 1
-            executions += result.executions
             split = DporSplit(coord.new, budget, max_schedules, spec.bound)
             stopped = split.start(result, apply_dpor)
             if stopped is None:
                 stopped = split.advance(apply_dpor)
                 split.fill()
         else:
-            coord.results[0] = result
+            dfs = DfsSplit(coord.new, budget, max_schedules)
+            stopped = apply_dfs(result)
+            if stopped is None:
+                left = [] if result.frontier is None else result.frontier.dfs
+                stopped = dfs.start(result.executions, left, result.cut)
+                dfs.fill()
     next_progress = 1.0
     try:
-        while (not split.finished) if split is not None else coord.next_apply < coord.next_seq:
+        while (
+            (not split.finished)
+            if split is not None
+            else (not dfs.finished)
+            if dfs is not None
+            else coord.next_apply < coord.next_seq
+        ):
             if stopped is not None:
                 break
             if state.interrupted():
@@ -369,12 +371,19 @@ def explore_parallel(
             # dpor's split applies results in its own order (depth first) whatever order
             # they come in, so it takes each as it comes, and hands out the next task at
             # once: only how much of its work ahead is dropped as stale can vary.
-            while coord.results and (split is not None or coord.next_apply in coord.results):
-                result = coord.results.pop(
-                    min(coord.results) if split is not None else coord.next_apply
-                )
+            ordered = split is not None or dfs is not None  # (they order results themselves)
+            while coord.results and (ordered or coord.next_apply in coord.results):
+                result = coord.results.pop(min(coord.results) if ordered else coord.next_apply)
                 coord.next_apply += 1
                 executions += result.executions
+                if dfs is not None:
+                    coord.tasks.pop(result.seq)
+                    dfs.receive(result)
+                    stopped = dfs.advance(apply_dfs)
+                    if stopped is not None or dfs.finished:
+                        break
+                    dfs.fill()
+                    continue
                 if split is not None:
                     coord.tasks.pop(result.seq)
                     frontier = result.frontier
@@ -385,8 +394,7 @@ def explore_parallel(
                     split.fill()
                     continue
                 count(result, result.runs, result.pruned)
-                was_cut, stop = coord.apply(result)
-                cut |= was_cut
+                stop = coord.apply(result)
                 if stop is not None:
                     stopped = stop
                     break
@@ -416,17 +424,19 @@ def explore_parallel(
             state.by_origin[origin] = len(state.findings) - 1
     # Every execution counts: those of results found stale and the replays of kept findings.
     state.executions[Phase.EXPLORE] = executions + replays
+    cut = covered = False  # (random and pct sample: they never cover the space)
     if split is not None:
         cut = split.cut
         covered = split.finished or split.nothing_left()
-    else:
-        covered = coord.next_apply == coord.next_seq and not coord.waiting
+    elif dfs is not None:
+        cut = dfs.cut
+        covered = dfs.finished or not dfs.order
     if stopped is ExitReason.FIRST_FINDING and not coord.open_tail and covered:
         stopped = None  # that was the last part of the space anyway
     if stopped is not None:
         state.stopped = stopped
-    elif coord.waiting:
-        state.stopped = ExitReason.MAX_SCHEDULES
+    elif spec.kind in ("random", "pct"):
+        state.stopped = ExitReason.MAX_SCHEDULES  # every chunk ran: the budget is spent
     else:
         state.exhausted = not cut
         if state.exhausted:

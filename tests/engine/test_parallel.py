@@ -217,6 +217,27 @@ def test_seeded_strategies_split_their_seeds_the_same_way_on_any_executor_and_in
     assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in here.findings] == ids
     assert many.occurrences == here.occurrences == one.occurrences
     assert len(ids) >= 2 and sum(one.occurrences) > len(ids)  # (found more than once)
+    # A sample proves nothing, however it was split.
+    for result in (many, here, one):
+        assert not result.exhausted and result.stopped_because == "max_schedules"
+        assert result.verdict != "proved"
+
+
+@pytest.mark.parametrize("factory", [inc32, philosophers3], ids=["inc32", "philosophers3"])
+@pytest.mark.parametrize("cut", [5, 37, 300, 2_000])
+def test_a_dfs_run_cut_by_max_schedules_is_one_process_s_first_executions(
+    factory: object, cut: int
+) -> None:
+    # The tasks run subtrees side by side; applied in depth-first order, with a result that
+    # reaches past the cut run again with the room left, the executions that count are the
+    # first ``cut`` of one process: the same findings, IDs, occurrences and stop.
+    options = {"strategy": "dfs", "max_schedules": cut, "suppress_health_check": "all"}
+    one = interleave.explore(factory, **options)  # type: ignore[arg-type]
+    many = interleave.explore(factory, workers=2, **options)  # type: ignore[arg-type]
+    assert many.schedules_run == one.schedules_run
+    assert (many.exhausted, many.stopped_because) == (one.exhausted, one.stopped_because)
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+    assert many.occurrences == one.occurrences
 
 
 def test_max_schedules_bounds_the_executions_of_every_task() -> None:

@@ -1,0 +1,139 @@
+"""A ``dfs`` exploration split into tasks, applied in one process's depth-first order.
+
+A ``dfs`` task is a subtree (``_tasks.DfsTask``); its executions are the first ones of that
+subtree in depth-first order, as many as its budget allows, and what it leaves becomes new
+tasks (its *frontier*), which lie right after it in that order. Results are applied in the
+depth-first order of their subtrees, whatever order they come back in, so the executions
+that count are exactly the first ``max_schedules`` ones one process runs:
+
+* a task's budget is what ``max_schedules`` leaves after everything before it in the order
+  (applied executions, and the budgets or executions of the tasks before it not applied
+  yet), so the task at the front always has room, and the tasks behind it run ahead;
+* the executions of a task before it in the order are not known until its result comes
+  (its frontier can hold more), so a task that ran ahead can reach past ``max_schedules``:
+  its result is then run again with exactly the room left (the same first executions of the
+  same subtree), and applied instead;
+* what lies past the cut is dropped (its executions count in the explore phase's
+  executions, as ``dpor``'s dropped work does).
+
+Without a cut (an exhaustive run) every result is applied: the same executions as one
+process, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ._settings import ExitReason
+from ._tasks import DfsTask
+
+if TYPE_CHECKING:
+    from ._parallel import TaskResult
+
+__all__ = ["DfsSplit"]
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A task in the depth-first order: its subtree, its budget once handed out (its
+    number ``seq``), and its result once received."""
+
+    task: DfsTask
+    budget: int = 0
+    seq: int | None = None
+    result: TaskResult | None = None
+
+
+class DfsSplit:
+    """The tasks of a split ``dfs`` exploration not applied yet, in depth-first order.
+
+    ``make(task, budget)`` submits a task and returns its number.
+    """
+
+    def __init__(
+        self, make: Callable[[DfsTask, int], int], budget: int, max_schedules: int
+    ) -> None:
+        self.make = make
+        self.budget = budget
+        self.max_schedules = max_schedules
+        self.order: list[_Entry] = []
+        self.by_seq: dict[int, _Entry] = {}
+        self.applied = 0  # executions applied: one process's first ``applied``
+        self.reruns = 0  # results that reached past the cut and ran again with its room
+        self.cut = False  # a preemption bound cut a subtree
+        self.finished = False  # every task applied: the tree is covered
+        self.limited = False  # max_schedules reached with tasks left
+
+    def start(
+        self,
+        executions: int,
+        frontier: list[DfsTask],
+        cut: bool,
+    ) -> ExitReason | None:
+        """Take in the first task's result (the search from the root, already applied by
+        the caller): its frontier becomes the first tasks. Returns a reason to stop."""
+        self.applied = executions
+        self.cut = cut
+        self.order = [_Entry(task) for task in frontier]
+        return self._settle()
+
+    def _settle(self) -> ExitReason | None:
+        if not self.order:
+            self.finished = True
+        elif self.applied >= self.max_schedules:
+            self.limited = True
+            return ExitReason.MAX_SCHEDULES
+        return None
+
+    def fill(self) -> None:
+        """Hand out every task that ``max_schedules`` still leaves room for, front first."""
+        before = self.applied
+        for entry in self.order:
+            room = self.max_schedules - before
+            if room <= 0:
+                break  # past the cut for now (tasks before it may run fewer than budgeted)
+            if entry.seq is None:
+                entry.budget = min(self.budget, room)
+                entry.seq = self.make(entry.task, entry.budget)
+                self.by_seq[entry.seq] = entry
+            done = entry.result
+            before += entry.budget if done is None else done.executions
+
+    def receive(self, result: TaskResult) -> None:
+        """A task's result (applied when its turn comes: :meth:`advance`)."""
+        entry = self.by_seq.pop(result.seq, None)
+        if entry is not None:  # (else: a task of an entry run again, or past the cut)
+            entry.result = result
+
+    def advance(self, apply: Callable[[TaskResult], ExitReason | None]) -> ExitReason | None:
+        """Apply the results at the front of the order. ``apply(result)`` counts one and
+        says whether to stop there. Returns a reason to stop."""
+        while self.order:
+            entry = self.order[0]
+            result = entry.result
+            if result is None:
+                break  # its turn, not back yet
+            room = self.max_schedules - self.applied
+            if result.executions > room:
+                # It ran ahead past the cut: its first ``room`` executions are one
+                # process's last ones. Run the same subtree again with that budget.
+                entry.result = None
+                entry.budget = room
+                entry.seq = self.make(entry.task, room)
+                self.by_seq[entry.seq] = entry
+                self.reruns += 1
+                return None
+            del self.order[0]
+            self.applied += result.executions
+            self.cut |= result.cut
+            stop = apply(result)
+            if stop is not None:
+                return stop
+            frontier = [] if result.frontier is None else result.frontier.dfs
+            self.order[0:0] = [_Entry(task) for task in frontier]
+            settled = self._settle()
+            if settled is not None or self.finished:
+                return settled
+        return None
