@@ -8,7 +8,8 @@ that count are exactly the first ``max_schedules`` ones one process runs:
 
 * a task's budget is what ``max_schedules`` leaves after everything before it in the order
   (applied executions, and the budgets or executions of the tasks before it not applied
-  yet), so the task at the front always has room, and the tasks behind it run ahead;
+  yet), so the task at the front always has room, and the tasks behind it run ahead; a
+  result's frontier joins the order when the result comes, not when it is applied;
 * the executions of a task before it in the order are not known until its result comes
   (its frontier can hold more), so a task that ran ahead can reach past ``max_schedules``:
   its result is then run again with exactly the room left (the same first executions of the
@@ -102,10 +103,16 @@ class DfsSplit:
             before += entry.budget if done is None else done.executions
 
     def receive(self, result: TaskResult) -> None:
-        """A task's result (applied when its turn comes: :meth:`advance`)."""
+        """A task's result (applied when its turn comes: :meth:`advance`). What it left (its
+        frontier) goes right after it in the order at once, to be handed out while the
+        tasks before it run: it does not depend on them."""
         entry = self.by_seq.pop(result.seq, None)
-        if entry is not None:  # (else: a task of an entry run again, or past the cut)
-            entry.result = result
+        if entry is None:
+            return  # (a task past the cut)
+        entry.result = result
+        if result.frontier is not None and result.frontier.dfs:
+            at = next(i for i, e in enumerate(self.order) if e is entry) + 1
+            self.order[at:at] = [_Entry(task) for task in result.frontier.dfs]
 
     def advance(self, apply: Callable[[TaskResult], ExitReason | None]) -> ExitReason | None:
         """Apply the results at the front of the order. ``apply(result)`` counts one and
@@ -118,7 +125,8 @@ class DfsSplit:
             room = self.max_schedules - self.applied
             if result.executions > room:
                 # It ran ahead past the cut: its first ``room`` executions are one
-                # process's last ones. Run the same subtree again with that budget.
+                # process's last ones. Run the same subtree again with that budget (what
+                # its frontier put after it is past the cut: never applied).
                 entry.result = None
                 entry.budget = room
                 entry.seq = self.make(entry.task, room)
@@ -131,8 +139,6 @@ class DfsSplit:
             stop = apply(result)
             if stop is not None:
                 return stop
-            frontier = [] if result.frontier is None else result.frontier.dfs
-            self.order[0:0] = [_Entry(task) for task in frontier]
             settled = self._settle()
             if settled is not None or self.finished:
                 return settled
