@@ -240,6 +240,25 @@ def test_a_dfs_run_cut_by_max_schedules_is_one_process_s_first_executions(
     assert many.occurrences == one.occurrences
 
 
+@pytest.mark.parametrize("seed", range(SPLIT_ORDERS))
+@pytest.mark.parametrize("cut", [37, 1_000])
+def test_a_cut_dfs_run_is_one_process_s_in_any_order_results_come_back(cut: int, seed: int) -> None:
+    # Results completing in a seeded random order: applied in depth-first order, the first
+    # ``cut`` executions are one process's (tasks of 40, the first of 5: many of them ran
+    # ahead of the front, some past the cut).
+    options = {"strategy": "dfs", "max_schedules": cut, "suppress_health_check": "all"}
+    one = interleave.explore(inc32, **options)  # type: ignore[arg-type]
+    pool = Shuffled(seed)
+    try:
+        many = interleave.explore(inc32, executor=pool, **options)  # type: ignore[arg-type]
+    finally:
+        pool.shutdown()
+    assert many.schedules_run == one.schedules_run == cut
+    assert many.stopped_because == one.stopped_because == "max_schedules"
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+    assert many.occurrences == one.occurrences
+
+
 def test_max_schedules_bounds_the_executions_of_every_task() -> None:
     result = interleave.explore(inc32, strategy="dfs", max_schedules=300, workers=2)
     assert result.schedules_run == 300
