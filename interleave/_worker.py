@@ -100,18 +100,23 @@ def resolve_target(target: str) -> Callable[[], object]:
 
 
 class _TaskRun(_Exploring):
-    """The explore phase of one task, remembering where each origin was first seen."""
+    """The explore phase of one task, remembering where each origin was first seen, and the
+    executions (their indices in the task) that showed it."""
 
     def __init__(self, *args: object, key: Callable[[int], tuple[int, ...]]) -> None:
         super().__init__(*args)  # type: ignore[arg-type]
         self.key = key
         self.first: dict[tuple[object, ...], tuple[int, ...]] = {}
+        self.shown: dict[tuple[object, ...], list[int]] = {}
 
     def keep(self, outcome: object) -> None:
         before = len(self.findings)
         super().keep(outcome)  # type: ignore[arg-type]
+        index = self.runs + self.pruned - 1
         for finding in self.findings[before:]:
-            self.first[finding.origin] = self.key(self.runs + self.pruned - 1)
+            self.first[finding.origin] = self.key(index)
+        for raw in outcome.raw_findings:  # type: ignore[attr-defined]
+            self.shown.setdefault(raw.origin, []).append(index)
 
 
 def run_task(
@@ -177,6 +182,7 @@ def run_task(
             for f, count in zip(run.findings, run.counts, strict=True)
         ],
         frontier=frontier,
+        shown=run.shown if spec.kind == "dpor" else {},
         cut=strategy.cut,
         stopped=run.stopped,
         name=run.name,

@@ -97,6 +97,9 @@ class TaskResult:
     threads: int
     found: list[tuple[tuple[int, ...], tuple[object, ...], str, int]]
     frontier: Frontier | None
+    #: ``dpor``: per origin, the indices (in the task) of the executions that showed it, to
+    #: count those before a ``max_schedules`` cut inside the task.
+    shown: dict[tuple[object, ...], list[int]]
     cut: bool
     stopped: ExitReason
     name: str | None
@@ -269,8 +272,13 @@ def explore_parallel(
         nonlocal applied
         found, runs, pruned = result.found, result.runs, result.pruned
         if result.executions > room:
-            # One process stops after ``room`` of these executions: keep what they found.
-            found = [f for f in found if f[0][-1] < room]
+            # One process stops after ``room`` of these executions: keep what they found,
+            # counted in them only.
+            found = [
+                (key, origin, schedule_id, sum(1 for i in result.shown[origin] if i < room))
+                for key, origin, schedule_id, _ in found
+                if key[-1] < room
+            ]
             runs = min(runs, room)
             pruned = room - runs
         count(result, runs, pruned)

@@ -240,6 +240,18 @@ def test_a_dfs_run_cut_by_max_schedules_is_one_process_s_first_executions(
     assert many.occurrences == one.occurrences
 
 
+@pytest.mark.parametrize("cut", [37, 1_000, 3_001])
+def test_a_dpor_run_cut_inside_a_task_counts_occurrences_as_one_process(cut: int) -> None:
+    # The task the cut falls in ran past it: only its executions before the cut count, and
+    # so do only their occurrences (they were the whole task's: 1,002 for 1,000 executions).
+    options = {"max_schedules": cut, "suppress_health_check": "all"}
+    one = interleave.explore(inc32, **options)  # type: ignore[arg-type]
+    many = interleave.explore(inc32, workers=2, **options)  # type: ignore[arg-type]
+    assert many.schedules_run == one.schedules_run == cut
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+    assert many.occurrences == one.occurrences
+
+
 @pytest.mark.parametrize("seed", range(SPLIT_ORDERS))
 @pytest.mark.parametrize("cut", [37, 1_000])
 def test_a_cut_dfs_run_is_one_process_s_in_any_order_results_come_back(cut: int, seed: int) -> None:
