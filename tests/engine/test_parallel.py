@@ -133,14 +133,14 @@ class Shuffled(InlineExecutor):
 
 
 def _one_and_shuffled(
-    factory: object, seed: int
+    factory: object, seed: int, options: dict[str, Any] = OPTIONS
 ) -> tuple[interleave.ExploreResult, interleave.ExploreResult]:
     """``factory`` explored in one process, then with results completing in a seeded random
     order (as from a process pool)."""
-    one = interleave.explore(factory, **OPTIONS)  # type: ignore[arg-type]
+    one = interleave.explore(factory, **options)  # type: ignore[arg-type]
     pool = Shuffled(seed)
     try:
-        many = interleave.explore(factory, executor=pool, **OPTIONS)  # type: ignore[arg-type]
+        many = interleave.explore(factory, executor=pool, **options)  # type: ignore[arg-type]
     finally:
         pool.shutdown()
     return one, many
@@ -259,12 +259,7 @@ def test_a_cut_dfs_run_is_one_process_s_in_any_order_results_come_back(cut: int,
     # ``cut`` executions are one process's (tasks of 40, the first of 5: many of them ran
     # ahead of the front, some past the cut).
     options = {"strategy": "dfs", "max_schedules": cut, "suppress_health_check": "all"}
-    one = interleave.explore(inc32, **options)  # type: ignore[arg-type]
-    pool = Shuffled(seed)
-    try:
-        many = interleave.explore(inc32, executor=pool, **options)  # type: ignore[arg-type]
-    finally:
-        pool.shutdown()
+    one, many = _one_and_shuffled(inc32, seed, options)
     assert many.schedules_run == one.schedules_run == cut
     assert many.stopped_because == one.stopped_because == "max_schedules"
     assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
