@@ -220,3 +220,31 @@ def test_a_module_imported_during_the_exploration_has_its_names_swapped_from_the
     assert result.ok and result.exhausted and len(made) >= 2, result.report()
     assert all(isinstance(lock, interleave.Lock) for lock in made[1:]), made
     assert sys.modules["late_locks"].make_lock is threading.Lock  # put back
+
+
+def test_a_module_imported_while_patched_gets_the_real_names_back_afterwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Imported in an execution, ``from threading import Lock`` binds the patch's stand-in
+    # (threading.Lock is swapped for the whole exploration): the real one is put back when
+    # the exploration ends, as in every module imported before it.
+    (tmp_path / "late_threading.py").write_text(
+        "from threading import Lock, Event\nimport threading\nMAKE = threading.Lock\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "late_threading", raising=False)
+    seen: list[object] = []
+
+    def scenario() -> interleave.Scenario:
+        import late_threading
+
+        seen.append(late_threading.Lock)
+        counter = interleave.Shared("n", 0, racy=True)
+        return interleave.Scenario(threads=[lambda: counter.set(1), lambda: counter.set(2)])
+
+    assert interleave.explore(scenario, project=[str(tmp_path)]).ok
+    assert seen[0] is not threading.Lock  # (the stand-in, while patched)
+    module = sys.modules["late_threading"]
+    assert module.Lock is threading.Lock
+    assert module.Event is threading.Event
+    assert module.MAKE is threading.Lock
