@@ -212,6 +212,15 @@ class _Coordinator:
         self.submit(seq)
 
 
+def _parallelism(executor: Executor, spec: TaskSpec) -> int:
+    """How many tasks ``executor`` runs at once, as far as it says: a pool's ``max_workers``
+    (ours: ``workers``), else 8 (a cluster's executor does not say)."""
+    known = getattr(executor, "_max_workers", None)
+    if isinstance(known, int) and known > 0:
+        return known
+    return max(spec.settings.workers, 8)
+
+
 def _infrastructure(error: BaseException) -> bool:
     """Did the task fail because its worker died (not because of the scenario)?"""
     if isinstance(error, BrokenExecutor):
@@ -324,7 +333,7 @@ def explore_parallel(
                 stopped = split.advance(apply_dpor)
                 split.fill()
         else:
-            dfs = DfsSplit(coord.new, budget, max_schedules)
+            dfs = DfsSplit(coord.new, budget, max_schedules, 2 * _parallelism(executor, spec))
             stopped = apply_dfs(result)
             if stopped is None:
                 left = [] if result.frontier is None else result.frontier.dfs

@@ -238,6 +238,10 @@ def test_a_dfs_run_cut_by_max_schedules_is_one_process_s_first_executions(
     assert (many.exhausted, many.stopped_because) == (one.exhausted, one.stopped_because)
     assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
     assert many.occurrences == one.occurrences
+    # What ran past the cut is bounded by the tasks in flight: twice the two workers, 40 each
+    # (plus a replay per kept finding).
+    dropped = many.statistics.phase_executions["explore"] - len(many.findings) - cut
+    assert dropped <= 2 * 2 * 40, many.statistics
 
 
 @pytest.mark.parametrize("cut", [37, 1_000, 3_001])
