@@ -214,10 +214,19 @@ class _Coordinator:
 
 def _parallelism(executor: Executor, spec: TaskSpec) -> int:
     """How many tasks ``executor`` runs at once, as far as it says: a pool's ``max_workers``
-    (ours: ``workers``), else 8 (a cluster's executor does not say)."""
+    (ours: ``workers``), a Dask cluster's threads, else 8."""
     known = getattr(executor, "_max_workers", None)
     if isinstance(known, int) and known > 0:
         return known
+    # Dask's ClientExecutor: its client knows every worker's threads.
+    nthreads = getattr(getattr(executor, "_client", None), "nthreads", None)
+    if callable(nthreads):
+        try:
+            total = sum(nthreads().values())
+        except Exception:  # a client that cannot say: the default below
+            total = 0
+        if isinstance(total, int) and total > 0:
+            return total
     return max(spec.settings.workers, 8)
 
 

@@ -407,9 +407,19 @@ def test_a_dask_cluster_gives_the_answer_of_one_process() -> None:
         distributed.Client(cluster) as client,
     ):
         many = interleave.explore(inc32, executor=client.get_executor(), **OPTIONS)  # type: ignore[arg-type]
+        # (How many tasks the cluster runs at once: its threads, which bound dfs's tasks out.)
+        spec = parallel.TaskSpec("m:f", interleave.ExploreSettings(), "dfs", None, 0)
+        assert parallel._parallelism(client.get_executor(), spec) == 2
     one = interleave.explore(inc32, **OPTIONS)  # type: ignore[arg-type]
     _same(one, many)
     assert many.schedules_run == one.schedules_run
+
+
+def test_the_tasks_out_at_once_follow_what_the_executor_says_it_runs() -> None:
+    spec = parallel.TaskSpec("m:f", interleave.ExploreSettings(workers=3), "dfs", None, 0)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        assert parallel._parallelism(pool, spec) == 5
+    assert parallel._parallelism(InlineExecutor(), spec) == 8  # it does not say
 
 
 @pytest.mark.parametrize("allowed_failures", [3, 0])
