@@ -213,12 +213,7 @@ def _parse_int(raw: object, origin: str, name: str) -> int:
 
 def _session_settings(config: pytest.Config) -> dict[str, Setting]:
     settings: dict[str, Setting] = {}
-    for name, is_int in (
-        ("max_schedules", True),
-        ("strategy", False),
-        ("seed", True),
-        ("workers", True),
-    ):
+    for name in ("max_schedules", "strategy", "seed", "workers"):
         option = "--interleave-" + name.replace("_", "-")
         raw: object = config.getoption("interleave_" + name)
         origin = option
@@ -227,7 +222,7 @@ def _session_settings(config: pytest.Config) -> dict[str, Setting]:
             origin = f"ini interleave_{name}"
             if raw in ("", None):
                 continue
-        value: object = _parse_int(raw, origin, name) if is_int else str(raw).strip()
+        value: object = _parse_int(raw, origin, name) if name in _INT_SETTINGS else str(raw).strip()
         settings[name] = Setting(value, origin)
     if config.getoption("interleave_require_proof"):
         settings["require_proof"] = Setting(True, "--interleave-require-proof")

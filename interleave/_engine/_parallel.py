@@ -33,7 +33,7 @@ time once, whoever ran the task again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass, field
 
@@ -176,10 +176,16 @@ class _Coordinator:
         """Merge a chunk's ``result``; returns the reason to stop, if any."""
         self.tasks.pop(result.seq)
         self.merge(result.found, result.findings)
+        return self.stop_after(result, result.found)
+
+    def stop_after(self, result: TaskResult, found: Sequence[object]) -> ExitReason | None:
+        """Why the run stops at ``result`` (applied in one process's order), if it does:
+        a step limit or a timeout in it, or its findings (``found``) with stop_on_first.
+        (Its task may have covered its subtree: ``open_tail`` says whether it did not.)"""
         if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT):
             return result.stopped
-        if self.spec.settings.stop_on_first and result.found:
-            # The first finding in the order chunks are applied: the run ends here.
+        if self.spec.settings.stop_on_first and found:
+            self.open_tail = result.stopped is ExitReason.FIRST_FINDING
             return ExitReason.FIRST_FINDING
         return None
 
@@ -302,24 +308,12 @@ def explore_parallel(
         count(result, runs, pruned)
         coord.merge([((applied, *key[1:]), o, i, n) for key, o, i, n in found], result.findings)
         applied += 1
-        if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT):
-            return result.stopped
-        if settings.stop_on_first and found:
-            coord.open_tail = result.stopped is ExitReason.FIRST_FINDING
-            return ExitReason.FIRST_FINDING
-        return None
+        return coord.stop_after(result, found)
 
     def apply_dfs(result: TaskResult) -> ExitReason | None:
         count(result, result.runs, result.pruned)
         coord.merge(result.found, result.findings)
-        if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT):
-            return result.stopped
-        if settings.stop_on_first and result.found:
-            # The first finding in one process's order: the run ends here (covered when its
-            # task covered its subtree and nothing is left after it).
-            coord.open_tail = result.stopped is ExitReason.FIRST_FINDING
-            return ExitReason.FIRST_FINDING
-        return None
+        return coord.stop_after(result, result.found)
 
     if spec.kind in ("random", "pct"):
         chunks = -(-max_schedules // budget)
@@ -329,11 +323,8 @@ def explore_parallel(
         # The first task runs here, before any process is asked: most explorations are
         # small, and one that this covers is exactly the one-process exploration.
         first = min(FIRST_BUDGET, max_schedules)
-        coord.tasks[0] = (None, first)
-        coord.next_seq = 1
         result = run_task(coord.spec_now(), 0, None, first, True, 0)
-        coord.tasks.clear()
-        coord.next_apply = 1
+        coord.next_seq = coord.next_apply = 1  # (task 0, applied by the split below)
         executions += result.executions
         if spec.kind == "dpor":
             split = DporSplit(coord.new, budget, max_schedules, spec.bound)

@@ -54,22 +54,16 @@ def swap_project_globals(rt: Runtime, aliases: Aliases) -> Undo:
     """Replace pre-existing primitives and ``from threading import X`` names in project
     modules (globals, and attributes of classes defined there); return what to restore."""
     undo: Undo = []
-    candidates = _candidates
 
     def has_work(module: ModuleType) -> bool:
         _, names, members = _scan(module, aliases)
         return bool(names or members)
 
+    # Only the modules that had something to swap (see modules_with_work); _scan rescans one
+    # whose namespace changed size since.
     for module in modules_with_work(rt, "threading", has_work):
         namespace = module.__dict__
-        # _scan's cache check, inlined: most project modules hold nothing to swap, and this
-        # loop runs over every one of them at every execution.
-        entry = candidates.get(module.__name__)
-        if entry is None or entry[0] != len(namespace):
-            entry = _scan(module, aliases)
-        _, names, members = entry
-        if not names and not members:
-            continue
+        _, names, members = _scan(module, aliases)
         modname = module.__name__
         for name in names:
             value = namespace.get(name)
