@@ -1,5 +1,12 @@
 """A module-wide swap of attributes, reference counted: executions may run in several OS
-threads at once, and the swap stays installed while any of them needs it."""
+threads at once, and the swap stays installed while any of them needs it.
+
+Names that modules bound to a swapped object before the swap (``from threading import Lock``)
+are swapped by the executions that find them (:meth:`ModuleSwap.bind`) and then stay swapped
+with the rest, until the last user leaves: one swap per exploration instead of a swap and a
+restore per execution, and an execution in another OS thread never sees the real object put
+back under it while it runs.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +29,10 @@ class ModuleSwap:
         # id(patched) -> (patched, real), and the modules imported before the swap.
         self._reals = {id(patched): (patched, real) for _, _, real, patched in setters}
         self._before: set[str] = set()
+        # (namespace, name, real, patched) bound by bind(), oldest first.
+        self._bound: list[tuple[dict[str, object], str, object, object]] = []
+        # id -> list of modules whose names were all bound in this installation (see covered).
+        self._covered: dict[int, Sequence[object]] = {}
 
     def install(self) -> None:
         """One more user of the swap (the first installs it)."""
@@ -41,7 +52,44 @@ class ModuleSwap:
             if self._users == 0:
                 for owner, name, real, _patched in self._setters:
                     setattr(owner, name, real)
+                self._unbind_bound()
                 self._unbind_new_modules()
+
+    def bind(self, namespace: dict[str, object], name: str, real: object, patched: object) -> None:
+        """Set ``namespace[name]`` (bound to ``real`` before the swap) to ``patched`` until the
+        last :meth:`uninstall`, which puts ``real`` back if the name still holds ``patched``.
+
+        Raises:
+            RuntimeError: the swap is not installed (nothing would ever undo the binding).
+        """
+        with self._lock:
+            if self._users == 0:
+                raise RuntimeError("ModuleSwap.bind() needs the swap installed (install() first)")
+            if namespace.get(name) is real:
+                namespace[name] = patched
+                self._bound.append((namespace, name, real, patched))
+
+    def covered(self, modules: Sequence[object]) -> bool:
+        """Were the names in every module of ``modules`` bound since the swap was installed?
+
+        ``modules`` is a list that stands for one state of the modules (a project's
+        ``modules()``, a new list after any import): while the swap stays installed, an
+        execution that finds its list covered has nothing to bind, and no module to visit.
+        """
+        return self._covered.get(id(modules)) is modules
+
+    def cover(self, modules: Sequence[object]) -> None:
+        """Note that the names in ``modules`` are bound, until the last :meth:`uninstall`."""
+        with self._lock:
+            if self._users > 0:
+                self._covered[id(modules)] = modules
+
+    def _unbind_bound(self) -> None:
+        self._covered = {}
+        bound, self._bound = self._bound, []
+        for namespace, name, real, patched in reversed(bound):
+            if namespace.get(name) is patched:  # (unless the program bound something else)
+                namespace[name] = real
 
     def _unbind_new_modules(self) -> None:
         reals, before = self._reals, self._before

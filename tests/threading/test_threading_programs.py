@@ -13,6 +13,8 @@ import pytest
 from programs import abba, bank, barrier, condition_if, module_locks, pipeline
 
 import interleave
+from interleave.instrument import threading as patch_threading
+from interleave.instrument._swap import ModuleSwap
 
 
 def _kinds(result: interleave.ExploreResult) -> set[str]:
@@ -248,3 +250,41 @@ def test_a_module_imported_while_patched_gets_the_real_names_back_afterwards(
     assert module.Lock is threading.Lock
     assert module.Event is threading.Event
     assert module.MAKE is threading.Lock
+
+
+def test_a_from_threading_name_stays_swapped_while_any_execution_needs_the_swap() -> None:
+    # ``from threading import Lock as make_lock`` in module_locks is swapped once and stays
+    # swapped as long as the module-wide swap does (here: an outer scope that outlives the
+    # exploration, as a second exploration in another OS thread would), then put back.
+    made: list[object] = []
+
+    def scenario() -> interleave.Scenario:
+        return interleave.Scenario(threads=[lambda: made.append(module_locks.new_lock())])
+
+    one_thread = [interleave.HealthCheck.single_thread]
+    real = threading.Lock
+    with patch_threading.exploration_scope():
+        assert interleave.explore(scenario, suppress_health_check=one_thread).ok
+        assert module_locks.make_lock is not real  # still swapped
+        assert module_locks.make_lock is threading.Lock  # (the patched factory)
+    assert isinstance(made[0], interleave.Lock)
+    assert module_locks.make_lock is real
+    assert threading.Lock is real
+    assert not patch_threading.is_patched()
+
+
+def test_module_swap_bind_puts_back_only_what_it_bound() -> None:
+    namespace: dict[str, object] = {"kept": "real", "rebound": "real"}
+    swap = ModuleSwap([])
+    with pytest.raises(RuntimeError, match="install"):
+        swap.bind(namespace, "kept", "real", "patched")
+    swap.install()
+    swap.install()
+    swap.bind(namespace, "kept", "real", "patched")
+    swap.bind(namespace, "rebound", "real", "patched")
+    swap.bind(namespace, "kept", "real", "patched")  # already bound: nothing more to undo
+    namespace["rebound"] = "the program's own"
+    swap.uninstall()
+    assert namespace == {"kept": "patched", "rebound": "the program's own"}  # a user is left
+    swap.uninstall()
+    assert namespace == {"kept": "real", "rebound": "the program's own"}

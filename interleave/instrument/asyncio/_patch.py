@@ -3,22 +3,23 @@
 While it is on, ``asyncio.Lock`` & co. are factories that return the scheduled primitive when
 called from an execution (a task, or the scenario factory) and asyncio's own anywhere else;
 ``asyncio.sleep``, ``gather``, ``create_task`` … are stand-ins that do asyncio's work when
-called from anything but an execution's task. Each execution also swaps the names a project
-module bound with ``from asyncio import Lock`` & co., runs ``aiosqlite`` (if the program
-imported it) on scheduled connections, and puts back the OS thread's running loop at its end.
+called from anything but an execution's task. The names a project module bound with ``from
+asyncio import Lock`` & co. are swapped too, by the first execution that finds them, and stay
+swapped with the rest (:meth:`ModuleSwap.bind`). Each execution runs ``aiosqlite`` (if the
+program imported it) on scheduled connections, and puts back the OS thread's running loop at
+its end.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
 from ..._core._runtime import Runtime
-from .._project import modules_with_work
+from .._project import modules_with_work, project_of
 from .._swap import ModuleSwap
 from ..threading._scheduling import internal, scheduling
 from . import _functions, _locks, _queues
@@ -141,14 +142,18 @@ class _ExecutionPatch:
     def __enter__(self) -> None:
         _install()
         try:
-            for module in modules_with_work(self.rt, "asyncio", _has_aliases):
-                namespace = vars(module)
-                for name in _aliases_in(module):
-                    value = namespace.get(name)
-                    alias = _ALIASES.get(id(value))
-                    if alias is not None and alias[0] is value:
-                        self.undo.append(functools.partial(namespace.__setitem__, name, value))
-                        namespace[name] = alias[1]
+            # Names stay swapped while the module-wide swap does (see ModuleSwap.bind): only
+            # the first execution after it was installed (or after an import) visits modules.
+            modules = project_of(self.rt).modules()
+            if not _SWAP.covered(modules):
+                for module in modules_with_work(self.rt, "asyncio", _has_aliases):
+                    namespace = vars(module)
+                    for name in _aliases_in(module):
+                        value = namespace.get(name)
+                        alias = _ALIASES.get(id(value))
+                        if alias is not None and alias[0] is value:
+                            _SWAP.bind(namespace, name, value, alias[1])
+                _SWAP.cover(modules)
             if "aiosqlite" in sys.modules:
                 from . import _aiosqlite
 

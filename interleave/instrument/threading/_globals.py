@@ -3,8 +3,9 @@
 Locks, conditions, semaphores and events that modules of the project (see
 :mod:`interleave.instrument._project`) created *before* the exploration (module globals and
 class attributes) are replaced by adopted stand-ins named ``module.NAME`` for the execution,
-and names bound with ``from threading import Lock`` & co. by the patch's own stand-ins. Both
-are put back when the execution ends.
+and put back when it ends. Names bound with ``from threading import Lock`` & co. are swapped
+for the patch's own stand-ins, which serve every execution: they stay swapped as long as the
+module-wide swap does (:meth:`ModuleSwap.bind`), once per exploration.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Mapping
 from types import ModuleType
 
 from ..._core._runtime import Runtime
-from .._project import modules_with_work
+from .._project import modules_with_work, project_of
+from .._swap import ModuleSwap
 from ._factories import adopt, is_adoptable
 
 __all__ = ["Aliases", "Undo", "restore_globals", "swap_project_globals"]
@@ -26,52 +28,73 @@ Aliases = Mapping[int, tuple[object, object]]
 Undo = list[tuple[object, str, object]]
 
 
-# module name -> (size of its namespace when scanned, names that may need a swap, and
-# (class name, attribute) pairs of its classes that hold primitives). Rescanned when the
-# namespace grows or shrinks; a swap re-checks each candidate, so stale entries are harmless.
-_candidates: dict[str, tuple[int, list[str], list[tuple[str, str]]]] = {}
+# module name -> (size of its namespace when scanned, names bound to a real factory that
+# ``from threading import X`` may have bound, names that may hold a primitive, and (class name,
+# attribute) pairs of its classes that hold primitives). Rescanned when the namespace grows or
+# shrinks; a swap re-checks each candidate, so stale entries are harmless.
+_Scan = tuple[int, list[str], list[str], list[tuple[str, str]]]
+_candidates: dict[str, _Scan] = {}
 
 
-def _scan(module: ModuleType, aliases: Aliases) -> tuple[int, list[str], list[tuple[str, str]]]:
+def _scan(module: ModuleType, aliases: Aliases) -> _Scan:
     modname = module.__name__
     namespace = vars(module)
     entry = _candidates.get(modname)
     if entry is not None and entry[0] == len(namespace):
         return entry
+    bound: list[str] = []
     names: list[str] = []
     members: list[tuple[str, str]] = []
     for name, value in list(namespace.items()):
         if isinstance(value, type) and value.__module__ == modname:
             members.extend((name, a) for a, m in list(vars(value).items()) if is_adoptable(m))
-        elif id(value) in aliases or is_adoptable(value):
+        elif id(value) in aliases:
+            bound.append(name)
+        elif is_adoptable(value):
             names.append(name)
-    entry = (len(namespace), names, members)
+    entry = (len(namespace), bound, names, members)
     _candidates[modname] = entry
     return entry
 
 
-def swap_project_globals(rt: Runtime, aliases: Aliases) -> Undo:
+def swap_project_globals(rt: Runtime, aliases: Aliases, swap: ModuleSwap) -> Undo:
     """Replace pre-existing primitives and ``from threading import X`` names in project
-    modules (globals, and attributes of classes defined there); return what to restore."""
-    undo: Undo = []
+    modules (globals, and attributes of classes defined there); return what to restore.
 
-    def has_work(module: ModuleType) -> bool:
-        _, names, members = _scan(module, aliases)
+    The ``from threading import X`` names are bound through ``swap`` (the module-wide swap,
+    installed): they stay swapped with it, and are put back with it, not from the returned
+    list. So only the first execution after the swap was installed (or after an import)
+    visits the modules that have such names.
+    """
+    modules = project_of(rt).modules()
+    if not swap.covered(modules):  # (a list, the same until something is imported)
+
+        def has_aliases(module: ModuleType) -> bool:
+            return bool(_scan(module, aliases)[1])
+
+        for module in modules_with_work(rt, "threading-aliases", has_aliases):
+            namespace = module.__dict__
+            for name in _scan(module, aliases)[1]:
+                value = namespace.get(name)
+                alias = aliases.get(id(value))
+                if alias is not None and alias[0] is value:
+                    swap.bind(namespace, name, value, alias[1])
+        swap.cover(modules)
+
+    def has_primitives(module: ModuleType) -> bool:
+        _, _, names, members = _scan(module, aliases)
         return bool(names or members)
 
     # Only the modules that had something to swap (see modules_with_work); _scan rescans one
     # whose namespace changed size since.
-    for module in modules_with_work(rt, "threading", has_work):
+    undo: Undo = []
+    for module in modules_with_work(rt, "threading", has_primitives):
         namespace = module.__dict__
-        _, names, members = _scan(module, aliases)
+        _, _, names, members = _scan(module, aliases)
         modname = module.__name__
         for name in names:
             value = namespace.get(name)
-            alias = aliases.get(id(value))
-            if alias is not None and alias[0] is value:
-                undo.append((module, name, value))
-                namespace[name] = alias[1]
-            elif is_adoptable(value):
+            if is_adoptable(value):
                 undo.append((module, name, value))
                 namespace[name] = adopt(rt, value, f"{modname}.{name}")
         for cls_name, attr in members:

@@ -2,9 +2,10 @@
 
 The module-wide swap (``threading.Lock`` & co., ``Thread`` methods, ``queue``, ``time.sleep``)
 is reference counted, so that executions in several OS threads, and an exploration that keeps
-it on between executions (:func:`exploration_scope`), share one installation. Each execution
-adds its own part: the project's globals swapped for stand-ins, and its ``Thread`` objects
-marked stopped at the end.
+it on between executions (:func:`exploration_scope`), share one installation; names that project
+modules bound with ``from threading import Lock`` are swapped with it (:meth:`ModuleSwap.bind`).
+Each execution adds its own part: the primitives in the project's globals swapped for
+stand-ins, and its ``Thread`` objects marked stopped at the end.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ _SETTERS: list[tuple[Any, str, object, object]] = [
 ]
 
 # A module of the project may have bound one of those names with ``from threading import X``
-# before the exploration: each execution swaps it too (see _globals).
+# before the exploration: the first execution that finds it swaps it too, for as long as the
+# module-wide swap stays (see _globals).
 _ALIASES = {id(real): (real, patched) for _owner, _name, real, patched in _MODULE_NAMES}
 
 # Executions may run in several OS threads at once: the swap is reference counted.
@@ -145,7 +147,7 @@ class _ExecutionPatch:
     def __enter__(self) -> None:
         _install()
         try:
-            self.undo = swap_project_globals(self.rt, _ALIASES)
+            self.undo = swap_project_globals(self.rt, _ALIASES, _SWAP)
         except BaseException:
             self._restore()
             raise
