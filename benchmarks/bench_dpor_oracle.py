@@ -51,6 +51,7 @@ def run(programs: int, strategy: Any, check: Any, too_big: type[Exception]) -> d
         "with_blocked": 0,
         "too_big": 0,
         "failures": [],
+        "blocked_plans": [],
     }
 
     @settings(
@@ -74,7 +75,9 @@ def run(programs: int, strategy: Any, check: Any, too_big: type[Exception]) -> d
         totals["programs"] += 1
         for key in ("classes", "dpor", "blocked", "dfs"):
             totals[key] += counts[key]
-        totals["with_blocked"] += counts["blocked"] > 0
+        if counts["blocked"]:
+            totals["with_blocked"] += 1
+            totals["blocked_plans"].append((plan, counts["blocked"]))
 
     one()
     return totals
@@ -91,6 +94,7 @@ def main(quick: bool = False, programs: int = 3_000) -> None:
         print("quick (a smoke test, not a measurement)")
     rows = []
     failures = []
+    blocked_plans = []
     for label, strategy, count in (
         ("every primitive", oracle._PROGRAM, n),
         ("SQLite statements", oracle._SQL_PROGRAM, max(n // 10, 2)),
@@ -99,6 +103,7 @@ def main(quick: bool = False, programs: int = 3_000) -> None:
         totals = run(count, strategy, oracle.check_program, oracle.TooBig)
         elapsed = time.perf_counter() - start
         failures += totals["failures"]
+        blocked_plans += totals["blocked_plans"]
         classes = totals["classes"]
         rows.append(
             [
@@ -136,6 +141,10 @@ def main(quick: bool = False, programs: int = 3_000) -> None:
             colalign=("left",) + ("right",) * 11,
         )
     )
+    # Optimal DPOR with wakeup trees should block no execution: a program that did is printed
+    # (the generator does not keep it otherwise) so that it can be studied.
+    for plan, blocked in blocked_plans[:5]:
+        print(f"\nSLEEP-SET BLOCKED ({blocked}): {plan}")
     for plan, why in failures[:5]:
         print(f"\nUNSOUND: {plan}\n  {why}")
     if failures:
