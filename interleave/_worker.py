@@ -340,17 +340,38 @@ class Pool:
     def explore(self, state: _Exploring) -> None:
         """The explore phase on the workers."""
         executor = self.executor
-        renew: Callable[[], Executor] | None = None
+        renew: Callable[[], Executor]
+        fell_back = False
         if executor is None:
             _check_main_importable()
             workers = self.settings.workers
             self.own = executor = _process_pool(workers)
             renew = lambda: _process_pool(workers)  # noqa: E731
+        else:
+            # The caller's executor broke (a ProcessPoolExecutor whose worker died refuses
+            # every task from then on) and there is no other to make: the tasks it had and
+            # the rest run here, in this process, and the caller is told.
+            def renew() -> Executor:
+                nonlocal fell_back
+                fell_back = True
+                return InlineExecutor()
+
         final = explore_parallel(
             state, self.spec, executor, run_task, renew=renew, progress=self.progress
         )
         if self.own is not None:
             self.own = final
+        if fell_back:
+            warnings.warn(
+                InterleaveWarning(
+                    f"executor={type(executor).__name__} broke during the exploration (a "
+                    "worker process died, and such a pool refuses every task after that): the "
+                    "tasks it had were run again, and the rest of the exploration ran, in this "
+                    f"process (statistics.retried={state.retried}). The answer is not "
+                    "affected; pass a new executor next time"
+                ),
+                stacklevel=_user_stacklevel(),
+            )
         if state.uncounted:
             warnings.warn(
                 InterleaveWarning(

@@ -82,6 +82,8 @@ def explore_dict(result: ExploreResult) -> dict[str, Any]:
             "max_depth": stats.max_depth,
             "pruned": stats.pruned,
             "threads": stats.threads,
+            "tasks": stats.tasks,
+            "retried": stats.retried,
             "phases": {
                 phase: {
                     "seconds": stats.phases.get(phase, 0.0),

@@ -198,6 +198,8 @@ def _explore_head(result: ExploreResult) -> tuple[str, str]:
         ("findings", kinds(result.findings)),
         ("elapsed", f"{result.elapsed:.3f} s"),
     ]
+    if result.statistics.retried:
+        rows.append(("retried", f"{result.statistics.retried:,} time(s) a task ran again"))
     table = "".join(f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     status = (
         f'<span class="verdict failed">{escape(found)}</span>'

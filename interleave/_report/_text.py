@@ -37,6 +37,13 @@ def seen_in(seen: int, result: ExploreResult) -> str:
     return f"in {seen:,} of {result.schedules_run:,} schedules"
 
 
+def _retried(times: int) -> str:
+    return (
+        f"{times:,} time(s) a task ran again because its worker died (its executions are "
+        "counted once: only a finished task's are)"
+    )
+
+
 def _rate(runs: int, seconds: float) -> str:
     if seconds <= 0:
         return f"{seconds:.3f} s"
@@ -69,6 +76,8 @@ def render_explore(
         ("findings", kinds(result.findings)),
         ("elapsed", _rate(result.schedules_run, result.elapsed)),
     ]
+    if result.statistics.retried:
+        summary.append(("retried", _retried(result.statistics.retried)))
     verdict = (
         "no findings" + ("" if result.exhausted else " (but the search was not exhaustive)")
         if result.ok

@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -338,6 +338,35 @@ def test_a_task_whose_worker_dies_is_run_again(
     many = interleave.explore(dies_once, strategy="dfs", workers=2, **OPTIONS)  # type: ignore[arg-type]
     assert (tmp_path / "died").exists()
     assert many.statistics.retried >= 1
+    # The result says so: in its report (text, HTML) and its JSON too.
+    assert f"{many.statistics.retried} time(s) a task ran again because its worker died" in (
+        many.report()
+    )
+    assert "retried" in many.to_html()
+    assert many.to_dict()["statistics"]["retried"] == many.statistics.retried
+    assert many.schedules_run == one.schedules_run
+    assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
+
+
+def test_a_callers_process_pool_that_breaks_is_replaced_by_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A ProcessPoolExecutor whose worker died refuses every task after that, and the caller's
+    # pool cannot be remade: the tasks run here instead, the caller is told, and the answer
+    # is one process's (it used to end in a raw BrokenProcessPool).
+    monkeypatch.setenv(_MARK, str(tmp_path / "died"))
+    one = interleave.explore(dies_once, strategy="dfs", **OPTIONS)  # type: ignore[arg-type]
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool,
+        pytest.warns(InterleaveWarning, match="broke during the exploration") as caught,
+    ):
+        many = interleave.explore(dies_once, strategy="dfs", executor=pool, **OPTIONS)  # type: ignore[arg-type]
+    assert (tmp_path / "died").exists()
+    assert many.statistics.retried >= 1
+    assert f"statistics.retried={many.statistics.retried}" in str(caught[0].message)
+    assert "retried" in many.report() and many.to_dict()["statistics"]["retried"] >= 1
+    _same(one, many)
     assert many.schedules_run == one.schedules_run
     assert [f.schedule_id for f in many.findings] == [f.schedule_id for f in one.findings]
 
