@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
@@ -149,21 +150,40 @@ def factory_name(factory: object) -> str:
 
 
 def factory_target(factory: object) -> str | None:
-    """``module:qualname`` for the command line, or ``path.py:name`` for scripts."""
+    """``module:qualname`` for the command line, or ``path.py:name`` for scripts.
+
+    A factory made by a function (``inc = increments(3, 2)``: its qualname is
+    ``increments.<locals>.scenario``) is named by the module-level name its own module binds
+    to it, if any; None when nothing names it (a lambda, a local function).
+    """
     name = getattr(factory, "__qualname__", None)
     module = getattr(factory, "__module__", None)
     if not isinstance(name, str) or "<" in name or "." in name:
-        return None
+        name = _module_level_name(factory, module)
+        if name is None:
+            return None
     if module in (None, "__main__") or not isinstance(module, str):
         try:
             path = inspect.getsourcefile(factory)  # type: ignore[arg-type]
         except TypeError:
             return None
-        if not path:
+        if not path or not os.path.isfile(path):  # (code run from a string: ``python -c``)
             return None
         rel = os.path.relpath(path)
         return f"{path if rel.startswith('..') else rel}:{name}"
     return f"{module}:{name}"
+
+
+def _module_level_name(factory: object, module: object) -> str | None:
+    """A public name that ``module`` (the factory's own) binds to ``factory`` itself."""
+    found = sys.modules.get(module) if isinstance(module, str) else None
+    namespace = getattr(found, "__dict__", None)
+    if not isinstance(namespace, dict):
+        return None
+    for key, value in list(namespace.items()):
+        if value is factory and key.isidentifier() and not key.startswith("__"):
+            return str(key)
+    return None
 
 
 def check_factory(factory: object) -> None:

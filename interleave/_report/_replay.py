@@ -27,6 +27,8 @@ class ReplayContext:
             they are paths of this machine), repeated in the lines.
         python_call: the Python line for an ID that ``interleave.replay`` does not take (a
             ``check_linearizable`` ID); there is then no shell line.
+        importable: whether ``factory`` is a name the factory's module binds (else it is only
+            the function's own name, which the python line says).
     """
 
     factory: str | None = None
@@ -34,16 +36,25 @@ class ReplayContext:
     node_id: str | None = None
     project: tuple[str, ...] = ()
     python_call: Callable[[str], str] | None = None
+    importable: bool = True
 
     @classmethod
     def of(cls, result: ExploreResult, **changes: Any) -> ReplayContext:
         """The context a result implies (its target and project), with ``changes``."""
         target = changes.pop("target", result.target)
         factory = changes.pop("factory", target.rpartition(":")[2] if target else None)
+        importable = True
+        if factory is None:
+            # No module binds the factory (a local function, one made by a function): its own
+            # name, which works where it was defined, with a word for the other cases.
+            own = result.scenario.rpartition(".")[2]
+            factory = own if own.isidentifier() else None
+            importable = False
         return cls(
             factory=factory,
             target=target,
             project=changes.pop("project", result.settings.project),
+            importable=importable,
             **changes,
         )
 
@@ -61,6 +72,8 @@ def replay_lines(schedule_id: str, context: ReplayContext) -> list[tuple[str, st
         if context.python_call is not None
         else f"interleave.replay({factory}, {schedule_id!r}{python_extra})"
     )
+    if context.python_call is None and (context.factory is None or not context.importable):
+        python += f"  # {factory}: the scenario factory explored (no module-level name)"
     lines = [
         ("python", python),
         ("pytest", f"pytest {node} --interleave-replay={schedule_id}"),

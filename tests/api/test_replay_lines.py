@@ -58,6 +58,23 @@ SCENARIOS = textwrap.dedent(
         return interleave.Scenario(
             threads={"slow": slow, "fast": fast}, check=lambda: hits.get() == 2
         )
+
+
+    def make_race(n):
+        # A factory made by a function: its qualname (make_race.<locals>.scenario) names
+        # nothing importable; the module-level name below does.
+        def scenario():
+            hits = interleave.Shared("hits", 0)
+
+            def hit():
+                hits.set(hits.get() + 1)
+
+            return interleave.Scenario(threads=[hit] * n, check=lambda: hits.get() == n)
+
+        return scenario
+
+
+    made_race = make_race(2)
     """
 )
 
@@ -65,6 +82,7 @@ SCENARIOS = textwrap.dedent(
 CASES = {
     "trace_attributes": ("attr_race", "trace_attributes=True"),
     "max_steps": ("long_race", "max_steps=50_000, minimise=False"),
+    "made_by_a_function": ("made_race", "minimise=True"),
 }
 
 EXPLORE = """
@@ -206,3 +224,47 @@ def test_the_pytest_line_of_a_pytest_run_replays_the_finding(
     out = result.stdout.str()
     assert "instead of exploring (--interleave-replay)" in out
     assert f"findings: {', '.join(f'1 {kind}' for kind in kinds)}" in out
+
+
+def test_a_factory_no_module_names_gets_its_own_name_and_says_so() -> None:
+    # A local function: its own name works where it was defined, and the line says that no
+    # module binds it (so no shell line either: nothing to import).
+    import interleave
+
+    def local_race() -> interleave.Scenario:
+        hits = interleave.Shared("hits", 0)
+
+        def hit() -> None:
+            hits.set(hits.get() + 1)
+
+        return interleave.Scenario(threads=[hit, hit], check=lambda: hits.get() == 2)
+
+    result = interleave.explore(local_race, database=None)
+    lines = _lines(result.report())
+    assert result.target is None
+    assert lines["python"].startswith("interleave.replay(local_race, '2-")
+    assert lines["python"].endswith(
+        "# local_race: the scenario factory explored (no module-level name)"
+    )
+    assert "shell" not in lines
+    run = eval(
+        lines["python"].split("  #")[0], {"interleave": interleave, "local_race": local_race}
+    )
+    assert "lost-update" in {f.kind for f in run.findings}
+
+
+def test_code_run_from_a_string_gets_no_shell_line(tmp_path: Path) -> None:
+    code = textwrap.dedent(SCENARIOS) + textwrap.dedent(
+        """
+        result = interleave.explore(made_race, database=None)
+        print(result.target)
+        print(result.report())
+        """
+    )
+    done = _python(code, tmp_path)
+    assert done.returncode == 0, done.stderr
+    # ``interleave replay '<string>:made_race'`` could not work: no target, no shell line.
+    assert done.stdout.splitlines()[0] == "None"
+    lines = _lines(done.stdout)
+    assert "shell" not in lines
+    assert lines["python"].endswith("(no module-level name)")
