@@ -41,7 +41,7 @@ from ._execution import detectors_without_races as _detectors_without_races
 from ._execution import exploration_scope
 from ._execution import watchdog_limit as _watchdog_limit
 from ._health import HealthMonitor, run_health_checks
-from ._progress import ProgressCallback, check_progress, reporter
+from ._progress import ProgressCallback, Reporter, check_progress, reporter
 from ._results import ExploreResult, Interrupted, RunResult
 from ._scenario import Scenario, builder, check_factory, factory_name, factory_target
 from ._worker import Pool
@@ -336,6 +336,8 @@ def run_exploration(
         )
         raw = _races_last(raw)
         stopped = raw.stopped_because
+        if isinstance(report, Reporter):
+            report.finish(raw.schedules_run, len(raw.findings), raw.elapsed, raw.exhausted)
         # What changed: the closest passing schedule of each finding (with the minimise phase).
         closest, statistics, cut = closest_passing_phase(
             raw,

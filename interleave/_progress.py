@@ -27,6 +27,7 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "ProgressLines",
+    "Reporter",
     "check_progress",
     "reporter",
 ]
@@ -49,6 +50,9 @@ class Progress:
             (``estimated=True``, from random probes of the search tree) or ``max_schedules``.
         estimated: whether ``total`` is an estimate (rather than the ``max_schedules``
             budget).
+        done: the exploration's explore phase ended: the last call (made only when earlier
+            calls were). An exhausted search then has its count as ``total`` (not
+            estimated), so ``fraction`` is 1.
 
     ``str()`` of it is the line interleave prints outside a terminal.
 
@@ -66,6 +70,7 @@ class Progress:
     rate: float
     total: int | None = None
     estimated: bool = False
+    done: bool = False
 
     @property
     def fraction(self) -> float | None:
@@ -156,10 +161,13 @@ def reporter(
             preemption_bound=bound if isinstance(bound, int) else None,
         )
 
-    return _Reporter(progress, settings, probe)  # type: ignore[arg-type]
+    return Reporter(progress, settings, probe)  # type: ignore[arg-type]
 
 
-class _Reporter:
+class Reporter:
+    """The explorer's progress callback made by :func:`reporter` for a one-argument
+    ``progress=`` callback: finds the total, and makes each :class:`Progress`."""
+
     def __init__(
         self,
         callback: Callable[[Progress], object],
@@ -203,16 +211,29 @@ class _Reporter:
         if self.estimated and self.total is not None and executions > self.total:
             # The estimate was too low: the total is shown as unknown, not below the count.
             self.total, self.estimated = None, False
-        exploring = elapsed - probing
-        rate = executions / exploring if exploring > 0 else 0.0
+        self._send(executions, findings, elapsed - probing, elapsed, done=False)
+
+    def finish(self, executions: int, findings: int, elapsed: float, exhausted: bool) -> None:
+        """The last report, when the explore phase ended (only after earlier ones: a short
+        exploration gets none); an exhausted search's total is its count."""
+        if not self.probed:
+            return
+        if exhausted:
+            self.total, self.estimated = executions, False
+        self._send(executions, findings, elapsed - self.probing, elapsed, done=True)
+
+    def _send(
+        self, executions: int, findings: int, exploring: float, elapsed: float, *, done: bool
+    ) -> None:
         self.callback(
             Progress(
                 executions=executions,
                 findings=findings,
                 elapsed=elapsed,
-                rate=rate,
+                rate=executions / exploring if exploring > 0 else 0.0,
                 total=self.total,
                 estimated=self.estimated,
+                done=done,
             )
         )
 

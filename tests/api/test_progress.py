@@ -101,6 +101,21 @@ def test_a_long_exploration_reports_progress_with_an_estimated_total() -> None:
     assert abs(first.total / 7_134 - 1) < 0.3
     counts = [p.executions for p in seen]
     assert counts == sorted(counts) and counts[-1] <= 7_134
+    # The last call says the exploration ended: exhausted, its count is the total.
+    last = seen[-1]
+    assert [p.done for p in seen] == [False] * (len(seen) - 1) + [True]
+    assert (last.executions, last.total, last.estimated, last.fraction) == (7_134, 7_134, False, 1)
+    assert last.eta == 0
+
+
+def test_the_last_report_of_a_cut_search_keeps_its_total() -> None:
+    seen = _feed(ExploreSettings(), [(10, 1, 1.0)])
+    report = reporter(seen.append, ExploreSettings(), builder(litmus.increments(2, 2)), ())
+    report.finish(5, 0, 0.5, exhausted=True)  # type: ignore[attr-defined]
+    assert len(seen) == 1  # no report before: a short exploration gets no last one either
+    report(10, 1, 1.0)
+    report.finish(20, 1, 1.5, exhausted=False)  # type: ignore[attr-defined]
+    assert (seen[-1].done, seen[-1].total, seen[-1].estimated) == (True, 34, True)
 
 
 def test_lines_are_written_at_most_every_interval_of_the_exploration() -> None:

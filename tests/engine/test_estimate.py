@@ -92,12 +92,12 @@ def test_an_estimate_resting_on_few_unblocked_probes_says_it_is_unreliable() -> 
 
 
 def test_progress_shows_no_total_from_an_unreliable_estimate() -> None:
-    from interleave._progress import _Reporter
+    from interleave._progress import Reporter
 
     shown: list[interleave.Progress] = []
 
-    def reporter(estimate: _estimate.Estimate) -> _Reporter:
-        return _Reporter(shown.append, interleave.ExploreSettings(), lambda: estimate)
+    def reporter(estimate: _estimate.Estimate) -> Reporter:
+        return Reporter(shown.append, interleave.ExploreSettings(), lambda: estimate)
 
     def estimate(blocked: int) -> _estimate.Estimate:
         return _estimate.Estimate(
