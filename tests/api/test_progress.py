@@ -127,3 +127,38 @@ def test_lines_are_written_at_most_every_interval_of_the_exploration() -> None:
         "> explored 10 executions in 2.0 s, 5 executions/s; no findings so far",
         "> explored 10 executions in 4.0 s, 5 executions/s; no findings so far",
     ]
+
+
+def test_the_totals_probes_are_budgeted_in_cpu_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With workers= the probes share the cores with the worker processes: a wall-clock
+    # budget gave them half the probes, and the increments' total came out 25% too low.
+    import time
+
+    from interleave import _progress
+
+    calls: list[dict[str, Any]] = []
+    real = _progress.estimate_program
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_progress, "estimate_program", spy)
+    _feed(ExploreSettings(), [(10, 0, 1.0)])
+    assert calls and calls[0]["clock"] is time.process_time
+
+
+def test_the_probes_budget_follows_the_clock_given() -> None:
+    from interleave._engine._estimate import estimate_program
+
+    ticks = iter(range(1_000_000))
+    est = estimate_program(
+        builder(litmus.increments(3, 3)),
+        "dpor",
+        seed=0,
+        probes=None,
+        time_budget=40,
+        max_steps=10_000,
+        clock=lambda: float(next(ticks)),  # one "second" per look at the clock
+    )
+    assert 30 <= est.probes <= 40
