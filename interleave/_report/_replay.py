@@ -29,6 +29,9 @@ class ReplayContext:
             ``check_linearizable`` ID); there is then no shell line.
         importable: whether ``factory`` is a name the factory's module binds (else it is only
             the function's own name, which the python line says).
+        detect_data_races: whether the exploration looked for data races: the python and
+            shell lines turn them off too when it did not (an ID does not record detectors,
+            which never change an execution), so the replay reports what the search did.
     """
 
     factory: str | None = None
@@ -37,6 +40,7 @@ class ReplayContext:
     project: tuple[str, ...] = ()
     python_call: Callable[[str], str] | None = None
     importable: bool = True
+    detect_data_races: bool = True
 
     @classmethod
     def of(cls, result: ExploreResult, **changes: Any) -> ReplayContext:
@@ -55,6 +59,7 @@ class ReplayContext:
             target=target,
             project=changes.pop("project", result.settings.project),
             importable=importable,
+            detect_data_races=changes.pop("detect_data_races", result.settings.detect_data_races),
             **changes,
         )
 
@@ -64,6 +69,9 @@ def replay_lines(schedule_id: str, context: ReplayContext) -> list[tuple[str, st
     factory = context.factory or "scenario"
     python_extra = f", project={list(context.project)!r}" if context.project else ""
     shell_extra = "".join(f" --project {shlex.quote(p)}" for p in context.project)
+    if not context.detect_data_races:
+        python_extra += ", detect_data_races=False"
+        shell_extra += " --no-detect-data-races"
     # Outside pytest there is no node ID: the line keeps a NODEID placeholder for the reader
     # to fill in (the plugin passes the real one).
     node = context.node_id or "NODEID"
@@ -91,8 +99,9 @@ def replay_lines(schedule_id: str, context: ReplayContext) -> list[tuple[str, st
 def render_replay_lines(schedule_id: str, context: ReplayContext) -> str:
     """Copy-paste lines that replay ``schedule_id``.
 
-    They need no options but ``project=``: the ID records those that shape an execution
-    (``max_steps``, ``trace_attributes``, the patches), and ``replay()`` uses them. The pytest
+    They need no options but ``project=`` (and ``detect_data_races=False`` when the search
+    ran without it): the ID records those that shape an execution (``max_steps``,
+    ``trace_attributes``, the patches), and ``replay()`` uses them. The pytest
     line names the test's node ID (``NODEID`` outside pytest), the shell line needs a target.
     """
     out = [f"schedule ID: {schedule_id}", "replay it:"]

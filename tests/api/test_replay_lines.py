@@ -268,3 +268,32 @@ def test_code_run_from_a_string_gets_no_shell_line(tmp_path: Path) -> None:
     lines = _lines(done.stdout)
     assert "shell" not in lines
     assert lines["python"].endswith("(no module-level name)")
+
+
+def test_the_lines_of_a_search_without_race_detection_replay_without_it() -> None:
+    # An ID records what shapes an execution, not the detectors: the lines turn data races
+    # off too, so the replay reports what the search reported (no races it never looked for).
+    import litmus
+
+    import interleave
+
+    result = interleave.explore(litmus.increments_3x2, detect_data_races=False, database=None)
+    first = result.findings[0].schedule_id
+    kinds = sorted(f.kind for f in result.findings if f.schedule_id == first)
+    assert "data-race" not in kinds
+    lines = _lines(result.report())
+    assert lines["python"].endswith(", detect_data_races=False)")
+    assert lines["shell"].endswith(" --no-detect-data-races")
+    run = eval(lines["python"], {"interleave": interleave, "increments_3x2": litmus.increments_3x2})
+    assert sorted(f.kind for f in run.findings) == kinds
+    benchmarks = Path(litmus.__file__).parent
+    done = subprocess.run(
+        [sys.executable, "-m", "interleave", *shlex.split(lines["shell"])[1:]],
+        cwd=benchmarks,
+        env={**os.environ, "PYTHONPATH": str(benchmarks)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "data-race" not in done.stdout and "lost-update" in done.stdout
