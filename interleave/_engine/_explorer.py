@@ -86,7 +86,8 @@ class Statistics:
         phase_executions: executions per phase that ran.
         tasks: tasks the explore phase was split into (``workers=``/``executor=``; 0 when
             it ran in this process alone).
-        retried: times a task was run again because its worker died, by this process or by
+        retried: times a task was run again because a worker died (a process pool that
+            loses one runs all the tasks it had again), by this process or by
             the executor (Dask's scheduler); its executions are counted once: only a
             finished task's are.
     """

@@ -39,8 +39,8 @@ def seen_in(seen: int, result: ExploreResult) -> str:
 
 def _retried(times: int) -> str:
     return (
-        f"{times:,} time(s) a task ran again because its worker died (its executions are "
-        "counted once: only a finished task's are)"
+        f"{times:,} time(s) a task ran again because a worker died (a process pool that "
+        "loses one runs all its tasks again; each task's executions are counted once)"
     )
 
 

@@ -339,7 +339,7 @@ def test_a_task_whose_worker_dies_is_run_again(
     assert (tmp_path / "died").exists()
     assert many.statistics.retried >= 1
     # The result says so: in its report (text, HTML) and its JSON too.
-    assert f"{many.statistics.retried} time(s) a task ran again because its worker died" in (
+    assert f"{many.statistics.retried} time(s) a task ran again because a worker died" in (
         many.report()
     )
     assert "retried" in many.to_html()
