@@ -10,6 +10,7 @@ stand-ins, and its ``Thread`` objects marked stopped at the end.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import queue
 import threading
@@ -101,6 +102,9 @@ _SETTERS: list[tuple[Any, str, object, object]] = [
 # before the exploration: the first execution that finds it swaps it too, for as long as the
 # module-wide swap stays (see _globals).
 _ALIASES = {id(real): (real, patched) for _owner, _name, real, patched in _MODULE_NAMES}
+# ``from _thread import allocate_lock`` makes the same locks: up to Python 3.12 it is
+# threading.Lock itself, from 3.13 a function of its own (threading.Lock is the lock type).
+_ALIASES.setdefault(id(_thread.allocate_lock), (_thread.allocate_lock, LockFactory))
 
 # Executions may run in several OS threads at once: the swap is reference counted.
 _SWAP = ModuleSwap(_SETTERS)
