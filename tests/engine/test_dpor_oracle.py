@@ -613,6 +613,10 @@ def test_canonical_form_knows_what_lock_outcomes_touch() -> None:
         [[("point-kind", "read")], [("point-item", 1, "write")]],
         # plain attributes: self.a += 1 in two threads, one under a lock
         [[("attr-incr", "a")], [("lock", "a", [("attr-incr", "a")]), ("attr-read", "b")]],
+        # a clear of a clear flag against a wait left blocked after another step (found by
+        # the long oracle: dpor plants the wait before the clear, which cannot enable it, and
+        # runs one sleep-set-blocked execution; sound, one execution more than optimal)
+        [[("event", "clear"), ("is-alive",)], [("cache-get", 2), ("event", "wait"), ("spawn", [])]],
     ],
     ids=[
         "abba-after-a-step",
@@ -630,6 +634,7 @@ def test_canonical_form_knows_what_lock_outcomes_touch() -> None:
         "barrier",
         "whole-kind",
         "attributes",
+        "clear-then-blocked-wait",
     ],
 )
 def test_textbook_programs(plan: list[list[Action]]) -> None:
