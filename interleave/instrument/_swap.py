@@ -69,6 +69,15 @@ class ModuleSwap:
                 namespace[name] = patched
                 self._bound.append((namespace, name, real, patched))
 
+    def stands_in(self, value: object) -> bool:
+        """Is ``value`` one of the objects the swap puts in place of a real one?
+
+        Scans of a module's names count these as well as the real objects: a module scanned
+        while another exploration has its names bound must still be bound later.
+        """
+        pair = self._reals.get(id(value))
+        return pair is not None and pair[0] is value
+
     def covered(self, modules: Sequence[object]) -> bool:
         """Were the names in every module of ``modules`` bound since the swap was installed?
 

@@ -63,7 +63,7 @@ def _scenario(bank: object, *, locked: bool) -> object:
 
 def test_names_bound_from_asyncio_are_scheduled_and_put_back(bank: object) -> None:
     project = [str(Path(bank.__file__).parent)]  # type: ignore[attr-defined]
-    # The unlocked withdrawals interleave at the module's own ``sleep``; its ``Lock`` orders them.
+    # The unlocked withdrawals interleave; the module's own ``Lock`` orders them (swapped).
     unlocked = interleave.explore(_scenario(bank, locked=False), project=project)
     assert "invariant" in {f.kind for f in unlocked.findings}, unlocked.report()
     locked = interleave.explore(_scenario(bank, locked=True), project=project)
@@ -84,3 +84,26 @@ def test_names_stay_swapped_while_the_swap_is_needed(bank: object) -> None:
         assert bank.sleep is asyncio.sleep  # type: ignore[attr-defined]  # still the stand-in
     assert bank.sleep is real_sleep  # type: ignore[attr-defined]
     assert bank.Lock is asyncio.Lock  # type: ignore[attr-defined]
+
+
+def test_a_module_first_scanned_while_its_names_are_swapped_is_swapped_later_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another exploration (another OS thread) may have the module's names bound when this
+    # one first looks at it: what it notes must still say "swap sleep" afterwards.
+    (tmp_path / "async_sleeper.py").write_text(_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "async_sleeper", raising=False)
+    import async_sleeper
+
+    from interleave.instrument.asyncio import _patch
+
+    project = [str(tmp_path)]
+    real_lock = asyncio.Lock
+    with patch_asyncio.exploration_scope():
+        _patch._SWAP.bind(vars(async_sleeper), "Lock", real_lock, asyncio.Lock)
+        assert interleave.explore(_scenario(async_sleeper, locked=True), project=project).ok
+    assert async_sleeper.Lock is real_lock
+    # Later: the module's Lock orders the withdrawals only if it is swapped.
+    locked = interleave.explore(_scenario(async_sleeper, locked=True), project=project)
+    assert locked.ok and locked.exhausted, locked.report()

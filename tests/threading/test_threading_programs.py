@@ -289,3 +289,40 @@ def test_module_swap_bind_puts_back_only_what_it_bound() -> None:
     assert namespace == {"kept": "patched", "rebound": "the program's own"}  # a user is left
     swap.uninstall()
     assert namespace == {"kept": "real", "rebound": "the program's own"}
+
+
+def test_a_module_first_scanned_while_its_names_are_swapped_is_swapped_later_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Explorations in two OS threads share the swap: one may look at a module first while
+    # the other has its ``from threading import Lock`` bound to the stand-in. What it notes
+    # of the module must still say "swap Lock" once that exploration is over.
+    (tmp_path / "shared_locks.py").write_text(
+        "from threading import Lock\n\n\ndef new_lock():\n    return Lock()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "shared_locks", raising=False)
+    import shared_locks
+
+    from interleave.instrument.threading import _patch
+
+    made: list[object] = []
+
+    def scenario() -> interleave.Scenario:
+        return interleave.Scenario(threads=[lambda: made.append(shared_locks.new_lock())])
+
+    one_thread = [interleave.HealthCheck.single_thread]
+    real = threading.Lock
+    with patch_threading.exploration_scope():
+        # As another exploration's execution would have done:
+        _patch._SWAP.bind(vars(shared_locks), "Lock", real, threading.Lock)
+        assert interleave.explore(
+            scenario, suppress_health_check=one_thread, project=[str(tmp_path)]
+        ).ok
+    assert shared_locks.Lock is real
+    made.clear()
+    assert interleave.explore(
+        scenario, suppress_health_check=one_thread, project=[str(tmp_path)]
+    ).ok
+    assert made and all(isinstance(lock, interleave.Lock) for lock in made), made
+    assert shared_locks.Lock is real

@@ -121,7 +121,8 @@ def _aliases_in(module: ModuleType) -> list[str]:
     namespace = vars(module)
     entry = _candidates.get(module.__name__)
     if entry is None or entry[0] != len(namespace):
-        names = [n for n, v in list(namespace.items()) if id(v) in _ALIASES]
+        # (A stand-in too: the module may be scanned while another exploration has it bound.)
+        names = [n for n, v in list(namespace.items()) if id(v) in _ALIASES or _SWAP.stands_in(v)]
         entry = _candidates[module.__name__] = (len(namespace), names)
     return entry[1]
 

@@ -36,7 +36,7 @@ _Scan = tuple[int, list[str], list[str], list[tuple[str, str]]]
 _candidates: dict[str, _Scan] = {}
 
 
-def _scan(module: ModuleType, aliases: Aliases) -> _Scan:
+def _scan(module: ModuleType, aliases: Aliases, swap: ModuleSwap) -> _Scan:
     modname = module.__name__
     namespace = vars(module)
     entry = _candidates.get(modname)
@@ -48,7 +48,7 @@ def _scan(module: ModuleType, aliases: Aliases) -> _Scan:
     for name, value in list(namespace.items()):
         if isinstance(value, type) and value.__module__ == modname:
             members.extend((name, a) for a, m in list(vars(value).items()) if is_adoptable(m))
-        elif id(value) in aliases:
+        elif id(value) in aliases or swap.stands_in(value):  # (bound already, maybe)
             bound.append(name)
         elif is_adoptable(value):
             names.append(name)
@@ -70,11 +70,11 @@ def swap_project_globals(rt: Runtime, aliases: Aliases, swap: ModuleSwap) -> Und
     if not swap.covered(modules):  # (a list, the same until something is imported)
 
         def has_aliases(module: ModuleType) -> bool:
-            return bool(_scan(module, aliases)[1])
+            return bool(_scan(module, aliases, swap)[1])
 
         for module in modules_with_work(rt, "threading-aliases", has_aliases):
             namespace = module.__dict__
-            for name in _scan(module, aliases)[1]:
+            for name in _scan(module, aliases, swap)[1]:
                 value = namespace.get(name)
                 alias = aliases.get(id(value))
                 if alias is not None and alias[0] is value:
@@ -82,7 +82,7 @@ def swap_project_globals(rt: Runtime, aliases: Aliases, swap: ModuleSwap) -> Und
         swap.cover(modules)
 
     def has_primitives(module: ModuleType) -> bool:
-        _, _, names, members = _scan(module, aliases)
+        _, _, names, members = _scan(module, aliases, swap)
         return bool(names or members)
 
     # Only the modules that had something to swap (see modules_with_work); _scan rescans one
@@ -90,7 +90,7 @@ def swap_project_globals(rt: Runtime, aliases: Aliases, swap: ModuleSwap) -> Und
     undo: Undo = []
     for module in modules_with_work(rt, "threading", has_primitives):
         namespace = module.__dict__
-        _, _, names, members = _scan(module, aliases)
+        _, _, names, members = _scan(module, aliases, swap)
         modname = module.__name__
         for name in names:
             value = namespace.get(name)
