@@ -187,6 +187,13 @@ def test_lock_factory_imported_by_name_is_scheduled() -> None:
     assert module_locks.make_lock is __import__("threading").Lock
 
 
+def _module_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str) -> None:
+    """Write module ``name`` in ``tmp_path``, importable (and not imported yet) for the test."""
+    (tmp_path / f"{name}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+
+
 def test_a_module_imported_during_the_exploration_has_its_names_swapped_from_then_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,12 +201,13 @@ def test_a_module_imported_during_the_exploration_has_its_names_swapped_from_the
     # their last look (instrument/_project.py, modules_with_work): one the scenario imports
     # in its first execution must still have the real lock factory it bound (``_thread``'s,
     # which the module-wide swap leaves alone) swapped in the executions after it.
-    (tmp_path / "late_locks.py").write_text(
+    _module_file(
+        tmp_path,
+        monkeypatch,
+        "late_locks",
         "from _thread import allocate_lock as make_lock\n\n\n"
-        "def new_lock():\n    return make_lock()\n"
+        "def new_lock():\n    return make_lock()\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "late_locks", raising=False)
     made: list[object] = []
 
     def scenario() -> interleave.Scenario:
@@ -231,11 +239,12 @@ def test_a_module_imported_while_patched_gets_the_real_names_back_afterwards(
     # Imported in an execution, ``from threading import Lock`` binds the patch's stand-in
     # (threading.Lock is swapped for the whole exploration): the real one is put back when
     # the exploration ends, as in every module imported before it.
-    (tmp_path / "late_threading.py").write_text(
-        "from threading import Lock, Event\nimport threading\nMAKE = threading.Lock\n"
+    _module_file(
+        tmp_path,
+        monkeypatch,
+        "late_threading",
+        "from threading import Lock, Event\nimport threading\nMAKE = threading.Lock\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "late_threading", raising=False)
     seen: list[object] = []
 
     def scenario() -> interleave.Scenario:
@@ -297,11 +306,12 @@ def test_a_module_first_scanned_while_its_names_are_swapped_is_swapped_later_too
     # Explorations in two OS threads share the swap: one may look at a module first while
     # the other has its ``from threading import Lock`` bound to the stand-in. What it notes
     # of the module must still say "swap Lock" once that exploration is over.
-    (tmp_path / "shared_locks.py").write_text(
-        "from threading import Lock\n\n\ndef new_lock():\n    return Lock()\n"
+    _module_file(
+        tmp_path,
+        monkeypatch,
+        "shared_locks",
+        "from threading import Lock\n\n\ndef new_lock():\n    return Lock()\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "shared_locks", raising=False)
     import shared_locks
 
     from interleave.instrument.threading import _patch
