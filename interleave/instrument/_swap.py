@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import _thread
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 
-__all__ = ["ModuleSwap"]
+from .._core._runtime import Runtime
+from ._project import modules_with_work, project_of
+
+__all__ = ["ModuleSwap", "bind_project_aliases"]
 
 
 class ModuleSwap:
@@ -118,3 +122,30 @@ class ModuleSwap:
     def active(self) -> bool:
         """Is the swap installed?"""
         return self._users > 0
+
+
+def bind_project_aliases(
+    rt: Runtime,
+    swap: ModuleSwap,
+    key: str,
+    aliases: Mapping[int, tuple[object, object]],
+    names_of: Callable[[ModuleType], list[str]],
+) -> None:
+    """Bind, through ``swap`` (installed), the names of the project's modules that hold a real
+    object of ``aliases`` (``id(real) -> (real, stand-in)``): ``names_of(module)`` lists the
+    candidates, ``key`` names this patch for :func:`modules_with_work`.
+
+    Only the first execution after the swap was installed, or after an import, visits the
+    modules (see :meth:`ModuleSwap.covered`): the bound names stay swapped with the rest.
+    """
+    modules = project_of(rt).modules()  # (a list, the same until something is imported)
+    if swap.covered(modules):
+        return
+    for module in modules_with_work(rt, key, lambda m: bool(names_of(m))):
+        namespace = vars(module)
+        for name in names_of(module):
+            value = namespace.get(name)
+            alias = aliases.get(id(value))
+            if alias is not None and alias[0] is value:
+                swap.bind(namespace, name, value, alias[1])
+    swap.cover(modules)

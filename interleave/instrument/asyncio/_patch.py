@@ -19,8 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from ..._core._runtime import Runtime
-from .._project import modules_with_work, project_of
-from .._swap import ModuleSwap
+from .._swap import ModuleSwap, bind_project_aliases
 from ..threading._scheduling import internal, scheduling
 from . import _functions, _locks, _queues
 from ._loop import LoopState
@@ -127,10 +126,6 @@ def _aliases_in(module: ModuleType) -> list[str]:
     return entry[1]
 
 
-def _has_aliases(module: ModuleType) -> bool:
-    return bool(_aliases_in(module))
-
-
 class _ExecutionPatch:
     """The per-execution patch (a class, not a generator: it runs once per execution)."""
 
@@ -143,18 +138,8 @@ class _ExecutionPatch:
     def __enter__(self) -> None:
         _install()
         try:
-            # Names stay swapped while the module-wide swap does (see ModuleSwap.bind): only
-            # the first execution after it was installed (or after an import) visits modules.
-            modules = project_of(self.rt).modules()
-            if not _SWAP.covered(modules):
-                for module in modules_with_work(self.rt, "asyncio", _has_aliases):
-                    namespace = vars(module)
-                    for name in _aliases_in(module):
-                        value = namespace.get(name)
-                        alias = _ALIASES.get(id(value))
-                        if alias is not None and alias[0] is value:
-                            _SWAP.bind(namespace, name, value, alias[1])
-                _SWAP.cover(modules)
+            # Names stay swapped while the module-wide swap does (see ModuleSwap.bind).
+            bind_project_aliases(self.rt, _SWAP, "asyncio", _ALIASES, _aliases_in)
             if "aiosqlite" in sys.modules:
                 from . import _aiosqlite
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from types import ModuleType
 
 from ..._core._runtime import Runtime
-from .._project import modules_with_work, project_of
-from .._swap import ModuleSwap
+from .._project import modules_with_work
+from .._swap import ModuleSwap, bind_project_aliases
 from ._factories import adopt, is_adoptable
 
 __all__ = ["Aliases", "Undo", "restore_globals", "swap_project_globals"]
@@ -66,20 +66,9 @@ def swap_project_globals(rt: Runtime, aliases: Aliases, swap: ModuleSwap) -> Und
     list. So only the first execution after the swap was installed (or after an import)
     visits the modules that have such names.
     """
-    modules = project_of(rt).modules()
-    if not swap.covered(modules):  # (a list, the same until something is imported)
-
-        def has_aliases(module: ModuleType) -> bool:
-            return bool(_scan(module, aliases, swap)[1])
-
-        for module in modules_with_work(rt, "threading-aliases", has_aliases):
-            namespace = module.__dict__
-            for name in _scan(module, aliases, swap)[1]:
-                value = namespace.get(name)
-                alias = aliases.get(id(value))
-                if alias is not None and alias[0] is value:
-                    swap.bind(namespace, name, value, alias[1])
-        swap.cover(modules)
+    bind_project_aliases(
+        rt, swap, "threading-aliases", aliases, lambda module: _scan(module, aliases, swap)[1]
+    )
 
     def has_primitives(module: ModuleType) -> bool:
         _, _, names, members = _scan(module, aliases, swap)
