@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
@@ -18,7 +19,14 @@ from ._core._program import Program, ThreadSpec
 from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions
 from .errors import ScenarioError
 
-__all__ = ["Scenario", "builder", "check_factory", "factory_name", "factory_target"]
+__all__ = [
+    "Scenario",
+    "builder",
+    "check_factory",
+    "factory_name",
+    "factory_target",
+    "not_a_factory",
+]
 
 
 ScenarioFactory = Callable[[], "Scenario | Sequence[Callable[[], object]]"]
@@ -199,6 +207,23 @@ def check_factory(factory: object) -> None:
             f"the scenario must be a callable factory returning interleave.Scenario, "
             f"not {type(factory).__name__}"
         )
+    kind = not_a_factory(factory)
+    if kind is not None:
+        raise ScenarioError(
+            f"the scenario must be a callable factory returning interleave.Scenario, not "
+            f"{kind}: pass the function that builds fresh state and returns the Scenario"
+        )
+
+
+def not_a_factory(value: object) -> str | None:
+    """What ``value`` is, if it is callable but calling it cannot make a Scenario: a type
+    alias (``Callable[[], Scenario]``) or a class other than Scenario's own (calling it
+    makes one of its own instances); None otherwise."""
+    if typing.get_origin(value) is not None or isinstance(value, typing.TypeVar):
+        return f"a type alias ({value!r})"
+    if inspect.isclass(value) and not issubclass(value, Scenario):
+        return f"a class (calling it makes a {value.__name__})"
+    return None
 
 
 def builder(

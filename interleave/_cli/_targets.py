@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from .._api import Scenario
+from .._scenario import not_a_factory
 from ._console import UsageError
 
 __all__ = [
@@ -162,6 +163,12 @@ def check_factory(value: object, name: str) -> Factory:
         raise UsageError(
             f"{name!r} is a Scenario, not a scenario factory: TARGET must name the function "
             "that builds fresh state and returns the Scenario (each execution calls it again)"
+        )
+    kind = not_a_factory(value)
+    if kind is not None:
+        raise UsageError(
+            f"{name!r} is {kind}, not a scenario factory: TARGET must name a function that "
+            "builds fresh state and returns interleave.Scenario"
         )
     if not callable(value):
         raise UsageError(

@@ -26,6 +26,8 @@ from interleave._engine import _settings
 ROOT = Path(__file__).resolve().parents[2]
 
 RACY = """
+from collections.abc import Callable
+
 import interleave
 
 def lost_update():
@@ -54,6 +56,10 @@ def returns_int():
 
 NOT_A_FUNCTION = [1, 2]
 SCENARIO = interleave.Scenario(threads=[print])
+Factory = Callable[[], interleave.Scenario]
+
+class Settings:
+    pass
 
 if __name__ == "__main__":
     raise SystemExit("the CLI must not run the __main__ block")
@@ -290,6 +296,15 @@ def test_invalid_option_values_reuse_explores_messages(
         ("races.py:nope", "'races.py' has no attribute 'nope'; its functions are: boom, locked,"),
         ("races.py:NOT_A_FUNCTION", "'races.py:NOT_A_FUNCTION' is a list, not a scenario factory"),
         ("races.py:SCENARIO", "'races.py:SCENARIO' is a Scenario, not a scenario factory"),
+        (
+            "races.py:Factory",
+            "'races.py:Factory' is a type alias (collections.abc.Callable[[], "
+            "interleave.Scenario]), not a scenario factory",
+        ),
+        (
+            "races.py:Settings",
+            "'races.py:Settings' is a class (calling it makes a Settings), not a scenario factory",
+        ),
         ("races.py", "name the factory after a colon, e.g. races.py:my_scenario"),
         ("races.py:", "must be FILE.py:factory or module:factory"),
         ("no_such_module_x:f", "no module named 'no_such_module_x' importable from "),

@@ -99,6 +99,19 @@ def test_passing_a_non_callable_is_a_scenario_error() -> None:
         interleave.explore([clean])  # type: ignore[arg-type]
 
 
+def test_a_type_alias_or_a_class_is_not_a_factory() -> None:
+    # Both are callable, but calling them makes no Scenario: the error names what was passed.
+    factory = Callable[[], interleave.Scenario]
+    with pytest.raises(ScenarioError, match=r"not a type alias \(collections.abc.Callable"):
+        interleave.explore(factory)
+
+    class Settings:
+        pass
+
+    with pytest.raises(ScenarioError, match=r"not a class \(calling it makes a Settings\)"):
+        interleave.explore(Settings)  # type: ignore[arg-type]
+
+
 def test_thread_that_is_not_callable_is_reported_with_its_position() -> None:
     with pytest.raises(ScenarioError, match="thread 1 must be a callable, not int"):
         interleave.Scenario(threads=[clean, 3])  # type: ignore[list-item]
