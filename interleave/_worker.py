@@ -17,8 +17,11 @@ import contextlib
 import importlib
 import importlib.util
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -234,6 +237,19 @@ def _init_worker() -> None:
     # Ctrl-C is the coordinator's: it stops handing out tasks and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _kept_in_pool = True
+    # A coordinator killed outright (SIGTERM, SIGKILL, the OOM killer) shuts nothing down:
+    # its workers, ignoring SIGINT, would wait for tasks for ever. Each one ends with it.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_with, args=(parent.sentinel,), name="interleave-parent-watch", daemon=True
+        ).start()
+
+
+def _exit_with(sentinel: int) -> None:
+    """End this worker process when the process whose ``sentinel`` this is has ended."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _task_scope(

@@ -180,9 +180,12 @@ class _Coordinator:
 
     def stop_after(self, result: TaskResult, found: Sequence[object]) -> ExitReason | None:
         """Why the run stops at ``result`` (applied in one process's order), if it does:
-        a step limit or a timeout in it, or its findings (``found``) with stop_on_first.
-        (Its task may have covered its subtree: ``open_tail`` says whether it did not.)"""
-        if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT):
+        a step limit, a timeout or Ctrl-C in it, or its findings (``found``) with
+        stop_on_first. (Its task may have covered its subtree: ``open_tail`` says whether it
+        did not.) A task that Ctrl-C stopped (the first one runs in this process, and a
+        caller's pool may not ignore SIGINT) left its subtree unexplored, with nothing that
+        says what is left: the run stops there, its findings kept."""
+        if result.stopped in (ExitReason.STEP_LIMIT, ExitReason.TIMEOUT, ExitReason.INTERRUPTED):
             return result.stopped
         if self.spec.settings.stop_on_first and found:
             self.open_tail = result.stopped is ExitReason.FIRST_FINDING
@@ -429,8 +432,11 @@ def explore_parallel(
     state.retried = coord.retried
     state.uncounted = coord.uncounted
     # The kept finding of each origin, replayed here for its trace (workers return IDs).
+    # Also after Ctrl-C: the findings of the tasks that finished are reported, as one process
+    # reports those of the executions that finished (each replay is one execution). A second
+    # Ctrl-C stops the replays; the findings replayed until then are kept.
     replays = 0
-    if stopped is not ExitReason.INTERRUPTED:
+    try:
         for origin, (_, schedule_id) in sorted(coord.best.items(), key=lambda kv: kv[1][0]):
             finding = coord.objects.get(origin)
             if finding is None:
@@ -439,6 +445,8 @@ def explore_parallel(
             state.findings.append(finding)
             state.counts.append(coord.counts[origin])
             state.by_origin[origin] = len(state.findings) - 1
+    except KeyboardInterrupt:
+        stopped = ExitReason.INTERRUPTED
     # Every execution counts: those of results found stale and the replays of kept findings.
     state.executions[Phase.EXPLORE] = executions + replays
     cut = covered = False  # (random and pct sample: they never cover the space)
