@@ -228,6 +228,10 @@ def _split_check(result: ExploreResult) -> tuple[HealthCheck, str] | None:
     classes = result.schedules_run
     if stats.tasks <= 1 or not result.strategy.startswith("dpor") or classes == 0:
         return None
+    if result.stopped_because in ("timeout", "interrupted"):
+        # The tasks out when the run stopped were cut off with it: their work is dropped
+        # whatever the split, and one process would not have saved it (it stops too).
+        return None
     if explored < SPLIT_COST * classes:
         return None
     return (

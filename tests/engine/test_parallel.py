@@ -9,6 +9,7 @@ which is how workers import them.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -530,6 +531,21 @@ def test_a_dpor_split_that_costs_more_than_it_saves_says_so(
     explored = many.statistics.phase_executions["explore"]
     assert f"ran {explored:,} executions for {many.schedules_run:,} classes" in str(warning.message)
     assert "workers=1" in str(warning.message)
+
+
+@pytest.mark.parametrize("stop", ["timeout", "interrupted"])
+def test_a_split_stopped_by_a_timeout_or_ctrl_c_is_not_called_costly(
+    monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    # The tasks out when the run stops are cut off with it: that dropped work is no sign of a
+    # bad split, and "explore with workers=1" would be the wrong advice.
+    import interleave._health as health
+
+    monkeypatch.setattr(health, "SPLIT_COST", 1.0)
+    with pytest.warns(interleave.HealthCheckWarning, match="costly_split"):
+        many = interleave.explore(inc32, executor=InlineExecutor(), max_schedules=50_000)
+    assert health._split_check(many) is not None
+    assert health._split_check(dataclasses.replace(many, stopped_because=stop)) is None
 
 
 def test_a_dpor_split_that_pays_is_not_reported() -> None:
