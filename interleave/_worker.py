@@ -37,7 +37,7 @@ from ._engine._strategies import PctStrategy, RandomStrategy, Strategy
 from ._engine._tasks import DfsTask, DfsTaskStrategy, DporTask, DporTaskStrategy, Frontier
 from ._execution import contexts, detectors_for, exploration_scope, watchdog_limit
 from ._health import _user_stacklevel
-from ._scenario import builder, factory_name
+from ._scenario import bound_name, builder, factory_name
 from .errors import BlockedOutsideScheduler, InterleaveWarning, InvalidArgument
 from .instrument._project import scenario_project
 
@@ -409,22 +409,6 @@ class Pool:
             self.own = None
 
 
-def _bound_name(scenario: Callable[[], object]) -> str | None:
-    """``module:name`` of a module-level name bound to ``scenario`` itself (a factory made by a
-    function, ``inc = increments(3, 2)``, has no importable qualname of its own)."""
-    for module_name in sorted(sys.modules):
-        module = sys.modules.get(module_name)
-        names = getattr(module, "__dict__", None)
-        # (``__mp_main__`` is multiprocessing's alias of ``__main__``: in a spawned worker it
-        # is the main file run again without its ``if __name__ == "__main__":`` block.)
-        if not isinstance(names, dict) or module_name in ("__main__", "__mp_main__"):
-            continue
-        for name, value in names.items():
-            if value is scenario and not name.startswith("__"):
-                return f"{module_name}:{name}"
-    return None
-
-
 def _check_main_importable() -> None:
     """Spawned workers run the main module's file again (as ``__mp_main__``): a program read
     from standard input has none, and every worker would die at start; and an exploration
@@ -495,7 +479,10 @@ def _importable(scenario: Callable[[], object], target: str | None) -> str:
     except Exception:  # an unresolvable name: look for another below
         resolved = False
     if not resolved and (target is None or not target.rpartition(":")[0].endswith(".py")):
-        target = _bound_name(scenario) or target
+        # (The main module is left out: spawned workers run it as ``__mp_main__``, where
+        # its ``if __name__ == "__main__":`` block does not run.)
+        bound = bound_name(scenario, main=False)
+        target = f"{bound[0]}:{bound[1]}" if bound is not None else target
     problem = None
     if target is None:
         problem = "it has no importable module:qualname name (a lambda, a local function)"

@@ -25,6 +25,7 @@ import pytest
 SCENARIOS = textwrap.dedent(
     """
     import interleave
+    import scn_factories
 
 
     class HitCounter:
@@ -75,6 +76,28 @@ SCENARIOS = textwrap.dedent(
 
 
     made_race = make_race(2)
+
+    # Made by a function of another module: its own module binds no name to it, this one does.
+    elsewhere_race = scn_factories.make_race(2)
+    """
+)
+
+#: A module whose function makes a factory (``scn.elsewhere_race``).
+FACTORIES = textwrap.dedent(
+    """
+    import interleave
+
+
+    def make_race(n):
+        def scenario():
+            hits = interleave.Shared("hits", 0)
+
+            def hit():
+                hits.set(hits.get() + 1)
+
+            return interleave.Scenario(threads=[hit] * n, check=lambda: hits.get() == n)
+
+        return scenario
     """
 )
 
@@ -83,6 +106,7 @@ CASES = {
     "trace_attributes": ("attr_race", "trace_attributes=True"),
     "max_steps": ("long_race", "max_steps=50_000, minimise=False"),
     "made_by_a_function": ("made_race", "minimise=True"),
+    "made_in_another_module": ("elsewhere_race", "minimise=True"),
 }
 
 EXPLORE = """
@@ -130,6 +154,7 @@ def explored(
     factory, options = CASES[case]
     folder = tmp_path_factory.mktemp(case)
     (folder / "scn.py").write_text(SCENARIOS, encoding="utf-8")
+    (folder / "scn_factories.py").write_text(FACTORIES, encoding="utf-8")
     done = _python(EXPLORE.format(factory=factory, options=options), folder)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -176,7 +201,7 @@ def test_the_shell_line_replays_the_finding(
 def _project(pytester: pytest.Pytester, call: str) -> None:
     # The scenario in a module of its own: classes of test modules are not traced.
     pytester.makeini("[pytest]\naddopts = -p no:hypothesispytest\n")
-    pytester.makepyfile(scn=SCENARIOS)
+    pytester.makepyfile(scn=SCENARIOS, scn_factories=FACTORIES)
     pytester.makepyfile(
         test_scn=f"from scn import *\n\n\ndef test_race(interleavings):\n"
         f"    interleavings.explore({call})\n"
@@ -261,6 +286,7 @@ def test_code_run_from_a_string_gets_no_shell_line(tmp_path: Path) -> None:
         print(result.report())
         """
     )
+    (tmp_path / "scn_factories.py").write_text(FACTORIES, encoding="utf-8")
     done = _python(code, tmp_path)
     assert done.returncode == 0, done.stderr
     # ``interleave replay '<string>:made_race'`` could not work: no target, no shell line.
