@@ -25,6 +25,7 @@ worker writes its own entries and none is lost.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -211,7 +212,23 @@ def _parse_int(raw: object, origin: str, name: str) -> int:
     return value
 
 
+def progress_interval(config: pytest.Config) -> float:
+    """The ini ``interleave_progress_interval``: seconds between progress lines (0: none)."""
+    raw = config.getini("interleave_progress_interval")
+    try:
+        interval = float(str(raw).strip())
+    except ValueError:
+        interval = math.nan
+    if not interval >= 0:  # (also NaN)
+        raise pytest.UsageError(
+            f"interleave: ini interleave_progress_interval={raw!r} must be a number of "
+            "seconds, 0 or more, such as 5 (0: no progress lines)"
+        )
+    return interval
+
+
 def _session_settings(config: pytest.Config) -> dict[str, Setting]:
+    progress_interval(config)  # (checked when the session starts: one usage error)
     settings: dict[str, Setting] = {}
     for name in ("max_schedules", "strategy", "seed", "workers"):
         option = "--interleave-" + name.replace("_", "-")

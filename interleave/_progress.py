@@ -54,6 +54,8 @@ class Progress:
         done: the exploration's explore phase ended: the last call (made only when earlier
             calls were). An exhausted search then has its count as ``total`` (not
             estimated), so ``fraction`` is 1.
+        exhausted: (only with ``done``) the search covered every execution: ``total`` is
+            its count, not ``max_schedules``.
 
     ``str()`` of it is the line interleave prints outside a terminal.
 
@@ -72,6 +74,7 @@ class Progress:
     total: int | None = None
     estimated: bool = False
     done: bool = False
+    exhausted: bool = False
 
     @property
     def fraction(self) -> float | None:
@@ -96,8 +99,8 @@ class Progress:
                 f"{rate}; {found} so far"
             )
         of = f"about {self.total:,} (estimated)" if self.estimated else f"{self.total:,}"
-        budget = "" if self.estimated else " (max_schedules)"
-        eta = self.eta
+        budget = " (exhausted)" if self.exhausted else "" if self.estimated else " (max_schedules)"
+        eta = None if self.done else self.eta
         left = "" if eta is None else f", about {duration(eta)} left"
         return (
             f"explored {self.executions:,} of {of} executions{budget}: "
@@ -224,10 +227,19 @@ class Reporter:
             return
         if exhausted:
             self.total, self.estimated = executions, False
-        self._send(executions, findings, elapsed - self.probing, elapsed, done=True)
+        self._send(
+            executions, findings, elapsed - self.probing, elapsed, done=True, exhausted=exhausted
+        )
 
     def _send(
-        self, executions: int, findings: int, exploring: float, elapsed: float, *, done: bool
+        self,
+        executions: int,
+        findings: int,
+        exploring: float,
+        elapsed: float,
+        *,
+        done: bool,
+        exhausted: bool = False,
     ) -> None:
         self.callback(
             Progress(
@@ -238,6 +250,7 @@ class Reporter:
                 total=self.total,
                 estimated=self.estimated,
                 done=done,
+                exhausted=exhausted,
             )
         )
 

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import interleave
-from _interleave_pytestplugin import STOP_WORDS, SessionState, Setting
+from _interleave_pytestplugin import STOP_WORDS, SessionState, Setting, progress_interval
 from interleave._api import run_exploration
 from interleave._engine._database import DirectoryDatabase, ScheduleDatabase
 from interleave._engine._settings import EXHAUSTIVE_STRATEGIES, ExitReason, ExploreSettings
@@ -383,14 +383,7 @@ class Interleavings:
     def _terminal_progress(self) -> ProgressLines | None:
         """A line in the terminal (through pytest's reporter, past the output capture) at most
         every ``interleave_progress_interval`` seconds of a long exploration."""
-        raw = self._config.getini("interleave_progress_interval")
-        try:
-            interval = float(str(raw).strip())
-        except ValueError:
-            raise pytest.UsageError(
-                f"interleave: ini interleave_progress_interval={raw!r} must be a number of "
-                "seconds, such as 5 (0: no progress lines)"
-            ) from None
+        interval = progress_interval(self._config)
         plugins = self._config.pluginmanager
         terminal = plugins.get_plugin("terminalreporter")
         capture = plugins.get_plugin("capturemanager")

@@ -106,6 +106,10 @@ def test_a_long_exploration_reports_progress_with_an_estimated_total() -> None:
     assert [p.done for p in seen] == [False] * (len(seen) - 1) + [True]
     assert (last.executions, last.total, last.estimated, last.fraction) == (7_134, 7_134, False, 1)
     assert last.eta == 0
+    assert last.exhausted and not any(p.exhausted for p in seen[:-1])
+    # Its line says why the total is the count (it said "(max_schedules)", with a time left).
+    assert str(last).startswith("explored 7,134 of 7,134 executions (exhausted): 100.0%, ")
+    assert "left" not in str(last)
 
 
 def test_the_last_report_of_a_cut_search_keeps_its_total() -> None:
@@ -116,6 +120,7 @@ def test_the_last_report_of_a_cut_search_keeps_its_total() -> None:
     report(10, 1, 1.0)
     report.finish(20, 1, 1.5, exhausted=False)  # type: ignore[attr-defined]
     assert (seen[-1].done, seen[-1].total, seen[-1].estimated) == (True, 34, True)
+    assert not seen[-1].exhausted
 
 
 def test_lines_are_written_at_most_every_interval_of_the_exploration() -> None:

@@ -62,8 +62,16 @@ def test_no_progress_lines_with_interval_zero(pytester: pytest.Pytester) -> None
     assert "explored" not in result.stdout.str()
 
 
-def test_a_bad_interval_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = _run(pytester, "often")
-    assert "interleave_progress_interval='often' must be a number of seconds" in (
-        result.stdout.str() + result.stderr.str()
+@pytest.mark.parametrize("interval", ["often", "-3", "nan"])
+def test_a_bad_interval_is_one_usage_error_at_the_start(
+    pytester: pytest.Pytester, interval: str
+) -> None:
+    # It failed each test with a traceback ("often"), or was taken silently ("-3").
+    result = _run(pytester, interval)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    out = result.stdout.str() + result.stderr.str()
+    assert (
+        f"interleave_progress_interval={interval!r} must be a number of seconds, 0 or more" in out
     )
+    assert "Traceback" not in out
+    assert "passed" not in out and "failed" not in out  # no test ran
