@@ -67,6 +67,7 @@ from .errors import InvalidScheduleId as InvalidScheduleId
 from .errors import NondeterministicScenario as NondeterministicScenario
 from .errors import ScenarioError as ScenarioError
 from .errors import ScheduleDivergence as ScheduleDivergence
+from .errors import WorkerLost as WorkerLost
 from .instrument import BoundedSemaphore as BoundedSemaphore
 from .instrument import Cache as Cache
 from .instrument import Condition as Condition
@@ -133,6 +134,7 @@ __all__ = [
     "ThreadHandle",
     "Trace",
     "Verdict",
+    "WorkerLost",
     "__version__",
     "check_linearizable",
     "estimate",

@@ -22,6 +22,7 @@ __all__ = [
     "NondeterministicScenario",
     "ScenarioError",
     "ScheduleDivergence",
+    "WorkerLost",
 ]
 
 
@@ -107,6 +108,12 @@ class FailedHealthCheck(InterleaveError):
 
 class FindingsError(InterleaveError, AssertionError):
     """Raised by ``ExploreResult.raise_on_failure()``; its message is the full report."""
+
+
+class WorkerLost(InterleaveError):
+    """A worker process of a parallel exploration (``workers=``, ``executor=``) died every time
+    it ran the same task: the scenario ends its process (``os._exit``, a crash in C code) or
+    runs out of memory there. Exploring it with ``workers=1`` shows what happens."""
 
 
 class InternalError(InterleaveError):

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from .._core._findings import Finding
 from .._core._replay import ScheduleChooser
 from .._core._schedule import decode
-from ..errors import InterleaveError, InternalError, NondeterministicScenario
+from ..errors import InterleaveError, NondeterministicScenario, WorkerLost
 from ._dfs_split import DfsSplit
 from ._dpor_split import DporSplit
 from ._settings import ExitReason, ExploreSettings
@@ -212,9 +212,11 @@ class _Coordinator:
     def retry(self, seq: int, error: BaseException) -> None:
         self.attempts[seq] = self.attempts.get(seq, 0) + 1
         if self.attempts[seq] > RETRIES:
-            raise InternalError(
+            raise WorkerLost(
                 f"a task of the parallel exploration failed {RETRIES + 1} times: its worker "
-                f"died each time ({type(error).__name__}: {error})"
+                f"died each time ({type(error).__name__}: {error}). The scenario may end its "
+                "process (os._exit, a crash in C code) or run out of memory there; explore it "
+                "with workers=1 to see what happens in this process"
             ) from error
         # A KilledWorker: Dask ran the task again allowed_failures times before giving up.
         self.retried += 1 + _redone_before(error)

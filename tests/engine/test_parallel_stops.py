@@ -111,3 +111,23 @@ def test_the_workers_end_when_the_coordinator_is_killed() -> None:
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, "workers outlived their coordinator"
+
+
+def exits_in_workers() -> interleave.Scenario:
+    """increments(3, 2), but a worker process that builds it ends at once (``os._exit``)."""
+    if os.environ.get("COORDINATOR_PID", str(os.getpid())) != str(os.getpid()):
+        os._exit(3)
+    return _increments()
+
+
+def test_a_scenario_that_kills_every_worker_is_told_apart_from_a_bug_in_interleave(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # It was an InternalError ("a bug in interleave"); the cause is the scenario's process.
+    monkeypatch.setenv("COORDINATOR_PID", str(os.getpid()))
+    with pytest.raises(interleave.WorkerLost) as caught:
+        interleave.explore(exits_in_workers, workers=2, max_schedules=10**6, database=None)
+    message = str(caught.value)
+    assert "its worker died each time" in message
+    assert "explore it with workers=1" in message
+    assert not isinstance(caught.value, interleave.errors.InternalError)
