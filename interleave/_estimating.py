@@ -52,6 +52,8 @@ def validate_probes(probes: object, time_budget: object) -> None:
 
 def _estimated_settings(settings: ExploreSettings, strategy: str | None) -> ExploreSettings:
     chosen = settings.strategy if strategy is None else strategy
+    if chosen != settings.strategy:
+        settings = settings.replace(strategy=chosen)  # (an unknown name is refused here)
     if chosen not in ESTIMATED_STRATEGIES:
         raise InvalidArgument(
             f"strategy={chosen!r} cannot be estimated: only the exhaustive strategies "
@@ -64,7 +66,7 @@ def _estimated_settings(settings: ExploreSettings, strategy: str | None) -> Expl
             f"preemption_bound={bound!r} cannot be estimated with strategy={chosen!r}: "
             "estimate the search without a bound, or a fixed bound with strategy='dfs'"
         )
-    return settings if chosen == settings.strategy else settings.replace(strategy=chosen)
+    return settings
 
 
 def estimate(

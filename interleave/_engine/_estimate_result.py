@@ -74,11 +74,13 @@ class Estimate:
     def unreliable(self) -> bool:
         """Most probes ended sleep-set blocked (``dpor``): the estimate rests on the few that
         did not and is usually far off (too low), whatever its standard error says; or it is
-        only a lower bound (``at_least``)."""
+        only a lower bound (``at_least``); or it has no spread (one probe)."""
         if self.exact:
             return False
-        return bool(self.at_least) or (
-            self.probes > 0 and self.blocked >= UNRELIABLE_BLOCKED * self.probes
+        return (
+            bool(self.at_least)
+            or not math.isfinite(self.standard_error)
+            or (self.probes > 0 and self.blocked >= UNRELIABLE_BLOCKED * self.probes)
         )
 
     @property
@@ -115,7 +117,12 @@ class Estimate:
 
     def __str__(self) -> str:
         low, high = self.interval
-        what = "dpor executions (traces)" if self.strategy == "dpor" else "dfs executions"
+        one = round(self.executions) == 1 and (self.exact or not self.at_least)
+        what = (
+            ("dpor execution (trace)" if one else "dpor executions (traces)")
+            if self.strategy == "dpor"
+            else ("dfs execution" if one else "dfs executions")
+        )
         if self.preemption_bound is not None:
             what += f" within preemption bound {self.preemption_bound}"
         if self.exact:
@@ -130,10 +137,16 @@ class Estimate:
                 f"blocked, so dpor's own exploration counted instead: {self.at_least:,} in "
                 f"{self.seconds:.2f} s without finishing)"
             )
+        elif not math.isfinite(self.standard_error):
+            # One probe (or too few to tell a spread): no interval to give.
+            text = (
+                f"about {_count(self.executions)} {what} (spread unknown: "
+                f"{_probes(self.probes)} in {self.seconds:.2f} s)"
+            )
         else:
             text = (
                 f"about {_count(self.executions)} {what} (± {100 * self.relative_error:.1f}%, "
-                f"95% interval {_count(low)} to {_count(high)}; {self.probes:,} probes in "
+                f"95% interval {_count(low)} to {_count(high)}; {_probes(self.probes)} in "
                 f"{self.seconds:.2f} s)"
             )
         left = self.seconds_to_explore
@@ -147,6 +160,8 @@ class Estimate:
                 ". Unreliable: a lower bound; give a longer time budget for the exact count, "
                 "or estimate with strategy='dfs' for an upper bound"
             )
+        elif not math.isfinite(self.standard_error):
+            text += ". Unreliable: give more probes (at least 2) or a longer time budget"
         elif self.unreliable:
             text += (
                 f". Unreliable: {self.blocked:,} of {self.probes:,} probes ended sleep-set "
@@ -159,6 +174,10 @@ class Estimate:
 def _finite(value: float) -> float | None:
     # JSON has no infinity: an unknown spread or upper end is null.
     return value if math.isfinite(value) else None
+
+
+def _probes(n: int) -> str:
+    return "1 probe" if n == 1 else f"{n:,} probes"
 
 
 def _count(value: float) -> str:

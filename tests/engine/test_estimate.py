@@ -166,6 +166,26 @@ def test_the_report_line_gives_the_spread_and_the_time_to_explore() -> None:
     assert data["interval_95"] == list(est.interval)
 
 
+def test_one_probe_gives_no_spread_and_says_so() -> None:
+    # It printed "± inf%, 95% interval 1 to ?" and was not marked unreliable.
+    est = interleave.estimate(litmus.increments(3, 2), probes=1, time_budget=None)
+    assert est.unreliable
+    text = str(est)
+    assert "(spread unknown: 1 probe in " in text
+    assert "inf" not in text and "?" not in text
+    assert text.endswith("Unreliable: give more probes (at least 2) or a longer time budget")
+    assert est.to_dict()["unreliable"] is True
+
+
+def test_a_single_execution_is_one_execution() -> None:
+    def alone() -> interleave.Scenario:
+        x = interleave.Shared("x", 0)
+        return interleave.Scenario(threads=[lambda: x.set(1)])
+
+    assert str(interleave.estimate(alone)).startswith("exactly 1 dpor execution (trace) (")
+    assert str(interleave.estimate(alone, strategy="dfs")).startswith("exactly 1 dfs execution (")
+
+
 def test_a_time_budget_stops_the_probes() -> None:
     est = interleave.estimate(litmus.increments(3, 3), time_budget=0.05)
     assert est.probes >= 1
@@ -179,6 +199,7 @@ def test_a_time_budget_stops_the_probes() -> None:
     ("options", "message"),
     [
         ({"strategy": "random"}, "strategy='random' cannot be estimated"),
+        ({"strategy": "bfs"}, "strategy='bfs' is not one of 'dpor', 'dfs', 'random', 'pct'"),
         ({"strategy": "pct"}, "only the exhaustive strategies (dpor, dfs)"),
         ({"probes": 0}, "probes=0 must be at least 1"),
         ({"probes": 2.5}, "probes=2.5 must be a whole number"),
