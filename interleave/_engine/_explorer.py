@@ -220,6 +220,8 @@ class _Exploring:
                 runtime, outcome = self.run(chooser)
                 ran += 1
                 chooser.check_complete(runtime)
+                if self.name is None and runtime.program is not None:
+                    self.name = runtime.program.name  # (a reproduced run explores nothing)
             except ScheduleDivergence:
                 database.delete(key, schedule_id)  # the scenario changed: it cannot replay
                 self.reused.append(Reused(schedule_id, "stale"))

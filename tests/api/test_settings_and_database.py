@@ -159,6 +159,8 @@ def test_the_result_says_what_became_of_each_saved_schedule() -> None:
     db.save(key, "2-zz-not-an-id")
 
     again = interleave.explore(lambda: race(fixed=False), database=db, database_key=key)
+    # Its Scenario's name, as the exploration that saved it (it was the factory's: <lambda>).
+    assert again.scenario == first.scenario == "race"
     assert [(r.schedule_id, r.outcome) for r in again.reused] == [
         (failing, "reproduced"),
         ("2-zz-not-an-id", "stale"),
