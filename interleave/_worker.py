@@ -12,6 +12,7 @@ sequential order, the reversals planted above the task's floor, and the unexplor
 
 from __future__ import annotations
 
+import _thread
 import ast
 import contextlib
 import importlib
@@ -27,6 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ._core import _watchdog
@@ -64,6 +66,40 @@ class InlineExecutor(Executor):
         return future
 
 
+def package_of(path: Path) -> tuple[Path, str] | None:
+    """For a ``.py`` file inside a package (its folder has an ``__init__.py``): the folder to
+    put on ``sys.path`` (the outermost package's parent) and the file's dotted module name, as
+    pytest finds them; None for a file outside a package (or one in a folder that is no
+    identifier)."""
+    folder = path.parent
+    if not (folder / "__init__.py").is_file():
+        return None
+    parts = [] if path.stem == "__init__" else [path.stem]
+    while (folder / "__init__.py").is_file():
+        if not folder.name.isidentifier():
+            return None
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return folder, ".".join(parts)
+
+
+def import_package_file(path: Path) -> ModuleType | None:
+    """Import the file ``path`` by its dotted name when it is inside a package (so that its
+    relative imports work), with the package's parent first on ``sys.path``; None for a file
+    outside a package, or when that name is another file's (then load it by path)."""
+    found = package_of(path)
+    if found is None:
+        return None
+    root, dotted = found
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    module = importlib.import_module(dotted)
+    where = getattr(module, "__file__", None)
+    if where is None or Path(where).resolve() != path:
+        return None  # a module of that name was imported from elsewhere first
+    return module
+
+
 def resolve_target(target: str) -> Callable[[], object]:
     """The scenario factory ``target`` names: ``package.module:qualname`` or
     ``path/to/file.py:name`` (loaded once per process under a private module name)."""
@@ -76,7 +112,7 @@ def resolve_target(target: str) -> Callable[[], object]:
     if module_part.endswith(".py"):
         path = Path(module_part).resolve()
         name = "_interleave_worker_" + "_".join(path.with_suffix("").parts[-3:])
-        module = sys.modules.get(name)
+        module = sys.modules.get(name) or import_package_file(path)
         if module is None:
             spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None:
@@ -232,10 +268,18 @@ _kept_in_pool = False
 _kept: tuple[tuple[float | None, bool], contextlib.ExitStack, _watchdog.Guard | None] | None = None
 
 
+#: The main thread's ident (signals are handled there), read before any patch.
+_MAIN_IDENT = threading.main_thread().ident
+
+
 def _init_worker() -> None:
     global _kept_in_pool
-    # Ctrl-C is the coordinator's: it stops handing out tasks and shuts the pool down.
+    # Ctrl-C is the coordinator's: it stops handing out tasks and shuts the pool down. The
+    # process started with SIGINT blocked (see _Pool): one sent while it was importing is
+    # discarded here, instead of a KeyboardInterrupt traceback from the middle of an import.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _kept_in_pool = True
     # A coordinator killed outright (SIGTERM, SIGKILL, the OOM killer) shuts nothing down:
     # its workers, ignoring SIGINT, would wait for tasks for ever. Each one ends with it.
@@ -297,11 +341,43 @@ def _between_executions(guard: _watchdog.Guard) -> Iterator[None]:
 def _process_pool(workers: int) -> Executor:
     # spawn, not fork: a forked child inherits the parent's threads' locks (a logging or
     # import lock held at fork time deadlocks it) and interleave's installed patches.
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-    )
+    with _sigint_blocked():
+        return _Pool(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+        )
+
+
+class _Pool(ProcessPoolExecutor):
+    """The process pool of ``workers=N``: its processes (started by ``submit``) and the
+    resource tracker (started with the pool) begin with SIGINT blocked.
+
+    A Ctrl-C reaches the whole process group. A worker still importing interleave when it
+    arrives printed a ``KeyboardInterrupt`` traceback, before its initializer could ignore
+    the signal; a blocked signal waits instead, and the initializer discards it. The mask
+    is the calling thread's, for the moment of the call: a SIGINT sent meanwhile reaches
+    this process when it ends.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with _sigint_blocked():
+            return super().submit(fn, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread (the main one) while the block runs; processes started
+    meanwhile inherit the mask."""
+    # (By ident: the threading patch may have swapped threading.current_thread.)
+    if not hasattr(signal, "pthread_sigmask") or _thread.get_ident() != _MAIN_IDENT:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class Pool:

@@ -79,6 +79,7 @@ class _Example:
     path: Path
     factories: list[Factory]
     suite: bool  # in a package: shown as one table
+    by_file: bool = False  # its module name imports only here: targets name the file
 
 
 def _demo_files(folder: Path) -> Iterator[Path]:
@@ -104,9 +105,11 @@ def _examples(folder: Path, installed: Path | None) -> list[_Example]:
         else:
             # Imported by a dotted name so that its factories' replay lines work as printed.
             dotted = f"{path.parent.name}.{path.stem}"
-            module = import_from_folder(folder, dotted, installed)
+            module, reachable = import_from_folder(folder, dotted, installed)
             factories = demo_factories(module, where)
-            found.append(_Example(path.parent.name, path, factories, suite=True))
+            found.append(
+                _Example(path.parent.name, path, factories, suite=True, by_file=not reachable)
+            )
     if not found:
         raise UsageError(
             f"no example in {str(folder)!r} has a DEMO list; each example module lists the "
@@ -186,7 +189,13 @@ def _show_file(example: _Example, found: list[str], clean: list[str]) -> None:
 
 def _show_suite(example: _Example, module_doc: str, found: list[str], clean: list[str]) -> None:
     """One table for a package's variants, then what each variant with findings showed."""
-    results = [_explore(factory, None) for factory in example.factories]
+    # Targets by module name, unless that name imports only in this process (the examples of
+    # a source checkout, run from another directory): then by the file's path.
+    where = display_path(example.path)
+    results = [
+        _explore(factory, f"{where}:{factory.__name__}" if example.by_file else None)
+        for factory in example.factories
+    ]
     title = f"{example.name}: {len(results)} scenarios ({display_path(example.path)})"
     out = [title, "#" * len(title)] + ([module_doc] if module_doc else [])
     out += ["", summary_report(results)]

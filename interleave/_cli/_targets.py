@@ -27,6 +27,7 @@ from typing import Any
 
 from .._api import Scenario
 from .._scenario import not_a_factory
+from .._worker import import_package_file
 from ._console import UsageError
 
 __all__ = [
@@ -96,6 +97,12 @@ def load_file(path: Path, name: str | None = None) -> ModuleType:
             "that defines the scenario factory"
         )
     resolved = path.resolve()
+    if name is None:
+        # A file inside a package is imported by its dotted name (its relative imports then
+        # work), as pytest imports test files.
+        module = import_package_file(resolved)
+        if module is not None:
+            return module
     folder = str(resolved.parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -275,14 +282,18 @@ def display_path(path: Path) -> str:
     return str(resolved)
 
 
-def import_from_folder(folder: Path, dotted: str, installed: Path | None = None) -> ModuleType:
+def import_from_folder(
+    folder: Path, dotted: str, installed: Path | None = None
+) -> tuple[ModuleType, bool]:
     """Import ``dotted`` (``package.module``) from the package folder it names in ``folder``,
     under the name that makes its ``module:factory`` targets replay from here.
 
     The name is, in order: ``folder`` as a dotted path from the current directory
     (``examples.taskboard.scenarios`` in a checkout), the copy installed with interleave
     (``interleave._examples.taskboard.scenarios``, when ``folder`` is ``installed``), else
-    ``dotted`` itself with ``folder`` first on ``sys.path``.
+    ``dotted`` itself with ``folder`` first on ``sys.path``; with it, whether that name
+    imports in another process started here (not for the last: it needs ``folder`` on the
+    path, so targets must name the file instead).
     """
     resolved = folder.resolve()
     names = []
@@ -297,7 +308,7 @@ def import_from_folder(folder: Path, dotted: str, installed: Path | None = None)
         sys.path.insert(0, cwd)
     for name in names:
         with contextlib.suppress(ImportError):
-            return importlib.import_module(name)
+            return importlib.import_module(name), True
     if str(resolved) not in sys.path:
         sys.path.insert(0, str(resolved))
-    return importlib.import_module(dotted)
+    return importlib.import_module(dotted), False

@@ -131,3 +131,37 @@ def test_a_scenario_that_kills_every_worker_is_told_apart_from_a_bug_in_interlea
     assert "its worker died each time" in message
     assert "explore it with workers=1" in message
     assert not isinstance(caught.value, interleave.errors.InternalError)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_while_the_workers_start_prints_no_traceback_of_theirs() -> None:
+    # A terminal's Ctrl-C reaches the whole process group: workers still importing interleave
+    # printed KeyboardInterrupt tracebacks before their initializer could ignore it.
+    code = (
+        "import litmus, interleave\n"
+        "if __name__ == '__main__':\n"
+        "    interleave.explore(litmus.increments_3x3, workers=2, max_schedules=10**7,"
+        " database=None)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BENCHMARKS), *sys.path])}
+    coordinator = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell gives a command
+    )
+    try:
+        children = Path(f"/proc/{coordinator.pid}/task/{coordinator.pid}/children")
+        deadline = time.monotonic() + 60
+        while len(children.read_text().split()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        os.killpg(coordinator.pid, signal.SIGINT)  # the workers are still starting
+        _, err = coordinator.communicate(timeout=120)
+    finally:
+        if coordinator.poll() is None:
+            os.killpg(coordinator.pid, signal.SIGKILL)
+            coordinator.wait()
+    assert coordinator.returncode != 0  # Interrupted, raised out of the script
+    assert err.count("Traceback") == 1, err  # the script's own Interrupted, nothing else
+    assert "interleave.Interrupted" in err or "Interrupted" in err.splitlines()[-1], err
