@@ -20,7 +20,7 @@ from typing import Any
 from .. import _api, summary_report
 from .._core._schedule import decode
 from .._engine._settings import ExitReason, ExploreSettings
-from .._report import ReplayContext, render_explore
+from .._report import ReplayContext, render_explore, summary_dict
 from .._results import ExploreResult, Interrupted
 from ..errors import (
     FailedHealthCheck,
@@ -376,7 +376,10 @@ def run_report(args: argparse.Namespace) -> int:
         if interrupted:
             break  # the table shows what ran, the interrupted row last
     if args.format == "json":
-        emit_json([result.to_dict() for result in results])
+        # The summary document (the table as data), with each exploration's own document.
+        document = summary_dict(results)
+        document["results"] = [result.to_dict() for result in results]
+        emit_json(document)
     else:
         emit(summary_report(results, format=args.format))
         reproduced = [r for r in results if r.stopped_because is ExitReason.REPRODUCED]
