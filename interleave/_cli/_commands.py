@@ -257,10 +257,11 @@ def add_replay(sub: Any) -> None:
             "examples:\n"
             "  interleave replay examples/bank_transfer.py:unlocked 2-kAgIAAAAAQ8BHwEMERwRACXX\n"
             "  interleave replay myapp.tests.races:lost_update 2-kAQEAAEKChoaAAGm\n"
-            "  interleave replay races.py:lost_update 2-kAQEAAEKChoaAAGm --break-at 3\n\n"
-            "--break-at STEP stops in pdb in the thread that runs step STEP (the numbers of\n"
-            "the report's step column), just before it: 'c' runs the replay on to its end,\n"
-            "'n' goes to that thread's next line, 'q' stops the replay (exit status 130)\n\n"
+            "  interleave replay races.py:lost_update 2-kAQEAAEKChoaAAGm --breakpoint-at 3\n\n"
+            "--breakpoint-at STEP (or --break-at STEP) stops in pdb in the thread that runs\n"
+            "step STEP (the numbers of the report's step column), just before it: 'c' runs\n"
+            "the replay on to its end, 'n' goes to that thread's next line, 'q' stops the\n"
+            "replay (exit status 130)\n\n"
             "exit status: 0 no findings, 1 findings, 2 usage error, bad ID or a replay that "
             "diverges"
         ),
@@ -270,10 +271,13 @@ def add_replay(sub: Any) -> None:
         "schedule_id", metavar="ID", help="a schedule ID such as 2-kAQEAAEKChoaAAGm"
     )
     parser.add_argument(
+        "--breakpoint-at",
         "--break-at",
+        dest="break_at",
         type=int,
         metavar="STEP",
-        help="stop in pdb just before step STEP, in the thread that runs it",
+        help="stop in pdb just before step STEP, in the thread that runs it (replay()'s "
+        "breakpoint_at=)",
     )
     add_format_option(parser, ("text", "json"))
     add_settings_flags(parser, ExploreSettings.REPLAY_OPTIONS, replay=True)
@@ -294,7 +298,7 @@ def run_replay(args: argparse.Namespace) -> int:
         run = _api.replay(factory, args.schedule_id, **options)
     except InvalidArgument as exc:
         if str(exc).startswith("breakpoint_at="):
-            raise UsageError(f"--break-at: {exc}") from None
+            raise UsageError(f"--breakpoint-at: {exc}") from None
         raise option_error(exc) from None
     except ScheduleDivergence as exc:
         raise UsageError(f"cannot replay {args.schedule_id}: {exc}") from None

@@ -103,6 +103,20 @@ def _user_frame() -> FrameType | None:
     return frame
 
 
+def _internal(frame: FrameType) -> bool:
+    """Is ``frame`` interleave's: in its files, or generated code (``<string>``: a
+    dataclass's ``__init__``) that interleave's code called."""
+    found: FrameType | None = frame
+    while found is not None:
+        filename = found.f_code.co_filename
+        if _is_internal_file(filename):
+            return True
+        if not filename.startswith("<"):
+            return False
+        found = found.f_back
+    return False
+
+
 def _stop(message: str) -> None:
     """Open pdb on the user's frame, now; trace on only if a command asked to step."""
     frame = _user_frame()
@@ -135,7 +149,7 @@ def _debugger() -> pdb.Pdb:
         """pdb that never stops in interleave's own files and quits the replay on ``q``."""
 
         def stop_here(self, frame: FrameType) -> bool:
-            if _is_internal_file(frame.f_code.co_filename):
+            if _internal(frame):
                 return False
             return bool(super().stop_here(frame))
 

@@ -72,7 +72,7 @@ def test_the_cli_stops_just_before_the_step_in_its_thread(counter: Path) -> None
         "replay",
         "counter.py:lost_update",
         LOST_ID,
-        "--break-at",
+        "--breakpoint-at",
         "2",
     )
     out = done.stdout
@@ -109,6 +109,23 @@ def test_the_python_api_stops_there_too_and_q_stops_the_replay(counter: Path) ->
     assert f"QUIT: quit in the debugger: the replay of {LOST_ID} stopped" in out
 
 
+def test_stepping_past_the_thread_s_end_never_stops_in_code_interleave_calls(
+    counter: Path,
+) -> None:
+    # After worker#2 returns, 'n' stopped in a dataclass's generated __init__ (<string>), which
+    # a detector of interleave's was calling; now the next stop is the user's check().
+    code = (
+        "import interleave, counter\n"
+        f"interleave.replay(counter.lost_update, {LOST_ID!r}, breakpoint_at=1)\n"
+    )
+    done = debug(counter, ["n"] * 6 + ["c"], "-c", code)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "counter.py(12)worker()->None" in out  # the thread's end was stepped past
+    assert "<string>" not in out and "__init__()" not in out
+    assert "counter.py(14)<lambda>()" in out  # the check, the user's next line
+
+
 def test_q_in_the_cli_exits_130(counter: Path) -> None:
     done = debug(
         counter,
@@ -136,7 +153,7 @@ def test_a_step_that_is_not_in_the_schedule_is_a_usage_error(
     _, err = capsys.readouterr()
     assert status == 2
     assert err.startswith(
-        f"interleave: error: --break-at: breakpoint_at=4 is not a step of {LOST_ID}: its steps "
+        f"interleave: error: --breakpoint-at: breakpoint_at=4 is not a step of {LOST_ID}: its steps "
         "are numbered 0 to 3"
     )
     module = load_file(counter / "counter.py")
