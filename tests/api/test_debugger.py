@@ -153,8 +153,8 @@ def test_a_step_that_is_not_in_the_schedule_is_a_usage_error(
     _, err = capsys.readouterr()
     assert status == 2
     assert err.startswith(
-        f"interleave: error: --breakpoint-at: breakpoint_at=4 is not a step of {LOST_ID}: its steps "
-        "are numbered 0 to 3"
+        f"interleave: error: --breakpoint-at: breakpoint_at=4 is not a step of {LOST_ID}: "
+        "its steps are numbered 0 to 3"
     )
     module = load_file(counter / "counter.py")
     for bad in (-1, True, "2"):
