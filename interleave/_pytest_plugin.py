@@ -423,7 +423,15 @@ class Interleavings:
                 )
         if result.stopped_because is not ExitReason.REPRODUCED:
             return
-        first = next(s.schedule_id for s in result.reused if s.outcome == "reproduced")
+        # The saved IDs come back sorted, not in the order the failing run found them: lead
+        # with one that shows more than data races (the lost update or the broken check the
+        # last failure was about), when one does.
+        reproduced = [s.schedule_id for s in result.reused if s.outcome == "reproduced"]
+        races_only = {
+            i: all(f.kind == "data-race" for f in result.findings if f.schedule_id == i)
+            for i in reproduced
+        }
+        first = min(reproduced, key=lambda i: (races_only[i], reproduced.index(i)))
         findings = tuple(f for f in result.findings if f.schedule_id == first) or result.findings
         trace = findings[0].trace
         assert trace is not None  # every finding of an execution carries its trace

@@ -19,7 +19,7 @@ from .._core._ops import describe_resource
 from ._common import is_exploration, kinds
 from ._replay import ReplayContext, replay_lines
 from ._svg import source_line, timeline, wait_graph
-from ._text import seen_in
+from ._text import schedules_run, seen_in
 from ._trace import marks_of
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ def _explore_head(result: ExploreResult) -> tuple[str, str]:
     rows = [
         ("scenario", result.scenario),
         ("strategy", result.strategy),
-        ("schedules run", f"{result.schedules_run:,}"),
+        ("schedules run", schedules_run(result)),
         ("coverage", coverage),
         ("findings", kinds(result.findings)),
         ("elapsed", f"{result.elapsed:.3f} s"),

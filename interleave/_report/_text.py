@@ -45,9 +45,20 @@ def _retried(times: int) -> str:
 
 
 def _rate(runs: int, seconds: float) -> str:
-    if seconds <= 0:
+    if seconds <= 0 or runs == 0:  # (a run that only replayed saved schedules has no rate)
         return f"{seconds:.3f} s"
     return f"{seconds:.3f} s ({runs / seconds:,.0f} schedules/s)"
+
+
+def schedules_run(result: ExploreResult) -> str:
+    """The ``schedules run`` cell: with the saved schedules the reuse phase replayed first
+    (a run that reproduced a saved failure explores nothing: ``0`` alone read as if nothing
+    ran)."""
+    text = f"{result.schedules_run:,}"
+    replayed = result.statistics.phase_executions.get("reuse", 0)
+    if replayed:
+        text += f" (and {replayed:,} saved schedule(s) replayed first)"
+    return text
 
 
 def render_explore(
@@ -70,7 +81,7 @@ def render_explore(
     summary = [
         ("scenario", result.scenario),
         ("strategy", result.strategy),
-        ("schedules run", f"{result.schedules_run:,}"),
+        ("schedules run", schedules_run(result)),
         ("coverage", coverage),
         ("verdict", str(result.verdict)),
         ("findings", kinds(result.findings)),

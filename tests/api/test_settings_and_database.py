@@ -121,6 +121,10 @@ def test_a_saved_failure_is_reproduced_first_without_exploring(kind: str, tmp_pa
     assert again.schedules_run == 0
     assert again.statistics.phase_executions == {"reuse": len(saved)}
     assert "earlier run saved" in again.report()
+    # It said "schedules run 0" and "(0 schedules/s)", as if nothing had run.
+    replayed = f"0 (and {len(saved)} saved schedule(s) replayed first)"
+    assert replayed in again.report() and replayed in again.to_html()
+    assert "schedules/s" not in again.report()
 
 
 def test_a_fixed_or_stale_saved_schedule_is_deleted(tmp_path: Path) -> None:

@@ -674,3 +674,31 @@ def test_plugin_loads_by_entry_point_in_a_subprocess(project: pytest.Pytester) -
     result = project.runpytest_subprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*pytest test_scn.py::test_hits --interleave-replay={LOST_ID}"])
+
+
+def test_a_cached_replay_leads_with_the_failure_not_its_data_race(project: pytest.Pytester) -> None:
+    # The saved IDs come back sorted: the data race's (the sequential schedule) sorts before the
+    # lost update's, and the test failed with it, not with what the last run reported first.
+    write(
+        project,
+        """
+        def racy_update():
+            hits = interleave.Shared("hits", 0)
+
+            def worker():
+                hits.set(hits.get() + 1)
+
+            return interleave.Scenario(threads=[worker, worker], check=lambda: hits.get() == 2)
+
+        def test_racy(interleavings):
+            interleavings.explore(racy_update)
+        """,
+    )
+    project.runpytest_inprocess().assert_outcomes(failed=1)
+    saved = cached(project)["test_scn.py::test_racy"]["test_scn:racy_update"]
+    assert saved == [SEQUENTIAL_ID, LOST_ID]
+    second = project.runpytest_inprocess()
+    second.assert_outcomes(failed=1)
+    out = second.stdout.str()
+    assert f"interleave: cached failing schedule {LOST_ID} (from an earlier run, " in out
+    assert f"pytest test_scn.py::test_racy --interleave-replay={LOST_ID}" in out
