@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_replay_lines import MAKE_RACE
 
 from interleave._cli import main
 
@@ -30,21 +31,8 @@ def lost_update():
 DEMO = [lost_update]
 '''
 
-MAKE = """
-import interleave
-
-
-def make_race(n):
-    def scenario():
-        hits = interleave.Shared("hits", 0)
-
-        def hit():
-            hits.set(hits.get() + 1)
-
-        return interleave.Scenario(threads=[hit] * n, check=lambda: hits.get() == n)
-
-    return scenario
-"""
+#: ``make.py``: a function that makes a factory (the one the replay-line tests use).
+MAKE = "import interleave\n" + MAKE_RACE
 
 
 @pytest.fixture

@@ -61,9 +61,15 @@ SCENARIOS = textwrap.dedent(
         )
 
 
+    """
+)
+
+#: A function that makes a factory: its qualname (make_race.<locals>.scenario) names nothing
+#: importable; a module-level name bound to what it makes does.
+MAKE_RACE = textwrap.dedent(
+    """
+
     def make_race(n):
-        # A factory made by a function: its qualname (make_race.<locals>.scenario) names
-        # nothing importable; the module-level name below does.
         def scenario():
             hits = interleave.Shared("hits", 0)
 
@@ -73,7 +79,11 @@ SCENARIOS = textwrap.dedent(
             return interleave.Scenario(threads=[hit] * n, check=lambda: hits.get() == n)
 
         return scenario
+    """
+)
 
+SCENARIOS += MAKE_RACE + textwrap.dedent(
+    """
 
     made_race = make_race(2)
 
@@ -83,23 +93,7 @@ SCENARIOS = textwrap.dedent(
 )
 
 #: A module whose function makes a factory (``scn.elsewhere_race``).
-FACTORIES = textwrap.dedent(
-    """
-    import interleave
-
-
-    def make_race(n):
-        def scenario():
-            hits = interleave.Shared("hits", 0)
-
-            def hit():
-                hits.set(hits.get() + 1)
-
-            return interleave.Scenario(threads=[hit] * n, check=lambda: hits.get() == n)
-
-        return scenario
-    """
-)
+FACTORIES = "import interleave\n" + MAKE_RACE
 
 #: case -> (factory, keywords of explore())
 CASES = {
