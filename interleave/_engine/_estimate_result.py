@@ -74,13 +74,12 @@ class Estimate:
     def unreliable(self) -> bool:
         """Most probes ended sleep-set blocked (``dpor``): the estimate rests on the few that
         did not and is usually far off (too low), whatever its standard error says; or it is
-        only a lower bound (``at_least``); or it has no spread (one probe)."""
+        only a lower bound (``at_least``). (An estimate from one probe is unbiased but has no
+        spread: ``standard_error`` is infinite, and its line says so.)"""
         if self.exact:
             return False
-        return (
-            bool(self.at_least)
-            or not math.isfinite(self.standard_error)
-            or (self.probes > 0 and self.blocked >= UNRELIABLE_BLOCKED * self.probes)
+        return bool(self.at_least) or (
+            self.probes > 0 and self.blocked >= UNRELIABLE_BLOCKED * self.probes
         )
 
     @property
@@ -141,7 +140,8 @@ class Estimate:
             # One probe (or too few to tell a spread): no interval to give.
             text = (
                 f"about {_count(self.executions)} {what} (spread unknown: "
-                f"{_probes(self.probes)} in {self.seconds:.2f} s)"
+                f"{_probes(self.probes)} in {self.seconds:.2f} s; give more probes or a longer "
+                "time budget for one)"
             )
         else:
             text = (
@@ -160,8 +160,6 @@ class Estimate:
                 ". Unreliable: a lower bound; give a longer time budget for the exact count, "
                 "or estimate with strategy='dfs' for an upper bound"
             )
-        elif not math.isfinite(self.standard_error):
-            text += ". Unreliable: give more probes (at least 2) or a longer time budget"
         elif self.unreliable:
             text += (
                 f". Unreliable: {self.blocked:,} of {self.probes:,} probes ended sleep-set "

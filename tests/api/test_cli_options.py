@@ -277,7 +277,7 @@ def test_explore_saves_failures_in_dot_interleave_and_replays_them_first(
 
     status, again, err = run(capsys, "explore", "races.py:race")
     assert (status, err) == (1, "")
-    assert "schedules run  0\n" in again
+    assert "schedules run  0 (and 1 saved schedule(s) replayed first)\n" in again
     assert "stopped after reproducing failures an earlier run saved" in again
     assert "replayed first: 1 failing schedule(s) saved in .interleave/ by an earlier run" in again
     assert f"  {schedule_id}: still fails" in again
