@@ -356,8 +356,8 @@ class _Pool(ProcessPoolExecutor):
     A Ctrl-C reaches the whole process group. A worker still importing interleave when it
     arrives printed a ``KeyboardInterrupt`` traceback, before its initializer could ignore
     the signal; a blocked signal waits instead, and the initializer discards it. The mask
-    is the calling thread's, for the moment of the call: a SIGINT sent meanwhile reaches
-    this process when it ends.
+    is the calling thread's, blocked only while ``submit`` runs: a SIGINT sent meanwhile
+    reaches this process as soon as ``submit`` returns.
     """
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:

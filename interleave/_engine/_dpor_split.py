@@ -305,9 +305,9 @@ class DporSplit:
         the room that is left. So what is out ahead of the order (not the task of the branch
         next in it), with the work dropped so far, stays within :data:`WASTE_SHARE` of
         ``max_schedules``. (Without it, 3 x 3 increments cut at the default 10,000 ran 12,697
-        executions with two workers, more slowly than one process.) A run that ends before
-        its cut is not slowed unless ``max_schedules`` is within about 25 times the task
-        budget of its size.
+        executions with two workers, more slowly than one process.) It limits a run that
+        ends before its cut too, when ``max_schedules`` is small: under 25 task budgets
+        (12,500 executions by default), less than one whole task can run ahead.
         """
         first = self.out.get(self.first_seq)
         ahead = self.ahead - (first[3] if first is not None else 0)
