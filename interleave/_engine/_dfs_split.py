@@ -28,16 +28,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._settings import ExitReason
-from ._tasks import DfsTask
+from ._tasks import SLIVER, WASTE_SHARE, DfsTask
 
 if TYPE_CHECKING:
     from ._parallel import TaskResult
 
-__all__ = ["SPECULATION", "DfsSplit"]
-
-#: The executions out (or back and waiting) behind the front of the order, at most, as a
-#: share of ``max_schedules``: what a cut can drop (see ``DfsSplit.fill``).
-SPECULATION = 0.04
+__all__ = ["DfsSplit"]
 
 
 @dataclass(slots=True)
@@ -69,8 +65,8 @@ class DfsSplit:
         self.max_schedules = max_schedules
         # Tasks handed out and not back yet, at most: enough to keep every worker busy. Work
         # ahead of the front can end past a cut (a subtree before it turned out bigger); this
-        # and SPECULATION keep what a cut run drops small. (3 x 3 increments cut at 10,000
-        # with two workers ran 15,788 executions with neither, 11,909 with this alone, 10,400
+        # and WASTE_SHARE keep what a cut run drops small. (3 x 3 increments cut at 10,000
+        # with two workers ran 15,788 executions with neither, 11,909 with this alone, 10,360
         # with both.)
         self.in_flight = in_flight
         self.order: list[_Entry] = []
@@ -102,15 +98,15 @@ class DfsSplit:
     def fill(self) -> None:
         """Hand out every task that ``max_schedules`` still leaves room for, front first.
 
-        Behind the front, only as much as :data:`SPECULATION` of ``max_schedules``: a cut
-        drops what is out (or back, waiting) behind it when it comes, since the subtrees
-        before it can take the room that is left (their frontiers come back with more). A
-        task is not handed out in a sliver below a tenth of the budget.
+        Behind the front, only as much as ``WASTE_SHARE`` of ``max_schedules``: a cut drops
+        what is out (or back, waiting) behind it when it comes, since the subtrees before it
+        can take the room that is left (their frontiers come back with more). Nor in slivers
+        (``SLIVER``).
         """
         before = self.applied
         out = len(self.by_seq)
         behind = 0  # executions out or back behind the front, not applied
-        allowance = int(SPECULATION * self.max_schedules)
+        allowance = int(WASTE_SHARE * self.max_schedules)
         for position, entry in enumerate(self.order):
             room = self.max_schedules - before
             if room <= 0:
@@ -121,7 +117,7 @@ class DfsSplit:
                 budget = min(self.budget, room)
                 if position > 0:
                     budget = min(budget, allowance - behind)
-                    if budget < min(self.budget // 10, room):
+                    if budget < min(self.budget // SLIVER, room):
                         break
                 out += 1
                 entry.budget = budget

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 from .._core._ops import Operation
 from ._dpor import BEYOND_BOUND, START, _WNode, branch_verdict, insert_wakeup
 from ._settings import ExitReason
-from ._tasks import DporNodeState, DporTask, lite_tree
+from ._tasks import SLIVER, WASTE_SHARE, DporNodeState, DporTask, lite_tree
 
 if TYPE_CHECKING:
     from ._parallel import TaskResult
@@ -63,9 +63,9 @@ __all__ = ["AHEAD", "WASTE_SHARE", "DporSplit"]
 AHEAD = 8
 #: A risky task's budget is the task budget divided by this.
 RISKY_SHARE = 8
-#: The executions run ahead and dropped never exceed this share of the executions applied
-#: (one process's): a risky task is only handed out, and only as large, as what is left of it.
-WASTE_SHARE = 0.04
+# WASTE_SHARE (from _tasks): the executions run ahead and dropped never exceed this share of
+# the executions applied (one process's): a risky task is only handed out, and only as large,
+# as what is left of it; nor, with a cut, this share of max_schedules (speculation_left).
 
 
 class _Slot:
@@ -273,9 +273,8 @@ class DporSplit:
         while (
             len(self.out) < AHEAD
             and self.committed + self.ahead < self.max_schedules
-            and self.speculation_left() >= min(self.budget // RISKY_SHARE, self.max_schedules)
+            and self.speculation_left() >= min(self.budget // SLIVER, self.max_schedules)
         ):
-            # (Not in slivers: a task's own cost, a process and pickling, wants executions.)
             risky: tuple[_Owned, int] | None = None
             for node, index, risk in self._pending(self.root, False):
                 if risk == 0:

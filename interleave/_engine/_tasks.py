@@ -33,6 +33,8 @@ from ._races import Event
 from ._strategies import DfsStrategy, _DfsNode
 
 __all__ = [
+    "SLIVER",
+    "WASTE_SHARE",
     "DfsTask",
     "DfsTaskStrategy",
     "DporNodeState",
@@ -43,6 +45,15 @@ __all__ = [
     "lite",
     "lite_tree",
 ]
+
+#: The executions a split exploration may run ahead of one process's order and drop, as a
+#: share: of ``max_schedules`` (what a cut drops: everything out ahead of it when it comes,
+#: ``dfs`` and ``dpor``), and of the executions applied (``dpor``'s bets on branches that can
+#: still grow, see ``_dpor_split``).
+WASTE_SHARE = 0.04
+#: A task handed out ahead of the order is given at least the task budget divided by this,
+#: or waits: a task's own cost (a process, pickling) wants executions, not slivers.
+SLIVER = 8
 
 
 def lite(op: Operation) -> Operation:

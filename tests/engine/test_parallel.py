@@ -22,10 +22,10 @@ import pytest
 import sctbench
 
 import interleave
-import interleave._engine._dfs_split as _dfs_split
 import interleave._engine._dpor_split as _dpor_split
 import interleave._engine._parallel as parallel
 import interleave._engine._strategies as _strategies
+import interleave._engine._tasks as _tasks
 import interleave._worker as worker_module
 from interleave._core import _watchdog as watchdog
 from interleave._worker import InlineExecutor
@@ -278,13 +278,13 @@ def test_a_cut_dpor_run_drops_within_its_share_of_max_schedules(cut: int, seed: 
 @pytest.mark.parametrize("seed", range(SPLIT_ORDERS))
 @pytest.mark.parametrize("cut", [1_000, 2_345])
 def test_a_cut_dfs_run_drops_little_past_the_cut(cut: int, seed: int) -> None:
-    # Work behind the front of the order stays within SPECULATION of max_schedules; a task
+    # Work behind the front of the order stays within WASTE_SHARE of max_schedules; a task
     # run again with the room left adds its first run (not a hard bound: one budget here).
     options = {"strategy": "dfs", "max_schedules": cut, "suppress_health_check": "all"}
     one, many = _one_and_shuffled(inc32, seed, options)
     assert many.schedules_run == one.schedules_run == cut
     explored = many.statistics.phase_executions["explore"]
-    assert explored <= cut * (1 + _dfs_split.SPECULATION) + parallel.TASK_BUDGET
+    assert explored <= cut * (1 + _tasks.WASTE_SHARE) + parallel.TASK_BUDGET
 
 
 @pytest.mark.parametrize("seed", range(SPLIT_ORDERS))
