@@ -72,6 +72,10 @@ class DfsSplit:
         self.order: list[_Entry] = []
         self.by_seq: dict[int, _Entry] = {}
         self.applied = 0  # executions applied: one process's first ``applied``
+        # Executions of results thrown away before the cut: the first runs of tasks that ran
+        # ahead past it (run again with the room left). They count against WASTE_SHARE with
+        # the work behind the front, so what a run drops in all stays within it.
+        self.dropped = 0
         self.cut = False  # a preemption bound cut a subtree
         self.finished = False  # every task applied: the tree is covered
 
@@ -98,14 +102,19 @@ class DfsSplit:
     def fill(self) -> None:
         """Hand out every task that ``max_schedules`` still leaves room for, front first.
 
-        Behind the front, only as much as ``WASTE_SHARE`` of ``max_schedules``: a cut drops
-        what is out (or back, waiting) behind it when it comes, since the subtrees before it
-        can take the room that is left (their frontiers come back with more). Nor in slivers
-        (``SLIVER``).
+        Behind the front, only as much as ``WASTE_SHARE`` of ``max_schedules``, less what was
+        dropped already: a cut drops what is out (or back, waiting) behind it when it comes,
+        since the subtrees before it can take the room that is left (their frontiers come
+        back with more). Nor in slivers (``SLIVER``).
         """
         before = self.applied
         out = len(self.by_seq)
-        behind = 0  # executions out or back behind the front, not applied
+        # What a cut could throw away: the executions out or back behind the front, wherever
+        # they are in the order (tasks handed out early can lie far behind it), and what was
+        # dropped already.
+        at_risk = self.dropped + sum(
+            e.budget if e.result is None else e.result.executions for e in self.order[1:]
+        )
         allowance = int(WASTE_SHARE * self.max_schedules)
         for position, entry in enumerate(self.order):
             room = self.max_schedules - before
@@ -116,18 +125,16 @@ class DfsSplit:
                     break
                 budget = min(self.budget, room)
                 if position > 0:
-                    budget = min(budget, allowance - behind)
+                    budget = min(budget, allowance - at_risk)
                     if budget < min(self.budget // SLIVER, room):
                         break
+                    at_risk += budget
                 out += 1
                 entry.budget = budget
                 entry.seq = self.make(entry.task, entry.budget)
                 self.by_seq[entry.seq] = entry
             done = entry.result
-            size = entry.budget if done is None else done.executions
-            before += size
-            if position > 0:
-                behind += size
+            before += entry.budget if done is None else done.executions
 
     def receive(self, result: TaskResult) -> None:
         """A task's result (applied when its turn comes: :meth:`advance`). What it left (its
@@ -154,6 +161,7 @@ class DfsSplit:
                 # It ran ahead past the cut: its first ``room`` executions are one
                 # process's last ones. Run the same subtree again with that budget (what
                 # its frontier put after it is past the cut: never applied).
+                self.dropped += result.executions
                 entry.result = None
                 entry.budget = room
                 entry.seq = self.make(entry.task, room)
