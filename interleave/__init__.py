@@ -40,7 +40,7 @@ from ._engine._database import DirectoryDatabase as DirectoryDatabase
 from ._engine._database import InMemoryDatabase as InMemoryDatabase
 from ._engine._database import ScheduleDatabase as ScheduleDatabase
 from ._engine._estimate import Estimate as Estimate
-from ._engine._explorer import Statistics as Statistics
+from ._engine._exploration import Statistics as Statistics
 from ._engine._settings import ExitReason as ExitReason
 from ._engine._settings import ExploreSettings as ExploreSettings
 from ._engine._settings import HealthCheck as HealthCheck

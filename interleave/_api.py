@@ -19,7 +19,8 @@ from ._core._replay import ScheduleChooser
 from ._core._schedule import ExecutionOptions, decode
 from ._engine._database import ScheduleDatabase
 from ._engine._dpor import DporStrategy
-from ._engine._explorer import Exploration, explore_program
+from ._engine._exploration import Exploration
+from ._engine._explorer import explore_program
 from ._engine._run import run_once
 from ._engine._settings import (
     EXHAUSTIVE_STRATEGIES,

@@ -26,7 +26,7 @@ from ._core._program import Program
 from ._core._threads import SimThread
 from ._core._trace import Step
 from ._core._views import StepView
-from ._engine._explorer import Exploration, Phase, Statistics
+from ._engine._exploration import Exploration, Phase, Statistics
 from ._engine._run import ExecutionContext, run_once
 from ._engine._settings import ExitReason, ExploreSettings
 

@@ -13,7 +13,7 @@ from typing import Any
 from ._contrast import ClosestPass
 from ._core._findings import Finding
 from ._core._trace import Trace
-from ._engine._explorer import Reused, Statistics
+from ._engine._exploration import Reused, Statistics
 from ._engine._settings import ExitReason, ExploreSettings, Verdict
 from .errors import FindingsError
 

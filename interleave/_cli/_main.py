@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from .._core._native import compiled
 from .._version import __version__
 from ..errors import InterleaveError, InternalError
 from ._commands import add_explore, add_replay, add_report
@@ -55,7 +56,8 @@ def build_parser() -> _Parser:
             "'interleave COMMAND --help' shows the options of a command."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    core = "compiled core" if compiled() else "plain-Python core"
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__} ({core})")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     for add in COMMANDS:
         add(sub)

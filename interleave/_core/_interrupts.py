@@ -40,6 +40,7 @@ from types import CodeType, FrameType, TracebackType
 from typing import Any, Final, TypeVar
 
 from . import _context
+from ._native import COMPILED_MODULES
 from ._observer import Observer
 from ._ops import Operation
 from ._threads import SimThread
@@ -74,7 +75,8 @@ _LIBRARY_DIRS: Final = _library_dirs()
 def _kind(filename: str) -> int:
     kind = _kinds.get(filename)
     if kind is None:
-        if filename.startswith(_PACKAGE_DIR) and not filename.startswith(_USER_INSIDE):
+        ours = filename.startswith(_PACKAGE_DIR) and not filename.startswith(_USER_INSIDE)
+        if ours or filename in COMPILED_MODULES:  # the latter: a compiled frame (see _native)
             kind = _OURS
         elif filename.startswith("<") or filename.startswith(_LIBRARY_DIRS):
             kind = _LOOK_THROUGH

@@ -10,6 +10,7 @@ import os
 import traceback
 from types import CodeType, FrameType
 
+from ._native import COMPILED_MODULES
 from ._ops import Location
 
 __all__ = ["exception_location", "is_internal_file", "user_location", "user_traceback"]
@@ -39,6 +40,10 @@ def is_internal_file(filename: str) -> bool:
         flag = filename.startswith(_PACKAGE_DIR) and not filename.startswith(
             (_PACKAGE_DIR + "_pytest_plugin", _PACKAGE_DIR + "_examples" + os.sep)
         )
+        if not flag:
+            # A compiled module's functions appear in tracebacks under their path at build
+            # time, relative to the project root ("interleave/_core/_runtime.py").
+            flag = filename in COMPILED_MODULES
         _internal_files[filename] = flag
     return flag
 

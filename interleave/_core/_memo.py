@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from ._native import mypyc_attr
 from ._observer import Observer, overrides_hook
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = ["MISSING", "Rewindable", "StepMemo", "step_signature"]
 MISSING: Final = object()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Rewindable(Observer):
     """An observer whose ``on_step`` changes can be undone, step by step (see the module docs).
 
@@ -61,7 +63,8 @@ class Rewindable(Observer):
         del marks[step:]
         undone = undo[cut:]
         del undo[cut:]
-        for container, key, old in reversed(undone):  # newest first
+        for i in range(len(undone) - 1, -1, -1):  # newest first
+            container, key, old = undone[i]
             if old is MISSING:
                 del container[key]
             else:

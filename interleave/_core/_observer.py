@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._native import mypyc_attr
+
 if TYPE_CHECKING:
     from ._findings import Finding
     from ._ops import Operation
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["Observer", "overrides_hook"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Observer:
     """Base class for detectors.
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import greenlet
 
@@ -32,6 +32,7 @@ from ._greenlets import ENDED, Unwind, pool, release, serve, unwind
 from ._locations import user_location
 from ._memo import StepMemo, step_signature
 from ._names import Names
+from ._native import caused
 from ._observer import Observer, overrides_hook
 from ._ops import GIVE, Location, Operation
 from ._outcomes import check_finding, crash_finding, step_limit_finding, teardown_finding
@@ -44,6 +45,12 @@ _S = TypeVar("_S")
 
 __all__ = ["DeadlineReached", "Runtime"]
 
+
+#: How far up ``access``/``block`` find the code that called interleave's shim: only shims call
+#: them, so as plain Python the walk starts two frames up (past the shim). Compiled (see
+#: _native), neither has a frame and ``sys._getframe(0)`` is already the nearest interpreted
+#: one; ``user_location`` skips whatever of interleave's own files it meets on the way.
+_SHIM_CALLER: Final = 2 if __file__.endswith(".py") else 0
 
 _NOTHING: Mapping[tuple[object, ...], Finding] = {}
 
@@ -181,8 +188,7 @@ class Runtime:
         thread.pending = op
         thread.wait = None
         if self.capture_locations:
-            # Only interleave's shims call access()/block(): the walk starts at their caller.
-            thread.location = user_location(sys._getframe(2))
+            thread.location = user_location(sys._getframe(_SHIM_CALLER))
         self._hub.switch()  # type: ignore[union-attr]
 
     def block(self, op: Operation, wait: Wait) -> bool:
@@ -208,8 +214,7 @@ class Runtime:
         thread.pending = op
         thread.wait = wait
         if self.capture_locations:
-            # Only interleave's shims call access()/block(): the walk starts at their caller.
-            thread.location = user_location(sys._getframe(2))
+            thread.location = user_location(sys._getframe(_SHIM_CALLER))
         self._hub.switch()  # type: ignore[union-attr]
         ready = wait.is_ready()
         thread.wait = None
@@ -264,7 +269,9 @@ class Runtime:
                 except Exception as exc:
                     # Nothing of the scenario's runs in the loop itself (threads record their
                     # own errors, in their greenlets): an exception here is interleave's bug.
-                    raise InternalError("internal error in interleave, please report it") from exc
+                    raise caused(
+                        InternalError("internal error in interleave, please report it"), exc
+                    ) from exc
                 looped = True
             finally:
                 try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from ._native import mypyc_attr
 from ._ops import Location, Operation, Resource
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ READY = 1
 DONE = 2
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Wait:
     """What a blocked operation waits for. Primitives subclass it.
 
@@ -32,7 +34,7 @@ class Wait:
 
     #: True for an asyncio task's wait at an ``await``: its event loop runs the other tasks
     #: meanwhile. A task's other waits block the loop's thread (see ``Runtime.block``).
-    cooperative = False
+    cooperative: ClassVar[bool] = False
 
     def __init__(self, resource: Resource, *, timeout: bool = False) -> None:
         self.resource = resource

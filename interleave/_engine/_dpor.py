@@ -50,6 +50,7 @@ from __future__ import annotations
 from collections.abc import Container
 from typing import ClassVar, Protocol
 
+from .._core._native import caused, mypyc_attr
 from .._core._ops import GIVE, Operation, conflict
 from .._core._program import Chooser, RunOutcome
 from .._core._threads import SimThread
@@ -80,6 +81,7 @@ def dependent(a: Operation, b: Operation) -> bool:
     return conflict(a.footprint, b.footprint)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class _WNode:
     """A node of a wakeup tree: ``tid`` performs ``op``; ``children`` continue the sequence."""
 
@@ -156,6 +158,7 @@ def _weak_initial(tid: int, op: Operation, spawned: int, seq: list[_Event]) -> i
     return -1
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class _DporNode:
     """One step of the current path and what is left to explore from it.
 
@@ -253,6 +256,7 @@ def insert_wakeup(children: list[_WNode], seq: list[_Event]) -> None:
 START, COVERED, BEYOND_BOUND = "start", "covered", "beyond-bound"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class BranchNode(Protocol):
     """What :func:`branch_verdict` reads of a node (``_DporNode``, ``_dpor_split._Owned``)."""
 
@@ -275,6 +279,7 @@ def branch_verdict(tid: int, node: BranchNode, explored: Container[int], bound: 
     return START
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class DporStrategy(Strategy):
     """Exhaustive search with optimal DPOR: wakeup trees and sleep sets (see the module docs)."""
 
@@ -506,7 +511,9 @@ class _DporChooser:
             try:
                 chosen = enabled[tids.index(tid)]
             except ValueError:
-                raise AssertionError("unreachable: wakeup thread not enabled") from None
+                raise caused(
+                    AssertionError("unreachable: wakeup thread not enabled"), None
+                ) from None
             op = chosen.pending
             assert op is not None
             if op.resolve is not None:

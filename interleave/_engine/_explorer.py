@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 
 from .._core._findings import Finding, StepLimit
 from .._core._memo import StepMemo
+from .._core._native import caused, mypyc_attr
 from .._core._observer import Observer
 from .._core._program import Chooser, Program, RunOutcome
 from .._core._replay import ScheduleChooser
@@ -37,90 +36,21 @@ from .._core._runtime import DeadlineReached, Runtime
 from .._core._schedule import decode
 from ..errors import InterleaveError, InternalError, InvalidScheduleId, ScheduleDivergence
 from ._database import ScheduleDatabase
+from ._exploration import Exploration, Phase, Reused, Statistics
 from ._minimise import minimise
 from ._run import ExecutionContext, run_once
 from ._settings import ExitReason, ExploreSettings
 from ._strategies import Strategy
 
-__all__ = ["Exploration", "Phase", "Reused", "Statistics", "explore_program"]
+__all__ = ["explore_program"]
+
+Progress = Callable[[int, int, float], None]
 
 #: Executions the minimiser may spend per finding, at most (and at most ``max_schedules``).
 MINIMISE_BUDGET = 2_000
 
 
-class Phase(StrEnum):
-    """The phases of an exploration, in the order they run."""
-
-    REUSE = "reuse"
-    EXPLORE = "explore"
-    MINIMISE = "minimise"
-
-
-@dataclass(frozen=True, slots=True)
-class Reused:
-    """What the reuse phase did with one schedule saved by an earlier run.
-
-    Attributes:
-        schedule_id: the saved ID.
-        outcome: ``"reproduced"`` (it still fails: a finding, kept in the database),
-            ``"fixed"`` (it replays and passes now: deleted) or ``"stale"`` (it no longer
-            replays, the scenario changed: deleted).
-    """
-
-    schedule_id: str
-    outcome: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Statistics:
-    """Counts and times of an exploration.
-
-    Attributes:
-        executions: executions run in every phase, redundant ones included.
-        steps: scheduling steps taken over the explore phase's executions.
-        max_depth: the most steps in one execution.
-        pruned: executions that turned out redundant (sleep-set blocked under DPOR: they
-            were equivalent to an explored one); 0 for plain DFS.
-        threads: the most threads in one execution.
-        phases: seconds per phase that ran, e.g. ``{"explore": 1.2, "minimise": 0.1}``.
-        phase_executions: executions per phase that ran.
-        tasks: tasks the explore phase was split into (``workers=``/``executor=``; 0 when
-            it ran in this process alone).
-        retried: times a task was run again because a worker died (a process pool that
-            loses one runs all the tasks it had again), by this process or by
-            the executor (Dask's scheduler); its executions are counted once: only a
-            finished task's are.
-    """
-
-    executions: int = 0
-    steps: int = 0
-    max_depth: int = 0
-    pruned: int = 0
-    threads: int = 0
-    phases: dict[str, float] = field(default_factory=dict)
-    phase_executions: dict[str, int] = field(default_factory=dict)
-    tasks: int = 0
-    retried: int = 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Exploration:
-    """What an exploration produced (``ExploreResult`` adds what it explored and how)."""
-
-    findings: tuple[Finding, ...]
-    occurrences: tuple[int, ...]
-    schedules_run: int
-    exhausted: bool
-    stopped_because: ExitReason
-    elapsed: float
-    statistics: Statistics
-    scenario_name: str | None = None
-    reused: tuple[Reused, ...] = ()
-
-
-Progress = Callable[[int, int, float], None]
-
-
+@mypyc_attr(allow_interpreted_subclasses=True)
 class _Exploring:
     """The state of one exploration across its phases."""
 
@@ -385,9 +315,10 @@ def _engine_call(fn: Callable[..., object], *args: object) -> object:
     except (InterleaveError, KeyboardInterrupt):
         raise
     except Exception as exc:
-        raise InternalError(
+        error = InternalError(
             "internal error in interleave, please report it (with the scenario if you can)"
-        ) from exc
+        )
+        raise caused(error, exc) from exc
 
 
 def explore_program(

@@ -274,7 +274,8 @@ def explore_parallel(
     Returns the executor in use at the end (a new one when the pool broke and ``renew``
     made another): the caller shuts it down.
     """
-    from ._explorer import Phase, _Exploring
+    from ._exploration import Phase
+    from ._explorer import _Exploring
 
     assert isinstance(state, _Exploring)
     settings = state.settings

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from .._core._native import mypyc_attr
 from .._core._ops import Operation
 from .._core._program import Chooser, RunOutcome
 from .._core._threads import SimThread
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Strategy:
     """Base class of exploration strategies."""
 
@@ -55,6 +57,7 @@ class Strategy:
         return self.name
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class _DfsNode:
     """One scheduling decision on the current DFS path.
 
@@ -74,6 +77,7 @@ class _DfsNode:
         self.ops = ops  # the pending operation of each enabled thread
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class DfsStrategy(Strategy):
     """Exhaustive depth-first search over every interleaving of the yield points.
 
@@ -382,7 +386,10 @@ class IterativeBound(Strategy):
         self.make = make
         self.bound = 0
         self.inner = make(0)
-        self.name = self.inner.name  # type: ignore[misc]
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.inner.name
 
     def next_chooser(self) -> Chooser | None:
         while True:

@@ -37,7 +37,7 @@ from typing import Any
 
 from .._api import replay
 from .._core._findings import Finding
-from .._engine._explorer import Statistics
+from .._engine._exploration import Statistics
 from .._engine._settings import ExitReason, ExploreSettings, HealthCheck, parse_health_checks
 from .._health import _user_stacklevel
 from .._results import RunResult

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from .._core._findings import DataRace, Finding
 from .._core._memo import MISSING, Rewindable
+from .._core._native import mypyc_attr
 from .._core._ops import (
     GIVE,
     READ,
@@ -73,6 +74,7 @@ _SPAWN: Final = Kind.SPAWN
 _UPDATE: Final = Kind.UPDATE
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class _Access(NamedTuple):
     epoch: int  # the thread's own clock at the access
     step: int

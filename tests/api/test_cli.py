@@ -20,6 +20,7 @@ import pytest
 import interleave
 from interleave import _api
 from interleave._cli import ProgressBar, _console, _main, _options, main
+from interleave._core._native import compiled
 from interleave._core._schedule import Schedule
 from interleave._engine import _settings
 
@@ -29,6 +30,7 @@ RACY = """
 from collections.abc import Callable
 
 import interleave
+from interleave._core._native import compiled
 
 def lost_update():
     hits = interleave.Shared("hits", 0)
@@ -140,7 +142,8 @@ def test_python_dash_m_interleave_help_runs_as_a_subprocess() -> None:
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "--version")
     assert status == 0
-    assert out.strip() == f"interleave {interleave.__version__}"
+    core = "compiled core" if compiled() else "plain-Python core"
+    assert out.strip() == f"interleave {interleave.__version__} ({core})"
 
 
 @pytest.mark.parametrize("command", ["explore", "replay", "demo"])

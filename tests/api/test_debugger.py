@@ -3,6 +3,7 @@ opens in the thread of that step, just before it, driven here through stdin in a
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,13 +52,16 @@ def counter(tmp_path: Path) -> Path:
 
 
 def debug(folder: Path, commands: list[str], *argv: str) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` in ``folder`` with ``commands`` typed at the pdb prompt."""
+    """Run ``argv`` in ``folder`` with ``commands`` typed at the pdb prompt (``python -c``
+    imports from ``folder``, as for a user: the compiled run's PYTHONSAFEPATH is dropped)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"}
     return subprocess.run(
         [sys.executable, *argv],
         input="".join(f"{c}\n" for c in commands),
         capture_output=True,
         text=True,
         cwd=folder,
+        env=env,
         timeout=120,
         check=False,
     )

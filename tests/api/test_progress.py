@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import litmus
@@ -90,10 +92,30 @@ def test_a_bad_progress_argument_is_refused_up_front(progress: object, message: 
     assert message in str(caught.value)
 
 
+def _slowed(factory: Callable[[], interleave.Scenario]) -> Callable[[], interleave.Scenario]:
+    """``factory``, each execution at least 0.3 ms longer (its check sleeps): the explorer's
+    first report comes after a second, which a fast core would otherwise not reach."""
+
+    def scenario() -> interleave.Scenario:
+        made = factory()
+        check = made.check
+        assert check is not None
+
+        def slow_check() -> bool:
+            time.sleep(0.0003)
+            return bool(check())
+
+        return interleave.Scenario(threads=made.threads, check=slow_check, name=made.name)
+
+    return scenario
+
+
 def test_a_long_exploration_reports_progress_with_an_estimated_total() -> None:
     seen: list[interleave.Progress] = []
-    # 7,134 dpor executions: several seconds, so the explorer reports after the first one.
-    result = interleave.explore(litmus.increments(3, 2), progress=seen.append, minimise=False)
+    # 7,134 dpor executions of at least 0.3 ms: over two seconds, so the explorer reports
+    # after the first one.
+    scenario = _slowed(litmus.increments(3, 2))
+    result = interleave.explore(scenario, progress=seen.append, minimise=False)
     assert result.schedules_run == 7_134
     assert seen, "no progress reported"
     first = seen[0]

@@ -29,6 +29,10 @@ from interleave.detectors._data_race import DataRaceDetector
 from interleave.detectors._deadlock import DeadlockDetector
 from interleave.detectors._lost_update import LostUpdateDetector
 
+# The laws compare runs with and without the memo by patching the explorer, and the rewinding
+# tests feed the detectors stand-in threads: neither reaches compiled code.
+pytestmark = pytest.mark.plain_python
+
 Seen = list[tuple[int, tuple[object, ...]]]
 
 

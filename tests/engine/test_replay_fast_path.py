@@ -40,6 +40,7 @@ def _count_choices(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.mark.plain_python  # counts the chooser's calls by patching it
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_shared_prefix_is_replayed_without_asking_the_chooser(
     strategy: str, monkeypatch: pytest.MonkeyPatch

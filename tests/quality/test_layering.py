@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-import interleave
-
-PACKAGE_DIR = Path(interleave.__file__).resolve().parent
-ROOT = PACKAGE_DIR.parent
+# The source tree (not the imported package: the compiled run imports a wheel's copy, which
+# also holds the bundled examples).
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = ROOT / "interleave"
 
 #: (path relative to the repository, layer). A path ending in "/" covers a directory; the
 #: first rule that matches wins, so specific files come before their directory.
@@ -75,6 +75,8 @@ ALLOWED_THIRD_PARTY: dict[str, tuple[str, ...]] = {
     # The optional Dask extra, imported only inside a Dask worker (statistics.retried).
     "distributed": ("interleave/_worker.py",),
     "_pytest": ("interleave/_pytest_plugin.py",),
+    # mypyc's class decorator, for the type checker and the compiler only (a no-op at run time).
+    "mypy_extensions": ("interleave/_core/_native.py",),
     # The pytest entry point (a top-level module, so that loading it imports no interleave).
     "_interleave_pytestplugin": ("interleave/_pytest_plugin.py",),
 }
