@@ -73,7 +73,9 @@ class ScheduledLoop(asyncio.AbstractEventLoop):
     def create_future(self) -> asyncio.Future[Any]:
         return self._new_future(loop=self)
 
-    def create_task(self, coro: Any, *, name: str | None = None, context: Any = None) -> Any:
+    def create_task(
+        self, coro: Any, *, name: str | None = None, context: Any = None, **_options: Any
+    ) -> Any:  # _options: eager_start (newer Pythons): a scheduled loop starts tasks its own way
         return self._start_task(coro, name=name)
 
     def call_soon(  # type: ignore[override]
