@@ -33,6 +33,7 @@ import greenlet
 from tabulate import tabulate
 
 import interleave
+from interleave._core._native import compiled
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import Measurement
@@ -320,10 +321,11 @@ def render(switch: float, rows: list[Row], quick: bool = False) -> str:
         "time / bare",
     )
     mode = "quick (one repetition, not a measurement)" if quick else f"best of {ROUNDS} rounds"
+    core = "compiled core" if compiled() else "plain-Python core (make bench measures the compiled)"
     lines = [
         "bench_core: exhaustive DFS, every detector on, vs a bare greenlet explorer",
         f"python {platform.python_version()}, greenlet {greenlet.__version__}, "
-        f"interleave {interleave.__version__}; {mode}",
+        f"interleave {interleave.__version__} ({core}); {mode}",
         f"raw greenlet switch pair: {switch * 1e6:.3f} us (the unit of the ratio column)",
         "",
         tabulate(table, headers=headers, disable_numparse=True, colalign=("left",) * 2),
