@@ -19,8 +19,8 @@ after the other, in a loop, with a private ``TMPDIR``. After a random delay the 
   ``threading.Lock`` are the originals again.
 
 Three kinds of child: the Python API (``interleave.explore`` in a loop), the command line
-(``interleave report`` over the taskboard scenarios, which must exit with 130 and print what it
-found so far) and the API again with a delay short enough to land in the first executions. The
+(``interleave report`` over the taskboard scenarios, in a loop, which must exit with 130 and
+print what it found so far) and the API again with a delay short enough to land in the first executions. The
 table gives, per kind, the runs and the failures of each check; any failure is an error.
 
 Run it with ``python benchmarks/bench_sigint.py [--quick] [--runs N] [--seed S] [--jobs J]`` or
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import glob
+import importlib.util
 import json
 import os
 import platform
@@ -52,6 +53,8 @@ from typing import Any
 from tabulate import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The folder the interleave of this process comes from (found without importing it).
+_INTERLEAVE_SITE = str(Path(importlib.util.find_spec("interleave").origin).parent.parent)  # type: ignore[arg-type, union-attr]
 #: Runs of each kind in full mode, and in quick mode (the smoke test of ``make test``).
 RUNS = 100
 QUICK_RUNS = 7
@@ -131,7 +134,11 @@ _CHILD_CLI = (
 import sys
 from interleave._cli import main
 print("READY", flush=True)
-sys.exit(main(["report", "examples.taskboard.scenarios"]))
+# Again and again, as the API child explores in a loop: one report can end before the SIGINT.
+while True:
+    status = main(["report", "examples.taskboard.scenarios", "--no-database"])
+    if status == 130:
+        sys.exit(status)
 """
 )
 
@@ -179,7 +186,11 @@ def _ours(tmpdir: str, pid: int) -> list[str]:
 def run_once(kind: str, delay: float) -> dict[str, Any]:
     """One child, one SIGINT ``delay`` seconds after it is ready; returns what the parent saw."""
     tmpdir = tempfile.mkdtemp(prefix="interleave-bench-sigint-")
-    env = {**os.environ, "TMPDIR": tmpdir, "PYTHONPATH": str(ROOT)}
+    # The child imports the interleave this process runs (the compiled build in make's second
+    # test run), and the bundled examples from the checkout; PYTHONSAFEPATH keeps the checkout
+    # (its current folder) from coming first.
+    path = os.pathsep.join([_INTERLEAVE_SITE, str(ROOT)])
+    env = {**os.environ, "TMPDIR": tmpdir, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"}
     code = _CHILD_CLI if kind == "cli" else _CHILD_API
     child = subprocess.Popen(
         [sys.executable, "-c", code],

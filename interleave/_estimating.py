@@ -145,4 +145,6 @@ def estimate(
             preemption_bound=bound,
             interrupted=interrupt.is_signalled,
         )
+    if interrupt.signalled:
+        raise KeyboardInterrupt  # (one that came as the guard was left)
     return result

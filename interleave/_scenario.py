@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FunctionType
 
+from ._core import _interrupts
 from ._core._program import Program, ThreadSpec
 from ._core._schedule import DEFAULT_OPTIONS, ExecutionOptions
 from .errors import ScenarioError
@@ -261,6 +262,9 @@ def builder(
     recorded in the schedule IDs of the executions."""
     default_name = factory_name(factory)
 
+    # Ctrl-C waits until the factory returns (see _core/_interrupts.py): setup that acquires
+    # what the teardown releases (a temporary folder) is never cut short between the two.
+    @_interrupts.hold_below
     def build() -> Program:
         produced = factory()
         if isinstance(produced, Scenario):

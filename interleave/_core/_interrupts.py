@@ -14,7 +14,12 @@ decides:
     generated code (<string>, <frozen …>) . look at the caller
 
 User code called from a function marked :func:`hold_below` is held back too: sqlite3 runs the
-application's own callbacks inside a statement and swallows their exceptions.
+application's own callbacks inside a statement and swallows their exceptions, and a scenario's
+factory and teardown are setup and cleanup that must not be cut short between the two (a
+temporary folder the factory made and the teardown removes would be left behind).
+
+Compiled (see ``_native``), interleave's hot modules have no frames: the handler runs at the
+next interpreted frame, and the walk above skips them; what decides is the same.
 
 The safe points are the next scheduling step of the running execution (a hook on its runtime:
 the scheduler raises it between two steps, and the execution is unwound as after any error) and
@@ -97,7 +102,9 @@ def hold_below(function: _F) -> _F:
 
     For functions that call C code which calls back into Python and swallows the exceptions of
     those callbacks (sqlite3 runs the application's SQL functions, collations and authorizers
-    inside a statement; an exception there only fails the statement).
+    inside a statement; an exception there only fails the statement), and for the calls of a
+    scenario's factory and teardown. Only plain-Python functions can be marked (a compiled
+    one has no code object).
     """
     _HOLD_BELOW.add(function.__code__)
     return function
@@ -206,8 +213,29 @@ class InterruptGuard:
         self._installed = False
         # Put the default handler back, unless someone replaced ours meanwhile.
         if signal.getsignal(signal.SIGINT) == self._handle:
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+            self._restore()
         self.held = self.owed = False
+
+    def _restore(self) -> None:
+        """Put the previous handler back without losing a SIGINT that lands meanwhile.
+
+        One that arrives while the handlers swap would reach the default handler, which raises
+        ``KeyboardInterrupt`` out of here and so out of ``explore()``, without its result. With
+        SIGINT blocked for the swap, one that arrived is still pending after it: it is taken
+        and counted as :attr:`signalled`, which the caller checks after leaving the guard.
+        """
+        block = getattr(signal, "pthread_sigmask", None)
+        if block is None:  # (Windows: no signal masks; the window stays)
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+            return
+        masked = block(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+            if signal.SIGINT in signal.sigpending():
+                signal.sigtimedwait({signal.SIGINT}, 0)
+                self.signalled = True
+        finally:
+            block(signal.SIG_SETMASK, masked)
 
 
 #: The guards entered in the main thread, innermost last (an inner one repeats the outer).

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ._findings import InvariantViolation, StepLimit, TeardownFailed, ThreadCrashed
+from ._interrupts import hold_below
 from ._locations import exception_location, user_traceback
 
 __all__ = ["check_finding", "crash_finding", "step_limit_finding", "teardown_finding"]
@@ -67,6 +68,7 @@ def check_finding(check: Callable[[], object]) -> InvariantViolation | None:
     )
 
 
+@hold_below  # Ctrl-C waits until the teardown has cleaned up (see _interrupts)
 def teardown_finding(teardown: Callable[[], object]) -> TeardownFailed | None:
     """Run ``teardown()``; the finding when it raised.
 

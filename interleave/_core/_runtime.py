@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, Final, TypeVar
 
@@ -282,9 +282,9 @@ class Runtime:
                     release(self.threads)
                     if not looped and program.teardown is not None:
                         # The run was aborted (a replay diverged, a KeyboardInterrupt …):
-                        # teardown still runs; the abort's exception is what propagates.
-                        with suppress(Exception):
-                            program.teardown()
+                        # teardown still runs; the abort's exception is what propagates,
+                        # not the teardown's (its finding is dropped).
+                        teardown_finding(program.teardown)
             self._finish(stuck)
             return RunOutcome(
                 record=self._trace,
