@@ -20,8 +20,9 @@ after the other, in a loop, with a private ``TMPDIR``. After a random delay the 
 
 Three kinds of child: the Python API (``interleave.explore`` in a loop), the command line
 (``interleave report`` over the taskboard scenarios, in a loop, which must exit with 130 and
-print what it found so far) and the API again with a delay short enough to land in the first executions. The
-table gives, per kind, the runs and the failures of each check; any failure is an error.
+print what it found so far) and the API again with a delay short enough to land in the first
+executions. The table gives, per kind, the runs and the failures of each check; any failure is
+an error.
 
 Run it with ``python benchmarks/bench_sigint.py [--quick] [--runs N] [--seed S] [--jobs J]`` or
 through ``benchmarks/run_all.py`` (quick, the smoke test of ``make test``: 7 runs of each kind,
