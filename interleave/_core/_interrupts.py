@@ -221,8 +221,10 @@ class InterruptGuard:
 
         One that arrives while the handlers swap would reach the default handler, which raises
         ``KeyboardInterrupt`` out of here and so out of ``explore()``, without its result. With
-        SIGINT blocked for the swap, one that arrived is still pending after it: it is taken
-        and counted as :attr:`signalled`, which the caller checks after leaving the guard.
+        SIGINT blocked for the swap, one that arrived is still pending after it: it is counted
+        as :attr:`signalled`, which the caller checks after leaving the guard, and discarded
+        (POSIX drops a pending signal whose action becomes ``SIG_IGN``; macOS has no
+        ``sigtimedwait`` to take it).
         """
         block = getattr(signal, "pthread_sigmask", None)
         if block is None:  # (Windows: no signal masks; the window stays)
@@ -232,8 +234,9 @@ class InterruptGuard:
         try:
             signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
             if signal.SIGINT in signal.sigpending():
-                signal.sigtimedwait({signal.SIGINT}, 0)
                 self.signalled = True
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
         finally:
             block(signal.SIG_SETMASK, masked)
 
