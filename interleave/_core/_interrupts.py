@@ -159,7 +159,7 @@ class InterruptGuard:
                     break
     """
 
-    __slots__ = ("_installed", "_previous", "held", "owed", "signalled")
+    __slots__ = ("_installed", "_previous", "_restoring", "held", "owed", "signalled")
 
     def __init__(self) -> None:
         self.signalled = False
@@ -167,12 +167,16 @@ class InterruptGuard:
         self.owed = False  # the running execution is to be stopped at its next step
         self._previous: object = None
         self._installed = False
+        self._restoring = False  # the previous handler is being put back (see _restore)
 
     def is_signalled(self) -> bool:
         """Did a SIGINT arrive while the guard was entered?"""
         return self.signalled
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._restoring:
+            self.signalled = True  # the caller checks it once the guard is left
+            return
         again = self.held
         self.signalled = self.owed = True
         rt = _context.state.active
@@ -219,26 +223,24 @@ class InterruptGuard:
     def _restore(self) -> None:
         """Put the previous handler back without losing a SIGINT that lands meanwhile.
 
-        One that arrives while the handlers swap would reach the default handler, which raises
-        ``KeyboardInterrupt`` out of here and so out of ``explore()``, without its result. With
-        SIGINT blocked for the swap, one that arrived is still pending after it: it is counted
-        as :attr:`signalled`, which the caller checks after leaving the guard, and discarded
-        (POSIX drops a pending signal whose action becomes ``SIG_IGN``; macOS has no
-        ``sigtimedwait`` to take it).
+        Python runs a signal's handler in the main thread at its next bytecode, whichever
+        thread the kernel gave the signal to. One that comes while the handlers swap runs
+        either ours, which then only counts it (``_restoring``), or the previous one (the
+        default handler), inside the swap: its ``KeyboardInterrupt`` is caught and counted.
+        Counted means :attr:`signalled`, which the caller checks once it has left the guard,
+        and raises ``Interrupted`` with the result; a ``KeyboardInterrupt`` out of here would
+        leave ``explore()`` without it. (Blocking SIGINT for the swap did not do: the mask is
+        the main thread's own, and another thread running takes the signal.)
         """
-        block = getattr(signal, "pthread_sigmask", None)
-        if block is None:  # (Windows: no signal masks; the window stays)
-            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
-            return
-        masked = block(signal.SIG_BLOCK, {signal.SIGINT})
+        self._restoring = True
         try:
             signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
-            if signal.SIGINT in signal.sigpending():
-                self.signalled = True
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except KeyboardInterrupt:
+            self.signalled = True
+            if signal.getsignal(signal.SIGINT) is not self._previous:
                 signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
         finally:
-            block(signal.SIG_SETMASK, masked)
+            self._restoring = False
 
 
 #: The guards entered in the main thread, innermost last (an inner one repeats the outer).
