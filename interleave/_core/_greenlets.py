@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ._runtime import Runtime
     from ._threads import SimThread
 
-__all__ = ["ENDED", "POOL_SIZE", "Unwind", "pool", "release", "serve", "unwind"]
+__all__ = ["ENDED", "POOL_SIZE", "Unwind", "idle_greenlets", "release", "serve", "unwind"]
 
 #: Sent by a pooled greenlet to the scheduler when its thread's function has returned.
 ENDED: Any = object()
@@ -38,13 +38,18 @@ class Unwind(BaseException):
     """
 
 
-class _Pool(threading.local):
-    # Greenlets belong to the OS thread that created them, so each has its own pool.
-    def __init__(self) -> None:
-        self.idle: list[greenlet.greenlet] = []
+# Greenlets belong to the OS thread that created them, so each has its own pool. (A plain
+# threading.local, not a subclass: this module is compiled, and mypyc cannot compile one.)
+_local = threading.local()
 
 
-pool = _Pool()
+def idle_greenlets() -> list[greenlet.greenlet]:
+    """This OS thread's pool of idle greenlets."""
+    try:
+        idle: list[greenlet.greenlet] = _local.idle
+    except AttributeError:
+        idle = _local.idle = []
+    return idle
 
 
 def serve(runtime: Runtime, thread: SimThread) -> None:
@@ -66,7 +71,7 @@ def release(threads: Sequence[SimThread]) -> None:
     # Greenlets whose thread function has returned go back to the pool for the next
     # execution; they wait in serve's loop. The pool is bounded, so an execution with
     # many spawned threads does not keep their stacks alive forever.
-    idle = pool.idle
+    idle = idle_greenlets()
     for thread in threads:
         glet = thread.glet
         if glet is None:

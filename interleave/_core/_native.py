@@ -19,6 +19,13 @@ What the code has to allow for:
   ``@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)``: without
   ``serializable``, unpickling calls ``__init__`` with no arguments, and ``serializable`` on its
   own leaves ``__init__`` uncalled when interpreted code creates an instance (mypy 2.4.1).
+- A compiled function or class has no docstring (``help()`` shows none), and a compiled
+  function checks its arguments' declared types before its own checks run: public names stay
+  in plain modules. A module with a hot private part is split (``instrument/threading/
+  _execution.py`` compiled, ``_patch.py``, the public face, plain).
+- A compiled function that runs a thread (the greenlet pool's ``serve``) leaves a greenlet
+  with no interpreted frame at all: ``sys._getframe`` raises there (see the runtime's
+  ``_shim_caller``).
 - A compiled class cannot be subclassed by interpreted code unless it says so: the classes
   that the interpreted modules (or users) subclass carry ``@mypyc_attr(allow_interpreted_
   subclasses=True)``. The decorator is a no-op at run time, so ``mypy_extensions`` (a build
@@ -48,19 +55,28 @@ else:
 #: this list). They import nothing that is not typed, and no interpreted class that they use
 #: as a base.
 COMPILED_MODULES: Final = (
+    "interleave/_core/_greenlets.py",
     "interleave/_core/_locations.py",
     "interleave/_core/_memo.py",
+    "interleave/_core/_names.py",
     "interleave/_core/_observer.py",
+    "interleave/_core/_program.py",
     "interleave/_core/_replay.py",
     "interleave/_core/_runtime.py",
     "interleave/_core/_threads.py",
     "interleave/_engine/_dpor.py",
     "interleave/_engine/_explorer.py",
     "interleave/_engine/_races.py",
+    "interleave/_engine/_run.py",
     "interleave/_engine/_strategies.py",
     "interleave/detectors/_data_race.py",
     "interleave/detectors/_deadlock.py",
     "interleave/detectors/_lost_update.py",
+    "interleave/instrument/_project.py",
+    "interleave/instrument/asyncio/_execution.py",
+    "interleave/instrument/_swap.py",
+    "interleave/instrument/threading/_execution.py",
+    "interleave/instrument/threading/_globals.py",
 )
 
 

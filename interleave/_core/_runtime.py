@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from types import FrameType
 from typing import Any, Final, TypeVar
 
 import greenlet
@@ -28,7 +29,7 @@ from ..errors import InterleaveError, InternalError, ScenarioError
 from . import _context
 from ._deadline import DEADLINE_STEPS, DeadlineReached, next_check
 from ._findings import Finding, StepLimit
-from ._greenlets import ENDED, Unwind, pool, release, serve, unwind
+from ._greenlets import ENDED, Unwind, idle_greenlets, release, serve, unwind
 from ._locations import user_location
 from ._memo import StepMemo, step_signature
 from ._names import Names
@@ -53,6 +54,15 @@ __all__ = ["DeadlineReached", "Runtime"]
 _SHIM_CALLER: Final = 2 if __file__.endswith(".py") else 0
 
 _NOTHING: Mapping[tuple[object, ...], Finding] = {}
+
+
+def _shim_caller() -> FrameType | None:
+    """The frame of the code that called the shim (None: no interpreted frame at all, as in
+    a thread's end step, which the compiled core runs on a greenlet of compiled frames)."""
+    try:
+        return sys._getframe(_SHIM_CALLER)
+    except ValueError:
+        return None
 
 
 class Runtime:
@@ -188,7 +198,7 @@ class Runtime:
         thread.pending = op
         thread.wait = None
         if self.capture_locations:
-            thread.location = user_location(sys._getframe(_SHIM_CALLER))
+            thread.location = user_location(_shim_caller())
         self._hub.switch()  # type: ignore[union-attr]
 
     def block(self, op: Operation, wait: Wait) -> bool:
@@ -214,7 +224,7 @@ class Runtime:
         thread.pending = op
         thread.wait = wait
         if self.capture_locations:
-            thread.location = user_location(sys._getframe(_SHIM_CALLER))
+            thread.location = user_location(_shim_caller())
         self._hub.switch()  # type: ignore[union-attr]
         ready = wait.is_ready()
         thread.wait = None
@@ -486,7 +496,7 @@ class Runtime:
         # fresh greenlet costs far more than a step (a new C stack slice and frame stack).
         hub = self._hub
         assert hub is not None
-        idle = pool.idle
+        idle = idle_greenlets()
         if idle:
             glet = idle.pop()
             glet.parent = hub

@@ -9,6 +9,7 @@ order): outermost first.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -32,8 +33,14 @@ class Patch(NamedTuple):
 
     def load(self) -> ExecutionPatch:
         """The context factory (its module imported on first use)."""
-        patch: ExecutionPatch = getattr(importlib.import_module(self.module), self.factory)
-        return patch
+        return _load(self.module, self.factory)
+
+
+@functools.cache
+def _load(module: str, factory: str) -> ExecutionPatch:
+    # Cached: every explore() asks for the enabled patches, two or three times.
+    patch: ExecutionPatch = getattr(importlib.import_module(module), factory)
+    return patch
 
 
 #: Outermost first: SQLite's cleanup wraps everything else (it closes every connection the
@@ -50,8 +57,13 @@ PATCHES: tuple[Patch, ...] = (
         "trace_attributes",
         default=False,
     ),
-    Patch("threading", "interleave.instrument.threading", "patch_threading", "patch_threading"),
-    Patch("asyncio", "interleave.instrument.asyncio", "patch_asyncio"),
+    Patch(
+        "threading",
+        "interleave.instrument.threading._execution",
+        "ThreadingExecution",
+        "patch_threading",
+    ),
+    Patch("asyncio", "interleave.instrument.asyncio._execution", "AsyncioExecution"),
 )
 
 

@@ -101,7 +101,7 @@ def test_a_module_first_scanned_while_its_names_are_swapped_is_swapped_later_too
     project = [str(tmp_path)]
     real_lock = asyncio.Lock
     with patch_asyncio.exploration_scope():
-        _patch._SWAP.bind(vars(async_sleeper), "Lock", real_lock, asyncio.Lock)
+        _patch.SWAP.bind(vars(async_sleeper), "Lock", real_lock, asyncio.Lock)
         assert interleave.explore(_scenario(async_sleeper, locked=True), project=project).ok
     assert async_sleeper.Lock is real_lock
     # Later: the module's Lock orders the withdrawals only if it is swapped.

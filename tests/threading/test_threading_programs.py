@@ -314,7 +314,7 @@ def test_a_module_first_scanned_while_its_names_are_swapped_is_swapped_later_too
     )
     import shared_locks
 
-    from interleave.instrument.threading import _patch
+    from interleave.instrument.threading import _execution
 
     made: list[object] = []
 
@@ -325,7 +325,7 @@ def test_a_module_first_scanned_while_its_names_are_swapped_is_swapped_later_too
     real = threading.Lock
     with patch_threading.exploration_scope():
         # As another exploration's execution would have done:
-        _patch._SWAP.bind(vars(shared_locks), "Lock", real, threading.Lock)
+        _execution.SWAP.bind(vars(shared_locks), "Lock", real, threading.Lock)
         assert interleave.explore(
             scenario, suppress_health_check=one_thread, project=[str(tmp_path)]
         ).ok

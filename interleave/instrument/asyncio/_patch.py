@@ -7,25 +7,21 @@ called from anything but an execution's task. The names a project module bound w
 asyncio import Lock`` & co. are swapped too, by the first execution that finds them, and stay
 swapped with the rest (:meth:`ModuleSwap.bind`). Each execution runs ``aiosqlite`` (if the
 program imported it) on scheduled connections, and puts back the OS thread's running loop at
-its end.
+its end: that part is in :mod:`._execution` (compiled).
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
-from collections.abc import Callable, Iterator
-from types import ModuleType
+from collections.abc import Iterator
 from typing import Any
 
-from ..._core._runtime import Runtime
-from .._swap import ModuleSwap, bind_project_aliases
+from .._swap import ModuleSwap
 from ..threading._scheduling import internal, scheduling
 from . import _functions, _locks, _queues
-from ._loop import LoopState
 from ._originals import MODULES, REAL
 
-__all__ = ["exploration_scope", "is_patched", "patch_asyncio"]
+__all__ = ["ALIASES", "SWAP", "exploration_scope", "is_patched"]
 
 
 class _Factory(type):
@@ -87,17 +83,15 @@ _SETTERS = [
     for name, stand_in in _STAND_INS.items()
     if getattr(module, name, None) is REAL[name]
 ]
-_ALIASES = {id(REAL[name]): (REAL[name], stand_in) for name, stand_in in _STAND_INS.items()}
+ALIASES = {id(REAL[name]): (REAL[name], stand_in) for name, stand_in in _STAND_INS.items()}
 
 # Executions may run in several OS threads at once: the swap is reference counted.
-_SWAP = ModuleSwap(_SETTERS)
-_install = _SWAP.install
-_uninstall = _SWAP.uninstall
+SWAP = ModuleSwap(_SETTERS)
 
 
 def is_patched() -> bool:
     """Is the asyncio patch on (some execution or exploration scope is running)?"""
-    return _SWAP.active
+    return SWAP.active
 
 
 @contextlib.contextmanager
@@ -105,62 +99,8 @@ def exploration_scope() -> Iterator[None]:
     """Keep the module-wide asyncio swap in place for many executions (as the threading
     patch's scope does): each execution then only counts itself in and out. Calls from
     anything but an execution's task get asyncio's own objects as always."""
-    _install()
+    SWAP.install()
     try:
         yield
     finally:
-        _uninstall()
-
-
-# module name -> (size of its namespace when scanned, names bound to a real asyncio object).
-_candidates: dict[str, tuple[int, list[str]]] = {}
-
-
-def _aliases_in(module: ModuleType) -> list[str]:
-    namespace = vars(module)
-    entry = _candidates.get(module.__name__)
-    if entry is None or entry[0] != len(namespace):
-        # (A stand-in too: the module may be scanned while another exploration has it bound.)
-        names = [n for n, v in list(namespace.items()) if id(v) in _ALIASES or _SWAP.stands_in(v)]
-        entry = _candidates[module.__name__] = (len(namespace), names)
-    return entry[1]
-
-
-class _ExecutionPatch:
-    """The per-execution patch (a class, not a generator: it runs once per execution)."""
-
-    __slots__ = ("rt", "undo")
-
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self.undo: list[Callable[[], None]] = []
-
-    def __enter__(self) -> None:
-        _install()
-        try:
-            # Names stay swapped while the module-wide swap does (see ModuleSwap.bind).
-            bind_project_aliases(self.rt, _SWAP, "asyncio", _ALIASES, _aliases_in)
-            if "aiosqlite" in sys.modules:
-                from . import _aiosqlite
-
-                self.undo.extend(_aiosqlite.patch(sys.modules["aiosqlite"]))
-        except BaseException:
-            self._restore()
-            raise
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        self._restore()
-
-    def _restore(self) -> None:
-        for undo in reversed(self.undo):
-            undo()
-        self.undo = []
-        state = self.rt.peek(LoopState)
-        if state is not None:
-            state.restore()
-        _uninstall()
-
-
-def patch_asyncio(rt: Runtime) -> _ExecutionPatch:
-    """Run ``asyncio`` code of one execution's tasks under ``rt`` (see the module docs)."""
-    return _ExecutionPatch(rt)
+        SWAP.uninstall()

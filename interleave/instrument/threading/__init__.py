@@ -36,7 +36,9 @@ The package, along its seams (each module imports only those above it in this li
 - ``_threads``: ``Thread``, ``current_thread``, idents, ``time.sleep``, ``threading.local``;
 - ``_queues``: ``queue.Queue`` & co., ``queue.SimpleQueue``, ``threading.Barrier``;
 - ``_globals``: the project's module globals and class attributes, swapped per execution;
-- ``_patch``: installing and removing all of it (process-wide and per execution).
+- ``_execution``: the module-wide swap and the part of the patch around every execution
+  (compiled, see ``_core/_native.py``);
+- ``_patch``: the public face: ``patch_threading``, ``exploration_scope``, ``is_patched``.
 """
 
 from ._patch import exploration_scope as exploration_scope
