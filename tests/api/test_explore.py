@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import interleave
@@ -127,6 +129,32 @@ def test_factory_may_return_a_plain_list_of_threads() -> None:
 
     assert [f.kind for f in result.findings] == ["lost-update", "data-race"]
     assert result.scenario.endswith("scenario")
+
+
+def test_a_scenario_is_a_frozen_dataclass_with_positional_fields() -> None:
+    def worker() -> None:
+        pass
+
+    def check() -> bool:
+        return True
+
+    made = interleave.Scenario([worker, worker], check, None, "both")
+    assert (made.threads, made.check, made.teardown, made.name) == (
+        [worker, worker],
+        check,
+        None,
+        "both",
+    )
+    renamed = dataclasses.replace(made, name="renamed", threads={"a": worker})
+    assert renamed.name == "renamed" and renamed.check is check
+    assert [spec.name for spec in renamed._specs] == ["a"]
+    assert made == interleave.Scenario(threads=[worker, worker], check=check, name="both")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.name = "other"  # type: ignore[misc]
+    with pytest.raises(interleave.ScenarioError, match="teardown= must be a callable"):
+        interleave.Scenario([worker], teardown=3)  # type: ignore[arg-type]
+    with pytest.raises(interleave.ScenarioError, match="name=3 must be a string"):
+        interleave.Scenario([worker], name=3)  # type: ignore[arg-type]
 
 
 def test_scenario_name_defaults_to_the_factory_name() -> None:

@@ -379,6 +379,18 @@ def test_racy_true_exempts_a_variable() -> None:
     assert _explore(_racy_flag(True)).ok
 
 
+def test_variables_of_one_name_keep_their_own_flag_and_kind() -> None:
+    # The operations of a variable are shared by name (made once, not per execution): the
+    # racy flag and the kind of variable must still be each variable's own.
+    assert _explore(_racy_flag(True)).ok
+    assert [f.kind for f in _explore(_racy_flag(False)).findings] == ["data-race"]
+    assert _explore(_racy_flag(True)).ok
+    shared, counter = interleave.Shared("seen", 0), interleave.Counter("seen")
+    assert shared._read.resource == ("shared", "seen")
+    assert counter._read.resource == ("counter", "seen")
+    assert counter._add.label == "add" and shared._update.label == "update"
+
+
 def test_racy_must_be_a_bool() -> None:
     with pytest.raises(interleave.InvalidArgument, match="racy='yes'"):
         interleave.Shared("seen", 0, racy="yes")  # type: ignore[arg-type]
