@@ -235,10 +235,8 @@ class InterruptGuard:
         self._restoring = True
         try:
             signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # (raised by the previous handler: it is back in place)
             self.signalled = True
-            if signal.getsignal(signal.SIGINT) is not self._previous:
-                signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
         finally:
             self._restoring = False
 

@@ -35,25 +35,25 @@ def _check_name(name: object, what: str) -> str:
     return name
 
 
-#: (kind, name, racy) -> a variable's read, write and atomic operations. Operations are
-#: immutable and shared (see Operation), and a scenario factory makes its variables again on
-#: every execution: building three operations cost more than the rest of the factory. Bounded:
-#: a program that makes variables of ever new names does not grow it for ever.
+#: (class name, variable name, racy) -> the variable's read, write and atomic operations.
+#: Operations are immutable and shared (see Operation), and a scenario factory makes its
+#: variables again on every execution: building three operations cost more than the rest of
+#: the factory. Bounded: a program that makes variables of ever new names does not grow it.
 _VARIABLE_OPS: dict[tuple[str, str, bool], tuple[Operation, Operation, Operation]] = {}
 _MAX_VARIABLE_OPS = 4096
 
 
 def _variable_ops(
-    kind: str, name: object, racy: object, atomic: str
+    what: str, name: object, racy: object, atomic: str
 ) -> tuple[Operation, Operation, Operation]:
     """The ``get``, ``set`` and atomic (labelled ``atomic``) operations of the variable
-    ``kind`` ``name``; ``name`` (a non-empty string) and ``racy`` (a bool) are checked."""
+    ``name`` of class ``what``; ``name`` (a non-empty string) and ``racy`` (a bool) are
+    checked."""
     if type(name) is str and type(racy) is bool:
-        ops = _VARIABLE_OPS.get((kind, name, racy))
+        ops = _VARIABLE_OPS.get((what, name, racy))
         if ops is not None:
             return ops
-    what = "Shared" if kind == "shared" else "Counter"
-    resource = (kind, _check_name(name, what))
+    resource = (what.lower(), _check_name(name, what))
     access = _access_type(racy, what)
     ops = (
         access("read", resource, "get"),
@@ -63,7 +63,7 @@ def _variable_ops(
     if type(name) is str and type(racy) is bool:
         if len(_VARIABLE_OPS) >= _MAX_VARIABLE_OPS:
             _VARIABLE_OPS.clear()
-        _VARIABLE_OPS[(kind, name, racy)] = ops
+        _VARIABLE_OPS[(what, name, racy)] = ops
     return ops
 
 
@@ -85,7 +85,7 @@ class Shared(Generic[T]):
     __slots__ = ("_read", "_update", "_value", "_write", "name")
 
     def __init__(self, name: str, value: T, *, racy: bool = False) -> None:
-        self._read, self._write, self._update = _variable_ops("shared", name, racy, "update")
+        self._read, self._write, self._update = _variable_ops("Shared", name, racy, "update")
         self.name = name
         self._value = value
 
@@ -133,7 +133,7 @@ class Counter:
     __slots__ = ("_add", "_read", "_value", "_write", "name")
 
     def __init__(self, name: str, start: int = 0, *, racy: bool = False) -> None:
-        self._read, self._write, self._add = _variable_ops("counter", name, racy, "add")
+        self._read, self._write, self._add = _variable_ops("Counter", name, racy, "add")
         if not isinstance(start, int):
             raise InvalidArgument(f"Counter start={start!r} must be an int")
         self.name = name

@@ -1,5 +1,5 @@
 """The part of the asyncio patch that runs around every execution (compiled, see
-``_core/_native.py``: it runs twice per execution).
+``_core/_native.py``).
 
 The module-wide swap it counts itself into, and the public face of the patch, are in
 :mod:`._patch`.

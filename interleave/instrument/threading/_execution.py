@@ -1,7 +1,7 @@
 """The threading patch's machinery: the reference-counted module-wide swap and the part of it
 that runs around every execution.
 
-Compiled (see ``_core/_native.py``): it runs twice per execution. The public face of the
+Compiled (see ``_core/_native.py``): it runs around every execution. The public face of the
 patch (``patch_threading``, ``exploration_scope``, ``is_patched``) is in :mod:`._patch`.
 """
 
